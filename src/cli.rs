@@ -1,0 +1,70 @@
+//! Command-line flags (clap derive), their help text, and the run of each command.
+
+use crate::report;
+use crate::scan::{self, Filter};
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "livephoto", version, about = "Find, pair and convert Apple Live Photos scattered across exports")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Find every Live Photo (still + clip) under PATHs, list leftovers and unreadable files.
+    Scan(ScanArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct FilterArgs {
+    /// Keep only FaceTime Live Photos (the Photos rule "Lens includes FaceTime").
+    #[arg(long)]
+    pub facetime: bool,
+    /// Keep only Live Photos whose lens (or camera model) contains TEXT, case-insensitively.
+    #[arg(long, value_name = "TEXT")]
+    pub lens: Option<String>,
+}
+
+impl FilterArgs {
+    pub fn filter(&self) -> Filter {
+        Filter { facetime_only: self.facetime, lens: self.lens.clone() }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ScanArgs {
+    /// Files or folders to scan, recursively.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Print one JSON document on stdout instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+}
+
+/// Runs `scan`; returns the exit code (0 all read, 1 some file failed).
+pub fn run_scan(args: &ScanArgs) -> anyhow::Result<i32> {
+    check_paths(&args.paths)?;
+    let mut lib = scan::scan(&args.paths);
+    lib.apply(&args.filter.filter());
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report::json::scan(&lib))?);
+    } else {
+        print!("{}", report::table::scan(&lib));
+    }
+    Ok(if lib.errors.is_empty() { 0 } else { 1 })
+}
+
+/// A path that does not exist is a usage error (exit 2), not a per-file one.
+pub fn check_paths(paths: &[PathBuf]) -> anyhow::Result<()> {
+    for p in paths {
+        if std::fs::symlink_metadata(p).is_err() {
+            anyhow::bail!("{}: no such file or folder", p.display());
+        }
+    }
+    Ok(())
+}

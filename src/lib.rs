@@ -1,0 +1,15 @@
+//! livephoto: find Apple Live Photos (a still and its clip, tied by a content identifier) in
+//! messy exports, pair them, and convert them to MP4 or GIF.
+//!
+//! Data flows one way: `scan` (walk + sniff) → `meta` (identifiers, times, tracks from headers)
+//! → `pair` (pure) → `convert` / `stills` → `report`.
+
+pub mod error;
+pub mod meta;
+pub mod pair;
+pub mod scan;
+
+pub use error::MetaError;
+pub use scan::{scan, ClipFile, FileError, Filter, Library, LivePhoto, StillFile};
+pub mod cli;
+pub mod report;

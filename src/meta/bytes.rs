@@ -1,0 +1,168 @@
+//! Bounded reading: every read of file data goes through [`Source`] (positioned reads with a
+//! length check against the file size) or [`Reader`] (a cursor over bytes already loaded that
+//! never reads past its slice). Nothing here trusts a size field read from the file.
+
+use crate::error::{human_bytes, MetaError, Result};
+use std::cell::Cell;
+use std::fs::File;
+use std::path::Path;
+
+/// The most a single metadata read may load (a `moov`, a HEIF `meta`, an EXIF block).
+/// Real Live Photo metadata is a few KiB to a few hundred KiB.
+pub const MAX_READ: u64 = 64 * 1024 * 1024;
+
+/// A file opened read-only, read only at explicit offsets, counting the bytes it reads.
+pub struct Source {
+    file: File,
+    len: u64,
+    read: Cell<u64>,
+}
+
+impl Source {
+    pub fn open(path: &Path) -> Result<Self> {
+        let file = File::open(path)?; // read-only: inputs are never written
+        let len = file.metadata()?.len();
+        Ok(Source { file, len, read: Cell::new(0) })
+    }
+
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Bytes actually read so far (for the "headers only" promise and the benchmark).
+    pub fn bytes_read(&self) -> u64 {
+        self.read.get()
+    }
+
+    /// Reads exactly `len` bytes at `offset`; `what` names the structure for error messages.
+    pub fn read_at(&self, offset: u64, len: u64, what: &str) -> Result<Vec<u8>> {
+        let end = offset.checked_add(len).ok_or_else(|| MetaError::corrupt(format!("{what}: offset overflows")))?;
+        if end > self.len {
+            return Err(MetaError::Truncated { what: what.to_string(), offset, claimed: len, file_len: self.len });
+        }
+        if len > MAX_READ {
+            return Err(MetaError::TooLarge { what: what.to_string(), size: len, limit: MAX_READ });
+        }
+        let mut buf = vec![0u8; len as usize];
+        read_exact_at(&self.file, &mut buf, offset).map_err(|e| shrink_error(e, what, self.len))?;
+        self.read.set(self.read.get() + len);
+        Ok(buf)
+    }
+
+    /// Reads up to `len` bytes at `offset`, fewer at the end of the file.
+    pub fn read_upto(&self, offset: u64, len: u64, what: &str) -> Result<Vec<u8>> {
+        let len = len.min(self.len.saturating_sub(offset));
+        self.read_at(offset, len, what)
+    }
+}
+
+#[cfg(unix)]
+fn read_exact_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+}
+
+#[cfg(windows)]
+fn read_exact_at(file: &File, mut buf: &mut [u8], mut offset: u64) -> std::io::Result<()> {
+    use std::os::windows::fs::FileExt;
+    while !buf.is_empty() {
+        let n = file.seek_read(buf, offset)?;
+        if n == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        buf = &mut buf[n..];
+        offset += n as u64;
+    }
+    Ok(())
+}
+
+/// A file that shrank while we read it reports an early EOF: say so in words.
+fn shrink_error(e: std::io::Error, what: &str, len: u64) -> MetaError {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof {
+        MetaError::corrupt(format!("{what}: the file became shorter than {} while it was read", human_bytes(len)))
+    } else {
+        MetaError::Io(e)
+    }
+}
+
+/// A big-endian cursor over a byte slice that never reads past its end.
+#[derive(Clone)]
+pub struct Reader<'a> {
+    data: &'a [u8],
+    pos: usize,
+    what: &'static str,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(data: &'a [u8], what: &'static str) -> Self {
+        Reader { data, pos: 0, what }
+    }
+
+    pub fn remaining(&self) -> usize {
+        self.data.len() - self.pos
+    }
+
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    pub fn rest(&self) -> &'a [u8] {
+        &self.data[self.pos..]
+    }
+
+    pub fn take(&mut self, n: usize) -> Result<&'a [u8]> {
+        if n > self.remaining() {
+            return Err(MetaError::corrupt(format!(
+                "{} is cut short: needed {n} more bytes, {} left",
+                self.what,
+                self.remaining()
+            )));
+        }
+        let s = &self.data[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(s)
+    }
+
+    pub fn skip(&mut self, n: usize) -> Result<()> {
+        self.take(n).map(|_| ())
+    }
+
+    pub fn u8(&mut self) -> Result<u8> {
+        Ok(self.take(1)?[0])
+    }
+
+    pub fn u16(&mut self) -> Result<u16> {
+        let b = self.take(2)?;
+        Ok(u16::from_be_bytes([b[0], b[1]]))
+    }
+
+    pub fn u32(&mut self) -> Result<u32> {
+        let b = self.take(4)?;
+        Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    pub fn u64(&mut self) -> Result<u64> {
+        let b = self.take(8)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        Ok(u64::from_be_bytes(a))
+    }
+
+    pub fn fourcc(&mut self) -> Result<[u8; 4]> {
+        let b = self.take(4)?;
+        Ok([b[0], b[1], b[2], b[3]])
+    }
+
+    /// An unsigned big-endian integer of 0, 4 or 8 bytes (HEIF `iloc` field sizes).
+    pub fn uint(&mut self, size: u8) -> Result<u64> {
+        match size {
+            0 => Ok(0),
+            4 => Ok(u64::from(self.u32()?)),
+            8 => self.u64(),
+            n => Err(MetaError::corrupt(format!("{}: unsupported field size {n}", self.what))),
+        }
+    }
+}

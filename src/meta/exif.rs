@@ -1,0 +1,354 @@
+//! Stills: find the EXIF block (JPEG APP1 `Exif\0\0`; HEIF `Exif` item via `iinf`/`iloc`),
+//! decode it with kamadak-exif, and read the Apple MakerNote IFD by hand for the content
+//! identifier (tag 0x0011), which no maintained crate exposes (FORMATS.md "The identifier in the
+//! still").
+
+use super::bytes::{Reader, Source, MAX_READ};
+use super::isobmff::{self, fourcc_str, meta_children, TopBox};
+use super::time::CaptureTime;
+use super::{GeoLocation, StillInfo};
+use crate::error::{MetaError, Result};
+use exif::{In, Tag, Value};
+
+/// Largest JPEG APPn segment is 64 KiB by construction; we stop at the first non-APPn marker.
+const MAX_JPEG_SEGMENTS: usize = 64;
+
+/// Reads a JPEG still's metadata from its APP segments only.
+pub fn read_jpeg(src: &Source) -> Result<StillInfo> {
+    let mut info = StillInfo::default();
+    let mut offset = 2u64;
+    let mut embedded_video_flag = false;
+    for _ in 0..MAX_JPEG_SEGMENTS {
+        let head = src.read_at(offset, 4, "JPEG segment header")?;
+        if head[0] != 0xFF {
+            return Err(MetaError::corrupt(format!(
+                "JPEG: expected a marker (FF xx) at offset {offset}, found {:02X} {:02X}",
+                head[0], head[1]
+            )));
+        }
+        let marker = head[1];
+        let seg_len = u64::from(u16::from_be_bytes([head[2], head[3]]));
+        if !(0xE0..=0xEF).contains(&marker) || seg_len < 2 {
+            break; // past the APPn segments: metadata is done
+        }
+        let body = src.read_at(offset + 4, seg_len - 2, "JPEG APP segment")?;
+        if marker == 0xE1 && body.starts_with(b"Exif\0\0") {
+            apply_tiff(&mut info, body[6..].to_vec())?;
+        } else if marker == 0xE1 && body.starts_with(b"http://ns.adobe.com/xap/1.0/\0") {
+            embedded_video_flag |= xmp_mentions_video(&body);
+        }
+        offset += 2 + seg_len;
+    }
+    check_jpeg_end(src, embedded_video_flag)?;
+    info.embedded_video = embedded_video_flag;
+    Ok(info)
+}
+
+/// Google Motion Photo / legacy MicroVideo flags in XMP (FORMATS.md "Android motion photos").
+fn xmp_mentions_video(xmp: &[u8]) -> bool {
+    let find = |needle: &[u8]| xmp.windows(needle.len()).any(|w| w == needle);
+    find(b"MotionPhoto") || find(b"MicroVideo")
+}
+
+/// A truncated JPEG loses its end-of-image marker. Accept FF D9 followed by zero padding, a
+/// Samsung `SEFT` trailer, or an appended video announced in XMP.
+fn check_jpeg_end(src: &Source, embedded_video: bool) -> Result<()> {
+    let tail_len = src.len().min(256);
+    let tail = src.read_at(src.len() - tail_len, tail_len, "JPEG end")?;
+    let trimmed_len = tail.iter().rposition(|&b| b != 0).map_or(0, |p| p + 1);
+    let t = &tail[..trimmed_len];
+    if t.ends_with(&[0xFF, 0xD9]) || t.ends_with(b"SEFT") || embedded_video {
+        return Ok(());
+    }
+    Err(MetaError::corrupt(format!(
+        "JPEG ends without its end-of-image marker (FF D9) after {} bytes: the file looks truncated",
+        src.len()
+    )))
+}
+
+/// Reads a HEIF still's metadata: the top-level `meta` box and the `Exif` item it points to.
+pub fn read_heif(src: &Source, top: &[TopBox]) -> Result<StillInfo> {
+    let meta = top
+        .iter()
+        .find(|b| &b.kind == b"meta")
+        .ok_or_else(|| MetaError::corrupt("HEIF: no 'meta' box, so no image items"))?;
+    let body = src.read_at(meta.body_offset, meta.body_len, "HEIF 'meta' box")?;
+    let children = meta_children(&body);
+    let items = item_types(children)?;
+    let locations = item_locations(children)?;
+    for loc in &locations {
+        for &(off, len) in &loc.extents {
+            if loc.method == 0 && off.saturating_add(len) > src.len() {
+                let kind = items.iter().find(|i| i.0 == loc.id).map_or("?".into(), |i| fourcc_str(&i.1));
+                return Err(MetaError::Truncated {
+                    what: format!("HEIF item {} ('{kind}')", loc.id),
+                    offset: off,
+                    claimed: len,
+                    file_len: src.len(),
+                });
+            }
+        }
+    }
+    let mut info = StillInfo { embedded_video: top.iter().any(|b| &b.kind == b"mpvd"), ..Default::default() };
+    let exif_id = items.iter().find(|i| &i.1 == b"Exif").map(|i| i.0);
+    if let Some(loc) = exif_id.and_then(|id| locations.iter().find(|l| l.id == id)) {
+        let payload = read_item(src, children, loc)?;
+        let mut r = Reader::new(&payload, "HEIF Exif item");
+        let skip = r.u32()? as usize;
+        r.skip(skip)?;
+        apply_tiff(&mut info, r.rest().to_vec())?;
+    }
+    Ok(info)
+}
+
+/// (item id, item type) from `iinf`/`infe` (ISO 23008-12 §9.2; ISO 14496-12 §8.11.6).
+fn item_types(meta: &[u8]) -> Result<Vec<(u32, [u8; 4])>> {
+    let Some(iinf) = isobmff::find(meta, b"iinf")? else { return Ok(Vec::new()) };
+    let (version, body) = isobmff::full_box(iinf.body)?;
+    let skip = if version == 0 { 2 } else { 4 };
+    let mut out = Vec::new();
+    for b in isobmff::boxes(body.get(skip..).unwrap_or(&[])) {
+        let b = b?;
+        if &b.kind != b"infe" {
+            continue;
+        }
+        let (v, e) = isobmff::full_box(b.body)?;
+        let mut r = Reader::new(e, "HEIF 'infe' box");
+        let id = if v >= 3 { r.u32()? } else { u32::from(r.u16()?) };
+        if v >= 2 {
+            r.skip(2)?;
+            out.push((id, r.fourcc()?));
+        }
+    }
+    Ok(out)
+}
+
+struct ItemLocation {
+    id: u32,
+    method: u8,
+    extents: Vec<(u64, u64)>,
+}
+
+/// Item locations from `iloc` (ISO 14496-12 §8.11.3); counts are bounded by the box's size.
+fn item_locations(meta: &[u8]) -> Result<Vec<ItemLocation>> {
+    let Some(iloc) = isobmff::find(meta, b"iloc")? else { return Ok(Vec::new()) };
+    let (version, body) = isobmff::full_box(iloc.body)?;
+    let mut r = Reader::new(body, "HEIF 'iloc' box");
+    let a = r.u8()?;
+    let b = r.u8()?;
+    let (off_size, len_size, base_size) = (a >> 4, a & 15, b >> 4);
+    let index_size = if version >= 1 { b & 15 } else { 0 };
+    let count = if version < 2 { u32::from(r.u16()?) } else { r.u32()? };
+    let mut out = Vec::new();
+    for _ in 0..count {
+        let id = if version < 2 { u32::from(r.u16()?) } else { r.u32()? };
+        let method = if version >= 1 { (r.u16()? & 15) as u8 } else { 0 };
+        r.skip(2)?; // data_reference_index
+        let base = r.uint(base_size)?;
+        let n = r.u16()?;
+        let mut extents = Vec::new();
+        for _ in 0..n {
+            r.uint(index_size)?;
+            let off = r.uint(off_size)?;
+            let len = r.uint(len_size)?;
+            extents.push((base.saturating_add(off), len));
+        }
+        out.push(ItemLocation { id, method, extents });
+    }
+    Ok(out)
+}
+
+/// An item's bytes: from the file (method 0) or from `idat` (method 1), extents concatenated.
+fn read_item(src: &Source, meta: &[u8], loc: &ItemLocation) -> Result<Vec<u8>> {
+    let total: u64 = loc.extents.iter().map(|e| e.1).fold(0, u64::saturating_add);
+    if total > MAX_READ {
+        return Err(MetaError::TooLarge { what: "HEIF Exif item".into(), size: total, limit: MAX_READ });
+    }
+    let mut out = Vec::with_capacity(total as usize);
+    for &(off, len) in &loc.extents {
+        match loc.method {
+            0 => out.extend(src.read_at(off, len, "HEIF Exif item")?),
+            1 => {
+                let idat = isobmff::find(meta, b"idat")?.ok_or_else(|| MetaError::corrupt("HEIF: item in 'idat' but no 'idat' box"))?;
+                let end = off.checked_add(len).filter(|&e| e <= idat.body.len() as u64);
+                let end = end.ok_or_else(|| MetaError::corrupt("HEIF: Exif item runs past the end of 'idat'"))?;
+                out.extend_from_slice(&idat.body[off as usize..end as usize]);
+            }
+            m => return Err(MetaError::corrupt(format!("HEIF: unsupported item construction method {m}"))),
+        }
+    }
+    Ok(out)
+}
+
+/// Decodes a TIFF-structured EXIF block into `info`. A block kamadak-exif cannot read at all is
+/// treated as "no metadata" rather than a failed file: editing apps leave such debris behind.
+fn apply_tiff(info: &mut StillInfo, tiff: Vec<u8>) -> Result<()> {
+    let mut reader = exif::Reader::new();
+    reader.continue_on_error(true);
+    let Ok(exif) = reader.read_raw(tiff).or_else(|e| e.distill_partial_result(|_| {})) else {
+        return Ok(());
+    };
+    let text = |tag: Tag| exif.get_field(tag, In::PRIMARY).and_then(|f| ascii(&f.value));
+    info.make = text(Tag::Make);
+    info.model = text(Tag::Model);
+    info.software = text(Tag::Software);
+    info.lens = text(Tag::LensModel);
+    let dto = text(Tag::DateTimeOriginal).or_else(|| text(Tag::DateTime));
+    info.captured_at = dto.and_then(|d| {
+        CaptureTime::from_exif(&d, text(Tag::SubSecTimeOriginal).as_deref(), text(Tag::OffsetTimeOriginal).as_deref())
+    });
+    info.orientation = exif.get_field(Tag::Orientation, In::PRIMARY).and_then(|f| f.value.get_uint(0)).map(|o| o as u16);
+    info.location = gps(&exif);
+    if let Some(Value::Undefined(mn, _)) = exif.get_field(Tag::MakerNote, In::PRIMARY).map(|f| &f.value) {
+        info.content_id = apple_content_id(mn);
+    }
+    Ok(())
+}
+
+fn ascii(v: &Value) -> Option<String> {
+    match v {
+        Value::Ascii(parts) => {
+            let s = String::from_utf8_lossy(parts.first()?).trim().trim_end_matches('\0').to_string();
+            (!s.is_empty()).then_some(s)
+        }
+        _ => None,
+    }
+}
+
+fn gps(exif: &exif::Exif) -> Option<GeoLocation> {
+    let coord = |tag: Tag, reff: Tag, neg: u8| -> Option<f64> {
+        let Value::Rational(r) = &exif.get_field(tag, In::PRIMARY)?.value else { return None };
+        let v: f64 = r.iter().take(3).zip([1.0, 60.0, 3600.0]).map(|(x, d)| x.to_f64() / d).sum();
+        let sign = match exif.get_field(reff, In::PRIMARY).map(|f| &f.value) {
+            Some(Value::Ascii(a)) if a.first().and_then(|s| s.first()) == Some(&neg) => -1.0,
+            _ => 1.0,
+        };
+        v.is_finite().then_some(sign * v)
+    };
+    let lat = coord(Tag::GPSLatitude, Tag::GPSLatitudeRef, b'S')?;
+    let lon = coord(Tag::GPSLongitude, Tag::GPSLongitudeRef, b'W')?;
+    let alt = exif.get_field(Tag::GPSAltitude, In::PRIMARY).and_then(|f| match &f.value {
+        Value::Rational(r) => r.first().map(|x| x.to_f64()).filter(|a| a.is_finite()),
+        _ => None,
+    });
+    let below = matches!(exif.get_field(Tag::GPSAltitudeRef, In::PRIMARY).and_then(|f| f.value.get_uint(0)), Some(1));
+    Some(GeoLocation { lat, lon, alt: alt.map(|a| if below { -a } else { a }) })
+}
+
+/// Apple MakerNote: "Apple iOS\0", 00 01, byte order "MM"/"II", IFD at offset 14; value offsets
+/// count from the start of the MakerNote (FORMATS.md; ExifTool Apple.pm). Returns tag 0x0011.
+pub fn apple_content_id(mn: &[u8]) -> Option<String> {
+    if !mn.starts_with(b"Apple iOS\0") || mn.len() < 16 {
+        return None;
+    }
+    let big = match &mn[12..14] {
+        b"MM" => true,
+        b"II" => false,
+        _ => return None,
+    };
+    let u16_at = |p: usize| mn.get(p..p + 2).map(|b| if big { u16::from_be_bytes([b[0], b[1]]) } else { u16::from_le_bytes([b[0], b[1]]) });
+    let u32_at = |p: usize| {
+        mn.get(p..p + 4).map(|b| {
+            let a = [b[0], b[1], b[2], b[3]];
+            if big { u32::from_be_bytes(a) } else { u32::from_le_bytes(a) }
+        })
+    };
+    let count = usize::from(u16_at(14)?);
+    for i in 0..count.min(512) {
+        let e = 16 + i * 12;
+        let (tag, typ, n) = (u16_at(e)?, u16_at(e + 2)?, u32_at(e + 4)? as usize);
+        if tag != 0x0011 || typ != 2 {
+            continue;
+        }
+        let raw = if n <= 4 { mn.get(e + 8..e + 8 + n)? } else {
+            let off = u32_at(e + 8)? as usize;
+            mn.get(off..off.checked_add(n)?)?
+        };
+        return normalize_content_id(&String::from_utf8_lossy(raw));
+    }
+    None
+}
+
+/// Trim, upper-case and check the UUID shape (8-4-4-4-12 hex). Anything else is not an identifier.
+pub fn normalize_content_id(s: &str) -> Option<String> {
+    let s = s.trim().trim_end_matches('\0').trim().to_ascii_uppercase();
+    let groups: Vec<&str> = s.split('-').collect();
+    let shape = [8, 4, 4, 4, 12];
+    let ok = groups.len() == 5
+        && groups.iter().zip(shape).all(|(g, n)| g.len() == n && g.bytes().all(|c| c.is_ascii_hexdigit()));
+    ok.then_some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Builds an Apple MakerNote with the given (tag, type, value) ASCII/long entries.
+    fn makernote(big: bool, entries: &[(u16, u16, &[u8])]) -> Vec<u8> {
+        let mut mn = b"Apple iOS\0\0\x01".to_vec();
+        mn.extend_from_slice(if big { b"MM" } else { b"II" });
+        let p16 = |v: u16| if big { v.to_be_bytes() } else { v.to_le_bytes() };
+        let p32 = |v: u32| if big { v.to_be_bytes() } else { v.to_le_bytes() };
+        mn.extend_from_slice(&p16(entries.len() as u16));
+        let data_start = 16 + entries.len() * 12 + 4;
+        let mut data = Vec::new();
+        for (tag, typ, val) in entries {
+            mn.extend_from_slice(&p16(*tag));
+            mn.extend_from_slice(&p16(*typ));
+            mn.extend_from_slice(&p32(val.len() as u32));
+            if val.len() <= 4 {
+                let mut v = val.to_vec();
+                v.resize(4, 0);
+                mn.extend_from_slice(&v);
+            } else {
+                mn.extend_from_slice(&p32((data_start + data.len()) as u32));
+                data.extend_from_slice(val);
+            }
+        }
+        mn.extend_from_slice(&[0; 4]);
+        mn.extend_from_slice(&data);
+        mn
+    }
+
+    const ID: &[u8] = b"E905E6C6-C747-4805-942F-9904A0281F02\0";
+
+    #[test]
+    fn reads_tag_0x11_in_both_byte_orders() {
+        for big in [true, false] {
+            let mn = makernote(big, &[(0x0001, 9, &[0, 0, 0, 12]), (0x0011, 2, ID)]);
+            assert_eq!(apple_content_id(&mn).as_deref(), Some("E905E6C6-C747-4805-942F-9904A0281F02"));
+        }
+    }
+
+    #[test]
+    fn other_uuid_tags_are_not_the_pairing_key() {
+        // 0x002b PhotoIdentifier, 0x000b BurstUUID: UUIDs, but not the content identifier
+        let mn = makernote(true, &[(0x000b, 2, ID), (0x002b, 2, ID)]);
+        assert_eq!(apple_content_id(&mn), None);
+    }
+
+    #[test]
+    fn lower_case_identifiers_are_normalised_and_junk_rejected() {
+        assert_eq!(
+            normalize_content_id(" e905e6c6-c747-4805-942f-9904a0281f02\0").as_deref(),
+            Some("E905E6C6-C747-4805-942F-9904A0281F02")
+        );
+        assert_eq!(normalize_content_id("not-a-uuid"), None);
+        assert_eq!(normalize_content_id(""), None);
+    }
+
+    #[test]
+    fn hostile_makernotes_do_not_panic() {
+        let mut mn = makernote(true, &[(0x0011, 2, ID)]);
+        let good = mn.clone();
+        for cut in 0..good.len() {
+            let _ = apple_content_id(&good[..cut]);
+        }
+        mn[14] = 0xFF; // huge count
+        mn[15] = 0xFF;
+        let _ = apple_content_id(&mn);
+        let mut bad_off = good.clone();
+        bad_off[24..28].copy_from_slice(&[0xFF, 0xFF, 0xFF, 0xF0]);
+        assert_eq!(apple_content_id(&bad_off), None);
+    }
+}

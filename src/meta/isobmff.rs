@@ -1,0 +1,171 @@
+//! ISO-BMFF / QuickTime box walking (ISO/IEC 14496-12 §4.2; QuickTime File Format "Atoms").
+//! Top-level boxes are found by reading 8–16 byte headers and seeking over bodies, so a
+//! multi-gigabyte `mdat` costs one header read. Nested boxes are walked over loaded bytes.
+
+use super::bytes::{Reader, Source};
+use crate::error::{human_bytes, MetaError, Result};
+
+/// Most top-level boxes a file may have before we call it corrupt (real files have < 10).
+const MAX_TOP_LEVEL: usize = 4096;
+
+pub type FourCC = [u8; 4];
+
+pub fn fourcc_str(f: &FourCC) -> String {
+    f.iter().map(|&b| if b.is_ascii_graphic() || b == b' ' { b as char } else { '?' }).collect()
+}
+
+/// A top-level box in a file: where its body starts and how long it is.
+#[derive(Debug, Clone, Copy)]
+pub struct TopBox {
+    pub kind: FourCC,
+    pub offset: u64,
+    pub body_offset: u64,
+    pub body_len: u64,
+}
+
+/// Lists the top-level boxes of a file by their headers only. A box that claims more bytes than
+/// the file has is an error that names the box and both sizes.
+pub fn top_level(src: &Source) -> Result<Vec<TopBox>> {
+    let mut out = Vec::new();
+    let mut offset = 0u64;
+    while offset < src.len() {
+        let left = src.len() - offset;
+        if left < 8 {
+            break; // a few stray trailing bytes are not worth failing a file for
+        }
+        let head = src.read_upto(offset, 16, "box header")?;
+        let (kind, header_len, size) = parse_header(&head, left)?;
+        if size > left {
+            return Err(MetaError::corrupt(format!(
+                "QuickTime/ISO box '{}' at offset {offset} claims {} but the file ends after {} (truncated?)",
+                fourcc_str(&kind),
+                human_bytes(size),
+                human_bytes(src.len())
+            )));
+        }
+        out.push(TopBox { kind, offset, body_offset: offset + header_len, body_len: size - header_len });
+        if out.len() > MAX_TOP_LEVEL {
+            return Err(MetaError::corrupt(format!("more than {MAX_TOP_LEVEL} top-level boxes")));
+        }
+        offset += size;
+    }
+    Ok(out)
+}
+
+/// Parses a box header from `head`; `avail` is how many bytes the enclosing space has from the
+/// header on. Returns (type, header length, total size).
+fn parse_header(head: &[u8], avail: u64) -> Result<(FourCC, u64, u64)> {
+    let mut r = Reader::new(head, "box header");
+    let size32 = r.u32()?;
+    let kind = r.fourcc()?;
+    let (header_len, size) = match size32 {
+        0 => (8, avail),
+        1 => (16, r.u64()?),
+        n => (8, u64::from(n)),
+    };
+    if size < header_len {
+        return Err(MetaError::corrupt(format!(
+            "box '{}' has an impossible size {size} (smaller than its own header)",
+            fourcc_str(&kind)
+        )));
+    }
+    Ok((kind, header_len, size))
+}
+
+/// A box inside loaded bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct BoxRef<'a> {
+    pub kind: FourCC,
+    pub body: &'a [u8],
+}
+
+/// Iterates the boxes packed in `data`. Yields an error (then stops) when a box overruns.
+pub struct Boxes<'a> {
+    data: &'a [u8],
+    pos: usize,
+    failed: bool,
+}
+
+pub fn boxes(data: &[u8]) -> Boxes<'_> {
+    Boxes { data, pos: 0, failed: false }
+}
+
+impl<'a> Iterator for Boxes<'a> {
+    type Item = Result<BoxRef<'a>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed || self.data.len().saturating_sub(self.pos) < 8 {
+            return None;
+        }
+        let rest = &self.data[self.pos..];
+        let parsed = parse_header(rest, rest.len() as u64).and_then(|(kind, hl, size)| {
+            if size > rest.len() as u64 {
+                return Err(MetaError::corrupt(format!(
+                    "box '{}' claims {size} bytes but only {} remain in its parent",
+                    fourcc_str(&kind),
+                    rest.len()
+                )));
+            }
+            Ok((BoxRef { kind, body: &rest[hl as usize..size as usize] }, size as usize))
+        });
+        match parsed {
+            Ok((b, size)) => {
+                self.pos += size;
+                Some(Ok(b))
+            }
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// The first child box of type `kind`, if any (errors in siblings before it are reported).
+pub fn find<'a>(data: &'a [u8], kind: &FourCC) -> Result<Option<BoxRef<'a>>> {
+    for b in boxes(data) {
+        let b = b?;
+        if &b.kind == kind {
+            return Ok(Some(b));
+        }
+    }
+    Ok(None)
+}
+
+/// Follows a path of box types down from `data` (e.g. `[b"mdia", b"minf", b"stbl"]`).
+pub fn find_path<'a>(data: &'a [u8], path: &[&FourCC]) -> Result<Option<BoxRef<'a>>> {
+    let mut cur = data;
+    let mut found = None;
+    for kind in path {
+        match find(cur, kind)? {
+            Some(b) => {
+                cur = b.body;
+                found = Some(b);
+            }
+            None => return Ok(None),
+        }
+    }
+    Ok(found)
+}
+
+/// Body of a full box (version + flags) past those 4 bytes, with the version.
+pub fn full_box(body: &[u8]) -> Result<(u8, &[u8])> {
+    if body.len() < 4 {
+        return Err(MetaError::corrupt("full box shorter than its version/flags"));
+    }
+    Ok((body[0], &body[4..]))
+}
+
+/// The children of a `meta` box, which is a plain container in QuickTime and a full box in
+/// ISO-BMFF (QTFF "Metadata atoms"; ISO 14496-12 §8.11.1). Probe for the `hdlr` child.
+pub fn meta_children(body: &[u8]) -> &[u8] {
+    if body.len() >= 8 && &body[4..8] == b"hdlr" {
+        body
+    } else if body.len() >= 12 && &body[8..12] == b"hdlr" {
+        &body[4..]
+    } else if body.len() >= 4 && body[..4] == [0, 0, 0, 0] {
+        &body[4..]
+    } else {
+        body
+    }
+}

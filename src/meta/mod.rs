@@ -1,0 +1,211 @@
+//! Per-file metadata: sniff the kind from the bytes, then read only headers and metadata boxes.
+
+pub mod bytes;
+pub mod exif;
+pub mod isobmff;
+pub mod quicktime;
+pub mod time;
+
+use crate::error::{MetaError, Result};
+use bytes::Source;
+use serde::Serialize;
+use std::path::Path;
+pub use time::CaptureTime;
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct GeoLocation {
+    pub lat: f64,
+    pub lon: f64,
+    pub alt: Option<f64>,
+}
+
+impl GeoLocation {
+    /// ISO 6709 as MP4/QuickTime `location` tags hold it ("+52.2097-000.8955+103.640/").
+    pub fn to_iso6709(&self) -> String {
+        let mut s = format!("{:+08.4}{:+09.4}", self.lat, self.lon);
+        if let Some(a) = self.alt {
+            s.push_str(&format!("{a:+.3}"));
+        }
+        s.push('/');
+        s
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StillFormat {
+    Jpeg,
+    Heif,
+}
+
+/// What a still says about itself (EXIF + Apple MakerNote).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct StillInfo {
+    pub content_id: Option<String>,
+    pub captured_at: Option<CaptureTime>,
+    pub make: Option<String>,
+    pub model: Option<String>,
+    pub software: Option<String>,
+    pub lens: Option<String>,
+    pub location: Option<GeoLocation>,
+    pub orientation: Option<u16>,
+    /// An Android motion photo: the video is inside the still (not paired here).
+    pub embedded_video: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct VideoTrack {
+    pub codec: String,
+    pub width: u32,
+    pub height: u32,
+    pub frames: u64,
+    pub fps: f64,
+    /// Clockwise degrees from the display matrix.
+    pub rotation: u16,
+}
+
+/// What a clip says about itself (`moov` header, `mdta` keys, tracks).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ClipInfo {
+    pub content_id: Option<String>,
+    pub captured_at: Option<CaptureTime>,
+    pub make: Option<String>,
+    pub model: Option<String>,
+    pub software: Option<String>,
+    pub lens: Option<String>,
+    pub location: Option<GeoLocation>,
+    pub duration_s: f64,
+    pub video: Option<VideoTrack>,
+    pub audio_codec: Option<String>,
+    /// Seconds from the clip's start to the key photo (still-image-time track).
+    pub key_time_s: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum MediaInfo {
+    Still(StillFormat, StillInfo),
+    Clip(ClipInfo),
+}
+
+/// What the first bytes say a file is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sniffed {
+    Jpeg,
+    Heif,
+    Movie,
+    /// macOS "._" resource-fork companions: never media, whatever their name.
+    AppleDouble,
+    Other,
+}
+
+const HEIF_BRANDS: [&[u8; 4]; 10] = [b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis"];
+const MOVIE_BRANDS: [&[u8; 4]; 8] = [b"qt  ", b"isom", b"iso2", b"mp41", b"mp42", b"avc1", b"M4V ", b"3gp4"];
+
+/// Decides a file's kind from its first bytes (never from its name: Google Takeout writes clips
+/// behind `.HEIC` names, FORMATS.md "Where exports break pairs").
+pub fn sniff(head: &[u8]) -> Sniffed {
+    if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        return Sniffed::Jpeg;
+    }
+    if head.starts_with(&[0x00, 0x05, 0x16, 0x07]) {
+        return Sniffed::AppleDouble;
+    }
+    if head.len() < 12 {
+        return Sniffed::Other;
+    }
+    let kind = &head[4..8];
+    if kind == b"ftyp" {
+        let size = (u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize).clamp(16, head.len());
+        let major: &[u8] = &head[8..12];
+        let compat = head.get(16..size).unwrap_or(&[]);
+        let has = |set: &[&[u8; 4]], b: &[u8]| set.iter().any(|x| &x[..] == b);
+        if has(&HEIF_BRANDS, major) {
+            return Sniffed::Heif;
+        }
+        if has(&MOVIE_BRANDS, major) {
+            return Sniffed::Movie;
+        }
+        if compat.chunks_exact(4).any(|c| has(&HEIF_BRANDS, c)) {
+            return Sniffed::Heif;
+        }
+        return Sniffed::Movie;
+    }
+    if [&b"wide"[..], b"mdat", b"moov", b"free", b"skip", b"pnot"].contains(&kind) {
+        return Sniffed::Movie;
+    }
+    Sniffed::Other
+}
+
+/// File names that promise media: an unrecognisable file with such a name is reported, not skipped.
+pub fn has_media_extension(path: &Path) -> bool {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    matches!(ext.as_str(), "jpg" | "jpeg" | "heic" | "heif" | "hif" | "mov" | "mp4" | "m4v" | "qt")
+}
+
+/// Reads one file's metadata. `Ok(None)` means "not a photo or video" (skipped).
+/// Returns the info and the number of bytes read.
+pub fn read_media(path: &Path) -> Result<(Option<MediaInfo>, u64)> {
+    let src = Source::open(path)?;
+    let head = src.read_upto(0, 256, "file header")?;
+    let sniffed = sniff(&head);
+    let info = match sniffed {
+        Sniffed::Jpeg => Some(MediaInfo::Still(StillFormat::Jpeg, exif::read_jpeg(&src)?)),
+        Sniffed::Heif => {
+            let top = isobmff::top_level(&src)?;
+            Some(MediaInfo::Still(StillFormat::Heif, exif::read_heif(&src, &top)?))
+        }
+        Sniffed::Movie => {
+            let top = isobmff::top_level(&src)?;
+            Some(MediaInfo::Clip(quicktime::read_clip(&src, &top)?))
+        }
+        Sniffed::AppleDouble => None,
+        Sniffed::Other if has_media_extension(path) => return Err(unrecognised(&head)),
+        Sniffed::Other => None,
+    };
+    Ok((info, src.bytes_read()))
+}
+
+fn unrecognised(head: &[u8]) -> MetaError {
+    if head.is_empty() {
+        return MetaError::corrupt("the file is empty (0 bytes)");
+    }
+    let hex: Vec<String> = head.iter().take(8).map(|b| format!("{b:02X}")).collect();
+    MetaError::corrupt(format!(
+        "named like a photo or video, but its content is neither JPEG, HEIF nor QuickTime/MP4 (starts with {})",
+        hex.join(" ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ftyp(major: &[u8; 4], compat: &[&[u8; 4]]) -> Vec<u8> {
+        let mut v = ((16 + 4 * compat.len()) as u32).to_be_bytes().to_vec();
+        v.extend_from_slice(b"ftyp");
+        v.extend_from_slice(major);
+        v.extend_from_slice(&[0; 4]);
+        compat.iter().for_each(|c| v.extend_from_slice(*c));
+        v
+    }
+
+    #[test]
+    fn sniffs_by_content() {
+        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE1, 0, 0]), Sniffed::Jpeg);
+        assert_eq!(sniff(&ftyp(b"heic", &[b"mif1", b"heic"])), Sniffed::Heif);
+        assert_eq!(sniff(&ftyp(b"mif1", &[b"heic"])), Sniffed::Heif);
+        assert_eq!(sniff(&ftyp(b"qt  ", &[b"qt  "])), Sniffed::Movie);
+        assert_eq!(sniff(&ftyp(b"isom", &[b"isom", b"iso2", b"avc1", b"mp41"])), Sniffed::Movie);
+        assert_eq!(sniff(b"\0\0\0\x08wide\0\0\0\x10mdat"), Sniffed::Movie);
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Sniffed::Other);
+        assert_eq!(sniff(&[0, 5, 22, 7, 0, 2, 0, 0, 0, 0, 0, 0]), Sniffed::AppleDouble);
+        assert_eq!(sniff(b""), Sniffed::Other);
+    }
+
+    #[test]
+    fn iso6709_round_trip() {
+        let g = GeoLocation { lat: 52.2097, lon: -0.8955, alt: Some(103.64) };
+        assert_eq!(g.to_iso6709(), "+52.2097-000.8955+103.640/");
+        assert_eq!(quicktime::parse_iso6709(&g.to_iso6709()), Some(g));
+    }
+}

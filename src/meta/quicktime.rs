@@ -1,0 +1,423 @@
+//! Clips: QuickTime / MP4 metadata from the `moov` box alone (FORMATS.md "The identifier in the
+//! clip", "The key photo's time"). mp4parse reads the track tables; this module reads what it
+//! does not: `mdta` keys/ilst, classic `udta` strings, sample-entry fourccs and `mebx` keys.
+
+use super::bytes::{Reader, Source};
+use super::exif::normalize_content_id;
+use super::isobmff::{self, fourcc_str, meta_children, BoxRef, TopBox};
+use super::time::CaptureTime;
+use super::{ClipInfo, GeoLocation, VideoTrack};
+use crate::error::{MetaError, Result};
+use std::collections::BTreeMap;
+
+const KEY_CONTENT_ID: &str = "com.apple.quicktime.content.identifier";
+const KEY_STILL_TIME: &str = "com.apple.quicktime.still-image-time";
+/// Most `mebx` samples we read looking for the still-image-time value (Apple writes one).
+const MAX_MEBX_SAMPLES: usize = 64;
+
+/// Reads a clip's metadata: finds `moov` by box headers, loads it, and decodes it.
+pub fn read_clip(src: &Source, top: &[TopBox]) -> Result<ClipInfo> {
+    let moov_box = top.iter().find(|b| &b.kind == b"moov").ok_or_else(|| {
+        let kinds: Vec<String> = top.iter().map(|b| fourcc_str(&b.kind)).collect();
+        MetaError::corrupt(format!(
+            "QuickTime: no 'moov' box (the movie header) among the top-level boxes [{}]: the file is incomplete",
+            kinds.join(", ")
+        ))
+    })?;
+    let moov = src.read_at(moov_box.body_offset, moov_box.body_len, "QuickTime 'moov' box")?;
+    let ftyp = match top.iter().find(|b| &b.kind == b"ftyp") {
+        Some(f) => Some(src.read_at(f.body_offset, f.body_len.min(256), "QuickTime 'ftyp' box")?),
+        None => None,
+    };
+    parse_moov(src, ftyp.as_deref(), &moov)
+}
+
+fn parse_moov(src: &Source, ftyp: Option<&[u8]>, moov: &[u8]) -> Result<ClipInfo> {
+    let mut info = ClipInfo::default();
+    let (created, movie_ts, movie_dur) = mvhd(moov)?;
+    let tags = metadata_tags(moov)?;
+    info.content_id = tags.get(KEY_CONTENT_ID).and_then(|s| normalize_content_id(s));
+    info.captured_at = tags
+        .get("com.apple.quicktime.creationdate")
+        .and_then(|s| CaptureTime::from_iso(s))
+        .or_else(|| tags.get("udta:©day").and_then(|s| CaptureTime::from_iso(s)))
+        .or_else(|| CaptureTime::from_mvhd(created));
+    let get = |k: &str, classic: &str| tags.get(k).or_else(|| tags.get(classic)).cloned();
+    info.make = get("com.apple.quicktime.make", "udta:©mak");
+    info.model = get("com.apple.quicktime.model", "udta:©mod");
+    info.software = get("com.apple.quicktime.software", "udta:©swr");
+    info.lens = tags.get("com.apple.quicktime.camera.lens_model").cloned();
+    info.location = get("com.apple.quicktime.location.ISO6709", "udta:©xyz").and_then(|s| parse_iso6709(&s));
+    if movie_ts > 0 {
+        info.duration_s = movie_dur as f64 / movie_ts as f64;
+    }
+    let traks = own_tracks(moov)?;
+    let ctx = track_tables(ftyp, moov)?;
+    for (own, t) in traks.iter().zip(ctx.tracks.iter()) {
+        apply_track(src, &mut info, own, t, movie_ts)?;
+    }
+    Ok(info)
+}
+
+/// `mvhd`: (creation time since 1904, timescale, duration) — QTFF "Movie header atom".
+fn mvhd(moov: &[u8]) -> Result<(u64, u64, u64)> {
+    let b = isobmff::find(moov, b"mvhd")?.ok_or_else(|| MetaError::corrupt("QuickTime: 'moov' has no 'mvhd' (movie header)"))?;
+    let (version, body) = isobmff::full_box(b.body)?;
+    let mut r = Reader::new(body, "QuickTime 'mvhd' box");
+    if version == 1 {
+        let created = r.u64()?;
+        r.skip(8)?;
+        let ts = u64::from(r.u32()?);
+        Ok((created, ts, r.u64()?))
+    } else {
+        let created = u64::from(r.u32()?);
+        r.skip(4)?;
+        let ts = u64::from(r.u32()?);
+        Ok((created, ts, u64::from(r.u32()?)))
+    }
+}
+
+/// All `mdta` key/value pairs from `moov/meta` and `moov/udta/meta`, plus classic `udta` strings
+/// (as "udta:©xyz").
+fn metadata_tags(moov: &[u8]) -> Result<BTreeMap<String, String>> {
+    let mut tags = BTreeMap::new();
+    if let Some(meta) = isobmff::find(moov, b"meta")? {
+        read_keys_ilst(meta_children(meta.body), &mut tags)?;
+    }
+    if let Some(udta) = isobmff::find(moov, b"udta")? {
+        for b in isobmff::boxes(udta.body) {
+            let b = b?;
+            if &b.kind == b"meta" {
+                read_keys_ilst(meta_children(b.body), &mut tags)?;
+            } else if b.kind[0] == 0xA9 {
+                if let Some(v) = classic_udta_string(b.body) {
+                    let name = format!("udta:©{}", String::from_utf8_lossy(&b.kind[1..]));
+                    tags.entry(name).or_insert(v);
+                }
+            }
+        }
+    }
+    Ok(tags)
+}
+
+/// `keys` + `ilst` (QTFF "Metadata atoms": keys numbered from 1; each `ilst` child's type is the
+/// key index and holds a `data` box).
+fn read_keys_ilst(children: &[u8], tags: &mut BTreeMap<String, String>) -> Result<()> {
+    let Some(keys) = isobmff::find(children, b"keys")? else { return Ok(()) };
+    let mut r = Reader::new(keys.body, "QuickTime 'keys' box");
+    r.skip(4)?;
+    let count = r.u32()?;
+    let mut names = Vec::new();
+    for _ in 0..count {
+        if r.remaining() == 0 {
+            break;
+        }
+        let size = r.u32()? as usize;
+        let body = r.take(size.checked_sub(4).ok_or_else(|| MetaError::corrupt("QuickTime 'keys': entry size below 8"))?)?;
+        names.push(String::from_utf8_lossy(body.get(4..).unwrap_or(&[])).into_owned());
+    }
+    let Some(ilst) = isobmff::find(children, b"ilst")? else { return Ok(()) };
+    for item in isobmff::boxes(ilst.body) {
+        let item = item?;
+        let index = u32::from_be_bytes(item.kind) as usize;
+        let Some(name) = index.checked_sub(1).and_then(|i| names.get(i)) else { continue };
+        if let Some(value) = isobmff::find(item.body, b"data")?.and_then(data_value) {
+            tags.insert(name.clone(), value);
+        }
+    }
+    Ok(())
+}
+
+/// A `data` box's value as text: u32 type, u32 locale, payload (QTFF "Well-known types").
+fn data_value(data: BoxRef<'_>) -> Option<String> {
+    let typ = u32::from_be_bytes(data.body.get(..4)?.try_into().ok()?) & 0x00FF_FFFF;
+    let v = data.body.get(8..)?;
+    let int = |signed: bool| -> Option<String> {
+        let mut buf = [0u8; 8];
+        let n = v.len();
+        if n == 0 || n > 8 {
+            return None;
+        }
+        let fill = if signed && v[0] & 0x80 != 0 { 0xFF } else { 0 };
+        buf[..8 - n].fill(fill);
+        buf[8 - n..].copy_from_slice(v);
+        Some(if signed { i64::from_be_bytes(buf).to_string() } else { u64::from_be_bytes(buf).to_string() })
+    };
+    match typ {
+        1 => Some(String::from_utf8_lossy(v).trim_end_matches('\0').to_string()),
+        23 => Some(f32::from_be_bytes(v.get(..4)?.try_into().ok()?).to_string()),
+        24 => Some(f64::from_be_bytes(v.get(..8)?.try_into().ok()?).to_string()),
+        21 | 65..=67 => int(true),
+        22 | 75..=78 => int(false),
+        _ => None,
+    }
+}
+
+/// Classic `udta` text: u16 length, u16 language, text.
+fn classic_udta_string(body: &[u8]) -> Option<String> {
+    let len = usize::from(u16::from_be_bytes([*body.first()?, *body.get(1)?]));
+    let text = body.get(4..4 + len)?;
+    let s = String::from_utf8_lossy(text).trim_end_matches('\0').to_string();
+    (!s.is_empty()).then_some(s)
+}
+
+/// ISO 6709 "+52.2097-000.8955+103.640/" (latitude, longitude, optional altitude).
+pub fn parse_iso6709(s: &str) -> Option<GeoLocation> {
+    let s = s.trim().trim_end_matches('/');
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for (i, c) in s.char_indices().skip(1) {
+        if c == '+' || c == '-' {
+            parts.push(&s[start..i]);
+            start = i;
+        }
+    }
+    parts.push(&s[start..]);
+    let nums: Vec<f64> = parts.iter().map_while(|p| p.parse::<f64>().ok()).collect();
+    let (lat, lon) = (*nums.first()?, *nums.get(1)?);
+    if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+        return None;
+    }
+    Some(GeoLocation { lat, lon, alt: nums.get(2).copied() })
+}
+
+/// What we read ourselves from each `trak`.
+#[derive(Debug, Default)]
+struct OwnTrack {
+    handler: [u8; 4],
+    entry: [u8; 4],
+    /// Local key id of still-image-time in a `mebx` sample entry.
+    still_key: Option<u32>,
+    matrix: Option<[i32; 4]>,
+}
+
+fn own_tracks(moov: &[u8]) -> Result<Vec<OwnTrack>> {
+    let mut out = Vec::new();
+    for b in isobmff::boxes(moov) {
+        let b = b?;
+        if &b.kind != b"trak" {
+            continue;
+        }
+        let mut t = OwnTrack::default();
+        if let Some(h) = isobmff::find_path(b.body, &[b"mdia", b"hdlr"])? {
+            t.handler = h.body.get(8..12).and_then(|s| s.try_into().ok()).unwrap_or_default();
+        }
+        if let Some(tkhd) = isobmff::find(b.body, b"tkhd")? {
+            t.matrix = tkhd_matrix(tkhd.body);
+        }
+        if let Some(stsd) = isobmff::find_path(b.body, &[b"mdia", b"minf", b"stbl", b"stsd"])? {
+            let entries = stsd.body.get(8..).unwrap_or(&[]);
+            if let Some(entry) = isobmff::boxes(entries).next().transpose()? {
+                t.entry = entry.kind;
+                if &entry.kind == b"mebx" {
+                    t.still_key = mebx_key(entry.body.get(8..).unwrap_or(&[]), KEY_STILL_TIME)?;
+                }
+            }
+        }
+        out.push(t);
+    }
+    Ok(out)
+}
+
+/// The display matrix's a, b, c, d (16.16) from `tkhd` (QTFF "Track header atom").
+fn tkhd_matrix(body: &[u8]) -> Option<[i32; 4]> {
+    let at = if *body.first()? == 1 { 4 + 32 + 8 + 8 } else { 4 + 20 + 8 + 8 };
+    let m = body.get(at..at + 20)?;
+    let i = |k: usize| i32::from_be_bytes([m[k], m[k + 1], m[k + 2], m[k + 3]]);
+    Some([i(0), i(4), i(12), i(16)])
+}
+
+/// In a `mebx` sample entry, `keys` holds boxes typed by local key id, each with a `keyd`
+/// ('mdta' + key name). Returns the local id of `name`.
+fn mebx_key(entry: &[u8], name: &str) -> Result<Option<u32>> {
+    let Some(keys) = isobmff::find(entry, b"keys")? else { return Ok(None) };
+    for k in isobmff::boxes(keys.body) {
+        let k = k?;
+        if let Some(keyd) = isobmff::find(k.body, b"keyd")? {
+            if keyd.body.get(4..) == Some(name.as_bytes()) {
+                return Ok(Some(u32::from_be_bytes(k.kind)));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Runs mp4parse over `ftyp` + a `moov` reduced to `mvhd` and `trak` children (QuickTime `meta`
+/// and `udta` forms vary too much for a strict ISO reader and we decode them ourselves).
+fn track_tables(ftyp: Option<&[u8]>, moov: &[u8]) -> Result<mp4parse::MediaContext> {
+    let mut inner = Vec::with_capacity(moov.len());
+    for b in isobmff::boxes(moov) {
+        let b = b?;
+        if &b.kind == b"mvhd" || &b.kind == b"trak" {
+            push_box(&mut inner, &b.kind, b.body);
+        }
+    }
+    let mut file = Vec::with_capacity(inner.len() + 64);
+    push_box(&mut file, b"ftyp", ftyp.unwrap_or(b"qt  \0\0\0\0qt  "));
+    push_box(&mut file, b"moov", &inner);
+    mp4parse::read_mp4(&mut std::io::Cursor::new(file))
+        .map_err(|e| MetaError::corrupt(format!("QuickTime: the track tables in 'moov' are unreadable ({e:?})")))
+}
+
+fn push_box(out: &mut Vec<u8>, kind: &[u8; 4], body: &[u8]) {
+    let size = body.len() as u64 + 8;
+    if size > u64::from(u32::MAX) {
+        out.extend_from_slice(&1u32.to_be_bytes());
+        out.extend_from_slice(kind);
+        out.extend_from_slice(&(size + 8).to_be_bytes());
+    } else {
+        out.extend_from_slice(&(size as u32).to_be_bytes());
+        out.extend_from_slice(kind);
+    }
+    out.extend_from_slice(body);
+}
+
+fn apply_track(src: &Source, info: &mut ClipInfo, own: &OwnTrack, t: &mp4parse::Track, movie_ts: u64) -> Result<()> {
+    let ts = t.timescale.map(|s| s.0).filter(|&s| s > 0);
+    let media_s = match (t.duration, ts) {
+        (Some(d), Some(ts)) => d.0 as f64 / ts as f64,
+        _ => 0.0,
+    };
+    match &own.handler {
+        b"vide" if info.video.is_none() => {
+            let frames: u64 = t.stts.as_ref().map_or(0, |s| s.samples.iter().map(|x| u64::from(x.sample_count)).sum());
+            let (w, h) = video_size(t);
+            info.video = Some(VideoTrack {
+                codec: codec_name(&own.entry),
+                width: w,
+                height: h,
+                frames,
+                fps: if media_s > 0.0 { frames as f64 / media_s } else { 0.0 },
+                rotation: own.matrix.map_or(0, rotation_of),
+            });
+        }
+        b"soun" if info.audio_codec.is_none() => info.audio_codec = Some(codec_name(&own.entry)),
+        b"meta" => {
+            if let (Some(key), Some(ts)) = (own.still_key, ts) {
+                if let Some(pts) = still_sample_time(src, t, key)? {
+                    let empty = t.empty_duration.map_or(0.0, |d| d.0 as f64 / movie_ts.max(1) as f64);
+                    let media_time = t.media_time.map_or(0, |m| m.0) as f64;
+                    info.key_time_s = Some((empty + (pts as f64 - media_time) / ts as f64).max(0.0));
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn video_size(t: &mp4parse::Track) -> (u32, u32) {
+    if let Some(mp4parse::SampleEntry::Video(v)) = t.stsd.as_ref().and_then(|s| s.descriptions.first()) {
+        return (u32::from(v.width), u32::from(v.height));
+    }
+    t.tkhd.as_ref().map_or((0, 0), |k| (k.width >> 16, k.height >> 16))
+}
+
+/// Clockwise rotation in degrees a player applies, from the display matrix.
+fn rotation_of(m: [i32; 4]) -> u16 {
+    match (m[0].signum(), m[1].signum(), m[2].signum(), m[3].signum()) {
+        (0, 1, -1, 0) => 90,
+        (-1, 0, 0, -1) => 180,
+        (0, -1, 1, 0) => 270,
+        _ => 0,
+    }
+}
+
+fn codec_name(fourcc: &[u8; 4]) -> String {
+    match fourcc {
+        b"avc1" | b"avc3" => "h264".into(),
+        b"hvc1" | b"hev1" => "hevc".into(),
+        b"mp4a" => "aac".into(),
+        b"lpcm" | b"sowt" | b"twos" | b"in24" | b"in32" | b"fl32" => "pcm".into(),
+        b"alac" => "alac".into(),
+        b"av01" => "av1".into(),
+        other => fourcc_str(other).trim().to_string(),
+    }
+}
+
+/// Media-time presentation of the sample carrying the still-image-time key. One sample: that
+/// one. Several: read each (they are a few bytes) and look for the key's box.
+fn still_sample_time(src: &Source, t: &mp4parse::Track, key: u32) -> Result<Option<i64>> {
+    let Some(table) = mp4parse::unstable::create_sample_table(t, 0.into()) else { return Ok(None) };
+    if table.len() == 1 {
+        return Ok(Some(table[0].start_composition.0));
+    }
+    for s in table.iter().take(MAX_MEBX_SAMPLES) {
+        let (start, end) = (s.start_offset.0, s.end_offset.0);
+        let len = end.saturating_sub(start);
+        if len == 0 || len > 4096 {
+            continue;
+        }
+        let data = src.read_at(start, len, "still-image-time sample")?;
+        let has_key = isobmff::boxes(&data).filter_map(|b| b.ok()).any(|b| u32::from_be_bytes(b.kind) == key);
+        if has_key {
+            return Ok(Some(s.start_composition.0));
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso6709_with_and_without_altitude() {
+        let g = parse_iso6709("+52.2097-000.8955+103.640/").unwrap();
+        assert_eq!((g.lat, g.lon, g.alt), (52.2097, -0.8955, Some(103.64)));
+        let g = parse_iso6709("-33.8688+151.2093/").unwrap();
+        assert_eq!((g.lat, g.lon, g.alt), (-33.8688, 151.2093, None));
+        assert!(parse_iso6709("garbage").is_none());
+        assert!(parse_iso6709("+95.0+10.0/").is_none());
+    }
+
+    fn boxed(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        push_box(&mut v, kind, body);
+        v
+    }
+
+    #[test]
+    fn keys_and_ilst_give_named_values() {
+        let mut keys_body = vec![0, 0, 0, 0, 0, 0, 0, 2];
+        for name in [KEY_CONTENT_ID, "com.apple.quicktime.make"] {
+            keys_body.extend_from_slice(&((name.len() + 8) as u32).to_be_bytes());
+            keys_body.extend_from_slice(b"mdta");
+            keys_body.extend_from_slice(name.as_bytes());
+        }
+        let data = |s: &str| {
+            let mut d = vec![0, 0, 0, 1, 0, 0, 0, 0];
+            d.extend_from_slice(s.as_bytes());
+            boxed(b"data", &d)
+        };
+        let mut ilst = boxed(&2u32.to_be_bytes(), &data("Apple"));
+        ilst.extend(boxed(&1u32.to_be_bytes(), &data("e905e6c6-c747-4805-942f-9904a0281f02")));
+        ilst.extend(boxed(&9u32.to_be_bytes(), &data("no such key")));
+        let mut children = boxed(b"hdlr", &[0; 24]);
+        children.extend(boxed(b"keys", &keys_body));
+        children.extend(boxed(b"ilst", &ilst));
+        for meta_body in [children.clone(), [vec![0, 0, 0, 0], children.clone()].concat()] {
+            let mut tags = BTreeMap::new();
+            read_keys_ilst(meta_children(&meta_body), &mut tags).unwrap();
+            assert_eq!(tags.get("com.apple.quicktime.make").map(String::as_str), Some("Apple"));
+            assert_eq!(tags.len(), 2);
+        }
+    }
+
+    #[test]
+    fn truncated_keys_is_an_error_not_a_panic() {
+        let body = [0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 2];
+        let mut t = BTreeMap::new();
+        let children = [boxed(b"keys", &body), boxed(b"ilst", &[])].concat();
+        assert!(read_keys_ilst(&children, &mut t).is_err());
+    }
+
+    #[test]
+    fn display_matrix_rotation() {
+        let one = 0x10000;
+        assert_eq!(rotation_of([one, 0, 0, one]), 0);
+        assert_eq!(rotation_of([0, one, -one, 0]), 90);
+        assert_eq!(rotation_of([-one, 0, 0, -one]), 180);
+        assert_eq!(rotation_of([0, -one, one, 0]), 270);
+    }
+}

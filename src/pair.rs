@@ -1,0 +1,215 @@
+//! Pairing stills with clips: a pure function, no I/O (FORMATS.md "Where exports break pairs").
+//!
+//! 1. By content identifier. When several stills or clips share one (the same export copied
+//!    twice), prefer the same folder, then the same name stem, then the nearest capture time.
+//! 2. For what is left without a usable identifier: same folder, same stem (ignoring `_HEVC`,
+//!    `(1)`, `-2`, ` 2`, ` copy` suffixes), and capture times within [`TIME_TOLERANCE_S`].
+//!    Never two different identifiers, never disagreeing or unknown times, never a file twice.
+
+use crate::meta::CaptureTime;
+use serde::Serialize;
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A still's DateTimeOriginal and its clip's creationdate differ by under two seconds (the clip
+/// starts ~1.5 s before the shutter; both are truncated to whole seconds).
+pub const TIME_TOLERANCE_S: f64 = 3.0;
+
+/// The part of a still or clip that pairing looks at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Half {
+    pub path: PathBuf,
+    pub content_id: Option<String>,
+    pub captured_at: Option<CaptureTime>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchedBy {
+    ContentId,
+    NameAndTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pair {
+    pub still: usize,
+    pub clip: usize,
+    pub matched_by: MatchedBy,
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Pairing {
+    pub pairs: Vec<Pair>,
+    pub unpaired_stills: Vec<usize>,
+    pub unpaired_clips: Vec<usize>,
+}
+
+/// Pairs `stills` with `clips` (indices into each slice).
+pub fn pair(stills: &[Half], clips: &[Half]) -> Pairing {
+    let mut used_s = vec![false; stills.len()];
+    let mut used_c = vec![false; clips.len()];
+    let mut pairs = Vec::new();
+
+    let mut by_id: BTreeMap<&str, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
+    for (i, s) in stills.iter().enumerate() {
+        if let Some(id) = &s.content_id {
+            by_id.entry(id).or_default().0.push(i);
+        }
+    }
+    for (i, c) in clips.iter().enumerate() {
+        if let Some(id) = &c.content_id {
+            by_id.entry(id).or_default().1.push(i);
+        }
+    }
+    for (ss, cs) in by_id.values() {
+        let cands = candidates(stills, clips, ss, cs, |_, _, _| true);
+        take_greedy(cands, &mut used_s, &mut used_c, MatchedBy::ContentId, &mut pairs);
+    }
+
+    // Step 2: only files whose identifier is absent or found on no file of the other kind.
+    let orphan = |h: &Half, others: &BTreeMap<&str, (Vec<usize>, Vec<usize>)>, still: bool| match &h.content_id {
+        None => true,
+        Some(id) => others.get(id.as_str()).is_none_or(|(s, c)| if still { c.is_empty() } else { s.is_empty() }),
+    };
+    let mut buckets: BTreeMap<(PathBuf, String), (Vec<usize>, Vec<usize>)> = BTreeMap::new();
+    for (i, s) in stills.iter().enumerate().filter(|(i, s)| !used_s[*i] && orphan(s, &by_id, true)) {
+        buckets.entry(bucket_key(&s.path)).or_default().0.push(i);
+    }
+    for (i, c) in clips.iter().enumerate().filter(|(i, c)| !used_c[*i] && orphan(c, &by_id, false)) {
+        buckets.entry(bucket_key(&c.path)).or_default().1.push(i);
+    }
+    for (ss, cs) in buckets.values() {
+        let cands = candidates(stills, clips, ss, cs, |s, c, gap| {
+            let ids_agree = match (&s.content_id, &c.content_id) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            };
+            ids_agree && gap <= TIME_TOLERANCE_S
+        });
+        take_greedy(cands, &mut used_s, &mut used_c, MatchedBy::NameAndTime, &mut pairs);
+    }
+
+    pairs.sort_by_key(|p| (p.still, p.clip));
+    Pairing {
+        pairs,
+        unpaired_stills: (0..stills.len()).filter(|&i| !used_s[i]).collect(),
+        unpaired_clips: (0..clips.len()).filter(|&i| !used_c[i]).collect(),
+    }
+}
+
+/// A possible pair and how good it is: lower sorts first.
+struct Cand {
+    other_folder: bool,
+    other_exact_stem: bool,
+    other_stem: bool,
+    gap: f64,
+    still: usize,
+    clip: usize,
+}
+
+fn candidates(
+    stills: &[Half],
+    clips: &[Half],
+    ss: &[usize],
+    cs: &[usize],
+    allowed: impl Fn(&Half, &Half, f64) -> bool,
+) -> Vec<Cand> {
+    let mut out = Vec::new();
+    for &si in ss {
+        for &ci in cs {
+            let (s, c) = (&stills[si], &clips[ci]);
+            let gap = match (&s.captured_at, &c.captured_at) {
+                (Some(a), Some(b)) => a.distance(b),
+                _ => f64::INFINITY,
+            };
+            if allowed(s, c, gap) {
+                out.push(Cand {
+                    other_folder: s.path.parent() != c.path.parent(),
+                    other_exact_stem: plain_stem(&s.path) != plain_stem(&c.path),
+                    other_stem: stem_key(&s.path) != stem_key(&c.path),
+                    gap,
+                    still: si,
+                    clip: ci,
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        (a.other_folder, a.other_exact_stem, a.other_stem)
+            .cmp(&(b.other_folder, b.other_exact_stem, b.other_stem))
+            .then(a.gap.partial_cmp(&b.gap).unwrap_or(Ordering::Equal))
+            .then((a.still, a.clip).cmp(&(b.still, b.clip)))
+    });
+    out
+}
+
+fn take_greedy(cands: Vec<Cand>, used_s: &mut [bool], used_c: &mut [bool], by: MatchedBy, pairs: &mut Vec<Pair>) {
+    for c in cands {
+        if !used_s[c.still] && !used_c[c.clip] {
+            used_s[c.still] = true;
+            used_c[c.clip] = true;
+            pairs.push(Pair { still: c.still, clip: c.clip, matched_by: by });
+        }
+    }
+}
+
+fn bucket_key(path: &Path) -> (PathBuf, String) {
+    (path.parent().map(Path::to_path_buf).unwrap_or_default(), stem_key(path))
+}
+
+/// The name without extensions and the iCloud `_HEVC` marker, copy counters kept: among
+/// duplicates, `IMG_1 2.HEIC` belongs with `IMG_1 2.MOV` before `IMG_1.MOV`.
+fn plain_stem(path: &Path) -> String {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_uppercase()).unwrap_or_default();
+    let mut s = name.as_str();
+    while let Some(dot) = s.rfind('.').filter(|&d| d > 0) {
+        s = &s[..dot];
+    }
+    s.strip_suffix("_HEVC").unwrap_or(s).to_string()
+}
+
+/// The name a still and its clip share once exports' decorations are removed:
+/// `IMG_1234.HEIC`, `IMG_1234_HEVC.MOV`, `IMG_1234(1).HEIC`, `IMG_1234 2.mov`, `IMG_1234-2.JPG`,
+/// `IMG_1234.HEIC.MOV` all give `IMG_1234`. Case-insensitive.
+pub fn stem_key(path: &Path) -> String {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_uppercase()).unwrap_or_default();
+    let mut s = name.as_str();
+    loop {
+        let before = s;
+        for ext in [".JPG", ".JPEG", ".HEIC", ".HEIF", ".MOV", ".MP4", ".QT"] {
+            s = s.strip_suffix(ext).unwrap_or(s);
+        }
+        s = s.strip_suffix("_HEVC").unwrap_or(s);
+        s = s.strip_suffix(" COPY").unwrap_or(s);
+        s = strip_counter(s);
+        s = s.trim_end();
+        if s == before || s.is_empty() {
+            return if s.is_empty() { before.to_string() } else { s.to_string() };
+        }
+    }
+}
+
+/// Removes one "(N)", "-N" or " N" copy counter (N of one or two digits).
+fn strip_counter(s: &str) -> &str {
+    if let Some(inner) = s.strip_suffix(')') {
+        if let Some(open) = inner.rfind('(') {
+            let n = &inner[open + 1..];
+            if !n.is_empty() && n.len() <= 3 && n.bytes().all(|b| b.is_ascii_digit()) {
+                return &s[..open];
+            }
+        }
+        return s;
+    }
+    let digits = s.bytes().rev().take_while(|b| b.is_ascii_digit()).count();
+    if (1..=2).contains(&digits) && s.len() > digits + 1 {
+        let head = &s[..s.len() - digits];
+        if let Some(h) = head.strip_suffix('-').or_else(|| head.strip_suffix(' ')) {
+            return h;
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,171 @@
+//! Every way real exports break pairs (FORMATS.md) is a named case.
+
+use super::*;
+
+const A: &str = "E905E6C6-C747-4805-942F-9904A0281F02";
+const B: &str = "465042F4-775C-430C-8AB1-AA783FD3FC3F";
+
+fn t(s: &str) -> Option<CaptureTime> {
+    CaptureTime::from_iso(s)
+}
+
+fn half(path: &str, id: Option<&str>, time: Option<CaptureTime>) -> Half {
+    Half { path: PathBuf::from(path), content_id: id.map(String::from), captured_at: time }
+}
+
+/// (still paths, clip paths) of the pairs, with how they matched.
+fn run(stills: &[Half], clips: &[Half]) -> (Vec<(String, String, MatchedBy)>, usize, usize) {
+    let p = pair(stills, clips);
+    let pairs = p
+        .pairs
+        .iter()
+        .map(|x| (stills[x.still].path.display().to_string(), clips[x.clip].path.display().to_string(), x.matched_by))
+        .collect();
+    (pairs, p.unpaired_stills.len(), p.unpaired_clips.len())
+}
+
+struct Case {
+    name: &'static str,
+    stills: Vec<Half>,
+    clips: Vec<Half>,
+    want: Vec<(&'static str, &'static str, MatchedBy)>,
+}
+
+fn cases() -> Vec<Case> {
+    use MatchedBy::*;
+    let noon = t("2021-04-10T12:00:00+01:00");
+    let noon_clip = t("2021-04-10T11:59:59+01:00");
+    vec![
+        Case {
+            name: "renamed halves in two folders pair by identifier",
+            stills: vec![half("a/holiday.jpg", Some(A), noon)],
+            clips: vec![half("b/clip-0042.mov", Some(A), noon_clip)],
+            want: vec![("a/holiday.jpg", "b/clip-0042.mov", ContentId)],
+        },
+        Case {
+            name: "takeout clip behind a HEIC name pairs by identifier",
+            stills: vec![half("t/IMG_1234.HEIC", Some(A), noon)],
+            clips: vec![half("t/IMG_1234(1).HEIC", Some(A), noon_clip)],
+            want: vec![("t/IMG_1234.HEIC", "t/IMG_1234(1).HEIC", ContentId)],
+        },
+        Case {
+            name: "icloud _HEVC clip with identifiers stripped pairs by name and time",
+            stills: vec![half("d/IMG_1234.HEIC", None, noon)],
+            clips: vec![half("d/IMG_1234_HEVC.MOV", None, noon_clip)],
+            want: vec![("d/IMG_1234.HEIC", "d/IMG_1234_HEVC.MOV", NameAndTime)],
+        },
+        Case {
+            name: "the same export copied twice pairs inside each folder",
+            stills: vec![half("x/IMG_1.HEIC", Some(A), noon), half("y/IMG_1.HEIC", Some(A), noon)],
+            clips: vec![half("y/IMG_1.MOV", Some(A), noon_clip), half("x/IMG_1.MOV", Some(A), noon_clip)],
+            want: vec![("x/IMG_1.HEIC", "x/IMG_1.MOV", ContentId), ("y/IMG_1.HEIC", "y/IMG_1.MOV", ContentId)],
+        },
+        Case {
+            name: "duplicate clips: the one beside the still wins, the other stays unpaired",
+            stills: vec![half("x/IMG_1.HEIC", Some(A), noon)],
+            clips: vec![half("backup/IMG_1.MOV", Some(A), noon_clip), half("x/IMG_1.MOV", Some(A), noon_clip)],
+            want: vec![("x/IMG_1.HEIC", "x/IMG_1.MOV", ContentId)],
+        },
+        Case {
+            name: "duplicates in one folder prefer the same stem",
+            stills: vec![half("x/IMG_1.HEIC", Some(A), noon), half("x/IMG_1 2.HEIC", Some(A), noon)],
+            clips: vec![half("x/IMG_1 2.MOV", Some(A), noon_clip), half("x/IMG_1.MOV", Some(A), noon_clip)],
+            want: vec![("x/IMG_1 2.HEIC", "x/IMG_1 2.MOV", ContentId), ("x/IMG_1.HEIC", "x/IMG_1.MOV", ContentId)],
+        },
+        Case {
+            name: "edited still that lost its MakerNote pairs with its clip by name and time",
+            stills: vec![half("e/IMG_77.JPG", None, noon)],
+            clips: vec![half("e/IMG_77.MOV", Some(A), noon_clip)],
+            want: vec![("e/IMG_77.JPG", "e/IMG_77.MOV", NameAndTime)],
+        },
+        Case {
+            name: "IMG_0001 reused years apart is never linked",
+            stills: vec![half("r/IMG_0001.HEIC", None, t("2019-06-01T10:00:00+02:00"))],
+            clips: vec![half("r/IMG_0001.MOV", None, t("2023-02-11T18:30:00+01:00"))],
+            want: vec![],
+        },
+        Case {
+            name: "same name, same minute, different identifiers: never linked",
+            stills: vec![half("s/IMG_5.HEIC", Some(A), noon)],
+            clips: vec![half("s/IMG_5.MOV", Some(B), noon_clip)],
+            want: vec![],
+        },
+        Case {
+            name: "same name but a capture time missing: not linked on name alone",
+            stills: vec![half("s/IMG_6.HEIC", None, None)],
+            clips: vec![half("s/IMG_6.MOV", None, noon_clip)],
+            want: vec![],
+        },
+        Case {
+            name: "same name in different folders without identifiers: not linked",
+            stills: vec![half("p/IMG_7.HEIC", None, noon)],
+            clips: vec![half("q/IMG_7.MOV", None, noon_clip)],
+            want: vec![],
+        },
+        Case {
+            name: "different names without identifiers: not linked even at the same time",
+            stills: vec![half("p/IMG_8.HEIC", None, noon)],
+            clips: vec![half("p/IMG_9.MOV", None, noon_clip)],
+            want: vec![],
+        },
+        Case {
+            name: "still without offset, clip with only UTC mvhd: matched across the time zone",
+            stills: vec![half("z/IMG_10.JPG", None, CaptureTime::from_exif("2021:04:10 11:44:00", None, None))],
+            clips: vec![half("z/IMG_10.MOV", None, CaptureTime::from_mvhd(3_700_896_239))],
+            want: vec![("z/IMG_10.JPG", "z/IMG_10.MOV", NameAndTime)],
+        },
+        Case {
+            name: "a matched identifier's spare copy does not fall back to name matching",
+            stills: vec![half("w/IMG_11.HEIC", Some(A), noon), half("w/IMG_11 2.HEIC", Some(A), noon)],
+            clips: vec![half("w/IMG_11.MOV", Some(A), noon_clip), half("w/IMG_11_HEVC.MOV", None, noon_clip)],
+            want: vec![("w/IMG_11.HEIC", "w/IMG_11.MOV", ContentId)],
+        },
+        Case {
+            name: "an orphan still with an identifier takes a stripped clip of the same name and time",
+            stills: vec![half("o/IMG_12.HEIC", Some(B), noon)],
+            clips: vec![half("o/IMG_12_HEVC.MOV", None, noon_clip)],
+            want: vec![("o/IMG_12.HEIC", "o/IMG_12_HEVC.MOV", NameAndTime)],
+        },
+        Case {
+            name: "two stripped shots of one name a minute apart: each clip goes to its own still",
+            stills: vec![half("m/IMG_13.HEIC", None, noon), half("m/IMG_13(1).HEIC", None, t("2021-04-10T12:01:00+01:00"))],
+            clips: vec![half("m/IMG_13(2).MOV", None, t("2021-04-10T12:00:59+01:00")), half("m/IMG_13.MOV", None, noon_clip)],
+            want: vec![("m/IMG_13(1).HEIC", "m/IMG_13(2).MOV", NameAndTime), ("m/IMG_13.HEIC", "m/IMG_13.MOV", NameAndTime)],
+        },
+    ]
+}
+
+#[test]
+fn every_breakage_case() {
+    for case in cases() {
+        let (got, _, _) = run(&case.stills, &case.clips);
+        let mut got: Vec<_> = got;
+        got.sort();
+        let mut want: Vec<_> = case.want.iter().map(|(s, c, m)| (s.to_string(), c.to_string(), *m)).collect();
+        want.sort();
+        assert_eq!(got, want, "case: {}", case.name);
+    }
+}
+
+#[test]
+fn no_file_is_used_twice_and_leftovers_are_complete() {
+    for case in cases() {
+        let p = pair(&case.stills, &case.clips);
+        let mut s: Vec<usize> = p.pairs.iter().map(|x| x.still).chain(p.unpaired_stills.iter().copied()).collect();
+        let mut c: Vec<usize> = p.pairs.iter().map(|x| x.clip).chain(p.unpaired_clips.iter().copied()).collect();
+        s.sort();
+        c.sort();
+        assert_eq!(s, (0..case.stills.len()).collect::<Vec<_>>(), "case: {}", case.name);
+        assert_eq!(c, (0..case.clips.len()).collect::<Vec<_>>(), "case: {}", case.name);
+    }
+}
+
+#[test]
+fn stem_key_strips_export_decorations() {
+    for name in ["IMG_1234.HEIC", "img_1234_HEVC.MOV", "IMG_1234(1).HEIC", "IMG_1234 2.mov", "IMG_1234-2.JPG", "IMG_1234.HEIC.MOV", "IMG_1234 copy.jpg", "IMG_1234 (3).jpg"] {
+        assert_eq!(stem_key(Path::new(name)), "IMG_1234", "{name}");
+    }
+    assert_eq!(stem_key(Path::new("IMG_1234.jpg")), "IMG_1234");
+    assert_eq!(stem_key(Path::new("20210410_114400.jpg")), "20210410_114400");
+    assert_eq!(stem_key(Path::new("2.jpg")), "2");
+}

@@ -1,0 +1,80 @@
+//! The readable scan report: a table of Live Photos, then what is left over, then errors.
+
+use crate::scan::Library;
+use std::fmt::Write;
+use std::path::Path;
+
+pub fn scan(lib: &Library) -> String {
+    let mut out = String::new();
+    if !lib.live_photos.is_empty() {
+        let _ = writeln!(out, "{:<40} {:<40} {:<13} {:<25} {:>6} {:>5}  CAMERA", "STILL", "CLIP", "MATCHED BY", "CAPTURED", "LENGTH", "KEY");
+    }
+    for lp in &lib.live_photos {
+        let matched = match lp.matched_by {
+            crate::pair::MatchedBy::ContentId => "identifier",
+            crate::pair::MatchedBy::NameAndTime => "name+time",
+        };
+        let camera = lp.model().unwrap_or("?").to_string() + if lp.is_facetime() { " [FaceTime]" } else { "" };
+        let _ = writeln!(
+            out,
+            "{:<40} {:<40} {:<13} {:<25} {:>5.2}s {:>5}  {}",
+            short(&lp.still.path),
+            short(&lp.clip.path),
+            matched,
+            lp.captured_at().map_or("-".into(), |t| t.to_rfc3339()),
+            lp.clip.info.duration_s,
+            lp.clip.info.key_time_s.map_or("-".into(), |k| format!("{k:.2}s")),
+            camera
+        );
+    }
+    let orphans: Vec<_> = lib.unpaired_stills.iter().filter(|s| s.info.content_id.is_some()).collect();
+    let plain_stills = lib.unpaired_stills.len() - orphans.len();
+    let lone_clips: Vec<_> = lib.unpaired_clips.iter().filter(|c| c.info.content_id.is_some()).collect();
+    let plain_clips = lib.unpaired_clips.len() - lone_clips.len();
+    if !orphans.is_empty() {
+        let _ = writeln!(out, "\nStills whose clip was not found:");
+        orphans.iter().for_each(|s| {
+            let _ = writeln!(out, "  {}  ({})", s.path.display(), s.info.content_id.as_deref().unwrap_or(""));
+        });
+    }
+    if !lone_clips.is_empty() {
+        let _ = writeln!(out, "\nClips whose still was not found:");
+        lone_clips.iter().for_each(|c| {
+            let _ = writeln!(out, "  {}  ({})", c.path.display(), c.info.content_id.as_deref().unwrap_or(""));
+        });
+    }
+    if !lib.errors.is_empty() {
+        let _ = writeln!(out, "\nFiles that could not be read:");
+        lib.errors.iter().for_each(|e| {
+            let _ = writeln!(out, "  {}: {}", e.path.display(), e.error);
+        });
+    }
+    let facetime = lib.live_photos.iter().filter(|lp| lp.is_facetime()).count();
+    let _ = writeln!(
+        out,
+        "\n{} Live Photo(s) ({} FaceTime); {} still(s) and {} clip(s) missing their other half; \
+         {} still(s) and {} clip(s) that are not Live Photos; {} other file(s) skipped; {} error(s)",
+        lib.live_photos.len(),
+        facetime,
+        orphans.len(),
+        lone_clips.len(),
+        plain_stills,
+        plain_clips,
+        lib.skipped,
+        lib.errors.len()
+    );
+    out
+}
+
+/// The last two path components, so the table stays readable; full paths are in `--json`.
+fn short(p: &Path) -> String {
+    let comps: Vec<_> = p.components().rev().take(2).collect();
+    let s: std::path::PathBuf = comps.into_iter().rev().collect();
+    let s = s.display().to_string();
+    if s.chars().count() > 40 {
+        let tail: String = s.chars().rev().take(39).collect::<Vec<_>>().into_iter().rev().collect();
+        format!("…{tail}")
+    } else {
+        s
+    }
+}

@@ -1,0 +1,206 @@
+//! Walk the roots, read every file's metadata in parallel, pair stills with clips.
+
+use crate::meta::{self, CaptureTime, ClipInfo, GeoLocation, MediaInfo, StillFormat, StillInfo};
+use crate::pair::{self, Half, MatchedBy};
+use rayon::prelude::*;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+/// A file that could not be read, and why, in words.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FileError {
+    pub path: PathBuf,
+    pub error: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StillFile {
+    pub path: PathBuf,
+    /// The root it was found under (outputs mirror the layout below it).
+    pub root: PathBuf,
+    pub format: StillFormat,
+    pub info: StillInfo,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClipFile {
+    pub path: PathBuf,
+    pub root: PathBuf,
+    pub info: ClipInfo,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LivePhoto {
+    pub still: StillFile,
+    pub clip: ClipFile,
+    pub matched_by: MatchedBy,
+}
+
+impl LivePhoto {
+    pub fn content_id(&self) -> Option<&str> {
+        self.still.info.content_id.as_deref().or(self.clip.info.content_id.as_deref())
+    }
+
+    /// The still's time (the shutter moment), else the clip's.
+    pub fn captured_at(&self) -> Option<CaptureTime> {
+        self.still.info.captured_at.or(self.clip.info.captured_at)
+    }
+
+    pub fn make(&self) -> Option<&str> {
+        self.still.info.make.as_deref().or(self.clip.info.make.as_deref())
+    }
+
+    pub fn model(&self) -> Option<&str> {
+        self.still.info.model.as_deref().or(self.clip.info.model.as_deref())
+    }
+
+    pub fn lens(&self) -> Option<&str> {
+        self.still.info.lens.as_deref().or(self.clip.info.lens.as_deref())
+    }
+
+    pub fn location(&self) -> Option<GeoLocation> {
+        self.still.info.location.or(self.clip.info.location)
+    }
+
+    /// FORMATS.md "FaceTime Live Photos": the still's LensModel names FaceTime; lacking a lens,
+    /// its Model or Software; or the clip's lens model, model or software.
+    pub fn is_facetime(&self) -> bool {
+        let ft = |s: Option<&str>| s.is_some_and(|s| s.to_ascii_lowercase().contains("facetime"));
+        let s = &self.still.info;
+        let still_says = match &s.lens {
+            Some(lens) => ft(Some(lens)),
+            None => ft(s.model.as_deref()) || ft(s.software.as_deref()),
+        };
+        let c = &self.clip.info;
+        still_says || ft(c.lens.as_deref()) || ft(c.model.as_deref()) || ft(c.software.as_deref())
+    }
+
+    /// `--lens TEXT`: the lens (or, lacking one, the model) contains TEXT, case-insensitively.
+    pub fn lens_matches(&self, text: &str) -> bool {
+        let text = text.to_lowercase();
+        let has = |s: Option<&str>| s.is_some_and(|s| s.to_lowercase().contains(&text));
+        has(self.lens()) || has(self.model())
+    }
+}
+
+/// Everything a scan found.
+#[derive(Debug, Default)]
+pub struct Library {
+    pub live_photos: Vec<LivePhoto>,
+    pub unpaired_stills: Vec<StillFile>,
+    pub unpaired_clips: Vec<ClipFile>,
+    pub errors: Vec<FileError>,
+    /// Files that are neither photos nor videos.
+    pub skipped: usize,
+    /// Media files read (stills + clips).
+    pub media_files: usize,
+    /// Bytes read from all files: the scan reads headers only.
+    pub bytes_read: u64,
+}
+
+/// Which Live Photos to keep.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub facetime_only: bool,
+    pub lens: Option<String>,
+}
+
+impl Filter {
+    pub fn keeps(&self, lp: &LivePhoto) -> bool {
+        (!self.facetime_only || lp.is_facetime()) && self.lens.as_deref().is_none_or(|t| lp.lens_matches(t))
+    }
+}
+
+impl Library {
+    pub fn apply(&mut self, filter: &Filter) {
+        self.live_photos.retain(|lp| filter.keeps(lp));
+    }
+}
+
+enum Outcome {
+    Still(StillFile),
+    Clip(ClipFile),
+    Skipped,
+    Failed(FileError),
+}
+
+/// Scans `roots` (files or folders, recursively; symlinks are not followed below a root, so no
+/// loops). Results are sorted, so they do not depend on the thread count.
+pub fn scan(roots: &[PathBuf]) -> Library {
+    let (files, mut errors) = walk(roots);
+    let outcomes: Vec<(Outcome, u64)> = files.par_iter().map(|(path, root)| read_one(path, root)).collect();
+    let mut lib = Library::default();
+    let (mut stills, mut clips) = (Vec::new(), Vec::new());
+    for (o, bytes) in outcomes {
+        lib.bytes_read += bytes;
+        match o {
+            Outcome::Still(s) => stills.push(s),
+            Outcome::Clip(c) => clips.push(c),
+            Outcome::Skipped => lib.skipped += 1,
+            Outcome::Failed(e) => errors.push(e),
+        }
+    }
+    lib.media_files = stills.len() + clips.len();
+    errors.sort();
+    lib.errors = errors;
+    link(&mut lib, stills, clips);
+    lib
+}
+
+fn read_one(path: &Path, root: &Path) -> (Outcome, u64) {
+    match meta::read_media(path) {
+        Ok((Some(MediaInfo::Still(format, info)), n)) => {
+            (Outcome::Still(StillFile { path: path.into(), root: root.into(), format, info }), n)
+        }
+        Ok((Some(MediaInfo::Clip(info)), n)) => (Outcome::Clip(ClipFile { path: path.into(), root: root.into(), info }), n),
+        Ok((None, n)) => (Outcome::Skipped, n),
+        Err(e) => (Outcome::Failed(FileError { path: path.into(), error: e.to_string() }), 0),
+    }
+}
+
+/// Lists regular files under each root (deduplicated), with the root each was found under.
+fn walk(roots: &[PathBuf]) -> (Vec<(PathBuf, PathBuf)>, Vec<FileError>) {
+    let mut seen = BTreeSet::new();
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for root in roots {
+        let base = if root.is_dir() { root.clone() } else { root.parent().map(Path::to_path_buf).unwrap_or_default() };
+        for entry in walkdir::WalkDir::new(root).follow_links(false) {
+            match entry {
+                Ok(e) if e.file_type().is_file() || (e.depth() == 0 && e.path().is_file()) => {
+                    if seen.insert(e.path().to_path_buf()) {
+                        files.push((e.into_path(), base.clone()));
+                    }
+                }
+                Ok(_) => {}
+                Err(err) => {
+                    let path = err.path().map(Path::to_path_buf).unwrap_or_else(|| root.clone());
+                    let why = err.io_error().map_or_else(|| err.to_string(), |io| io.to_string());
+                    errors.push(FileError { path, error: format!("cannot list: {why}") });
+                }
+            }
+        }
+    }
+    files.sort();
+    (files, errors)
+}
+
+fn link(lib: &mut Library, stills: Vec<StillFile>, clips: Vec<ClipFile>) {
+    let mut stills = stills;
+    let mut clips = clips;
+    stills.sort_by(|a, b| a.path.cmp(&b.path));
+    clips.sort_by(|a, b| a.path.cmp(&b.path));
+    let sh: Vec<Half> = stills.iter().map(|s| half(&s.path, &s.info.content_id, s.info.captured_at)).collect();
+    let ch: Vec<Half> = clips.iter().map(|c| half(&c.path, &c.info.content_id, c.info.captured_at)).collect();
+    let p = pair::pair(&sh, &ch);
+    for pr in &p.pairs {
+        lib.live_photos.push(LivePhoto { still: stills[pr.still].clone(), clip: clips[pr.clip].clone(), matched_by: pr.matched_by });
+    }
+    lib.live_photos.sort_by(|a, b| (&a.still.path, &a.clip.path).cmp(&(&b.still.path, &b.clip.path)));
+    lib.unpaired_stills = p.unpaired_stills.iter().map(|&i| stills[i].clone()).collect();
+    lib.unpaired_clips = p.unpaired_clips.iter().map(|&i| clips[i].clone()).collect();
+}
+
+fn half(path: &Path, id: &Option<String>, t: Option<CaptureTime>) -> Half {
+    Half { path: path.to_path_buf(), content_id: id.clone(), captured_at: t }
+}
