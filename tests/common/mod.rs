@@ -1,0 +1,109 @@
+//! Helpers shared by the integration tests: run the binary, find fixtures and real samples.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_livephoto"))
+}
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// The real samples (`LIVEPHOTO_SAMPLES`). Unset: the test is skipped with a note. Set but
+/// missing: the test fails, so CI cannot silently skip them.
+pub fn samples() -> Option<PathBuf> {
+    match std::env::var_os("LIVEPHOTO_SAMPLES") {
+        None => {
+            eprintln!("note: LIVEPHOTO_SAMPLES is not set; skipping the real-sample part of this test");
+            None
+        }
+        Some(dir) => {
+            let dir = PathBuf::from(dir);
+            assert!(dir.join("apple/train.mov").is_file(), "LIVEPHOTO_SAMPLES={} has no apple/train.mov", dir.display());
+            Some(dir)
+        }
+    }
+}
+
+pub fn run(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
+    let mut c = bin();
+    for a in args {
+        c.arg(a);
+    }
+    c.output().expect("run livephoto")
+}
+
+/// Runs `livephoto scan --json PATHS...`; returns (exit code, document).
+pub fn scan_json(paths: &[&Path], extra: &[&str]) -> (i32, Value) {
+    let out = bin().arg("scan").arg("--json").args(extra).args(paths).output().expect("run livephoto");
+    let doc: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+    (out.status.code().unwrap_or(-1), doc)
+}
+
+/// File name of a JSON path value.
+pub fn name(v: &Value) -> String {
+    Path::new(v.as_str().expect("path string")).file_name().unwrap().to_string_lossy().into_owned()
+}
+
+/// (still name, clip name, matched_by) of every Live Photo, sorted.
+pub fn pairs(doc: &Value) -> Vec<(String, String, String)> {
+    let mut v: Vec<_> = doc["live_photos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|lp| (name(&lp["still"]), name(&lp["clip"]), lp["matched_by"].as_str().unwrap().to_string()))
+        .collect();
+    v.sort();
+    v
+}
+
+pub fn sha256(path: &Path) -> String {
+    use sha2::Digest;
+    let bytes = std::fs::read(path).unwrap();
+    format!("{:x}", sha2::Sha256::digest(bytes))
+}
+
+/// Every regular file under `dir` with its sha256, for "inputs never change" checks.
+pub fn checksums(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut out: Vec<_> = walk(dir).into_iter().map(|p| {
+        let h = sha256(&p);
+        (p, h)
+    }).collect();
+    out.sort();
+    out
+}
+
+pub fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Replaces every occurrence of `from` with `to` (same length) in `data`.
+pub fn replace_all(data: &mut [u8], from: &[u8], to: &[u8]) -> usize {
+    assert_eq!(from.len(), to.len());
+    let mut n = 0;
+    let mut i = 0;
+    while i + from.len() <= data.len() {
+        if &data[i..i + from.len()] == from {
+            data[i..i + from.len()].copy_from_slice(to);
+            n += 1;
+            i += from.len();
+        } else {
+            i += 1;
+        }
+    }
+    n
+}

@@ -1,0 +1,142 @@
+//! `livephoto scan` on the bundled fixtures and, with LIVEPHOTO_SAMPLES, on real phone files.
+
+mod common;
+use common::*;
+use serde_json::Value;
+
+fn s(a: &str, b: &str, c: &str) -> (String, String, String) {
+    (a.into(), b.into(), c.into())
+}
+
+#[test]
+fn fixtures_pair_exactly_the_live_photos() {
+    let (code, doc) = scan_json(&[&fixtures()], &[]);
+    assert_eq!(code, 1, "the broken/ fixtures must make the run exit 1");
+    assert_eq!(
+        pairs(&doc),
+        vec![
+            s("IMG_0001.HEIC", "IMG_0001.MOV", "content_id"),
+            s("IMG_0002.JPG", "IMG_0002.MOV", "content_id"),
+            s("IMG_0003.HEIC", "IMG_0003.MOV", "content_id"),
+            s("IMG_0005.HEIC", "IMG_0005(1).HEIC", "content_id"),
+            s("IMG_0009.JPG", "IMG_0009_HEVC.MOV", "name_and_time"),
+            s("holiday.jpg", "clip-0042.mov", "content_id"),
+        ]
+    );
+    let names = |k: &str| -> Vec<(String, Value)> {
+        doc[k].as_array().unwrap().iter().map(|x| (name(&x["path"]), x["content_id"].clone())).collect()
+    };
+    assert_eq!(
+        names("unpaired_stills"),
+        vec![
+            ("IMG_0006.HEIC".into(), Value::from("1B7A3F2C-0D4E-4C5B-9A8F-000000000006")),
+            ("IMG_0008.JPG".into(), Value::Null),
+            ("IMG_0010.JPG".into(), Value::Null),
+        ]
+    );
+    assert_eq!(
+        names("unpaired_clips"),
+        vec![("IMG_0007.MOV".into(), Value::from("1B7A3F2C-0D4E-4C5B-9A8F-000000000007")), ("IMG_0010.MOV".into(), Value::Null)]
+    );
+    assert_eq!(doc["skipped"], 1, "README.txt is not media");
+}
+
+#[test]
+fn broken_files_are_per_file_errors_that_say_what_is_wrong() {
+    let (code, doc) = scan_json(&[&fixtures().join("broken")], &[]);
+    assert_eq!(code, 1);
+    let errors: Vec<(String, String)> =
+        doc["errors"].as_array().unwrap().iter().map(|e| (name(&e["path"]), e["error"].as_str().unwrap().to_string())).collect();
+    assert_eq!(errors.len(), 3, "{errors:?}");
+    assert!(errors[0].0 == "corrupt.HEIC" && errors[0].1.contains("neither JPEG, HEIF nor QuickTime"), "{errors:?}");
+    assert!(errors[1].0 == "truncated.JPG" && errors[1].1.contains("end-of-image"), "{errors:?}");
+    assert!(errors[2].0 == "truncated.MOV" && errors[2].1.contains("'mdat'") && errors[2].1.contains("file ends after"), "{errors:?}");
+}
+
+#[test]
+fn clip_details_come_from_the_headers() {
+    let (code, doc) = scan_json(&[&fixtures().join("heic_mov"), &fixtures().join("jpeg_mov")], &[]);
+    assert_eq!(code, 0);
+    let lp = &doc["live_photos"][0];
+    assert_eq!(lp["content_id"], "1B7A3F2C-0D4E-4C5B-9A8F-000000000001");
+    assert_eq!(lp["captured_at"], "2021-04-10T11:44:00+01:00");
+    assert_eq!(lp["key_time_s"], 0.8);
+    assert_eq!(lp["frames"], 23);
+    assert_eq!(lp["video_codec"], "hevc");
+    assert!((lp["duration_s"].as_f64().unwrap() - 1.533).abs() < 0.01);
+    let lp = &doc["live_photos"][1];
+    assert_eq!(lp["content_id"], "1B7A3F2C-0D4E-4C5B-9A8F-000000000002", "lower-case clip identifier normalised");
+    assert_eq!(lp["captured_at"], "2022-07-01T18:30:05-04:00");
+    assert_eq!(lp["key_time_s"], 0.6);
+    assert_eq!(lp["audio_codec"], "pcm");
+    assert_eq!(lp["model"], "iPhone 8");
+}
+
+#[test]
+fn facetime_and_lens_filters() {
+    let (_, doc) = scan_json(&[&fixtures()], &["--facetime"]);
+    assert_eq!(pairs(&doc), vec![s("IMG_0003.HEIC", "IMG_0003.MOV", "content_id")]);
+    assert_eq!(doc["live_photos"][0]["facetime"], true);
+    let (_, doc) = scan_json(&[&fixtures()], &["--lens", "facetime"]);
+    assert_eq!(pairs(&doc), vec![s("IMG_0003.HEIC", "IMG_0003.MOV", "content_id")]);
+    let (_, doc) = scan_json(&[&fixtures()], &["--lens", "IPHONE 8"]);
+    assert_eq!(pairs(&doc), vec![s("IMG_0002.JPG", "IMG_0002.MOV", "content_id")]);
+}
+
+#[test]
+fn table_output_and_exit_codes() {
+    let out = run(&[&"scan", &fixtures().join("heic_mov")]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("IMG_0001.HEIC") && text.contains("1 Live Photo(s)"), "{text}");
+    let out = run(&[&"scan", &"/no/such/folder"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/folder"));
+    let out = run(&[&"scan", &"--no-such-flag", &fixtures()]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn output_is_the_same_whatever_the_thread_count() {
+    let one = bin().env("RAYON_NUM_THREADS", "1").args(["scan", "--json"]).arg(fixtures()).output().unwrap();
+    let many = bin().env("RAYON_NUM_THREADS", "8").args(["scan", "--json"]).arg(fixtures()).output().unwrap();
+    assert_eq!(one.stdout, many.stdout);
+}
+
+#[test]
+fn real_apple_samples_give_the_manifest_result() {
+    let Some(samples) = samples() else { return };
+    let (code, doc) = scan_json(&[&samples.join("apple")], &[]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(pairs(&doc), vec![s("train.jpg", "train.mov", "content_id")]);
+    let lp = &doc["live_photos"][0];
+    assert_eq!(lp["content_id"], "E905E6C6-C747-4805-942F-9904A0281F02");
+    assert_eq!(lp["captured_at"], "2021-04-10T11:44:00+01:00");
+    assert_eq!(lp["frames"], 22);
+    assert_eq!(lp["key_time_s"], 0.48);
+    assert!((lp["duration_s"].as_f64().unwrap() - 1.233).abs() < 0.001);
+    assert_eq!(lp["facetime"], false);
+    let stills: Vec<(String, Value)> =
+        doc["unpaired_stills"].as_array().unwrap().iter().map(|x| (name(&x["path"]), x["content_id"].clone())).collect();
+    assert_eq!(
+        stills,
+        vec![
+            ("230708_TessSug_Demo-LA_BD_iV190163.HEIC".into(), Value::from("465042F4-775C-430C-8AB1-AA783FD3FC3F")),
+            ("IMG_2682.heic".into(), Value::Null),
+            ("classic-car.heic".into(), Value::Null),
+        ]
+    );
+    let clips: Vec<(String, Value)> =
+        doc["unpaired_clips"].as_array().unwrap().iter().map(|x| (name(&x["path"]), x["content_id"].clone())).collect();
+    assert_eq!(clips, vec![("meta.mov".into(), Value::Null)]);
+    assert_eq!(doc["errors"], Value::Array(vec![]));
+}
+
+#[test]
+fn real_android_samples_are_read_without_errors() {
+    let Some(samples) = samples() else { return };
+    let (code, doc) = scan_json(&[&samples.join("android")], &[]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["live_photos"], Value::Array(vec![]));
+    assert_eq!(doc["unpaired_stills"].as_array().unwrap().len(), 5);
+}
