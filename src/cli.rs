@@ -16,6 +16,10 @@ pub struct Cli {
 pub enum Command {
     /// Find every Live Photo (still + clip) under PATHs, list leftovers and unreadable files.
     Scan(ScanArgs),
+    /// Convert each Live Photo's clip to MP4 or GIF.
+    Convert(crate::convert::ConvertArgs),
+    /// Copy the still of every Live Photo (byte-identical, or converted to JPEG).
+    Stills(crate::convert::StillsArgs),
 }
 
 #[derive(Args, Debug, Clone)]

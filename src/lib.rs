@@ -12,4 +12,5 @@ pub mod scan;
 pub use error::MetaError;
 pub use scan::{scan, ClipFile, FileError, Filter, Library, LivePhoto, StillFile};
 pub mod cli;
+pub mod convert;
 pub mod report;

@@ -9,6 +9,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse(); // clap exits with 2 on usage errors
     let result = match &cli.command {
         Command::Scan(a) => livephoto::cli::run_scan(a),
+        Command::Convert(a) => livephoto::convert::run_convert(a),
+        Command::Stills(a) => livephoto::convert::run_stills(a),
     };
     match result {
         Ok(code) => ExitCode::from(code as u8),

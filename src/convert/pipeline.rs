@@ -1,0 +1,262 @@
+//! Decoding through libavfilter, in-process: a video pipeline (decoder → rotation, HDR tone
+//! mapping, trim, scaling → frames) and an audio pipeline (decoder → resample/trim → frames
+//! sized for the encoder). Used by the GIF writer and the H.264/AAC paths of the MP4 writer.
+
+use super::output::{cancelled, JobError};
+use ffmpeg_next as ff;
+use ff::{codec, filter, format, frame, media, Packet, Rational, Rescale};
+
+/// Seconds of the clip to keep.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Trim {
+    pub start: Option<f64>,
+    pub end: Option<f64>,
+}
+
+impl Trim {
+    pub fn is_set(&self) -> bool {
+        self.start.is_some() || self.end.is_some()
+    }
+
+    /// `trim=…,setpts=…` (or the audio twins), empty when not trimming.
+    fn filter(&self, audio: bool) -> String {
+        if !self.is_set() {
+            return String::new();
+        }
+        let mut args = Vec::new();
+        if let Some(s) = self.start {
+            args.push(format!("start={s:.6}"));
+        }
+        if let Some(e) = self.end {
+            args.push(format!("end={e:.6}"));
+        }
+        let (t, p) = if audio { ("atrim", "asetpts") } else { ("trim", "setpts") };
+        format!("{t}={},{p}=PTS-STARTPTS,", args.join(":"))
+    }
+}
+
+/// Ensures FFmpeg is initialised and quiet (errors come back as values, not log lines).
+pub fn init() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = ff::init();
+        ff::util::log::set_level(ff::util::log::Level::Fatal);
+    });
+}
+
+pub fn open_input(path: &std::path::Path) -> Result<format::context::Input, JobError> {
+    init();
+    format::input(path).map_err(|e| JobError::Failed(format!("FFmpeg cannot open the clip: {e}")))
+}
+
+/// The filter that makes a clip upright: QuickTime display matrices rotate clockwise.
+fn rotation_filter(rotation: u16) -> &'static str {
+    match rotation {
+        90 => "transpose=clock,",
+        180 => "hflip,vflip,",
+        270 => "transpose=cclock,",
+        _ => "",
+    }
+}
+
+/// HLG and PQ (10-bit iPhone clips) tone-mapped to SDR BT.709, so they are not washed out.
+fn hdr_filter(trc: ff::color::TransferCharacteristic) -> &'static str {
+    use ff::color::TransferCharacteristic as T;
+    match trc {
+        T::ARIB_STD_B67 | T::SMPTE2084 => {
+            "zscale=t=linear:npl=100,format=gbrpf32le,zscale=p=bt709,tonemap=hable:desat=0,zscale=t=bt709:m=bt709:r=tv,"
+        }
+        _ => "",
+    }
+}
+
+pub struct VideoPipeline {
+    pub stream: usize,
+    /// End of the last decoded frame (pts + duration): where the stream really ends, so `fps`
+    /// emits the clip's last moments as the ffmpeg CLI does.
+    end_pts: Option<i64>,
+    decoder: ff::decoder::Video,
+    graph: filter::Graph,
+    decoded: frame::Video,
+    filtered: frame::Video,
+}
+
+impl VideoPipeline {
+    /// `tail` is the caller's part of the filter chain (scaling, fps, pixel format).
+    pub fn new(ictx: &format::context::Input, rotation: u16, trim: Trim, tail: &str) -> Result<Self, JobError> {
+        let ist = ictx.streams().best(media::Type::Video).ok_or_else(|| JobError::Failed("the clip has no video stream".into()))?;
+        let mut ctx = codec::context::Context::from_parameters(ist.parameters())?;
+        ctx.set_threading(codec::threading::Config { kind: codec::threading::Type::Frame, count: 0, ..Default::default() });
+        let decoder = ctx.decoder().video().map_err(|e| JobError::Failed(format!("no decoder for this video: {e}")))?;
+        let tb = ist.time_base();
+        let sar = decoder.aspect_ratio();
+        let sar = if sar.numerator() > 0 { sar } else { Rational(1, 1) };
+        let pix: ff::ffi::AVPixelFormat = decoder.format().into();
+        let args = format!(
+            "video_size={}x{}:pix_fmt={}:time_base={}/{}:pixel_aspect={}/{}",
+            decoder.width(),
+            decoder.height(),
+            pix as i32,
+            tb.numerator(),
+            tb.denominator().max(1),
+            sar.numerator(),
+            sar.denominator()
+        );
+        let spec = format!(
+            "{}{}{}{}",
+            hdr_filter(decoder.color_transfer_characteristic()),
+            rotation_filter(rotation),
+            trim.filter(false),
+            tail
+        );
+        let graph = build_graph("buffer", "buffersink", &args, spec.trim_end_matches(','))?;
+        Ok(VideoPipeline { stream: ist.index(), end_pts: None, decoder, graph, decoded: frame::Video::empty(), filtered: frame::Video::empty() })
+    }
+
+    pub fn out_time_base(&mut self) -> Rational {
+        self.graph.get("out").map(|mut c| c.sink().time_base()).unwrap_or(Rational(1, 1))
+    }
+
+    /// Feeds one packet; calls `emit` for each filtered frame.
+    pub fn push(&mut self, packet: &Packet, emit: &mut dyn FnMut(&frame::Video) -> Result<(), JobError>) -> Result<(), JobError> {
+        self.decoder.send_packet(packet).map_err(|e| JobError::Failed(format!("the video does not decode: {e}")))?;
+        self.drain(emit)
+    }
+
+    pub fn finish(&mut self, emit: &mut dyn FnMut(&frame::Video) -> Result<(), JobError>) -> Result<(), JobError> {
+        let _ = self.decoder.send_eof();
+        self.drain(emit)?;
+        if let Some(mut src) = self.graph.get("in") {
+            let _ = match self.end_pts {
+                Some(end) => src.source().close(end),
+                None => src.source().flush(),
+            };
+        }
+        self.pull(emit)
+    }
+
+    fn drain(&mut self, emit: &mut dyn FnMut(&frame::Video) -> Result<(), JobError>) -> Result<(), JobError> {
+        while self.decoder.receive_frame(&mut self.decoded).is_ok() {
+            if cancelled() {
+                return Err(JobError::Cancelled);
+            }
+            let ts = self.decoded.timestamp();
+            self.decoded.set_pts(ts);
+            if let Some(t) = ts {
+                let end = t.saturating_add(self.decoded.packet().duration.max(0));
+                self.end_pts = Some(self.end_pts.map_or(end, |e| e.max(end)));
+            }
+            let mut src = self.graph.get("in").ok_or_else(|| JobError::Failed("filter graph lost its input".into()))?;
+            src.source().add(&self.decoded)?;
+            self.pull(emit)?;
+        }
+        Ok(())
+    }
+
+    fn pull(&mut self, emit: &mut dyn FnMut(&frame::Video) -> Result<(), JobError>) -> Result<(), JobError> {
+        loop {
+            let mut sink = self.graph.get("out").ok_or_else(|| JobError::Failed("filter graph lost its output".into()))?;
+            if sink.sink().frame(&mut self.filtered).is_err() {
+                return Ok(());
+            }
+            emit(&self.filtered)?;
+        }
+    }
+}
+
+pub struct AudioPipeline {
+    pub stream: usize,
+    target_tb: Rational,
+    decoder: ff::decoder::Audio,
+    graph: filter::Graph,
+    decoded: frame::Audio,
+    filtered: frame::Audio,
+}
+
+impl AudioPipeline {
+    /// Decodes the best audio stream and converts to the encoder's format, rate, layout and
+    /// frame size.
+    pub fn new(ictx: &format::context::Input, trim: Trim, enc: &ff::encoder::Audio) -> Result<Self, JobError> {
+        let ist = ictx.streams().best(media::Type::Audio).ok_or_else(|| JobError::Failed("the clip has no audio stream".into()))?;
+        let ctx = codec::context::Context::from_parameters(ist.parameters())?;
+        let decoder = ctx.decoder().audio().map_err(|e| JobError::Failed(format!("no decoder for this audio: {e}")))?;
+        let mut layout = decoder.channel_layout();
+        if layout.is_empty() {
+            layout = ff::ChannelLayout::default(decoder.channels() as i32);
+        }
+        let args = format!(
+            "time_base={}/{}:sample_rate={}:sample_fmt={}:channel_layout=0x{:x}",
+            ist.time_base().numerator(),
+            ist.time_base().denominator().max(1),
+            decoder.rate(),
+            decoder.format().name(),
+            layout.bits()
+        );
+        let spec = format!(
+            "{}aformat=sample_fmts={}:sample_rates={}:channel_layouts=0x{:x}",
+            trim.filter(true),
+            enc.format().name(),
+            enc.rate(),
+            enc.channel_layout().bits()
+        );
+        let mut graph = build_graph("abuffer", "abuffersink", &args, &spec)?;
+        if let Some(mut out) = graph.get("out") {
+            out.sink().set_frame_size(enc.frame_size());
+        }
+        Ok(AudioPipeline { stream: ist.index(), target_tb: enc.time_base(), decoder, graph, decoded: frame::Audio::empty(), filtered: frame::Audio::empty() })
+    }
+
+    pub fn push(&mut self, packet: &Packet, emit: &mut dyn FnMut(&frame::Audio) -> Result<(), JobError>) -> Result<(), JobError> {
+        self.decoder.send_packet(packet).map_err(|e| JobError::Failed(format!("the audio does not decode: {e}")))?;
+        self.drain(emit)
+    }
+
+    pub fn finish(&mut self, emit: &mut dyn FnMut(&frame::Audio) -> Result<(), JobError>) -> Result<(), JobError> {
+        let _ = self.decoder.send_eof();
+        self.drain(emit)?;
+        if let Some(mut src) = self.graph.get("in") {
+            let _ = src.source().flush();
+        }
+        self.pull(emit)
+    }
+
+    fn drain(&mut self, emit: &mut dyn FnMut(&frame::Audio) -> Result<(), JobError>) -> Result<(), JobError> {
+        while self.decoder.receive_frame(&mut self.decoded).is_ok() {
+            let ts = self.decoded.timestamp();
+            self.decoded.set_pts(ts);
+            let mut src = self.graph.get("in").ok_or_else(|| JobError::Failed("filter graph lost its input".into()))?;
+            src.source().add(&self.decoded)?;
+            self.pull(emit)?;
+        }
+        Ok(())
+    }
+
+    fn pull(&mut self, emit: &mut dyn FnMut(&frame::Audio) -> Result<(), JobError>) -> Result<(), JobError> {
+        loop {
+            let mut sink = self.graph.get("out").ok_or_else(|| JobError::Failed("filter graph lost its output".into()))?;
+            if sink.sink().frame(&mut self.filtered).is_err() {
+                return Ok(());
+            }
+            let sink_tb = sink.sink().time_base();
+            if let Some(p) = self.filtered.pts() {
+                self.filtered.set_pts(Some(p.rescale(sink_tb, self.target_tb)));
+            }
+            emit(&self.filtered)?;
+        }
+    }
+}
+
+fn build_graph(src: &str, sink: &str, args: &str, spec: &str) -> Result<filter::Graph, JobError> {
+    let mut graph = filter::Graph::new();
+    let find = |n: &str| filter::find(n).ok_or_else(|| JobError::Failed(format!("this FFmpeg lacks the '{n}' filter")));
+    graph.add(&find(src)?, "in", args)?;
+    graph.add(&find(sink)?, "out", "")?;
+    let spec = if spec.is_empty() { if src == "buffer" { "null" } else { "anull" } } else { spec };
+    graph
+        .output("in", 0)?
+        .input("out", 0)?
+        .parse(spec)
+        .map_err(|e| JobError::Failed(format!("cannot build the filter chain '{spec}': {e}")))?;
+    graph.validate()?;
+    Ok(graph)
+}

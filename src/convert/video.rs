@@ -1,0 +1,302 @@
+//! MP4 export. `copy` remuxes the video untouched (HEVC tagged `hvc1` so Apple players accept it,
+//! display matrix kept) and `h264` re-encodes with libx264 (yuv420p, even size, rotation applied).
+//! Audio MP4 cannot hold (camera `lpcm`) becomes AAC; AAC is copied. Timed-metadata (`mebx`)
+//! tracks are dropped. Capture time and location are written as MP4 `creation_time`/`location`.
+
+use super::output::{cancelled, JobError};
+use super::pipeline::{open_input, AudioPipeline, Trim, VideoPipeline};
+use super::ExportMeta;
+use ffmpeg_next as ff;
+use ff::{codec, encoder, format, media, Dictionary, Packet, Rational};
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mp4Codec {
+    /// Copy the video stream, or re-encode to H.264 when trimming needs exact cuts.
+    Auto,
+    /// Copy the video stream untouched.
+    Copy,
+    /// Re-encode to H.264 (for players without HEVC).
+    H264,
+}
+
+/// Where each input stream goes.
+enum Route {
+    Drop,
+    Copy { ost: usize, itb: Rational },
+    Video,
+    Audio,
+}
+
+/// The H.264 encoder and the durations of the frames it holds, by pts.
+struct VideoEnc {
+    enc: encoder::Video,
+    durations: std::collections::HashMap<i64, i64>,
+}
+
+impl VideoEnc {
+    fn send(&mut self, f: &ff::frame::Video) -> Result<(), JobError> {
+        if let Some(t) = f.pts() {
+            self.durations.insert(t, f.packet().duration);
+        }
+        self.enc.send_frame(f)?;
+        Ok(())
+    }
+}
+
+struct Encoders {
+    video: Option<(VideoPipeline, VideoEnc, usize)>,
+    audio: Option<(AudioPipeline, encoder::Audio, usize)>,
+}
+
+/// Writes `clip` as an MP4 at `dest` (a temporary path). Returns the video frames written.
+pub fn to_mp4(clip: &Path, dest: &Path, meta: &ExportMeta, codec_choice: Mp4Codec, trim: Trim, tick: &dyn Fn(u64)) -> Result<u64, JobError> {
+    let mut ictx = open_input(clip)?;
+    let mut octx = format::output_as(dest, "mp4").map_err(|e| JobError::Failed(format!("cannot create the MP4: {e}")))?;
+    let reencode = codec_choice == Mp4Codec::H264 || (codec_choice == Mp4Codec::Auto && trim.is_set());
+    let best_v = ictx.streams().best(media::Type::Video).map(|s| s.index());
+    let best_a = ictx.streams().best(media::Type::Audio).map(|s| s.index());
+    let mut routes: Vec<Route> = (0..ictx.nb_streams()).map(|_| Route::Drop).collect();
+    let mut enc = Encoders { video: None, audio: None };
+
+    if let Some(v) = best_v {
+        if reencode {
+            enc.video = Some(h264_encoder(&ictx, &mut octx, meta.rotation, trim)?);
+            routes[v] = Route::Video;
+        } else {
+            routes[v] = copy_stream(&ictx, &mut octx, v)?;
+        }
+    } else {
+        return Err(JobError::Failed("the clip has no video stream".into()));
+    }
+    if let Some(a) = best_a {
+        let is_aac = ictx.stream(a).is_some_and(|s| s.parameters().id() == codec::Id::AAC);
+        if is_aac && !trim.is_set() {
+            routes[a] = copy_stream(&ictx, &mut octx, a)?;
+        } else {
+            enc.audio = Some(aac_encoder(&ictx, &mut octx, trim)?);
+            routes[a] = Route::Audio;
+        }
+    }
+    octx.set_metadata(container_metadata(meta));
+    octx.write_header().map_err(|e| JobError::Failed(format!("cannot write the MP4 header: {e}")))?;
+    let frames = pump(&mut ictx, &mut octx, &routes, &mut enc, tick)?;
+    octx.write_trailer().map_err(|e| JobError::Failed(format!("cannot finish the MP4: {e}")))?;
+    Ok(frames)
+}
+
+fn container_metadata(meta: &ExportMeta) -> Dictionary<'static> {
+    let mut d = Dictionary::new();
+    if let Some(t) = &meta.creation_time {
+        d.set("creation_time", t);
+    }
+    if let Some(l) = &meta.location {
+        d.set("location", l);
+    }
+    if let Some(m) = &meta.make {
+        d.set("make", m);
+    }
+    if let Some(m) = &meta.model {
+        d.set("model", m);
+    }
+    d
+}
+
+fn copy_stream(ictx: &format::context::Input, octx: &mut format::context::Output, index: usize) -> Result<Route, JobError> {
+    let ist = ictx.stream(index).ok_or_else(|| JobError::Failed("stream vanished".into()))?;
+    let mut ost = octx.add_stream(encoder::find(codec::Id::None))?;
+    ost.set_parameters(ist.parameters());
+    ost.set_time_base(ist.time_base());
+    let is_hevc = ist.parameters().id() == codec::Id::HEVC;
+    // SAFETY: plain field writes on the stream's own codec parameters and side data, owned by octx.
+    unsafe {
+        (*ost.parameters().as_mut_ptr()).codec_tag = if is_hevc { u32::from_le_bytes(*b"hvc1") } else { 0 };
+        for sd in ist.side_data() {
+            if sd.kind() == codec::packet::side_data::Type::DisplayMatrix {
+                let data = sd.data();
+                let dst = ff::ffi::av_stream_new_side_data(ost.as_mut_ptr(), ff::ffi::AVPacketSideDataType::AV_PKT_DATA_DISPLAYMATRIX, data.len());
+                if !dst.is_null() {
+                    std::ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len());
+                }
+            }
+        }
+    }
+    Ok(Route::Copy { ost: ost.index(), itb: ist.time_base() })
+}
+
+fn h264_encoder(
+    ictx: &format::context::Input,
+    octx: &mut format::context::Output,
+    rotation: u16,
+    trim: Trim,
+) -> Result<(VideoPipeline, VideoEnc, usize), JobError> {
+    let mut pipe = VideoPipeline::new(ictx, rotation, trim, "scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p")?;
+    let ist = ictx.streams().best(media::Type::Video).ok_or_else(|| JobError::Failed("no video".into()))?;
+    let par = ist.parameters();
+    // SAFETY: reading plain fields of the input stream's codec parameters.
+    let (w, h) = unsafe { ((*par.as_ptr()).width as u32, (*par.as_ptr()).height as u32) };
+    let (w, h) = if rotation == 90 || rotation == 270 { (h, w) } else { (w, h) };
+    let x264 = encoder::find_by_name("libx264").ok_or_else(|| JobError::Failed("this FFmpeg has no libx264 encoder".into()))?;
+    let global = octx.format().flags().contains(format::Flags::GLOBAL_HEADER);
+    let mut ost = octx.add_stream(x264)?;
+    let mut e = codec::context::Context::new_with_codec(x264).encoder().video()?;
+    e.set_width(w & !1);
+    e.set_height(h & !1);
+    e.set_format(format::Pixel::YUV420P);
+    let tb = pipe.out_time_base();
+    e.set_time_base(tb);
+    e.set_frame_rate(Some(ist.avg_frame_rate()));
+    if global {
+        e.set_flags(codec::Flags::GLOBAL_HEADER);
+    }
+    let mut opts = Dictionary::new();
+    opts.set("preset", "medium");
+    opts.set("crf", "20");
+    let opened = e.open_as_with(x264, opts).map_err(|e| JobError::Failed(format!("cannot start the H.264 encoder: {e}")))?;
+    ost.set_parameters(&opened);
+    ost.set_time_base(tb);
+    let index = ost.index();
+    Ok((pipe, VideoEnc { enc: opened, durations: Default::default() }, index))
+}
+
+fn aac_encoder(ictx: &format::context::Input, octx: &mut format::context::Output, trim: Trim) -> Result<(AudioPipeline, encoder::Audio, usize), JobError> {
+    let ist = ictx.streams().best(media::Type::Audio).ok_or_else(|| JobError::Failed("no audio".into()))?;
+    let dec = codec::context::Context::from_parameters(ist.parameters())?.decoder().audio()?;
+    let aac = encoder::find(codec::Id::AAC).ok_or_else(|| JobError::Failed("this FFmpeg has no AAC encoder".into()))?;
+    let global = octx.format().flags().contains(format::Flags::GLOBAL_HEADER);
+    let mut ost = octx.add_stream(aac)?;
+    let mut e = codec::context::Context::new_with_codec(aac).encoder().audio()?;
+    let channels = dec.channels().clamp(1, 2);
+    let layout = ff::ChannelLayout::default(i32::from(channels));
+    e.set_rate(dec.rate() as i32);
+    e.set_channel_layout(layout);
+    e.set_format(format::Sample::F32(format::sample::Type::Planar));
+    e.set_bit_rate(64_000 * usize::from(channels));
+    e.set_time_base((1, dec.rate() as i32));
+    if global {
+        e.set_flags(codec::Flags::GLOBAL_HEADER);
+    }
+    let opened = e.open_as(aac).map_err(|e| JobError::Failed(format!("cannot start the AAC encoder: {e}")))?;
+    ost.set_parameters(&opened);
+    ost.set_time_base((1, dec.rate() as i32));
+    let pipe = AudioPipeline::new(ictx, trim, &opened)?;
+    Ok((pipe, opened, ost.index()))
+}
+
+/// Moves every packet to its route, then flushes the encoders.
+fn pump(
+    ictx: &mut format::context::Input,
+    octx: &mut format::context::Output,
+    routes: &[Route],
+    enc: &mut Encoders,
+    tick: &dyn Fn(u64),
+) -> Result<u64, JobError> {
+    let mut frames = 0u64;
+    let video_index = ictx.streams().best(media::Type::Video).map(|s| s.index());
+    for (stream, mut packet) in ictx.packets() {
+        if cancelled() {
+            return Err(JobError::Cancelled);
+        }
+        match routes.get(stream.index()).unwrap_or(&Route::Drop) {
+            Route::Drop => {}
+            Route::Copy { ost, itb } => {
+                let otb = octx.stream(*ost).map(|s| s.time_base()).unwrap_or(*itb);
+                packet.rescale_ts(*itb, otb);
+                packet.set_position(-1);
+                packet.set_stream(*ost);
+                packet.write_interleaved(octx).map_err(write_error)?;
+                if Some(stream.index()) == video_index {
+                    frames += 1;
+                    tick(frames);
+                }
+            }
+            Route::Video => {
+                if let Some((pipe, e, ost)) = enc.video.as_mut() {
+                    let otb = octx.stream(*ost).map(|s| s.time_base()).unwrap_or(Rational(1, 90000));
+                    let itb = e.enc.time_base();
+                    pipe.push(&packet, &mut |f| {
+                        e.send(f)?;
+                        frames += 1;
+                        tick(frames);
+                        drain_video(e, octx, *ost, itb, otb)
+                    })?;
+                }
+            }
+            Route::Audio => push_audio(enc, octx, &packet)?,
+        }
+    }
+    finish(enc, octx, &mut frames, tick)?;
+    Ok(frames)
+}
+
+fn push_audio(enc: &mut Encoders, octx: &mut format::context::Output, packet: &Packet) -> Result<(), JobError> {
+    if let Some((pipe, e, ost)) = enc.audio.as_mut() {
+        let otb = octx.stream(*ost).map(|s| s.time_base()).unwrap_or(Rational(1, 48000));
+        let etb = e.time_base();
+        pipe.push(packet, &mut |f| {
+            e.send_frame(f)?;
+            drain_audio(e, octx, *ost, etb, otb)
+        })?;
+    }
+    Ok(())
+}
+
+fn finish(enc: &mut Encoders, octx: &mut format::context::Output, frames: &mut u64, tick: &dyn Fn(u64)) -> Result<(), JobError> {
+    if let Some((pipe, e, ost)) = enc.video.as_mut() {
+        let otb = octx.stream(*ost).map(|s| s.time_base()).unwrap_or(Rational(1, 90000));
+        let itb = e.enc.time_base();
+        pipe.finish(&mut |f| {
+            e.send(f)?;
+            *frames += 1;
+            tick(*frames);
+            drain_video(e, octx, *ost, itb, otb)
+        })?;
+        e.enc.send_eof()?;
+        drain_video(e, octx, *ost, itb, otb)?;
+    }
+    if let Some((pipe, e, ost)) = enc.audio.as_mut() {
+        let otb = octx.stream(*ost).map(|s| s.time_base()).unwrap_or(Rational(1, 48000));
+        let etb = e.time_base();
+        pipe.finish(&mut |f| {
+            e.send_frame(f)?;
+            drain_audio(e, octx, *ost, etb, otb)
+        })?;
+        e.send_eof()?;
+        drain_audio(e, octx, *ost, etb, otb)?;
+    }
+    Ok(())
+}
+
+fn drain_video(e: &mut VideoEnc, octx: &mut format::context::Output, ost: usize, itb: Rational, otb: Rational) -> Result<(), JobError> {
+    let mut p = Packet::empty();
+    while e.enc.receive_packet(&mut p).is_ok() {
+        // x264 does not carry frame durations to packets: give each packet its frame's own, so
+        // the last frame counts in the duration exactly as in the source.
+        if let Some(d) = p.pts().and_then(|t| e.durations.remove(&t)) {
+            p.set_duration(d);
+        }
+        p.set_stream(ost);
+        p.rescale_ts(itb, otb);
+        p.write_interleaved(octx).map_err(write_error)?;
+    }
+    Ok(())
+}
+
+fn drain_audio(e: &mut encoder::Audio, octx: &mut format::context::Output, ost: usize, itb: Rational, otb: Rational) -> Result<(), JobError> {
+    let mut p = Packet::empty();
+    while e.receive_packet(&mut p).is_ok() {
+        p.set_stream(ost);
+        p.rescale_ts(itb, otb);
+        p.write_interleaved(octx).map_err(write_error)?;
+    }
+    Ok(())
+}
+
+/// Write failures are almost always the disk: say so.
+fn write_error(e: ff::Error) -> JobError {
+    match e {
+        ff::Error::Other { errno } if errno == 28 => JobError::Failed("the disk is full (no space left on device)".into()),
+        other => JobError::Failed(format!("cannot write the MP4: {other}")),
+    }
+}
+
