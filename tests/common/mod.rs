@@ -107,3 +107,33 @@ pub fn replace_all(data: &mut [u8], from: &[u8], to: &[u8]) -> usize {
     }
     n
 }
+
+pub mod probe;
+
+/// A private copy of some fixture folders (tests that write never share a folder).
+pub fn fixture_copy(folders: &[&str]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for f in folders {
+        copy_dir(&fixtures().join(f), &dir.path().join(f));
+    }
+    dir
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
+
+/// Modification time, seconds since 1970.
+pub fn mtime(p: &Path) -> i64 {
+    let t = std::fs::metadata(p).unwrap().modified().unwrap();
+    t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}

@@ -1,0 +1,73 @@
+//! What a person checks in an export, read with ffmpeg-next: decoded frame count, duration,
+//! codecs, size, rotation and container tags.
+
+use ffmpeg_next as ff;
+use std::path::Path;
+
+#[derive(Debug, Default)]
+pub struct Probe {
+    pub frames: u64,
+    pub duration: f64,
+    pub video_codec: String,
+    pub codec_tag: String,
+    pub width: u32,
+    pub height: u32,
+    /// Display-matrix rotation as ffmpeg reports it (counter-clockwise degrees).
+    pub rotation: Option<f64>,
+    pub audio_codec: Option<String>,
+    pub data_streams: usize,
+    pub creation_time: Option<String>,
+    pub location: Option<String>,
+}
+
+pub fn probe(path: &Path) -> Probe {
+    ff::init().unwrap();
+    ff::util::log::set_level(ff::util::log::Level::Fatal);
+    let mut ictx = ff::format::input(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut p = Probe {
+        duration: ictx.duration() as f64 / f64::from(ff::ffi::AV_TIME_BASE),
+        creation_time: ictx.metadata().get("creation_time").map(String::from),
+        location: ictx.metadata().get("location").map(String::from),
+        ..Default::default()
+    };
+    let vs = ictx.streams().best(ff::media::Type::Video).expect("video stream");
+    let vi = vs.index();
+    let par = vs.parameters();
+    p.video_codec = par.id().name().to_string();
+    // SAFETY: reading plain fields of the stream's codec parameters.
+    unsafe {
+        let raw = par.as_ptr();
+        p.codec_tag = String::from_utf8_lossy(&(*raw).codec_tag.to_le_bytes()).into_owned();
+        p.width = (*raw).width as u32;
+        p.height = (*raw).height as u32;
+    }
+    for sd in vs.side_data() {
+        if sd.kind() == ff::codec::packet::side_data::Type::DisplayMatrix {
+            // SAFETY: display matrix side data is 9 i32s, as av_display_rotation_get expects.
+            p.rotation = Some(unsafe { ff::ffi::av_display_rotation_get(sd.data().as_ptr() as *const i32) });
+        }
+    }
+    for s in ictx.streams() {
+        match s.parameters().medium() {
+            ff::media::Type::Audio if p.audio_codec.is_none() => p.audio_codec = Some(s.parameters().id().name().to_string()),
+            ff::media::Type::Data => p.data_streams += 1,
+            _ => {}
+        }
+    }
+    let ctx = ff::codec::context::Context::from_parameters(par).unwrap();
+    let mut dec = ctx.decoder().video().unwrap();
+    let mut frame = ff::frame::Video::empty();
+    for (s, packet) in ictx.packets() {
+        if s.index() == vi {
+            dec.send_packet(&packet).unwrap();
+            while dec.receive_frame(&mut frame).is_ok() {
+                p.frames += 1;
+            }
+        }
+    }
+    dec.send_eof().unwrap();
+    while dec.receive_frame(&mut frame).is_ok() {
+        p.frames += 1;
+    }
+    p
+}

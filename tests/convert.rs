@@ -1,0 +1,217 @@
+//! `livephoto convert` and `livephoto stills`: outputs probed with ffmpeg-next for what a person
+//! checks (every frame, the duration, audio, capture time, location, rotation, bytes unchanged).
+
+mod common;
+use common::probe::probe;
+use common::*;
+use std::path::Path;
+
+fn convert(input: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    bin().arg("convert").arg(input).arg("-o").arg(out).args(extra).output().unwrap()
+}
+
+#[test]
+fn mp4_keeps_every_frame_the_duration_rotation_audio_time_and_place() {
+    let input = fixture_copy(&["heic_mov", "jpeg_mov"]);
+    let out = tempfile::tempdir().unwrap();
+    let before = checksums(input.path());
+    let r = convert(input.path(), out.path(), &["--to", "mp4"]);
+    assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+
+    let hevc = out.path().join("heic_mov/IMG_0001.mp4");
+    let (src, got) = (probe(&input.path().join("heic_mov/IMG_0001.MOV")), probe(&hevc));
+    assert_eq!(got.frames, src.frames);
+    assert_eq!(got.frames, 23);
+    assert!((got.duration - src.duration).abs() < 0.05, "{} vs {}", got.duration, src.duration);
+    assert_eq!((got.video_codec.as_str(), got.codec_tag.as_str()), ("hevc", "hvc1"));
+    assert_eq!(got.rotation, Some(-90.0), "display matrix kept (portrait clip)");
+    assert_eq!(got.audio_codec, None);
+    assert_eq!(got.data_streams, 0, "timed-metadata tracks dropped");
+    assert_eq!(got.creation_time.as_deref(), Some("2021-04-10T10:44:00.000000Z"), "11:44:00+01:00 in UTC");
+    assert!(got.location.as_deref().unwrap_or("").starts_with("+48.8584+002.2945"), "{:?}", got.location);
+    assert_eq!(mtime(&hevc), 1_618_051_440, "file time = capture time");
+
+    let h264 = probe(&out.path().join("jpeg_mov/IMG_0002.mp4"));
+    let src = probe(&input.path().join("jpeg_mov/IMG_0002.MOV"));
+    assert_eq!(h264.frames, src.frames);
+    assert_eq!(h264.audio_codec.as_deref(), Some("aac"), "camera PCM becomes AAC");
+    assert_eq!(h264.creation_time.as_deref(), Some("2022-07-01T22:30:05.000000Z"));
+    assert_eq!(checksums(input.path()), before, "inputs unchanged");
+    assert_no_temporaries(out.path());
+}
+
+#[test]
+fn h264_reencode_applies_the_rotation() {
+    let out = tempfile::tempdir().unwrap();
+    let r = convert(&fixtures().join("heic_mov"), out.path(), &["--to", "mp4", "--codec", "h264"]);
+    assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    let got = probe(&out.path().join("IMG_0001.mp4"));
+    assert_eq!((got.video_codec.as_str(), got.width, got.height), ("h264", 120, 160));
+    assert_eq!(got.rotation, None);
+    assert_eq!(got.frames, 23);
+    assert!((got.duration - 1.533).abs() < 0.05, "{}", got.duration);
+}
+
+#[test]
+fn trimming_around_the_key_photo() {
+    let out = tempfile::tempdir().unwrap();
+    let r = convert(&fixtures().join("jpeg_mov"), out.path(), &["--to", "mp4", "--around-key", "0.3"]);
+    assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    let got = probe(&out.path().join("IMG_0002.mp4"));
+    // key photo at 0.6 s: keep 0.3..0.9 s of a 15 fps clip
+    assert!((got.duration - 0.6).abs() < 0.1, "{}", got.duration);
+    assert!((8..=10).contains(&got.frames), "{}", got.frames);
+    let r = convert(&fixtures().join("jpeg_mov"), out.path(), &["--to", "mp4", "--codec", "copy", "--start", "0.2"]);
+    assert_eq!(r.status.code(), Some(2), "copy cannot cut exactly: usage error");
+}
+
+#[test]
+fn gif_has_the_asked_width_rate_and_loops_forever() {
+    let out = tempfile::tempdir().unwrap();
+    let r = convert(&fixtures().join("heic_mov"), out.path(), &["--to", "gif"]);
+    assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    let path = out.path().join("IMG_0001.gif");
+    let got = probe(&path);
+    assert_eq!((got.width, got.height), (480, 640), "upright portrait, height by aspect");
+    assert!((22..=24).contains(&got.frames), "1.53 s at 15 fps: {}", got.frames);
+    let bytes = std::fs::read(&path).unwrap();
+    let netscape = bytes.windows(11).position(|w| w == b"NETSCAPE2.0").expect("loop extension");
+    assert_eq!(&bytes[netscape + 13..netscape + 15], &[0, 0], "loop count 0 = forever");
+
+    let r = convert(&fixtures().join("jpeg_mov"), out.path(), &["--to", "gif", "--fps", "10", "--width", "200"]);
+    assert_eq!(r.status.code(), Some(0));
+    let got = probe(&out.path().join("IMG_0002.gif"));
+    assert_eq!((got.width, got.height), (200, 150));
+    assert!((14..=16).contains(&got.frames), "1.53 s at 10 fps: {}", got.frames);
+}
+
+#[test]
+fn facetime_only_export() {
+    let out = tempfile::tempdir().unwrap();
+    let r = convert(&fixtures(), out.path(), &["--to", "gif", "--facetime", "--width", "64"]);
+    assert_eq!(r.status.code(), Some(1), "the broken fixtures are reported");
+    let files: Vec<_> = walk(out.path()).iter().map(|p| p.strip_prefix(out.path()).unwrap().display().to_string()).collect();
+    assert_eq!(files, vec!["facetime/IMG_0003.gif"]);
+}
+
+#[test]
+fn existing_outputs_are_skipped_unless_overwrite() {
+    let out = tempfile::tempdir().unwrap();
+    let dest = out.path().join("IMG_0001.mp4");
+    std::fs::write(&dest, b"mine").unwrap();
+    let r = convert(&fixtures().join("heic_mov"), out.path(), &["--to", "mp4"]);
+    assert_eq!(r.status.code(), Some(0));
+    assert_eq!(std::fs::read(&dest).unwrap(), b"mine");
+    assert!(String::from_utf8_lossy(&r.stderr).contains("skipped 1"));
+    let r = convert(&fixtures().join("heic_mov"), out.path(), &["--to", "mp4", "--overwrite"]);
+    assert_eq!(r.status.code(), Some(0));
+    assert_eq!(probe(&dest).frames, 23);
+}
+
+#[test]
+fn dry_run_writes_nothing_and_json_reports_each_live_photo() {
+    let out = tempfile::tempdir().unwrap();
+    let r = convert(&fixtures().join("jpeg_mov"), &out.path().join("x"), &["--to", "mp4", "--dry-run"]);
+    assert_eq!(r.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&r.stdout).contains("IMG_0002.mp4"));
+    assert!(!out.path().join("x").exists());
+    let r = convert(&fixtures().join("jpeg_mov"), out.path(), &["--to", "mp4", "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(doc["converted"], 1);
+    assert_eq!(doc["results"][0]["status"], "converted");
+    assert_eq!(doc["results"][0]["frames"], 23);
+    assert!(doc["results"][0]["output"].as_str().unwrap().ends_with("IMG_0002.mp4"));
+}
+
+#[test]
+fn piped_progress_has_no_escape_codes_and_a_summary() {
+    let out = tempfile::tempdir().unwrap();
+    let r = convert(&fixtures().join("heic_mov"), out.path(), &["--to", "gif", "--width", "64"]);
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(!err.contains('\x1b'), "escape codes on a pipe: {err:?}");
+    assert!(err.contains("converted 1, skipped 0"), "{err}");
+}
+
+#[test]
+fn stills_are_byte_identical_and_only_live_photos() {
+    let out = tempfile::tempdir().unwrap();
+    let r = bin().arg("stills").arg(fixtures()).arg("-o").arg(out.path()).output().unwrap();
+    assert_eq!(r.status.code(), Some(1), "broken fixtures reported");
+    let mut files: Vec<_> = walk(out.path()).iter().map(|p| p.strip_prefix(out.path()).unwrap().display().to_string()).collect();
+    files.sort();
+    assert_eq!(
+        files,
+        vec![
+            "facetime/IMG_0003.HEIC",
+            "heic_mov/IMG_0001.HEIC",
+            "jpeg_mov/IMG_0002.JPG",
+            "renamed/photos/holiday.jpg",
+            "stripped/IMG_0009.JPG",
+            "takeout/IMG_0005.HEIC"
+        ]
+    );
+    for f in &files {
+        assert_eq!(sha256(&out.path().join(f)), sha256(&fixtures().join(f)), "{f}");
+    }
+}
+
+#[test]
+fn heic_stills_become_full_size_upright_jpegs_with_their_exif() {
+    let out = tempfile::tempdir().unwrap();
+    let r = bin().arg("stills").arg(fixtures().join("heic_mov")).arg(fixtures().join("jpeg_mov"))
+        .args(["--format", "jpeg", "-o"]).arg(out.path()).output().unwrap();
+    assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    let jpg = out.path().join("IMG_0001.jpg");
+    let bytes = std::fs::read(&jpg).unwrap();
+    let exif = exif::Reader::new().read_from_container(&mut std::io::Cursor::new(&bytes)).expect("EXIF kept");
+    let field = |t: exif::Tag| exif.get_field(t, exif::In::PRIMARY).map(|f| f.display_value().to_string());
+    assert_eq!(field(exif::Tag::DateTimeOriginal).as_deref(), Some("2021-04-10 11:44:00"));
+    assert!(field(exif::Tag::GPSLatitude).is_some());
+    assert_eq!(field(exif::Tag::Orientation).as_deref(), Some("row 0 at top and column 0 at left"));
+    let img = image::load_from_memory(&bytes).unwrap();
+    let heic = libheif_rs::HeifContext::read_from_file(fixtures().join("heic_mov/IMG_0001.HEIC").to_str().unwrap()).unwrap();
+    let h = heic.primary_image_handle().unwrap();
+    assert_eq!((img.width(), img.height()), (h.width(), h.height()));
+    assert_eq!(sha256(&out.path().join("IMG_0002.JPG")), sha256(&fixtures().join("jpeg_mov/IMG_0002.JPG")), "JPEG copied as is");
+}
+
+#[test]
+fn an_output_never_replaces_an_input() {
+    let lib = fixture_copy(&["heic_mov"]);
+    let before = checksums(lib.path());
+    let r = bin().arg("stills").arg(lib.path()).arg("-o").arg(lib.path()).arg("--overwrite").output().unwrap();
+    assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    for (p, h) in &before {
+        assert_eq!(&sha256(p), h);
+    }
+    assert!(lib.path().join("heic_mov/IMG_0001-2.HEIC").exists());
+}
+
+#[test]
+fn real_train_pair_converts_completely() {
+    let Some(samples) = samples() else { return };
+    let out = tempfile::tempdir().unwrap();
+    let apple = samples.join("apple");
+    let r = convert(&apple, &out.path().join("mp4"), &["--to", "mp4"]);
+    assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    let got = probe(&out.path().join("mp4/train.mp4"));
+    let src = probe(&apple.join("train.mov"));
+    assert_eq!((got.frames, src.frames), (22, 22));
+    assert!((got.duration - 1.233).abs() < 0.05, "{}", got.duration);
+    assert_eq!(got.audio_codec.as_deref(), Some("aac"));
+    assert_eq!(got.creation_time.as_deref(), Some("2021-04-10T10:44:00.000000Z"));
+    assert!(got.location.is_some());
+    let r = convert(&apple, &out.path().join("gif"), &["--to", "gif"]);
+    assert_eq!(r.status.code(), Some(0));
+    let gif = probe(&out.path().join("gif/train.gif"));
+    assert_eq!(gif.width, 480);
+    assert!((18..=19).contains(&gif.frames), "{}", gif.frames);
+    let r = bin().arg("stills").arg(&apple).arg("-o").arg(out.path().join("stills")).output().unwrap();
+    assert_eq!(r.status.code(), Some(0));
+    assert_eq!(sha256(&out.path().join("stills/train.jpg")), sha256(&apple.join("train.jpg")));
+}
+
+fn assert_no_temporaries(dir: &Path) {
+    let tmp: Vec<_> = walk(dir).into_iter().filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(".livephoto-")).collect();
+    assert!(tmp.is_empty(), "{tmp:?}");
+}
