@@ -11,18 +11,30 @@ use std::path::Path;
 /// Real Live Photo metadata is a few KiB to a few hundred KiB.
 pub const MAX_READ: u64 = 64 * 1024 * 1024;
 
-/// A file opened read-only, read only at explicit offsets, counting the bytes it reads.
-pub struct Source {
-    file: File,
+/// A file opened read-only (or bytes in memory, for fuzzing and corruption tests), read only at
+/// explicit offsets, counting the bytes it reads.
+pub struct Source<'a> {
+    backing: Backing<'a>,
     len: u64,
     read: Cell<u64>,
 }
 
-impl Source {
+enum Backing<'a> {
+    File(File),
+    Memory(&'a [u8]),
+}
+
+impl Source<'static> {
     pub fn open(path: &Path) -> Result<Self> {
         let file = File::open(path)?; // read-only: inputs are never written
         let len = file.metadata()?.len();
-        Ok(Source { file, len, read: Cell::new(0) })
+        Ok(Source { backing: Backing::File(file), len, read: Cell::new(0) })
+    }
+}
+
+impl<'a> Source<'a> {
+    pub fn from_bytes(data: &'a [u8]) -> Self {
+        Source { len: data.len() as u64, backing: Backing::Memory(data), read: Cell::new(0) }
     }
 
     pub fn len(&self) -> u64 {
@@ -48,7 +60,10 @@ impl Source {
             return Err(MetaError::TooLarge { what: what.to_string(), size: len, limit: MAX_READ });
         }
         let mut buf = vec![0u8; len as usize];
-        read_exact_at(&self.file, &mut buf, offset).map_err(|e| shrink_error(e, what, self.len))?;
+        match &self.backing {
+            Backing::File(f) => read_exact_at(f, &mut buf, offset).map_err(|e| shrink_error(e, what, self.len))?,
+            Backing::Memory(m) => buf.copy_from_slice(&m[offset as usize..end as usize]),
+        }
         self.read.set(self.read.get() + len);
         Ok(buf)
     }
@@ -85,6 +100,31 @@ fn shrink_error(e: std::io::Error, what: &str, len: u64) -> MetaError {
         MetaError::corrupt(format!("{what}: the file became shorter than {} while it was read", human_bytes(len)))
     } else {
         MetaError::Io(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_that_shrinks_while_read_is_an_error_in_words() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("clip.mov");
+        std::fs::write(&p, vec![7u8; 4096]).unwrap();
+        let src = Source::open(&p).unwrap();
+        std::fs::OpenOptions::new().write(true).open(&p).unwrap().set_len(100).unwrap();
+        let e = src.read_at(1000, 100, "QuickTime 'moov' box").unwrap_err().to_string();
+        assert!(e.contains("became shorter"), "{e}");
+    }
+
+    #[test]
+    fn reads_past_the_end_name_what_and_where() {
+        let data = [0u8; 10];
+        let src = Source::from_bytes(&data);
+        let e = src.read_at(8, 100, "HEIF 'meta' box").unwrap_err().to_string();
+        assert!(e.contains("HEIF 'meta' box") && e.contains("offset 8") && e.contains("100 bytes"), "{e}");
+        assert_eq!(src.read_upto(8, 100, "x").unwrap().len(), 2);
     }
 }
 

@@ -115,7 +115,7 @@ pub fn sniff(head: &[u8]) -> Sniffed {
     }
     let kind = &head[4..8];
     if kind == b"ftyp" {
-        let size = (u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize).clamp(16, head.len());
+        let size = (u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize).min(head.len());
         let major: &[u8] = &head[8..12];
         let compat = head.get(16..size).unwrap_or(&[]);
         let has = |set: &[&[u8; 4]], b: &[u8]| set.iter().any(|x| &x[..] == b);
@@ -146,17 +146,26 @@ pub fn has_media_extension(path: &Path) -> bool {
 /// Returns the info and the number of bytes read.
 pub fn read_media(path: &Path) -> Result<(Option<MediaInfo>, u64)> {
     let src = Source::open(path)?;
+    read_source(&src, path)
+}
+
+/// [`read_media`] over bytes in memory (`name` stands in for the path, e.g. its extension).
+pub fn read_media_bytes(data: &[u8], name: &str) -> Result<Option<MediaInfo>> {
+    read_source(&Source::from_bytes(data), Path::new(name)).map(|r| r.0)
+}
+
+fn read_source(src: &Source, path: &Path) -> Result<(Option<MediaInfo>, u64)> {
     let head = src.read_upto(0, 256, "file header")?;
     let sniffed = sniff(&head);
     let info = match sniffed {
-        Sniffed::Jpeg => Some(MediaInfo::Still(StillFormat::Jpeg, exif::read_jpeg(&src)?)),
+        Sniffed::Jpeg => Some(MediaInfo::Still(StillFormat::Jpeg, exif::read_jpeg(src)?)),
         Sniffed::Heif => {
-            let top = isobmff::top_level(&src)?;
-            Some(MediaInfo::Still(StillFormat::Heif, exif::read_heif(&src, &top)?))
+            let top = isobmff::top_level(src)?;
+            Some(MediaInfo::Still(StillFormat::Heif, exif::read_heif(src, &top)?))
         }
         Sniffed::Movie => {
-            let top = isobmff::top_level(&src)?;
-            Some(MediaInfo::Clip(quicktime::read_clip(&src, &top)?))
+            let top = isobmff::top_level(src)?;
+            Some(MediaInfo::Clip(quicktime::read_clip(src, &top)?))
         }
         Sniffed::AppleDouble => None,
         Sniffed::Other if has_media_extension(path) => return Err(unrecognised(&head)),
@@ -200,6 +209,58 @@ mod tests {
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Sniffed::Other);
         assert_eq!(sniff(&[0, 5, 22, 7, 0, 2, 0, 0, 0, 0, 0, 0]), Sniffed::AppleDouble);
         assert_eq!(sniff(b""), Sniffed::Other);
+        // found by the corruption test: an ftyp shorter than its own brands panicked
+        assert_eq!(sniff(b"\0\0\0\x0cftypheic"), Sniffed::Heif);
+        assert_eq!(sniff(b"\0\0\0\x0cftypabcd"), Sniffed::Movie);
+    }
+
+    fn err(data: &[u8], name: &str) -> String {
+        read_media_bytes(data, name).unwrap_err().to_string()
+    }
+
+    fn boxed(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut v = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+        v.extend_from_slice(kind);
+        v.extend_from_slice(body);
+        v
+    }
+
+    /// One test per error a user can meet: each names the structure, the expectation and what was found.
+    #[test]
+    fn every_error_kind_says_what_was_expected_and_found() {
+        let ftyp_qt = ftyp(b"qt  ", &[b"qt  "]);
+        let no_moov = [ftyp_qt.clone(), boxed(b"mdat", &[0; 64])].concat();
+        assert!(err(&no_moov, "a.mov").contains("no 'moov' box (the movie header) among the top-level boxes [ftyp, mdat]"));
+        let mut overrun = [ftyp_qt.clone(), boxed(b"mdat", &[0; 64])].concat();
+        overrun[ftyp_qt.len()..ftyp_qt.len() + 4].copy_from_slice(&4_000_000_000u32.to_be_bytes());
+        let e = err(&overrun, "a.mov");
+        assert!(e.contains("'mdat'") && e.contains("claims 3.7 GB") && e.contains("file ends after"), "{e}");
+        let mut tiny = [ftyp_qt.clone(), boxed(b"moov", &[])].concat();
+        tiny[ftyp_qt.len() + 3] = 3;
+        assert!(err(&tiny, "a.mov").contains("impossible size 3"));
+        let no_mvhd = [ftyp_qt.clone(), boxed(b"moov", &boxed(b"free", &[]))].concat();
+        assert!(err(&no_mvhd, "a.mov").contains("no 'mvhd'"));
+        let heif = [ftyp(b"heic", &[b"mif1"]), boxed(b"mdat", &[])].concat();
+        assert!(err(&heif, "a.heic").contains("HEIF: no 'meta' box"));
+        assert!(err(&[0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x40, 1, 2], "a.jpg").contains("JPEG APP segment"));
+        let e = err(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 0, 0, 0x12, 0x34, 0, 0], "a.jpg");
+        assert!(e.contains("expected a marker (FF xx) at offset 8, found 12 34"), "{e}");
+        assert!(err(&[0xFF, 0xD8, 0xFF, 0xDB, 0, 4, 0, 0], "a.jpg").contains("end-of-image marker"));
+        assert_eq!(err(b"", "a.MOV"), "the file is empty (0 bytes)");
+        assert!(err(b"GIF89a....", "IMG_1.HEIC").contains("starts with 47 49 46 38"));
+        assert!(read_media_bytes(b"hello", "notes.txt").unwrap().is_none(), "not media: skipped");
+    }
+
+    #[test]
+    fn heif_items_beyond_the_end_are_truncation() {
+        // iloc v0, offset/length 4 bytes, one item (id 1) at offset 1000, length 500
+        let mut iloc = vec![0, 0, 0, 0, 0x44, 0x00, 0, 1, 0, 1, 0, 0, 0, 1];
+        iloc.extend_from_slice(&1000u32.to_be_bytes());
+        iloc.extend_from_slice(&500u32.to_be_bytes());
+        let meta = [vec![0, 0, 0, 0], boxed(b"hdlr", &[0; 24]), boxed(b"iloc", &iloc)].concat();
+        let file = [ftyp(b"heic", &[b"mif1"]), boxed(b"meta", &meta)].concat();
+        let e = err(&file, "a.heic");
+        assert!(e.contains("HEIF item 1") && e.contains("truncated"), "{e}");
     }
 
     #[test]

@@ -32,6 +32,11 @@ pub fn read_clip(src: &Source, top: &[TopBox]) -> Result<ClipInfo> {
     parse_moov(src, ftyp.as_deref(), &moov)
 }
 
+/// Decodes a `moov` body on its own (sample data reads fail cleanly): for fuzzing.
+pub fn read_moov(moov: &[u8]) -> Result<ClipInfo> {
+    parse_moov(&Source::from_bytes(&[]), None, moov)
+}
+
 fn parse_moov(src: &Source, ftyp: Option<&[u8]>, moov: &[u8]) -> Result<ClipInfo> {
     let mut info = ClipInfo::default();
     let (created, movie_ts, movie_dur) = mvhd(moov)?;
@@ -335,9 +340,30 @@ fn codec_name(fourcc: &[u8; 4]) -> String {
     }
 }
 
+/// Most samples a timed-metadata track may claim before we stop looking for the key photo: Apple
+/// writes one; the sample table mp4parse builds grows with the claimed count, so bound it first.
+const MAX_META_SAMPLES: u64 = 100_000;
+
+/// Samples the `stsc`/`stco` tables describe, or None past [`MAX_META_SAMPLES`].
+fn bounded_sample_count(t: &mp4parse::Track) -> Option<u64> {
+    let (stsc, stco) = (t.stsc.as_ref()?, t.stco.as_ref()?);
+    let chunks = stco.offsets.len() as u64;
+    let mut total = 0u64;
+    for (i, e) in stsc.samples.iter().enumerate() {
+        let first = u64::from(e.first_chunk).max(1);
+        let next = stsc.samples.get(i + 1).map_or(chunks + 1, |n| u64::from(n.first_chunk)).min(chunks + 1);
+        total = total.saturating_add(next.saturating_sub(first).saturating_mul(u64::from(e.samples_per_chunk)));
+        if total > MAX_META_SAMPLES {
+            return None;
+        }
+    }
+    Some(total)
+}
+
 /// Media-time presentation of the sample carrying the still-image-time key. One sample: that
 /// one. Several: read each (they are a few bytes) and look for the key's box.
 fn still_sample_time(src: &Source, t: &mp4parse::Track, key: u32) -> Result<Option<i64>> {
+    bounded_sample_count(t).ok_or_else(|| MetaError::corrupt("QuickTime: the still-image-time track claims an absurd number of samples"))?;
     let Some(table) = mp4parse::unstable::create_sample_table(t, 0.into()) else { return Ok(None) };
     if table.len() == 1 {
         return Ok(Some(table[0].start_composition.0));

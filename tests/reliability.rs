@@ -1,0 +1,205 @@
+//! The guarantees people need before pointing livephoto at the only copy of their photos:
+//! no panic or hang on any bytes, inputs never written, nothing half-written after Ctrl-C or a full
+//! disk, unreadable files reported and passed over.
+
+mod common;
+use common::probe::probe;
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Every fixture (and, with LIVEPHOTO_SAMPLES, every real sample), as (name, bytes).
+fn corpus() -> Vec<(String, Vec<u8>)> {
+    let mut files = walk(&fixtures());
+    if let Some(s) = samples() {
+        files.extend(walk(&s).into_iter().filter(|p| p.extension().is_some_and(|e| e != "md")));
+    }
+    files.sort();
+    files.into_iter().map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap())).collect()
+}
+
+/// Offsets spread over the file plus every byte of its first KiB region in steps.
+fn offsets(len: usize) -> Vec<usize> {
+    let mut v: Vec<usize> = (0..len.min(1024)).step_by(3).collect();
+    v.extend((0..=64).map(|i| len * i / 64));
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
+#[test]
+fn truncated_and_bit_flipped_files_give_a_result_or_an_error_never_a_panic() {
+    let start = Instant::now();
+    let mut variants = 0;
+    for (name, data) in corpus() {
+        for cut in offsets(data.len()) {
+            let _ = livephoto::meta::read_media_bytes(&data[..cut], &name);
+            variants += 1;
+        }
+        let mut d = data.clone();
+        // Flip bytes where the structure lives: the first 4 KiB, and around every box header and
+        // JPEG marker we can find, then spread over the rest.
+        let mut spots: Vec<usize> = (0..data.len().min(4096)).step_by(5).collect();
+        spots.extend((0..200).map(|i| data.len() * i / 200));
+        for at in spots.into_iter().filter(|&a| a < data.len()) {
+            for flip in [0xFFu8, 0x80, 0x01] {
+                d[at] ^= flip;
+                let _ = livephoto::meta::read_media_bytes(&d, &name);
+                d[at] ^= flip;
+                variants += 1;
+            }
+        }
+    }
+    eprintln!("{variants} corrupted variants read in {:?}", start.elapsed());
+    assert!(variants > 10_000);
+}
+
+#[test]
+fn huge_size_fields_are_refused_not_allocated() {
+    // A moov claiming 2^63 bytes, a keys box claiming 4 billion entries, an iinf claiming a
+    // billion items: each must come back quickly as an error or a result.
+    let mut moov_big = 1u32.to_be_bytes().to_vec();
+    moov_big.extend_from_slice(b"moov");
+    moov_big.extend_from_slice(&(1u64 << 63).to_be_bytes());
+    let file = [b"\0\0\0\x14ftypqt  \0\0\0\0qt  ".to_vec(), moov_big].concat();
+    let t = Instant::now();
+    assert!(livephoto::meta::read_media_bytes(&file, "a.mov").is_err());
+    let keys = [0u8, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF];
+    let mut moov = Vec::new();
+    let mut meta = Vec::new();
+    meta.extend_from_slice(&(8 + keys.len() as u32).to_be_bytes());
+    meta.extend_from_slice(b"keys");
+    meta.extend_from_slice(&keys);
+    moov.extend_from_slice(&(8 + meta.len() as u32).to_be_bytes());
+    moov.extend_from_slice(b"meta");
+    moov.extend_from_slice(&meta);
+    let _ = livephoto::meta::quicktime::read_moov(&moov);
+    assert!(t.elapsed() < Duration::from_secs(2));
+}
+
+#[test]
+fn inputs_are_never_written_by_any_command_even_failing_ones() {
+    let lib = fixture_copy(&["heic_mov", "jpeg_mov", "broken", "facetime", "takeout"]);
+    let before = checksums(lib.path());
+    let out = tempfile::tempdir().unwrap();
+    let runs: Vec<Vec<&str>> = vec![
+        vec!["scan", "--json"],
+        vec!["convert", "--to", "mp4"],
+        vec!["convert", "--to", "gif", "--width", "64"],
+        vec!["convert", "--to", "mp4", "--codec", "h264"],
+        vec!["stills"],
+        vec!["stills", "--format", "jpeg"],
+    ];
+    for args in runs {
+        let r = bin().args(&args).arg(lib.path()).args(if args[0] == "scan" { vec![] } else { vec!["-o".as_ref(), out.path().as_os_str()] }).output().unwrap();
+        assert_eq!(r.status.code(), Some(1), "{args:?}: the broken files make it fail: {}", String::from_utf8_lossy(&r.stderr));
+        assert_eq!(checksums(lib.path()), before, "{args:?} changed an input");
+    }
+}
+
+/// A library of `n` renamed copies of one fixture pair, big enough that converting takes a while.
+fn many_pairs(n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let still = std::fs::read(fixtures().join("jpeg_mov/IMG_0002.JPG")).unwrap();
+    let clip = std::fs::read(fixtures().join("jpeg_mov/IMG_0002.MOV")).unwrap();
+    for i in 0..n {
+        // distinct identifiers keep the pairs distinct: last 3 digits of the UUID
+        let id = format!("1B7A3F2C-0D4E-4C5B-9A8F-000000000{i:03}");
+        let mut s = still.clone();
+        let mut c = clip.clone();
+        replace_all(&mut s, b"1B7A3F2C-0D4E-4C5B-9A8F-000000000002", id.as_bytes());
+        replace_all(&mut c, b"1b7a3f2c-0d4e-4c5b-9a8f-000000000002", id.to_lowercase().as_bytes());
+        std::fs::write(dir.path().join(format!("IMG_{i:04}.JPG")), s).unwrap();
+        std::fs::write(dir.path().join(format!("IMG_{i:04}.MOV")), c).unwrap();
+    }
+    dir
+}
+
+fn outputs(dir: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let all = if dir.exists() { walk(dir) } else { vec![] };
+    all.into_iter().partition(|p| !p.file_name().unwrap().to_string_lossy().starts_with(".livephoto-"))
+}
+
+#[test]
+fn ctrl_c_stops_quickly_removes_temporaries_and_a_rerun_finishes_the_rest() {
+    let lib = many_pairs(24);
+    let out = tempfile::tempdir().unwrap();
+    let dest = out.path().join("gifs");
+    // Large GIFs so each job takes a noticeable time.
+    let args = ["convert", "--to", "gif", "--width", "640", "--jobs", "1", "-q"];
+    let mut child = bin().args(args).arg(lib.path()).arg("-o").arg(&dest).stderr(Stdio::piped()).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while outputs(&dest).0.len() < 2 {
+        assert!(Instant::now() < deadline, "no output appeared");
+        assert!(child.try_wait().unwrap().is_none(), "finished before it could be interrupted");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let sent = Instant::now();
+    let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    let took = sent.elapsed();
+    assert!(took < Duration::from_secs(3), "took {took:?} to stop");
+    assert_eq!(status.code(), Some(130));
+    let (done, temps) = outputs(&dest);
+    assert!(temps.is_empty(), "temporaries left: {temps:?}");
+    assert!(done.len() < 24, "interrupted before the end");
+    for f in &done {
+        assert!(probe(f).frames >= 20, "{} is not a complete GIF", f.display());
+    }
+    let finished = done.len();
+    let r = bin().args(args).arg(lib.path()).arg("-o").arg(&dest).output().unwrap();
+    assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    let summary = String::from_utf8_lossy(&r.stderr);
+    assert!(summary.contains(&format!("converted {}, skipped {finished}", 24 - finished)), "{summary}");
+    assert_eq!(outputs(&dest).0.len(), 24);
+}
+
+#[test]
+fn a_full_disk_is_named_and_leaves_no_partial_file() {
+    let mnt = tempfile::tempdir().unwrap();
+    let mounted = Command::new("mount").args(["-t", "tmpfs", "-o", "size=96k", "tmpfs"]).arg(mnt.path()).status().is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("note: cannot mount a small tmpfs here (needs root); skipping the full-disk test");
+        return;
+    }
+    struct Unmount(PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _guard = Unmount(mnt.path().to_path_buf());
+    let r = bin().args(["convert", "--to", "gif", "--width", "800"]).arg(fixtures().join("heic_mov")).arg("-o").arg(mnt.path()).output().unwrap();
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(1), "{err}");
+    assert!(err.contains("IMG_0001.MOV") && err.contains("the disk is full"), "{err}");
+    assert!(walk(mnt.path()).is_empty(), "partial files: {:?}", walk(mnt.path()));
+}
+
+#[test]
+fn unreadable_files_are_reported_and_the_run_goes_on() {
+    let lib = fixture_copy(&["heic_mov", "jpeg_mov"]);
+    let secret = lib.path().join("heic_mov/IMG_0001.HEIC");
+    let mut perms = std::fs::metadata(&secret).unwrap().permissions();
+    std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o000);
+    std::fs::set_permissions(&secret, perms).unwrap();
+    let mut cmd = bin();
+    // root reads anything: run as nobody, who cannot read a mode-000 file
+    if std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0).unwrap_or(false) {
+        for d in [lib.path(), &lib.path().join("heic_mov"), &lib.path().join("jpeg_mov")] {
+            let mut p = std::fs::metadata(d).unwrap().permissions();
+            std::os::unix::fs::PermissionsExt::set_mode(&mut p, 0o755);
+            std::fs::set_permissions(d, p).unwrap();
+        }
+        cmd = Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(env!("CARGO_BIN_EXE_livephoto"));
+    }
+    let r = cmd.args(["scan", "--json"]).arg(lib.path()).output().unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(r.status.code(), Some(1));
+    assert_eq!(doc["errors"][0]["path"].as_str().unwrap(), secret.to_str().unwrap());
+    assert!(doc["errors"][0]["error"].as_str().unwrap().contains("Permission denied"));
+    assert_eq!(pairs(&doc).len(), 1, "the readable pair is still found");
+}
