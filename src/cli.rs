@@ -51,7 +51,7 @@ pub struct ScanArgs {
 }
 
 /// Runs `scan`; returns the exit code (0 all read, 1 some file failed).
-pub fn run_scan(args: &ScanArgs) -> anyhow::Result<i32> {
+pub fn run_scan(args: &ScanArgs) -> anyhow::Result<u8> {
     check_paths(&args.paths)?;
     let mut lib = scan::scan(&args.paths);
     lib.apply(&args.filter.filter());
@@ -71,4 +71,24 @@ pub fn check_paths(paths: &[PathBuf]) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Replaces this process with `livephoto-media` (beside this executable) and the same arguments,
+/// so signals, stdout/stderr and the exit code are its own. Returns only on failure.
+pub fn exec_media() -> anyhow::Result<u8> {
+    let exe = std::env::current_exe()?;
+    let media = exe.with_file_name(format!("livephoto-media{}", std::env::consts::EXE_SUFFIX));
+    let mut cmd = std::process::Command::new(&media);
+    cmd.args(std::env::args_os().skip(1));
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let err = cmd.exec();
+        anyhow::bail!("cannot start {}: {err} (it is installed beside livephoto)", media.display());
+    }
+    #[cfg(not(unix))]
+    {
+        let status = cmd.status().map_err(|e| anyhow::anyhow!("cannot start {}: {e}", media.display()))?;
+        Ok(status.code().unwrap_or(1) as u8)
+    }
 }

@@ -1,5 +1,9 @@
 //! Thin binary: parse arguments, run, map the outcome to an exit code
-//! (0 all done, 1 some files failed, 2 usage or fatal error).
+//! (0 all done, 1 some files failed, 2 usage or fatal error, 130 interrupted).
+//!
+//! `scan` runs here. `convert` and `stills` run in the sibling binary `livephoto-media`, which
+//! links FFmpeg and libheif: loading those ~170 shared libraries costs ~50 ms per start, more
+//! than scanning a thousand files, so the scanner does not link them (scripts/bench).
 
 use clap::Parser;
 use livephoto::cli::{Cli, Command};
@@ -9,11 +13,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse(); // clap exits with 2 on usage errors
     let result = match &cli.command {
         Command::Scan(a) => livephoto::cli::run_scan(a),
-        Command::Convert(a) => livephoto::convert::run_convert(a),
-        Command::Stills(a) => livephoto::convert::run_stills(a),
+        Command::Convert(_) | Command::Stills(_) => livephoto::cli::exec_media(),
     };
     match result {
-        Ok(code) => ExitCode::from(code as u8),
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("livephoto: {e:#}");
             ExitCode::from(2)

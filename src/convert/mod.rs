@@ -244,7 +244,7 @@ fn run_one<'a>(
 }
 
 /// Prints results (JSON or lines), the summary, and returns the exit code.
-fn finish(done: &[Done<'_>], lib: &Library, common: &CommonOut, verb: &str) -> i32 {
+fn finish(done: &[Done<'_>], lib: &Library, common: &CommonOut, verb: &str) -> u8 {
     for e in &lib.errors {
         eprintln!("livephoto: {}: {}", e.path.display(), e.error);
     }
@@ -339,7 +339,7 @@ impl ConvertArgs {
     }
 }
 
-pub fn run_convert(args: &ConvertArgs) -> anyhow::Result<i32> {
+pub fn run_convert(args: &ConvertArgs) -> anyhow::Result<u8> {
     args.validate()?;
     let lib = scan_filtered(&args.paths, &args.out.filter)?;
     let ext = match args.to {
@@ -365,7 +365,7 @@ pub fn run_convert(args: &ConvertArgs) -> anyhow::Result<i32> {
     Ok(finish(&done, &lib, &args.out, "converted"))
 }
 
-pub fn run_stills(args: &StillsArgs) -> anyhow::Result<i32> {
+pub fn run_stills(args: &StillsArgs) -> anyhow::Result<u8> {
     let lib = scan_filtered(&args.paths, &args.out.filter)?;
     let format = args.format;
     let jobs = plan(&lib, &args.out.output, |lp| match (format, lp.still.format) {

@@ -41,6 +41,7 @@ pub fn scan(lib: &Library) -> Value {
         "unpaired_clips": lib.unpaired_clips.iter().map(clip).collect::<Vec<_>>(),
         "errors": lib.errors.iter().map(error).collect::<Vec<_>>(),
         "skipped": lib.skipped,
+        "stats": {"media_files": lib.media_files, "bytes_read": lib.bytes_read},
     })
 }
 

@@ -63,6 +63,10 @@ pub fn scan(lib: &Library) -> String {
         lib.skipped,
         lib.errors.len()
     );
+    if lib.media_files > 0 {
+        let per_file = lib.bytes_read as f64 / lib.media_files as f64 / 1024.0;
+        let _ = writeln!(out, "(read {per_file:.1} KiB of headers per media file)");
+    }
     out
 }
 

@@ -1,0 +1,7 @@
+//! The file-kind sniffer.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = livephoto::meta::sniff(data);
+});

@@ -1,0 +1,22 @@
+//! The media half of `livephoto`: `convert` and `stills`, which need FFmpeg and libheif.
+//! Started by `livephoto convert|stills` with the same arguments; usable on its own too.
+
+use clap::Parser;
+use livephoto::cli::{Cli, Command};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Scan(a) => livephoto::cli::run_scan(a),
+        Command::Convert(a) => livephoto::convert::run_convert(a),
+        Command::Stills(a) => livephoto::convert::run_stills(a),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("livephoto: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
