@@ -82,8 +82,10 @@ pub struct VideoPipeline {
 }
 
 impl VideoPipeline {
-    /// `tail` is the caller's part of the filter chain (scaling, fps, pixel format).
-    pub fn new(ictx: &format::context::Input, rotation: u16, trim: Trim, tail: &str) -> Result<Self, JobError> {
+    /// `scale` and `tail` are the caller's part of the filter chain: `scale` (frame rate, size)
+    /// runs before HDR tone mapping so that runs on small frames (a 4K float frame is 100 MB),
+    /// `tail` (pixel format) after it.
+    pub fn new(ictx: &format::context::Input, rotation: u16, trim: Trim, scale: &str, tail: &str) -> Result<Self, JobError> {
         let ist = ictx.streams().best(media::Type::Video).ok_or_else(|| JobError::Failed("the clip has no video stream".into()))?;
         let mut ctx = codec::context::Context::from_parameters(ist.parameters())?;
         ctx.set_threading(codec::threading::Config { kind: codec::threading::Type::Frame, count: 0, ..Default::default() });
@@ -103,10 +105,11 @@ impl VideoPipeline {
             sar.denominator()
         );
         let spec = format!(
-            "{}{}{}{}",
-            hdr_filter(decoder.color_transfer_characteristic()),
+            "{}{}{},{}{}",
             rotation_filter(rotation),
             trim.filter(false),
+            scale,
+            hdr_filter(decoder.color_transfer_characteristic()),
             tail
         );
         let graph = build_graph("buffer", "buffersink", &args, spec.trim_end_matches(','))?;

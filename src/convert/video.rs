@@ -130,7 +130,7 @@ fn h264_encoder(
     rotation: u16,
     trim: Trim,
 ) -> Result<(VideoPipeline, VideoEnc, usize), JobError> {
-    let mut pipe = VideoPipeline::new(ictx, rotation, trim, "scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuv420p")?;
+    let mut pipe = VideoPipeline::new(ictx, rotation, trim, "scale=trunc(iw/2)*2:trunc(ih/2)*2", "format=yuv420p")?;
     let ist = ictx.streams().best(media::Type::Video).ok_or_else(|| JobError::Failed("no video".into()))?;
     let par = ist.parameters();
     // SAFETY: reading plain fields of the input stream's codec parameters.

@@ -253,6 +253,9 @@ fn track_tables(ftyp: Option<&[u8]>, moov: &[u8]) -> Result<mp4parse::MediaConte
     let mut inner = Vec::with_capacity(moov.len());
     for b in isobmff::boxes(moov) {
         let b = b?;
+        if &b.kind == b"trak" {
+            check_table_counts(b.body, 0)?;
+        }
         if &b.kind == b"mvhd" || &b.kind == b"trak" {
             push_box(&mut inner, &b.kind, b.body);
         }
@@ -262,6 +265,45 @@ fn track_tables(ftyp: Option<&[u8]>, moov: &[u8]) -> Result<mp4parse::MediaConte
     push_box(&mut file, b"moov", &inner);
     mp4parse::read_mp4(&mut std::io::Cursor::new(file))
         .map_err(|e| MetaError::corrupt(format!("QuickTime: the track tables in 'moov' are unreadable ({e:?})")))
+}
+
+/// Refuses tables whose entry count needs more bytes than their box holds, before mp4parse
+/// reserves memory for that count (found by fuzzing: an `elst` claiming 4 billion edits).
+fn check_table_counts(data: &[u8], depth: u32) -> Result<()> {
+    if depth > 8 {
+        return Ok(());
+    }
+    for b in isobmff::boxes(data) {
+        let b = b?;
+        let entry = match &b.kind {
+            b"edts" | b"mdia" | b"minf" | b"stbl" | b"dinf" => {
+                check_table_counts(b.body, depth + 1)?;
+                continue;
+            }
+            b"elst" => if b.body.first() == Some(&1) { 20 } else { 12 },
+            b"stts" | b"ctts" | b"co64" | b"stsd" | b"dref" => 8,
+            b"stsc" => 12,
+            b"stco" | b"stss" => 4,
+            b"stsz" => {
+                let fixed = b.body.get(4..8).is_some_and(|v| v != [0, 0, 0, 0]);
+                if fixed { continue } else { 4 }
+            }
+            _ => continue,
+        };
+        let count_at = if &b.kind == b"stsz" { 8 } else { 4 };
+        let Some(c) = b.body.get(count_at..count_at + 4) else {
+            return Err(MetaError::corrupt(format!("QuickTime '{}' box is cut short", fourcc_str(&b.kind))));
+        };
+        let count = u64::from(u32::from_be_bytes([c[0], c[1], c[2], c[3]]));
+        let room = (b.body.len() - count_at - 4) as u64 / entry;
+        if count > room {
+            return Err(MetaError::corrupt(format!(
+                "QuickTime '{}' table claims {count} entries but its box holds room for {room}",
+                fourcc_str(&b.kind)
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn push_box(out: &mut Vec<u8>, kind: &[u8; 4], body: &[u8]) {
@@ -436,6 +478,19 @@ mod tests {
         let mut t = BTreeMap::new();
         let children = [boxed(b"keys", &body), boxed(b"ilst", &[])].concat();
         assert!(read_keys_ilst(&children, &mut t).is_err());
+    }
+
+    #[test]
+    fn table_counts_beyond_their_box_are_refused() {
+        // found by cargo fuzz (box_walker): an 'elst' claiming 0xFFFFFFFF edits
+        let elst = boxed(b"elst", &[0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 1]);
+        let edts = boxed(b"edts", &elst);
+        let e = check_table_counts(&edts, 0).unwrap_err().to_string();
+        assert!(e.contains("'elst' table claims 4294967295 entries but its box holds room for 0"), "{e}");
+        let moov = [boxed(b"mvhd", &[0; 100]), boxed(b"trak", &edts)].concat();
+        assert!(read_moov(&moov).is_err());
+        let ok = boxed(b"stco", &[0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 9]);
+        check_table_counts(&boxed(b"mdia", &boxed(b"minf", &boxed(b"stbl", &ok))), 0).unwrap();
     }
 
     #[test]
