@@ -1,6 +1,6 @@
 //! Walk the roots, read every file's metadata in parallel, pair stills with clips.
 
-use crate::meta::{self, CaptureTime, ClipInfo, GeoLocation, MediaInfo, StillFormat, StillInfo};
+use crate::meta::{self, CaptureTime, ClipInfo, GeoLocation, MediaInfo, ShotInfo, StillFormat, StillInfo};
 use crate::pair::{self, Half, MatchedBy};
 use rayon::prelude::*;
 use std::collections::BTreeSet;
@@ -37,41 +37,46 @@ pub struct LivePhoto {
 }
 
 impl LivePhoto {
+    /// A field from the still, else from the clip.
+    fn either<'a, T: ?Sized>(&'a self, f: impl Fn(&'a ShotInfo) -> Option<&'a T>) -> Option<&'a T> {
+        f(&self.still.info.shot).or_else(|| f(&self.clip.info.shot))
+    }
+
     pub fn content_id(&self) -> Option<&str> {
-        self.still.info.content_id.as_deref().or(self.clip.info.content_id.as_deref())
+        self.either(|s| s.content_id.as_deref())
     }
 
     /// The still's time (the shutter moment), else the clip's.
     pub fn captured_at(&self) -> Option<CaptureTime> {
-        self.still.info.captured_at.or(self.clip.info.captured_at)
+        self.either(|s| s.captured_at.as_ref()).copied()
     }
 
     pub fn make(&self) -> Option<&str> {
-        self.still.info.make.as_deref().or(self.clip.info.make.as_deref())
+        self.either(|s| s.make.as_deref())
     }
 
     pub fn model(&self) -> Option<&str> {
-        self.still.info.model.as_deref().or(self.clip.info.model.as_deref())
+        self.either(|s| s.model.as_deref())
     }
 
     pub fn lens(&self) -> Option<&str> {
-        self.still.info.lens.as_deref().or(self.clip.info.lens.as_deref())
+        self.either(|s| s.lens.as_deref())
     }
 
     pub fn location(&self) -> Option<GeoLocation> {
-        self.still.info.location.or(self.clip.info.location)
+        self.either(|s| s.location.as_ref()).copied()
     }
 
     /// FORMATS.md "FaceTime Live Photos": the still's LensModel names FaceTime; lacking a lens,
     /// its Model or Software; or the clip's lens model, model or software.
     pub fn is_facetime(&self) -> bool {
         let ft = |s: Option<&str>| s.is_some_and(|s| s.to_ascii_lowercase().contains("facetime"));
-        let s = &self.still.info;
+        let s = &self.still.info.shot;
         let still_says = match &s.lens {
             Some(lens) => ft(Some(lens)),
             None => ft(s.model.as_deref()) || ft(s.software.as_deref()),
         };
-        let c = &self.clip.info;
+        let c = &self.clip.info.shot;
         still_says || ft(c.lens.as_deref()) || ft(c.model.as_deref()) || ft(c.software.as_deref())
     }
 
@@ -190,8 +195,8 @@ fn link(lib: &mut Library, stills: Vec<StillFile>, clips: Vec<ClipFile>) {
     let mut clips = clips;
     stills.sort_by(|a, b| a.path.cmp(&b.path));
     clips.sort_by(|a, b| a.path.cmp(&b.path));
-    let sh: Vec<Half> = stills.iter().map(|s| half(&s.path, &s.info.content_id, s.info.captured_at)).collect();
-    let ch: Vec<Half> = clips.iter().map(|c| half(&c.path, &c.info.content_id, c.info.captured_at)).collect();
+    let sh: Vec<Half> = stills.iter().map(|s| half(&s.path, &s.info.shot.content_id, s.info.shot.captured_at)).collect();
+    let ch: Vec<Half> = clips.iter().map(|c| half(&c.path, &c.info.shot.content_id, c.info.shot.captured_at)).collect();
     let p = pair::pair(&sh, &ch);
     for pr in &p.pairs {
         lib.live_photos.push(LivePhoto { still: stills[pr.still].clone(), clip: clips[pr.clip].clone(), matched_by: pr.matched_by });
@@ -203,4 +208,43 @@ fn link(lib: &mut Library, stills: Vec<StillFile>, clips: Vec<ClipFile>) {
 
 fn half(path: &Path, id: &Option<String>, t: Option<CaptureTime>) -> Half {
     Half { path: path.to_path_buf(), content_id: id.clone(), captured_at: t }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lp(still: ShotInfo, clip: ShotInfo) -> LivePhoto {
+        LivePhoto {
+            still: StillFile { path: "a.heic".into(), root: ".".into(), format: StillFormat::Heif, info: StillInfo { shot: still, ..Default::default() } },
+            clip: ClipFile { path: "a.mov".into(), root: ".".into(), info: ClipInfo { shot: clip, ..Default::default() } },
+            matched_by: MatchedBy::ContentId,
+        }
+    }
+
+    fn shot(lens: Option<&str>, model: Option<&str>, software: Option<&str>) -> ShotInfo {
+        ShotInfo { lens: lens.map(String::from), model: model.map(String::from), software: software.map(String::from), ..Default::default() }
+    }
+
+    /// FORMATS.md "FaceTime Live Photos": lens first; lacking a lens, model/software; or the clip's.
+    #[test]
+    fn facetime_rule() {
+        let none = ShotInfo::default();
+        assert!(lp(shot(Some("FaceTime HD Camera"), Some("iPhone 13"), None), none.clone()).is_facetime());
+        assert!(lp(shot(None, Some("facetime"), None), none.clone()).is_facetime());
+        assert!(lp(shot(None, None, Some("FaceTime 5.0")), none.clone()).is_facetime());
+        assert!(!lp(shot(Some("iPhone 13 back camera"), Some("FaceTime"), None), none.clone()).is_facetime(), "a lens that is not FaceTime wins over the model");
+        assert!(lp(shot(None, None, None), shot(Some("FaceTime HD Camera"), None, None)).is_facetime());
+        assert!(!lp(shot(Some("iPhone 12 back camera"), Some("iPhone 12"), Some("17.1")), shot(None, Some("iPhone 12"), None)).is_facetime());
+    }
+
+    #[test]
+    fn lens_filter_uses_lens_or_model_case_insensitively() {
+        let x = lp(shot(Some("iPhone 8 back camera 3.99mm f/1.8"), Some("iPhone 8"), None), ShotInfo::default());
+        assert!(x.lens_matches("BACK CAMERA"));
+        assert!(x.lens_matches("iphone 8"));
+        assert!(!x.lens_matches("front"));
+        let f = Filter { facetime_only: true, lens: None };
+        assert!(!f.keeps(&x));
+    }
 }

@@ -131,8 +131,8 @@ impl ExportMeta {
 /// The capture instant in UTC: the still's when its offset is known, else the clip's (whose
 /// `creationdate` has an offset and whose `mvhd` is UTC), else the still's local time as UTC.
 fn utc_capture(lp: &LivePhoto) -> Option<f64> {
-    let s = lp.still.info.captured_at;
-    let c = lp.clip.info.captured_at;
+    let s = lp.still.info.shot.captured_at;
+    let c = lp.clip.info.shot.captured_at;
     s.and_then(|t| t.utc()).or_else(|| c.and_then(|t| t.utc())).or_else(|| s.or(c).map(|t| t.local))
 }
 

@@ -189,18 +189,18 @@ fn apply_tiff(info: &mut StillInfo, tiff: Vec<u8>) -> Result<()> {
         return Ok(());
     };
     let text = |tag: Tag| exif.get_field(tag, In::PRIMARY).and_then(|f| ascii(&f.value));
-    info.make = text(Tag::Make);
-    info.model = text(Tag::Model);
-    info.software = text(Tag::Software);
-    info.lens = text(Tag::LensModel);
+    info.shot.make = text(Tag::Make);
+    info.shot.model = text(Tag::Model);
+    info.shot.software = text(Tag::Software);
+    info.shot.lens = text(Tag::LensModel);
     let dto = text(Tag::DateTimeOriginal).or_else(|| text(Tag::DateTime));
-    info.captured_at = dto.and_then(|d| {
+    info.shot.captured_at = dto.and_then(|d| {
         CaptureTime::from_exif(&d, text(Tag::SubSecTimeOriginal).as_deref(), text(Tag::OffsetTimeOriginal).as_deref())
     });
     info.orientation = exif.get_field(Tag::Orientation, In::PRIMARY).and_then(|f| f.value.get_uint(0)).map(|o| o as u16);
-    info.location = gps(&exif);
+    info.shot.location = gps(&exif);
     if let Some(Value::Undefined(mn, _)) = exif.get_field(Tag::MakerNote, In::PRIMARY).map(|f| &f.value) {
-        info.content_id = apple_content_id(mn);
+        info.shot.content_id = apple_content_id(mn);
     }
     Ok(())
 }

@@ -38,9 +38,10 @@ pub enum StillFormat {
     Heif,
 }
 
-/// What a still says about itself (EXIF + Apple MakerNote).
+/// What either half says about the shot: the still from EXIF and the Apple MakerNote, the clip
+/// from QuickTime `mdta` keys and `mvhd`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct StillInfo {
+pub struct ShotInfo {
     pub content_id: Option<String>,
     pub captured_at: Option<CaptureTime>,
     pub make: Option<String>,
@@ -48,6 +49,12 @@ pub struct StillInfo {
     pub software: Option<String>,
     pub lens: Option<String>,
     pub location: Option<GeoLocation>,
+}
+
+/// What a still says about itself.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct StillInfo {
+    pub shot: ShotInfo,
     pub orientation: Option<u16>,
     /// An Android motion photo: the video is inside the still (not paired here).
     pub embedded_video: bool,
@@ -67,13 +74,7 @@ pub struct VideoTrack {
 /// What a clip says about itself (`moov` header, `mdta` keys, tracks).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ClipInfo {
-    pub content_id: Option<String>,
-    pub captured_at: Option<CaptureTime>,
-    pub make: Option<String>,
-    pub model: Option<String>,
-    pub software: Option<String>,
-    pub lens: Option<String>,
-    pub location: Option<GeoLocation>,
+    pub shot: ShotInfo,
     pub duration_s: f64,
     pub video: Option<VideoTrack>,
     pub audio_codec: Option<String>,

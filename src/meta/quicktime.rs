@@ -41,18 +41,18 @@ fn parse_moov(src: &Source, ftyp: Option<&[u8]>, moov: &[u8]) -> Result<ClipInfo
     let mut info = ClipInfo::default();
     let (created, movie_ts, movie_dur) = mvhd(moov)?;
     let tags = metadata_tags(moov)?;
-    info.content_id = tags.get(KEY_CONTENT_ID).and_then(|s| normalize_content_id(s));
-    info.captured_at = tags
+    info.shot.content_id = tags.get(KEY_CONTENT_ID).and_then(|s| normalize_content_id(s));
+    info.shot.captured_at = tags
         .get("com.apple.quicktime.creationdate")
         .and_then(|s| CaptureTime::from_iso(s))
         .or_else(|| tags.get("udta:©day").and_then(|s| CaptureTime::from_iso(s)))
         .or_else(|| CaptureTime::from_mvhd(created));
     let get = |k: &str, classic: &str| tags.get(k).or_else(|| tags.get(classic)).cloned();
-    info.make = get("com.apple.quicktime.make", "udta:©mak");
-    info.model = get("com.apple.quicktime.model", "udta:©mod");
-    info.software = get("com.apple.quicktime.software", "udta:©swr");
-    info.lens = tags.get("com.apple.quicktime.camera.lens_model").cloned();
-    info.location = get("com.apple.quicktime.location.ISO6709", "udta:©xyz").and_then(|s| parse_iso6709(&s));
+    info.shot.make = get("com.apple.quicktime.make", "udta:©mak");
+    info.shot.model = get("com.apple.quicktime.model", "udta:©mod");
+    info.shot.software = get("com.apple.quicktime.software", "udta:©swr");
+    info.shot.lens = tags.get("com.apple.quicktime.camera.lens_model").cloned();
+    info.shot.location = get("com.apple.quicktime.location.ISO6709", "udta:©xyz").and_then(|s| parse_iso6709(&s));
     if movie_ts > 0 {
         info.duration_s = movie_dur as f64 / movie_ts as f64;
     }

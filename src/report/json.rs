@@ -23,11 +23,11 @@ pub fn live_photo(lp: &LivePhoto) -> Value {
 }
 
 fn still(s: &StillFile) -> Value {
-    json!({ "path": s.path, "content_id": s.info.content_id })
+    json!({ "path": s.path, "content_id": s.info.shot.content_id })
 }
 
 fn clip(c: &ClipFile) -> Value {
-    json!({ "path": c.path, "content_id": c.info.content_id })
+    json!({ "path": c.path, "content_id": c.info.shot.content_id })
 }
 
 pub fn error(e: &FileError) -> Value {

@@ -27,20 +27,20 @@ pub fn scan(lib: &Library) -> String {
             camera
         );
     }
-    let orphans: Vec<_> = lib.unpaired_stills.iter().filter(|s| s.info.content_id.is_some()).collect();
+    let orphans: Vec<_> = lib.unpaired_stills.iter().filter(|s| s.info.shot.content_id.is_some()).collect();
     let plain_stills = lib.unpaired_stills.len() - orphans.len();
-    let lone_clips: Vec<_> = lib.unpaired_clips.iter().filter(|c| c.info.content_id.is_some()).collect();
+    let lone_clips: Vec<_> = lib.unpaired_clips.iter().filter(|c| c.info.shot.content_id.is_some()).collect();
     let plain_clips = lib.unpaired_clips.len() - lone_clips.len();
     if !orphans.is_empty() {
         let _ = writeln!(out, "\nStills whose clip was not found:");
         orphans.iter().for_each(|s| {
-            let _ = writeln!(out, "  {}  ({})", s.path.display(), s.info.content_id.as_deref().unwrap_or(""));
+            let _ = writeln!(out, "  {}  ({})", s.path.display(), s.info.shot.content_id.as_deref().unwrap_or(""));
         });
     }
     if !lone_clips.is_empty() {
         let _ = writeln!(out, "\nClips whose still was not found:");
         lone_clips.iter().for_each(|c| {
-            let _ = writeln!(out, "  {}  ({})", c.path.display(), c.info.content_id.as_deref().unwrap_or(""));
+            let _ = writeln!(out, "  {}  ({})", c.path.display(), c.info.shot.content_id.as_deref().unwrap_or(""));
         });
     }
     if !lib.errors.is_empty() {
