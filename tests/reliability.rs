@@ -9,6 +9,28 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Records the largest single allocation, so corrupted size fields that drive allocations fail.
+struct Watch;
+static LARGEST: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator, only recording sizes.
+unsafe impl std::alloc::GlobalAlloc for Watch {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        LARGEST.fetch_max(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        LARGEST.fetch_max(new_size, std::sync::atomic::Ordering::Relaxed);
+        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Watch = Watch;
+
 /// Every fixture (and, with LIVEPHOTO_SAMPLES, every real sample), as (name, bytes).
 fn corpus() -> Vec<(String, Vec<u8>)> {
     let mut files = walk(&fixtures());
@@ -51,8 +73,12 @@ fn truncated_and_bit_flipped_files_give_a_result_or_an_error_never_a_panic() {
             }
         }
     }
-    eprintln!("{variants} corrupted variants read in {:?}", start.elapsed());
+    let largest = LARGEST.load(std::sync::atomic::Ordering::Relaxed);
+    eprintln!("{variants} corrupted variants read in {:?}; largest allocation {largest} bytes", start.elapsed());
     assert!(variants > 10_000);
+    // the biggest file in the corpus is 3.4 MB (the test holds two copies); a size field cannot
+    // make the reader allocate beyond what the file holds
+    assert!(largest < 32 << 20, "a corrupted size field drove a {largest}-byte allocation");
 }
 
 #[test]

@@ -194,6 +194,8 @@ struct OwnTrack {
     /// Local key id of still-image-time in a `mebx` sample entry.
     still_key: Option<u32>,
     matrix: Option<[i32; 4]>,
+    /// Coded size from the visual sample entry (ISO 14496-12 §12.1.3).
+    size: Option<(u32, u32)>,
 }
 
 fn own_tracks(moov: &[u8]) -> Result<Vec<OwnTrack>> {
@@ -214,6 +216,9 @@ fn own_tracks(moov: &[u8]) -> Result<Vec<OwnTrack>> {
             let entries = stsd.body.get(8..).unwrap_or(&[]);
             if let Some(entry) = isobmff::boxes(entries).next().transpose()? {
                 t.entry = entry.kind;
+                if let Some(wh) = entry.body.get(24..28) {
+                    t.size = Some((u32::from(u16::from_be_bytes([wh[0], wh[1]])), u32::from(u16::from_be_bytes([wh[2], wh[3]]))));
+                }
                 if &entry.kind == b"mebx" {
                     t.still_key = mebx_key(entry.body.get(8..).unwrap_or(&[]), KEY_STILL_TIME)?;
                 }
@@ -247,16 +252,17 @@ fn mebx_key(entry: &[u8], name: &str) -> Result<Option<u32>> {
     Ok(None)
 }
 
-/// Runs mp4parse over `ftyp` + a `moov` reduced to `mvhd` and `trak` children (QuickTime `meta`
-/// and `udta` forms vary too much for a strict ISO reader and we decode them ourselves).
+/// Runs mp4parse over `ftyp` + a `moov` reduced to `mvhd` and the timing tables of each `trak`
+/// (see [`minimal`]): QuickTime `meta`/`udta` forms vary too much for a strict ISO reader, sample
+/// descriptions we read ourselves, and what mp4parse reads is checked first.
 fn track_tables(ftyp: Option<&[u8]>, moov: &[u8]) -> Result<mp4parse::MediaContext> {
     let mut inner = Vec::with_capacity(moov.len());
     for b in isobmff::boxes(moov) {
         let b = b?;
         if &b.kind == b"trak" {
             check_table_counts(b.body, 0)?;
-        }
-        if &b.kind == b"mvhd" || &b.kind == b"trak" {
+            push_box(&mut inner, b"trak", &minimal(b.body, 0)?);
+        } else if &b.kind == b"mvhd" {
             push_box(&mut inner, &b.kind, b.body);
         }
     }
@@ -265,6 +271,25 @@ fn track_tables(ftyp: Option<&[u8]>, moov: &[u8]) -> Result<mp4parse::MediaConte
     push_box(&mut file, b"moov", &inner);
     mp4parse::read_mp4(&mut std::io::Cursor::new(file))
         .map_err(|e| MetaError::corrupt(format!("QuickTime: the track tables in 'moov' are unreadable ({e:?})")))
+}
+
+/// A copy of a `trak` with only what mp4parse needs for timing: `tkhd`, `edts/elst`,
+/// `mdia/{mdhd,hdlr}`, `minf/stbl/{stts,ctts,stsc,stsz,stco,co64,stss}`. Every kept box is flat or
+/// walked here, so no nested size goes unchecked into mp4parse (which reserves a box's claimed
+/// size before reading it: found by fuzzing, an `avcC` claiming 2 GB inside a 200-byte entry).
+fn minimal(body: &[u8], depth: u32) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(body.len());
+    for b in isobmff::boxes(body) {
+        let b = b?;
+        match &b.kind {
+            b"edts" | b"mdia" | b"minf" | b"stbl" if depth < 4 => push_box(&mut out, &b.kind, &minimal(b.body, depth + 1)?),
+            b"tkhd" | b"elst" | b"mdhd" | b"hdlr" | b"stts" | b"ctts" | b"stsc" | b"stsz" | b"stco" | b"co64" | b"stss" => {
+                push_box(&mut out, &b.kind, b.body)
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
 }
 
 /// Refuses tables whose entry count needs more bytes than their box holds, before mp4parse
@@ -328,7 +353,7 @@ fn apply_track(src: &Source, info: &mut ClipInfo, own: &OwnTrack, t: &mp4parse::
     match &own.handler {
         b"vide" if info.video.is_none() => {
             let frames: u64 = t.stts.as_ref().map_or(0, |s| s.samples.iter().map(|x| u64::from(x.sample_count)).sum());
-            let (w, h) = video_size(t);
+            let (w, h) = own.size.or_else(|| t.tkhd.as_ref().map(|k| (k.width >> 16, k.height >> 16))).unwrap_or((0, 0));
             info.video = Some(VideoTrack {
                 codec: codec_name(&own.entry),
                 width: w,
@@ -351,13 +376,6 @@ fn apply_track(src: &Source, info: &mut ClipInfo, own: &OwnTrack, t: &mp4parse::
         _ => {}
     }
     Ok(())
-}
-
-fn video_size(t: &mp4parse::Track) -> (u32, u32) {
-    if let Some(mp4parse::SampleEntry::Video(v)) = t.stsd.as_ref().and_then(|s| s.descriptions.first()) {
-        return (u32::from(v.width), u32::from(v.height));
-    }
-    t.tkhd.as_ref().map_or((0, 0), |k| (k.width >> 16, k.height >> 16))
 }
 
 /// Clockwise rotation in degrees a player applies, from the display matrix.
