@@ -169,3 +169,53 @@ pub fn meta_children(body: &[u8]) -> &[u8] {
         body
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn boxed(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut v = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+        v.extend_from_slice(kind);
+        v.extend_from_slice(body);
+        v
+    }
+
+    #[test]
+    fn walks_siblings_large_sizes_and_to_end_boxes() {
+        let mut data = boxed(b"ftyp", b"qt  \0\0\0\0");
+        data.extend_from_slice(&1u32.to_be_bytes()); // 64-bit size
+        data.extend_from_slice(b"wide");
+        data.extend_from_slice(&20u64.to_be_bytes());
+        data.extend_from_slice(&[9; 4]);
+        data.extend_from_slice(&0u32.to_be_bytes()); // size 0: to the end
+        data.extend_from_slice(b"mdat");
+        data.extend_from_slice(&[1, 2, 3]);
+        let got: Vec<(String, usize)> = boxes(&data).map(|b| b.unwrap()).map(|b| (fourcc_str(&b.kind), b.body.len())).collect();
+        assert_eq!(got, vec![("ftyp".into(), 8), ("wide".into(), 4), ("mdat".into(), 3)]);
+    }
+
+    #[test]
+    fn an_overrunning_child_is_an_error_and_stops_the_walk() {
+        let mut data = boxed(b"free", &[0; 4]);
+        data.extend_from_slice(&100u32.to_be_bytes());
+        data.extend_from_slice(b"moov");
+        data.extend_from_slice(&[0; 10]);
+        let items: Vec<_> = boxes(&data).collect();
+        assert_eq!(items.len(), 2);
+        let e = items[1].as_ref().unwrap_err().to_string();
+        assert!(e.contains("'moov' claims 100 bytes but only 18 remain"), "{e}");
+    }
+
+    #[test]
+    fn find_path_and_quicktime_or_iso_meta() {
+        let stbl = boxed(b"stbl", &boxed(b"stsd", &[0; 8]));
+        let trak = boxed(b"mdia", &boxed(b"minf", &stbl));
+        assert!(find_path(&trak, &[b"mdia", b"minf", b"stbl", b"stsd"]).unwrap().is_some());
+        assert!(find_path(&trak, &[b"mdia", b"hdlr"]).unwrap().is_none());
+        let qt = boxed(b"hdlr", &[0; 24]);
+        assert_eq!(meta_children(&qt).len(), qt.len());
+        let iso = [vec![0, 0, 0, 0], qt.clone()].concat();
+        assert_eq!(meta_children(&iso), &qt[..]);
+    }
+}

@@ -17,6 +17,10 @@ pub fn live_photo(lp: &LivePhoto) -> Value {
         "model": lp.model(),
         "lens": lp.lens(),
         "frames": lp.clip.info.video.as_ref().map(|v| v.frames),
+        "fps": lp.clip.info.video.as_ref().map(|v| round3(v.fps)),
+        "width": lp.clip.info.video.as_ref().map(|v| v.width),
+        "height": lp.clip.info.video.as_ref().map(|v| v.height),
+        "rotation": lp.clip.info.video.as_ref().map(|v| v.rotation),
         "video_codec": lp.clip.info.video.as_ref().map(|v| v.codec.clone()),
         "audio_codec": lp.clip.info.audio_codec,
     })
