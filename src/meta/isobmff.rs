@@ -170,16 +170,18 @@ pub fn meta_children(body: &[u8]) -> &[u8] {
     }
 }
 
+/// A box with a 32-bit size around `body`, for tests that build files.
+#[cfg(test)]
+pub(crate) fn boxed(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+    let mut v = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+    v.extend_from_slice(kind);
+    v.extend_from_slice(body);
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn boxed(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
-        let mut v = ((body.len() + 8) as u32).to_be_bytes().to_vec();
-        v.extend_from_slice(kind);
-        v.extend_from_slice(body);
-        v
-    }
 
     #[test]
     fn walks_siblings_large_sizes_and_to_end_boxes() {

@@ -219,12 +219,7 @@ mod tests {
         read_media_bytes(data, name).unwrap_err().to_string()
     }
 
-    fn boxed(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
-        let mut v = ((body.len() + 8) as u32).to_be_bytes().to_vec();
-        v.extend_from_slice(kind);
-        v.extend_from_slice(body);
-        v
-    }
+    use isobmff::boxed;
 
     /// One test per error a user can meet: each names the structure, the expectation and what was found.
     #[test]

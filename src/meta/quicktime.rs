@@ -457,11 +457,7 @@ mod tests {
         assert!(parse_iso6709("+95.0+10.0/").is_none());
     }
 
-    fn boxed(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
-        let mut v = Vec::new();
-        push_box(&mut v, kind, body);
-        v
-    }
+    use crate::meta::isobmff::boxed;
 
     #[test]
     fn keys_and_ilst_give_named_values() {
