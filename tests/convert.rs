@@ -86,6 +86,20 @@ fn gif_has_the_asked_width_rate_and_loops_forever() {
 }
 
 #[test]
+fn hdr_clips_are_tone_mapped_not_washed_out() {
+    // hdr/IMG_0013.MOV is the SDR test pattern converted to 10-bit HLG BT.2020; shown as if it
+    // were BT.709 its mean saturation drops from 0.98 to about 0.59.
+    let out = tempfile::tempdir().unwrap();
+    for to in ["gif", "mp4"] {
+        let extra: &[&str] = if to == "mp4" { &["--to", "mp4", "--codec", "h264"] } else { &["--to", "gif"] };
+        let r = convert(&fixtures().join("hdr"), &out.path().join(to), extra);
+        assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+        let sat = common::probe::first_frame_saturation(&out.path().join(to).join(format!("IMG_0013.{to}")));
+        assert!(sat > 0.8, "{to}: mean saturation {sat:.3}: washed out");
+    }
+}
+
+#[test]
 fn facetime_only_export() {
     let out = tempfile::tempdir().unwrap();
     let r = convert(&fixtures(), out.path(), &["--to", "gif", "--facetime", "--width", "64"]);
@@ -143,6 +157,7 @@ fn stills_are_byte_identical_and_only_live_photos() {
         files,
         vec![
             "facetime/IMG_0003.HEIC",
+            "hdr/IMG_0013.HEIC",
             "heic_mov/IMG_0001.HEIC",
             "jpeg_mov/IMG_0002.JPG",
             "renamed/photos/holiday.jpg",

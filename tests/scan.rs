@@ -20,6 +20,7 @@ fn fixtures_pair_exactly_the_live_photos() {
             s("IMG_0003.HEIC", "IMG_0003.MOV", "content_id"),
             s("IMG_0005.HEIC", "IMG_0005(1).HEIC", "content_id"),
             s("IMG_0009.JPG", "IMG_0009_HEVC.MOV", "name_and_time"),
+            s("IMG_0013.HEIC", "IMG_0013.MOV", "content_id"),
             s("holiday.jpg", "clip-0042.mov", "content_id"),
         ]
     );
