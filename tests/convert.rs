@@ -100,6 +100,28 @@ fn hdr_clips_are_tone_mapped_not_washed_out() {
 }
 
 #[test]
+fn a_corrupt_clip_fails_alone_with_its_path_and_the_rest_convert() {
+    let lib = fixture_copy(&["heic_mov", "jpeg_mov"]);
+    // Keep the headers, destroy the coded video: the clip pairs, but does not decode.
+    let clip = lib.path().join("jpeg_mov/IMG_0002.MOV");
+    let mut data = std::fs::read(&clip).unwrap();
+    let mdat = data.windows(4).position(|w| w == b"mdat").unwrap() + 4;
+    for b in &mut data[mdat..mdat + 8000] {
+        *b = 0xA5;
+    }
+    std::fs::write(&clip, data).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let r = convert(lib.path(), out.path(), &["--to", "gif", "--width", "64"]);
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(1), "{err}");
+    assert!(err.contains("IMG_0002.MOV: "), "{err}");
+    assert!(err.contains("converted 1, skipped 0 (already there), failed 1"), "{err}");
+    assert!(out.path().join("heic_mov/IMG_0001.gif").exists());
+    assert!(!out.path().join("jpeg_mov/IMG_0002.gif").exists());
+    assert_no_temporaries(out.path());
+}
+
+#[test]
 fn facetime_only_export() {
     let out = tempfile::tempdir().unwrap();
     let r = convert(&fixtures(), out.path(), &["--to", "gif", "--facetime", "--width", "64"]);
