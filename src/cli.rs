@@ -46,6 +46,9 @@ pub struct ScanArgs {
     /// Print one JSON document on stdout instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// No progress bar while reading (there is none when stderr is not a terminal).
+    #[arg(short, long)]
+    pub quiet: bool,
     #[command(flatten)]
     pub filter: FilterArgs,
 }
@@ -53,7 +56,9 @@ pub struct ScanArgs {
 /// Runs `scan`; returns the exit code (0 all read, 1 some file failed).
 pub fn run_scan(args: &ScanArgs) -> anyhow::Result<u8> {
     check_paths(&args.paths)?;
-    let mut lib = scan::scan(&args.paths);
+    let bar = report::progress::FileBar::new(args.quiet);
+    let mut lib = scan::scan_with_progress(&args.paths, &|n| bar.found(n), &|| bar.read());
+    drop(bar);
     lib.apply(&args.filter.filter());
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report::json::scan(&lib))?);

@@ -132,8 +132,22 @@ enum Outcome {
 /// Scans `roots` (files or folders, recursively; symlinks are not followed below a root, so no
 /// loops). Results are sorted, so they do not depend on the thread count.
 pub fn scan(roots: &[PathBuf]) -> Library {
+    scan_with_progress(roots, &|_| {}, &|| {})
+}
+
+/// [`scan`], telling `found(n)` how many files the walk found, then `read()` after each file:
+/// on a NAS with a cold cache a large library takes minutes, and people want to see it move.
+pub fn scan_with_progress(roots: &[PathBuf], found: &dyn Fn(usize), read: &(dyn Fn() + Sync)) -> Library {
     let (files, mut errors) = walk(roots);
-    let outcomes: Vec<(Outcome, u64)> = files.par_iter().map(|(path, root)| read_one(path, root)).collect();
+    found(files.len());
+    let outcomes: Vec<(Outcome, u64)> = files
+        .par_iter()
+        .map(|(path, root)| {
+            let r = read_one(path, root);
+            read();
+            r
+        })
+        .collect();
     let mut lib = Library::default();
     let (mut stills, mut clips) = (Vec::new(), Vec::new());
     for (o, bytes) in outcomes {

@@ -90,6 +90,7 @@ fn table_output_and_exit_codes() {
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("IMG_0001.HEIC") && text.contains("1 Live Photo(s)"), "{text}");
+    assert!(!String::from_utf8_lossy(&out.stderr).contains('\x1b'), "no progress bar off a terminal");
     let out = run(&[&"scan", &"/no/such/folder"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/folder"));

@@ -90,6 +90,43 @@ impl Drop for Bars {
     }
 }
 
+/// The scan's one bar (files read of files found), on a terminal only; cleared when dropped.
+pub struct FileBar(Option<ProgressBar>);
+
+impl FileBar {
+    pub fn new(quiet: bool) -> Self {
+        if quiet || !std::io::stderr().is_terminal() {
+            return FileBar(None);
+        }
+        let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(10));
+        pb.set_style(
+            ProgressStyle::with_template("reading {bar:40.cyan/blue} {pos}/{len} files  {elapsed_precise} elapsed, ETA {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        FileBar(Some(pb))
+    }
+
+    pub fn found(&self, n: usize) {
+        if let Some(pb) = &self.0 {
+            pb.set_length(n as u64);
+        }
+    }
+
+    pub fn read(&self) {
+        if let Some(pb) = &self.0 {
+            pb.inc(1);
+        }
+    }
+}
+
+impl Drop for FileBar {
+    fn drop(&mut self) {
+        if let Some(pb) = &self.0 {
+            pb.finish_and_clear();
+        }
+    }
+}
+
 /// Bars when stderr is a terminal and the user did not ask for quiet; otherwise silence.
 pub fn reporter(total: u64, quiet: bool) -> Box<dyn Reporter> {
     if !quiet && std::io::stderr().is_terminal() {
