@@ -5,6 +5,7 @@
 use super::output::{cancelled, JobError};
 use ffmpeg_next as ff;
 use ff::{codec, filter, format, frame, media, Packet, Rational, Rescale};
+use std::ops::DerefMut;
 
 /// Seconds of the clip to keep.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -70,16 +71,23 @@ fn hdr_filter(trc: ff::color::TransferCharacteristic) -> &'static str {
     }
 }
 
-pub struct VideoPipeline {
+/// Decoder → filter graph → frames, for one stream of either medium.
+pub struct Pipeline<F> {
     pub stream: usize,
+    what: &'static str,
+    decoder: ff::decoder::Opened,
+    graph: filter::Graph,
+    decoded: F,
+    filtered: F,
     /// End of the last decoded frame (pts + duration): where the stream really ends, so `fps`
     /// emits the clip's last moments as the ffmpeg CLI does.
     end_pts: Option<i64>,
-    decoder: ff::decoder::Video,
-    graph: filter::Graph,
-    decoded: frame::Video,
-    filtered: frame::Video,
+    /// Time base the caller wants filtered frames in (an encoder's), if not the sink's.
+    target_tb: Option<Rational>,
 }
+
+pub type VideoPipeline = Pipeline<frame::Video>;
+pub type AudioPipeline = Pipeline<frame::Audio>;
 
 impl VideoPipeline {
     /// `scale` and `tail` are the caller's part of the filter chain: `scale` (frame rate, size)
@@ -113,72 +121,17 @@ impl VideoPipeline {
             tail
         );
         let graph = build_graph("buffer", "buffersink", &args, spec.trim_end_matches(','))?;
-        Ok(VideoPipeline { stream: ist.index(), end_pts: None, decoder, graph, decoded: frame::Video::empty(), filtered: frame::Video::empty() })
+        Ok(Pipeline::assemble(ist.index(), "video", decoder.0, graph, None))
     }
 
     pub fn out_time_base(&mut self) -> Rational {
         self.graph.get("out").map(|mut c| c.sink().time_base()).unwrap_or(Rational(1, 1))
     }
-
-    /// Feeds one packet; calls `emit` for each filtered frame.
-    pub fn push(&mut self, packet: &Packet, emit: &mut dyn FnMut(&frame::Video) -> Result<(), JobError>) -> Result<(), JobError> {
-        self.decoder.send_packet(packet).map_err(|e| JobError::Failed(format!("the video does not decode: {e}")))?;
-        self.drain(emit)
-    }
-
-    pub fn finish(&mut self, emit: &mut dyn FnMut(&frame::Video) -> Result<(), JobError>) -> Result<(), JobError> {
-        let _ = self.decoder.send_eof();
-        self.drain(emit)?;
-        if let Some(mut src) = self.graph.get("in") {
-            let _ = match self.end_pts {
-                Some(end) => src.source().close(end),
-                None => src.source().flush(),
-            };
-        }
-        self.pull(emit)
-    }
-
-    fn drain(&mut self, emit: &mut dyn FnMut(&frame::Video) -> Result<(), JobError>) -> Result<(), JobError> {
-        while self.decoder.receive_frame(&mut self.decoded).is_ok() {
-            if cancelled() {
-                return Err(JobError::Cancelled);
-            }
-            let ts = self.decoded.timestamp();
-            self.decoded.set_pts(ts);
-            if let Some(t) = ts {
-                let end = t.saturating_add(self.decoded.packet().duration.max(0));
-                self.end_pts = Some(self.end_pts.map_or(end, |e| e.max(end)));
-            }
-            let mut src = self.graph.get("in").ok_or_else(|| JobError::Failed("filter graph lost its input".into()))?;
-            src.source().add(&self.decoded)?;
-            self.pull(emit)?;
-        }
-        Ok(())
-    }
-
-    fn pull(&mut self, emit: &mut dyn FnMut(&frame::Video) -> Result<(), JobError>) -> Result<(), JobError> {
-        loop {
-            let mut sink = self.graph.get("out").ok_or_else(|| JobError::Failed("filter graph lost its output".into()))?;
-            if sink.sink().frame(&mut self.filtered).is_err() {
-                return Ok(());
-            }
-            emit(&self.filtered)?;
-        }
-    }
-}
-
-pub struct AudioPipeline {
-    pub stream: usize,
-    target_tb: Rational,
-    decoder: ff::decoder::Audio,
-    graph: filter::Graph,
-    decoded: frame::Audio,
-    filtered: frame::Audio,
 }
 
 impl AudioPipeline {
     /// Decodes the best audio stream and converts to the encoder's format, rate, layout and
-    /// frame size.
+    /// frame size; frames come out in the encoder's time base.
     pub fn new(ictx: &format::context::Input, trim: Trim, enc: &ff::encoder::Audio) -> Result<Self, JobError> {
         let ist = ictx.streams().best(media::Type::Audio).ok_or_else(|| JobError::Failed("the clip has no audio stream".into()))?;
         let ctx = codec::context::Context::from_parameters(ist.parameters())?;
@@ -206,27 +159,45 @@ impl AudioPipeline {
         if let Some(mut out) = graph.get("out") {
             out.sink().set_frame_size(enc.frame_size());
         }
-        Ok(AudioPipeline { stream: ist.index(), target_tb: enc.time_base(), decoder, graph, decoded: frame::Audio::empty(), filtered: frame::Audio::empty() })
+        Ok(Pipeline::assemble(ist.index(), "audio", decoder.0, graph, Some(enc.time_base())))
+    }
+}
+
+impl<F: DerefMut<Target = ff::Frame> + Empty> Pipeline<F> {
+    fn assemble(stream: usize, what: &'static str, decoder: ff::decoder::Opened, graph: filter::Graph, target_tb: Option<Rational>) -> Self {
+        Pipeline { stream, what, decoder, graph, decoded: F::empty(), filtered: F::empty(), end_pts: None, target_tb }
     }
 
-    pub fn push(&mut self, packet: &Packet, emit: &mut dyn FnMut(&frame::Audio) -> Result<(), JobError>) -> Result<(), JobError> {
-        self.decoder.send_packet(packet).map_err(|e| JobError::Failed(format!("the audio does not decode: {e}")))?;
+    /// Feeds one packet; calls `emit` for each filtered frame.
+    pub fn push(&mut self, packet: &Packet, emit: &mut dyn FnMut(&F) -> Result<(), JobError>) -> Result<(), JobError> {
+        self.decoder.send_packet(packet).map_err(|e| JobError::Failed(format!("the {} does not decode: {e}", self.what)))?;
         self.drain(emit)
     }
 
-    pub fn finish(&mut self, emit: &mut dyn FnMut(&frame::Audio) -> Result<(), JobError>) -> Result<(), JobError> {
+    /// Drains the decoder, closes the filter graph at the stream's real end, emits the rest.
+    pub fn finish(&mut self, emit: &mut dyn FnMut(&F) -> Result<(), JobError>) -> Result<(), JobError> {
         let _ = self.decoder.send_eof();
         self.drain(emit)?;
         if let Some(mut src) = self.graph.get("in") {
-            let _ = src.source().flush();
+            let _ = match self.end_pts {
+                Some(end) => src.source().close(end),
+                None => src.source().flush(),
+            };
         }
         self.pull(emit)
     }
 
-    fn drain(&mut self, emit: &mut dyn FnMut(&frame::Audio) -> Result<(), JobError>) -> Result<(), JobError> {
+    fn drain(&mut self, emit: &mut dyn FnMut(&F) -> Result<(), JobError>) -> Result<(), JobError> {
         while self.decoder.receive_frame(&mut self.decoded).is_ok() {
+            if cancelled() {
+                return Err(JobError::Cancelled);
+            }
             let ts = self.decoded.timestamp();
             self.decoded.set_pts(ts);
+            if let Some(t) = ts {
+                let end = t.saturating_add(self.decoded.packet().duration.max(0));
+                self.end_pts = Some(self.end_pts.map_or(end, |e| e.max(end)));
+            }
             let mut src = self.graph.get("in").ok_or_else(|| JobError::Failed("filter graph lost its input".into()))?;
             src.source().add(&self.decoded)?;
             self.pull(emit)?;
@@ -234,18 +205,35 @@ impl AudioPipeline {
         Ok(())
     }
 
-    fn pull(&mut self, emit: &mut dyn FnMut(&frame::Audio) -> Result<(), JobError>) -> Result<(), JobError> {
+    fn pull(&mut self, emit: &mut dyn FnMut(&F) -> Result<(), JobError>) -> Result<(), JobError> {
         loop {
             let mut sink = self.graph.get("out").ok_or_else(|| JobError::Failed("filter graph lost its output".into()))?;
             if sink.sink().frame(&mut self.filtered).is_err() {
                 return Ok(());
             }
-            let sink_tb = sink.sink().time_base();
-            if let Some(p) = self.filtered.pts() {
-                self.filtered.set_pts(Some(p.rescale(sink_tb, self.target_tb)));
+            if let (Some(target), Some(p)) = (self.target_tb, self.filtered.pts()) {
+                let sink_tb = sink.sink().time_base();
+                self.filtered.set_pts(Some(p.rescale(sink_tb, target)));
             }
             emit(&self.filtered)?;
         }
+    }
+}
+
+/// Frames that can start empty (ffmpeg-next's video and audio frames).
+pub trait Empty {
+    fn empty() -> Self;
+}
+
+impl Empty for frame::Video {
+    fn empty() -> Self {
+        frame::Video::empty()
+    }
+}
+
+impl Empty for frame::Audio {
+    fn empty() -> Self {
+        frame::Audio::empty()
     }
 }
 
