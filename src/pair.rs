@@ -108,13 +108,7 @@ struct Cand {
     clip: usize,
 }
 
-fn candidates(
-    stills: &[Half],
-    clips: &[Half],
-    ss: &[usize],
-    cs: &[usize],
-    allowed: impl Fn(&Half, &Half, f64) -> bool,
-) -> Vec<Cand> {
+fn candidates(stills: &[Half], clips: &[Half], ss: &[usize], cs: &[usize], allowed: impl Fn(&Half, &Half, f64) -> bool) -> Vec<Cand> {
     let mut out = Vec::new();
     for &si in ss {
         for &ci in cs {

@@ -230,14 +230,24 @@ mod tests {
 
     fn lp(still: ShotInfo, clip: ShotInfo) -> LivePhoto {
         LivePhoto {
-            still: StillFile { path: "a.heic".into(), root: ".".into(), format: StillFormat::Heif, info: StillInfo { shot: still, ..Default::default() } },
+            still: StillFile {
+                path: "a.heic".into(),
+                root: ".".into(),
+                format: StillFormat::Heif,
+                info: StillInfo { shot: still, ..Default::default() },
+            },
             clip: ClipFile { path: "a.mov".into(), root: ".".into(), info: ClipInfo { shot: clip, ..Default::default() } },
             matched_by: MatchedBy::ContentId,
         }
     }
 
     fn shot(lens: Option<&str>, model: Option<&str>, software: Option<&str>) -> ShotInfo {
-        ShotInfo { lens: lens.map(String::from), model: model.map(String::from), software: software.map(String::from), ..Default::default() }
+        ShotInfo {
+            lens: lens.map(String::from),
+            model: model.map(String::from),
+            software: software.map(String::from),
+            ..Default::default()
+        }
     }
 
     /// FORMATS.md "FaceTime Live Photos": lens first; lacking a lens, model/software; or the clip's.
@@ -247,9 +257,14 @@ mod tests {
         assert!(lp(shot(Some("FaceTime HD Camera"), Some("iPhone 13"), None), none.clone()).is_facetime());
         assert!(lp(shot(None, Some("facetime"), None), none.clone()).is_facetime());
         assert!(lp(shot(None, None, Some("FaceTime 5.0")), none.clone()).is_facetime());
-        assert!(!lp(shot(Some("iPhone 13 back camera"), Some("FaceTime"), None), none.clone()).is_facetime(), "a lens that is not FaceTime wins over the model");
+        assert!(
+            !lp(shot(Some("iPhone 13 back camera"), Some("FaceTime"), None), none.clone()).is_facetime(),
+            "a lens that is not FaceTime wins over the model"
+        );
         assert!(lp(shot(None, None, None), shot(Some("FaceTime HD Camera"), None, None)).is_facetime());
-        assert!(!lp(shot(Some("iPhone 12 back camera"), Some("iPhone 12"), Some("17.1")), shot(None, Some("iPhone 12"), None)).is_facetime());
+        assert!(
+            !lp(shot(Some("iPhone 12 back camera"), Some("iPhone 12"), Some("17.1")), shot(None, Some("iPhone 12"), None)).is_facetime()
+        );
     }
 
     #[test]

@@ -195,8 +195,14 @@ fn stills_are_byte_identical_and_only_live_photos() {
 #[test]
 fn heic_stills_become_full_size_upright_jpegs_with_their_exif() {
     let out = tempfile::tempdir().unwrap();
-    let r = bin().arg("stills").arg(fixtures().join("heic_mov")).arg(fixtures().join("jpeg_mov"))
-        .args(["--format", "jpeg", "-o"]).arg(out.path()).output().unwrap();
+    let r = bin()
+        .arg("stills")
+        .arg(fixtures().join("heic_mov"))
+        .arg(fixtures().join("jpeg_mov"))
+        .args(["--format", "jpeg", "-o"])
+        .arg(out.path())
+        .output()
+        .unwrap();
     assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
     let jpg = out.path().join("IMG_0001.jpg");
     let bytes = std::fs::read(&jpg).unwrap();

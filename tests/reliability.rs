@@ -118,7 +118,12 @@ fn inputs_are_never_written_by_any_command_even_failing_ones() {
         vec!["stills", "--format", "jpeg"],
     ];
     for args in runs {
-        let r = bin().args(&args).arg(lib.path()).args(if args[0] == "scan" { vec![] } else { vec!["-o".as_ref(), out.path().as_os_str()] }).output().unwrap();
+        let r = bin()
+            .args(&args)
+            .arg(lib.path())
+            .args(if args[0] == "scan" { vec![] } else { vec!["-o".as_ref(), out.path().as_os_str()] })
+            .output()
+            .unwrap();
         assert_eq!(r.status.code(), Some(1), "{args:?}: the broken files make it fail: {}", String::from_utf8_lossy(&r.stderr));
         assert_eq!(checksums(lib.path()), before, "{args:?} changed an input");
     }
@@ -185,7 +190,8 @@ fn ctrl_c_stops_quickly_removes_temporaries_and_a_rerun_finishes_the_rest() {
 #[test]
 fn a_full_disk_is_named_and_leaves_no_partial_file() {
     let mnt = tempfile::tempdir().unwrap();
-    let mounted = Command::new("mount").args(["-t", "tmpfs", "-o", "size=96k", "tmpfs"]).arg(mnt.path()).status().is_ok_and(|s| s.success());
+    let mounted =
+        Command::new("mount").args(["-t", "tmpfs", "-o", "size=96k", "tmpfs"]).arg(mnt.path()).status().is_ok_and(|s| s.success());
     if !mounted {
         eprintln!("note: cannot mount a small tmpfs here (needs root); skipping the full-disk test");
         return;
@@ -197,7 +203,13 @@ fn a_full_disk_is_named_and_leaves_no_partial_file() {
         }
     }
     let _guard = Unmount(mnt.path().to_path_buf());
-    let r = bin().args(["convert", "--to", "gif", "--width", "800"]).arg(fixtures().join("heic_mov")).arg("-o").arg(mnt.path()).output().unwrap();
+    let r = bin()
+        .args(["convert", "--to", "gif", "--width", "800"])
+        .arg(fixtures().join("heic_mov"))
+        .arg("-o")
+        .arg(mnt.path())
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&r.stderr);
     assert_eq!(r.status.code(), Some(1), "{err}");
     assert!(err.contains("IMG_0001.MOV") && err.contains("the disk is full"), "{err}");

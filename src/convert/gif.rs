@@ -33,7 +33,14 @@ struct Rgb {
 }
 
 /// Writes `clip` as an animated GIF into `out`. Returns the frames written.
-pub fn to_gif(clip: &std::path::Path, out: &mut File, rotation: u16, trim: Trim, opts: &GifOptions, tick: &dyn Fn(u64)) -> Result<u64, JobError> {
+pub fn to_gif(
+    clip: &std::path::Path,
+    out: &mut File,
+    rotation: u16,
+    trim: Trim,
+    opts: &GifOptions,
+    tick: &dyn Fn(u64),
+) -> Result<u64, JobError> {
     let (frames, w, h) = decode(clip, rotation, trim, opts, tick)?;
     if frames.is_empty() {
         return Err(JobError::Failed("the clip has no frames in the chosen range".into()));
@@ -43,7 +50,13 @@ pub fn to_gif(clip: &std::path::Path, out: &mut File, rotation: u16, trim: Trim,
     Ok(frames.len() as u64)
 }
 
-fn decode(clip: &std::path::Path, rotation: u16, trim: Trim, opts: &GifOptions, tick: &dyn Fn(u64)) -> Result<(Vec<Rgb>, u16, u16), JobError> {
+fn decode(
+    clip: &std::path::Path,
+    rotation: u16,
+    trim: Trim,
+    opts: &GifOptions,
+    tick: &dyn Fn(u64),
+) -> Result<(Vec<Rgb>, u16, u16), JobError> {
     let mut ictx = open_input(clip)?;
     let scale = format!("fps={},scale={}:-2:flags=lanczos", opts.fps, opts.width);
     let mut pipe = VideoPipeline::new(&ictx, rotation, trim, &scale, "format=rgb24")?;
@@ -256,10 +269,12 @@ mod tests {
     #[test]
     fn dithering_a_gradient_uses_the_palette_and_keeps_the_mean() {
         let (w, h) = (64usize, 8usize);
-        let frame: Vec<u8> = (0..w * h).flat_map(|i| {
-            let v = ((i % w) * 4) as u8;
-            [v, v, v]
-        }).collect();
+        let frame: Vec<u8> = (0..w * h)
+            .flat_map(|i| {
+                let v = ((i % w) * 4) as u8;
+                [v, v, v]
+            })
+            .collect();
         let palette = vec![[0, 0, 0], [255, 255, 255]];
         let idx = dither(&frame, w, h, &mut Nearest::new(&palette));
         let mean_in: f64 = frame.iter().map(|&v| f64::from(v)).sum::<f64>() / frame.len() as f64;

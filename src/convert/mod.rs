@@ -185,13 +185,13 @@ fn stem(p: &Path) -> String {
     p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
+/// One job's work: write the output into the pending file, report frames; frames written if counted.
+type Work<'a, 'w> = dyn Fn(&Job<'a>, &mut Pending, &dyn Fn(u64)) -> Result<Option<u64>, JobError> + Sync + 'w;
+/// The modification time an output gets, seconds since 1970.
+type MtimeOf<'a, 'w> = dyn Fn(&Job<'a>) -> Option<i64> + Sync + 'w;
+
 /// Runs `work` for each job on `jobs` threads, reporting progress; never more than one output per job.
-fn run_all<'a>(
-    jobs: Vec<Job<'a>>,
-    common: &CommonOut,
-    work: &(dyn Fn(&Job<'a>, &mut Pending, &dyn Fn(u64)) -> Result<Option<u64>, JobError> + Sync),
-    mtime_of: &(dyn Fn(&Job<'a>) -> Option<i64> + Sync),
-) -> Vec<Done<'a>> {
+fn run_all<'a>(jobs: Vec<Job<'a>>, common: &CommonOut, work: &Work<'a, '_>, mtime_of: &MtimeOf<'a, '_>) -> Vec<Done<'a>> {
     output::install_ctrlc();
     let reporter = progress::reporter(jobs.len() as u64, common.quiet || common.json);
     let threads = common.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())).max(1);
@@ -214,8 +214,8 @@ fn run_one<'a>(
     i: usize,
     job: &Job<'a>,
     common: &CommonOut,
-    work: &(dyn Fn(&Job<'a>, &mut Pending, &dyn Fn(u64)) -> Result<Option<u64>, JobError> + Sync),
-    mtime_of: &(dyn Fn(&Job<'a>) -> Option<i64> + Sync),
+    work: &Work<'a, '_>,
+    mtime_of: &MtimeOf<'a, '_>,
     reporter: &dyn Reporter,
 ) -> Status {
     if output::cancelled() {

@@ -3,8 +3,8 @@
 //! sized for the encoder). Used by the GIF writer and the H.264/AAC paths of the MP4 writer.
 
 use super::output::{cancelled, JobError};
-use ffmpeg_next as ff;
 use ff::{codec, filter, format, frame, media, Packet, Rational, Rescale};
+use ffmpeg_next as ff;
 use std::ops::DerefMut;
 
 /// Seconds of the clip to keep.
@@ -164,7 +164,13 @@ impl AudioPipeline {
 }
 
 impl<F: DerefMut<Target = ff::Frame> + Empty> Pipeline<F> {
-    fn assemble(stream: usize, what: &'static str, decoder: ff::decoder::Opened, graph: filter::Graph, target_tb: Option<Rational>) -> Self {
+    fn assemble(
+        stream: usize,
+        what: &'static str,
+        decoder: ff::decoder::Opened,
+        graph: filter::Graph,
+        target_tb: Option<Rational>,
+    ) -> Self {
         Pipeline { stream, what, decoder, graph, decoded: F::empty(), filtered: F::empty(), end_pts: None, target_tb }
     }
 
@@ -242,7 +248,15 @@ fn build_graph(src: &str, sink: &str, args: &str, spec: &str) -> Result<filter::
     let find = |n: &str| filter::find(n).ok_or_else(|| JobError::Failed(format!("this FFmpeg lacks the '{n}' filter")));
     graph.add(&find(src)?, "in", args)?;
     graph.add(&find(sink)?, "out", "")?;
-    let spec = if spec.is_empty() { if src == "buffer" { "null" } else { "anull" } } else { spec };
+    let spec = if spec.is_empty() {
+        if src == "buffer" {
+            "null"
+        } else {
+            "anull"
+        }
+    } else {
+        spec
+    };
     graph
         .output("in", 0)?
         .input("out", 0)?

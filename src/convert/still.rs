@@ -77,11 +77,16 @@ fn write_with_exif(out: &mut File, jpeg: &[u8], tiff: Option<&[u8]>) -> Result<(
 /// Sets IFD0's Orientation (0x0112) to 1 in place: the decoded pixels are already upright.
 pub fn reset_orientation(tiff: &mut [u8]) {
     let big = tiff.starts_with(b"MM");
-    let rd16 = |b: &[u8], p: usize| b.get(p..p + 2).map(|s| if big { u16::from_be_bytes([s[0], s[1]]) } else { u16::from_le_bytes([s[0], s[1]]) });
+    let rd16 =
+        |b: &[u8], p: usize| b.get(p..p + 2).map(|s| if big { u16::from_be_bytes([s[0], s[1]]) } else { u16::from_le_bytes([s[0], s[1]]) });
     let rd32 = |b: &[u8], p: usize| {
         b.get(p..p + 4).map(|s| {
             let a = [s[0], s[1], s[2], s[3]];
-            if big { u32::from_be_bytes(a) } else { u32::from_le_bytes(a) }
+            if big {
+                u32::from_be_bytes(a)
+            } else {
+                u32::from_le_bytes(a)
+            }
         })
     };
     let Some(ifd) = rd32(tiff, 4).map(|o| o as usize) else { return };

@@ -6,8 +6,8 @@
 use super::output::{cancelled, JobError};
 use super::pipeline::{open_input, AudioPipeline, Trim, VideoPipeline};
 use super::ExportMeta;
-use ffmpeg_next as ff;
 use ff::{codec, encoder, format, media, Dictionary, Packet, Rational};
+use ffmpeg_next as ff;
 use std::path::Path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -50,7 +50,14 @@ struct Encoders {
 }
 
 /// Writes `clip` as an MP4 at `dest` (a temporary path). Returns the video frames written.
-pub fn to_mp4(clip: &Path, dest: &Path, meta: &ExportMeta, codec_choice: Mp4Codec, trim: Trim, tick: &dyn Fn(u64)) -> Result<u64, JobError> {
+pub fn to_mp4(
+    clip: &Path,
+    dest: &Path,
+    meta: &ExportMeta,
+    codec_choice: Mp4Codec,
+    trim: Trim,
+    tick: &dyn Fn(u64),
+) -> Result<u64, JobError> {
     let mut ictx = open_input(clip)?;
     let mut octx = format::output_as(dest, "mp4").map_err(|e| JobError::Failed(format!("cannot create the MP4: {e}")))?;
     let reencode = codec_choice == Mp4Codec::H264 || (codec_choice == Mp4Codec::Auto && trim.is_set());
@@ -114,7 +121,11 @@ fn copy_stream(ictx: &format::context::Input, octx: &mut format::context::Output
         for sd in ist.side_data() {
             if sd.kind() == codec::packet::side_data::Type::DisplayMatrix {
                 let data = sd.data();
-                let dst = ff::ffi::av_stream_new_side_data(ost.as_mut_ptr(), ff::ffi::AVPacketSideDataType::AV_PKT_DATA_DISPLAYMATRIX, data.len());
+                let dst = ff::ffi::av_stream_new_side_data(
+                    ost.as_mut_ptr(),
+                    ff::ffi::AVPacketSideDataType::AV_PKT_DATA_DISPLAYMATRIX,
+                    data.len(),
+                );
                 if !dst.is_null() {
                     std::ptr::copy_nonoverlapping(data.as_ptr(), dst, data.len());
                 }
@@ -159,7 +170,11 @@ fn h264_encoder(
     Ok((pipe, VideoEnc { enc: opened, durations: Default::default() }, index))
 }
 
-fn aac_encoder(ictx: &format::context::Input, octx: &mut format::context::Output, trim: Trim) -> Result<(AudioPipeline, encoder::Audio, usize), JobError> {
+fn aac_encoder(
+    ictx: &format::context::Input,
+    octx: &mut format::context::Output,
+    trim: Trim,
+) -> Result<(AudioPipeline, encoder::Audio, usize), JobError> {
     let ist = ictx.streams().best(media::Type::Audio).ok_or_else(|| JobError::Failed("no audio".into()))?;
     let dec = codec::context::Context::from_parameters(ist.parameters())?.decoder().audio()?;
     let aac = encoder::find(codec::Id::AAC).ok_or_else(|| JobError::Failed("this FFmpeg has no AAC encoder".into()))?;
@@ -282,7 +297,13 @@ fn drain_video(e: &mut VideoEnc, octx: &mut format::context::Output, ost: usize,
     Ok(())
 }
 
-fn drain_audio(e: &mut encoder::Audio, octx: &mut format::context::Output, ost: usize, itb: Rational, otb: Rational) -> Result<(), JobError> {
+fn drain_audio(
+    e: &mut encoder::Audio,
+    octx: &mut format::context::Output,
+    ost: usize,
+    itb: Rational,
+    otb: Rational,
+) -> Result<(), JobError> {
     let mut p = Packet::empty();
     while e.receive_packet(&mut p).is_ok() {
         p.set_stream(ost);
@@ -295,8 +316,7 @@ fn drain_audio(e: &mut encoder::Audio, octx: &mut format::context::Output, ost: 
 /// Write failures are almost always the disk: say so.
 fn write_error(e: ff::Error) -> JobError {
     match e {
-        ff::Error::Other { errno } if errno == 28 => JobError::Failed("the disk is full (no space left on device)".into()),
+        ff::Error::Other { errno: 28 } => JobError::Failed("the disk is full (no space left on device)".into()),
         other => JobError::Failed(format!("cannot write the MP4: {other}")),
     }
 }
-

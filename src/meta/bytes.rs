@@ -155,11 +155,7 @@ impl<'a> Reader<'a> {
 
     pub fn take(&mut self, n: usize) -> Result<&'a [u8]> {
         if n > self.remaining() {
-            return Err(MetaError::corrupt(format!(
-                "{} is cut short: needed {n} more bytes, {} left",
-                self.what,
-                self.remaining()
-            )));
+            return Err(MetaError::corrupt(format!("{} is cut short: needed {n} more bytes, {} left", self.what, self.remaining())));
         }
         let s = &self.data[self.pos..self.pos + n];
         self.pos += n;

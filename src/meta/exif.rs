@@ -68,10 +68,7 @@ fn check_jpeg_end(src: &Source, embedded_video: bool) -> Result<()> {
 
 /// Reads a HEIF still's metadata: the top-level `meta` box and the `Exif` item it points to.
 pub fn read_heif(src: &Source, top: &[TopBox]) -> Result<StillInfo> {
-    let meta = top
-        .iter()
-        .find(|b| &b.kind == b"meta")
-        .ok_or_else(|| MetaError::corrupt("HEIF: no 'meta' box, so no image items"))?;
+    let meta = top.iter().find(|b| &b.kind == b"meta").ok_or_else(|| MetaError::corrupt("HEIF: no 'meta' box, so no image items"))?;
     let body = src.read_at(meta.body_offset, meta.body_len, "HEIF 'meta' box")?;
     let children = meta_children(&body);
     let items = item_types(children)?;
@@ -194,9 +191,8 @@ fn apply_tiff(info: &mut StillInfo, tiff: Vec<u8>) -> Result<()> {
     info.shot.software = text(Tag::Software);
     info.shot.lens = text(Tag::LensModel);
     let dto = text(Tag::DateTimeOriginal).or_else(|| text(Tag::DateTime));
-    info.shot.captured_at = dto.and_then(|d| {
-        CaptureTime::from_exif(&d, text(Tag::SubSecTimeOriginal).as_deref(), text(Tag::OffsetTimeOriginal).as_deref())
-    });
+    info.shot.captured_at =
+        dto.and_then(|d| CaptureTime::from_exif(&d, text(Tag::SubSecTimeOriginal).as_deref(), text(Tag::OffsetTimeOriginal).as_deref()));
     info.orientation = exif.get_field(Tag::Orientation, In::PRIMARY).and_then(|f| f.value.get_uint(0)).map(|o| o as u16);
     info.shot.location = gps(&exif);
     if let Some(Value::Undefined(mn, _)) = exif.get_field(Tag::MakerNote, In::PRIMARY).map(|f| &f.value) {
@@ -250,7 +246,11 @@ pub fn apple_content_id(mn: &[u8]) -> Option<String> {
     let u32_at = |p: usize| {
         mn.get(p..p + 4).map(|b| {
             let a = [b[0], b[1], b[2], b[3]];
-            if big { u32::from_be_bytes(a) } else { u32::from_le_bytes(a) }
+            if big {
+                u32::from_be_bytes(a)
+            } else {
+                u32::from_le_bytes(a)
+            }
         })
     };
     let count = usize::from(u16_at(14)?);
@@ -260,7 +260,9 @@ pub fn apple_content_id(mn: &[u8]) -> Option<String> {
         if tag != 0x0011 || typ != 2 {
             continue;
         }
-        let raw = if n <= 4 { mn.get(e + 8..e + 8 + n)? } else {
+        let raw = if n <= 4 {
+            mn.get(e + 8..e + 8 + n)?
+        } else {
             let off = u32_at(e + 8)? as usize;
             mn.get(off..off.checked_add(n)?)?
         };
@@ -274,8 +276,7 @@ pub fn normalize_content_id(s: &str) -> Option<String> {
     let s = s.trim().trim_end_matches('\0').trim().to_ascii_uppercase();
     let groups: Vec<&str> = s.split('-').collect();
     let shape = [8, 4, 4, 4, 12];
-    let ok = groups.len() == 5
-        && groups.iter().zip(shape).all(|(g, n)| g.len() == n && g.bytes().all(|c| c.is_ascii_hexdigit()));
+    let ok = groups.len() == 5 && groups.iter().zip(shape).all(|(g, n)| g.len() == n && g.bytes().all(|c| c.is_ascii_hexdigit()));
     ok.then_some(s)
 }
 

@@ -64,10 +64,7 @@ fn parse_header(head: &[u8], avail: u64) -> Result<(FourCC, u64, u64)> {
         n => (8, u64::from(n)),
     };
     if size < header_len {
-        return Err(MetaError::corrupt(format!(
-            "box '{}' has an impossible size {size} (smaller than its own header)",
-            fourcc_str(&kind)
-        )));
+        return Err(MetaError::corrupt(format!("box '{}' has an impossible size {size} (smaller than its own header)", fourcc_str(&kind))));
     }
     Ok((kind, header_len, size))
 }
@@ -159,11 +156,9 @@ pub fn full_box(body: &[u8]) -> Result<(u8, &[u8])> {
 /// The children of a `meta` box, which is a plain container in QuickTime and a full box in
 /// ISO-BMFF (QTFF "Metadata atoms"; ISO 14496-12 §8.11.1). Probe for the `hdlr` child.
 pub fn meta_children(body: &[u8]) -> &[u8] {
-    if body.len() >= 8 && &body[4..8] == b"hdlr" {
-        body
-    } else if body.len() >= 12 && &body[8..12] == b"hdlr" {
-        &body[4..]
-    } else if body.len() >= 4 && body[..4] == [0, 0, 0, 0] {
+    let qt_hdlr = body.get(4..8) == Some(b"hdlr");
+    let iso = body.get(8..12) == Some(b"hdlr") || body.get(..4) == Some(&[0, 0, 0, 0]);
+    if !qt_hdlr && iso {
         &body[4..]
     } else {
         body

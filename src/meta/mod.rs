@@ -5,6 +5,7 @@ pub mod exif;
 pub mod isobmff;
 pub mod quicktime;
 pub mod time;
+pub mod tracks;
 
 use crate::error::{MetaError, Result};
 use bytes::Source;

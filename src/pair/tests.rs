@@ -162,7 +162,16 @@ fn no_file_is_used_twice_and_leftovers_are_complete() {
 
 #[test]
 fn stem_key_strips_export_decorations() {
-    for name in ["IMG_1234.HEIC", "img_1234_HEVC.MOV", "IMG_1234(1).HEIC", "IMG_1234 2.mov", "IMG_1234-2.JPG", "IMG_1234.HEIC.MOV", "IMG_1234 copy.jpg", "IMG_1234 (3).jpg"] {
+    for name in [
+        "IMG_1234.HEIC",
+        "img_1234_HEVC.MOV",
+        "IMG_1234(1).HEIC",
+        "IMG_1234 2.mov",
+        "IMG_1234-2.JPG",
+        "IMG_1234.HEIC.MOV",
+        "IMG_1234 copy.jpg",
+        "IMG_1234 (3).jpg",
+    ] {
         assert_eq!(stem_key(Path::new(name)), "IMG_1234", "{name}");
     }
     assert_eq!(stem_key(Path::new("IMG_1234.jpg")), "IMG_1234");

@@ -7,7 +7,8 @@ use std::path::Path;
 pub fn scan(lib: &Library) -> String {
     let mut out = String::new();
     if !lib.live_photos.is_empty() {
-        let _ = writeln!(out, "{:<40} {:<40} {:<13} {:<25} {:>6} {:>5}  CAMERA", "STILL", "CLIP", "MATCHED BY", "CAPTURED", "LENGTH", "KEY");
+        let _ =
+            writeln!(out, "{:<40} {:<40} {:<13} {:<25} {:>6} {:>5}  CAMERA", "STILL", "CLIP", "MATCHED BY", "CAPTURED", "LENGTH", "KEY");
     }
     for lp in &lib.live_photos {
         let matched = match lp.matched_by {

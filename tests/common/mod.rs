@@ -70,10 +70,13 @@ pub fn sha256(path: &Path) -> String {
 
 /// Every regular file under `dir` with its sha256, for "inputs never change" checks.
 pub fn checksums(dir: &Path) -> Vec<(PathBuf, String)> {
-    let mut out: Vec<_> = walk(dir).into_iter().map(|p| {
-        let h = sha256(&p);
-        (p, h)
-    }).collect();
+    let mut out: Vec<_> = walk(dir)
+        .into_iter()
+        .map(|p| {
+            let h = sha256(&p);
+            (p, h)
+        })
+        .collect();
     out.sort();
     out
 }

@@ -89,7 +89,16 @@ pub fn first_frame_saturation(path: &Path) -> f64 {
             break;
         }
     }
-    let mut scaler = ff::software::scaling::Context::get(frame.format(), frame.width(), frame.height(), ff::format::Pixel::RGB24, frame.width(), frame.height(), ff::software::scaling::Flags::BILINEAR).unwrap();
+    let mut scaler = ff::software::scaling::Context::get(
+        frame.format(),
+        frame.width(),
+        frame.height(),
+        ff::format::Pixel::RGB24,
+        frame.width(),
+        frame.height(),
+        ff::software::scaling::Flags::BILINEAR,
+    )
+    .unwrap();
     let mut rgb = ff::frame::Video::empty();
     scaler.run(&frame, &mut rgb).unwrap();
     let (w, h, stride) = (rgb.width() as usize, rgb.height() as usize, rgb.stride(0));
