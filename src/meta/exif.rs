@@ -39,7 +39,7 @@ pub fn read_jpeg(src: &Source) -> Result<StillInfo> {
         }
         offset += 2 + seg_len;
     }
-    check_jpeg_end(src, embedded_video_flag)?;
+    check_jpeg_end(src, offset, embedded_video_flag)?;
     info.embedded_video = embedded_video_flag;
     Ok(info)
 }
@@ -50,14 +50,17 @@ fn xmp_mentions_video(xmp: &[u8]) -> bool {
     find(b"MotionPhoto") || find(b"MicroVideo")
 }
 
-/// A truncated JPEG loses its end-of-image marker. Accept FF D9 followed by zero padding, a
-/// Samsung `SEFT` trailer, or an appended video announced in XMP.
-fn check_jpeg_end(src: &Source, embedded_video: bool) -> Result<()> {
-    let tail_len = src.len().min(256);
-    let tail = src.read_at(src.len() - tail_len, tail_len, "JPEG end")?;
-    let trimmed_len = tail.iter().rposition(|&b| b != 0).map_or(0, |p| p + 1);
-    let t = &tail[..trimmed_len];
-    if t.ends_with(&[0xFF, 0xD9]) || t.ends_with(b"SEFT") || embedded_video {
+/// How far from the end an end-of-image marker may sit (trailing padding or junk after it).
+const JPEG_TAIL: u64 = 4096;
+
+/// A truncated JPEG loses its end-of-image marker. FF D9 cannot occur inside entropy-coded data
+/// (an FF there is stuffed as FF 00), so an FF D9 in the last few KiB, past the header segments,
+/// means the image is complete, whatever padding follows. A Samsung `SEFT` trailer or an
+/// appended video announced in XMP also count as a complete file.
+fn check_jpeg_end(src: &Source, header_end: u64, embedded_video: bool) -> Result<()> {
+    let start = src.len().saturating_sub(JPEG_TAIL).max(header_end.min(src.len()));
+    let tail = src.read_at(start, src.len() - start, "JPEG end")?;
+    if tail.windows(2).any(|w| w == [0xFF, 0xD9]) || tail.ends_with(b"SEFT") || embedded_video {
         return Ok(());
     }
     Err(MetaError::corrupt(format!(

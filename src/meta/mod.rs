@@ -249,6 +249,16 @@ mod tests {
     }
 
     #[test]
+    fn a_complete_jpeg_may_carry_trailing_bytes() {
+        let mut jpeg = vec![0xFF, 0xD8, 0xFF, 0xDB, 0, 4, 0, 0, 0xFF, 0xDA, 0, 2, 0x12, 0x34, 0xFF, 0xD9];
+        assert!(read_media_bytes(&jpeg, "a.jpg").is_ok());
+        jpeg.extend_from_slice(b"trailing junk some editors append");
+        assert!(read_media_bytes(&jpeg, "a.jpg").is_ok());
+        jpeg.truncate(13);
+        assert!(read_media_bytes(&jpeg, "a.jpg").is_err(), "cut inside the scan data");
+    }
+
+    #[test]
     fn heif_items_beyond_the_end_are_truncation() {
         // iloc v0, offset/length 4 bytes, one item (id 1) at offset 1000, length 500
         let mut iloc = vec![0, 0, 0, 0, 0x44, 0x00, 0, 1, 0, 1, 0, 0, 0, 1];
