@@ -101,6 +101,8 @@ pub struct Library {
     pub media_files: usize,
     /// Bytes read from all files: the scan reads headers only.
     pub bytes_read: u64,
+    /// Every file found under the roots, media or not: outputs must never land on one.
+    pub walked: Vec<PathBuf>,
 }
 
 /// Which Live Photos to keep.
@@ -148,7 +150,7 @@ pub fn scan_with_progress(roots: &[PathBuf], found: &dyn Fn(usize), read: &(dyn 
             r
         })
         .collect();
-    let mut lib = Library::default();
+    let mut lib = Library { walked: files.iter().map(|(p, _)| p.clone()).collect(), ..Library::default() };
     let (mut stills, mut clips) = (Vec::new(), Vec::new());
     for (o, bytes) in outcomes {
         lib.bytes_read += bytes;

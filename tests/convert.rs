@@ -228,6 +228,12 @@ fn an_output_never_replaces_an_input() {
         assert_eq!(&sha256(p), h);
     }
     assert!(lib.path().join("heic_mov/IMG_0001-2.HEIC").exists());
+    // not even a file that is no Live Photo half: an unrelated video where the MP4 would go
+    let mine = lib.path().join("heic_mov/IMG_0001.mp4");
+    std::fs::write(&mine, b"someone's video").unwrap();
+    let r = bin().args(["convert", "--to", "mp4", "--overwrite"]).arg(lib.path()).arg("-o").arg(lib.path()).output().unwrap();
+    assert_eq!(std::fs::read(&mine).unwrap(), b"someone's video", "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(lib.path().join("heic_mov/IMG_0001-2.mp4").exists());
 }
 
 #[test]

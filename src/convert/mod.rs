@@ -155,14 +155,15 @@ struct Done<'a> {
     status: Status,
 }
 
-/// Scans, filters, and plans one output per Live Photo (unique names, never an input path).
+/// Plans one output per Live Photo: unique names, and never the path of any file found under
+/// the scanned folders (so not even `--overwrite` can replace an input).
 fn plan<'a>(lib: &'a Library, out_dir: &Path, name_of: impl Fn(&LivePhoto) -> String) -> Vec<Job<'a>> {
-    let inputs: BTreeSet<PathBuf> = lib.live_photos.iter().flat_map(|lp| [abs(&lp.still.path), abs(&lp.clip.path)]).collect();
+    let inputs: BTreeSet<PathBuf> = lib.walked.iter().map(|p| abs(p)).collect();
     let mut taken = BTreeSet::new();
     let mut jobs = Vec::new();
     for lp in &lib.live_photos {
         let name = name_of(lp);
-        let first = output::plan(out_dir, &lp.still.root, &lp.still.path.with_file_name(&name), "x").with_file_name(&name);
+        let first = output::plan(out_dir, &lp.still.root, &lp.still.path, &name);
         let mut dest = first.clone();
         let mut n = 2;
         while taken.contains(&dest) || inputs.contains(&abs(&dest)) {

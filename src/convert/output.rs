@@ -53,13 +53,9 @@ pub fn io_words(e: &io::Error) -> String {
     }
 }
 
-/// `DIR/<folder of source relative to root>/<stem>.<ext>`.
-pub fn plan(out_dir: &Path, root: &Path, source: &Path, ext: &str) -> PathBuf {
+/// `DIR/<folder of source relative to root>/<name>`.
+pub fn plan(out_dir: &Path, root: &Path, source: &Path, name: &str) -> PathBuf {
     let rel_dir = source.parent().and_then(|p| p.strip_prefix(root).ok()).unwrap_or(Path::new(""));
-    let stem = source.file_stem().map(|s| s.to_os_string()).unwrap_or_default();
-    let mut name = stem;
-    name.push(".");
-    name.push(ext);
     out_dir.join(rel_dir).join(name)
 }
 
@@ -131,9 +127,9 @@ mod tests {
 
     #[test]
     fn plan_mirrors_the_layout_below_the_root() {
-        let p = plan(Path::new("/out"), Path::new("/lib"), Path::new("/lib/2021/trip/IMG_1.HEIC"), "mp4");
+        let p = plan(Path::new("/out"), Path::new("/lib"), Path::new("/lib/2021/trip/IMG_1.HEIC"), "IMG_1.mp4");
         assert_eq!(p, PathBuf::from("/out/2021/trip/IMG_1.mp4"));
-        let p = plan(Path::new("out"), Path::new("/x"), Path::new("/elsewhere/IMG_2.JPG"), "gif");
+        let p = plan(Path::new("out"), Path::new("/x"), Path::new("/elsewhere/IMG_2.JPG"), "IMG_2.gif");
         assert_eq!(p, PathBuf::from("out/IMG_2.gif"));
     }
 
