@@ -3,6 +3,7 @@
 //! (capture date, GPS, camera) with its Orientation reset to 1.
 
 use super::output::JobError;
+use crate::meta::bytes::Endian;
 use crate::meta::StillFormat;
 use image::codecs::jpeg::JpegEncoder;
 use image::ExtendedColorType;
@@ -76,25 +77,13 @@ fn write_with_exif(out: &mut File, jpeg: &[u8], tiff: Option<&[u8]>) -> Result<(
 
 /// Sets IFD0's Orientation (0x0112) to 1 in place: the decoded pixels are already upright.
 pub fn reset_orientation(tiff: &mut [u8]) {
-    let big = tiff.starts_with(b"MM");
-    let rd16 =
-        |b: &[u8], p: usize| b.get(p..p + 2).map(|s| if big { u16::from_be_bytes([s[0], s[1]]) } else { u16::from_le_bytes([s[0], s[1]]) });
-    let rd32 = |b: &[u8], p: usize| {
-        b.get(p..p + 4).map(|s| {
-            let a = [s[0], s[1], s[2], s[3]];
-            if big {
-                u32::from_be_bytes(a)
-            } else {
-                u32::from_le_bytes(a)
-            }
-        })
-    };
-    let Some(ifd) = rd32(tiff, 4).map(|o| o as usize) else { return };
-    let Some(count) = rd16(tiff, ifd) else { return };
+    let order = Endian { big: tiff.starts_with(b"MM") };
+    let Some(ifd) = order.u32_at(tiff, 4).map(|o| o as usize) else { return };
+    let Some(count) = order.u16_at(tiff, ifd) else { return };
     for i in 0..usize::from(count) {
         let e = ifd + 2 + i * 12;
-        if rd16(tiff, e) == Some(0x0112) && rd16(tiff, e + 2) == Some(3) {
-            let one = if big { 1u16.to_be_bytes() } else { 1u16.to_le_bytes() };
+        if order.u16_at(tiff, e) == Some(0x0112) && order.u16_at(tiff, e + 2) == Some(3) {
+            let one = order.u16_bytes(1);
             if let Some(v) = tiff.get_mut(e + 8..e + 10) {
                 v.copy_from_slice(&one);
             }

@@ -103,6 +103,32 @@ fn shrink_error(e: std::io::Error, what: &str, len: u64) -> MetaError {
     }
 }
 
+/// Byte order of a TIFF-style structure (EXIF, the Apple MakerNote): bounded reads at offsets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endian {
+    pub big: bool,
+}
+
+impl Endian {
+    pub fn u16_at(self, data: &[u8], p: usize) -> Option<u16> {
+        let b: [u8; 2] = data.get(p..p.checked_add(2)?)?.try_into().ok()?;
+        Some(if self.big { u16::from_be_bytes(b) } else { u16::from_le_bytes(b) })
+    }
+
+    pub fn u32_at(self, data: &[u8], p: usize) -> Option<u32> {
+        let b: [u8; 4] = data.get(p..p.checked_add(4)?)?.try_into().ok()?;
+        Some(if self.big { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) })
+    }
+
+    pub fn u16_bytes(self, v: u16) -> [u8; 2] {
+        if self.big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

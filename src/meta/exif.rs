@@ -3,7 +3,7 @@
 //! identifier (tag 0x0011), which no maintained crate exposes (FORMATS.md "The identifier in the
 //! still").
 
-use super::bytes::{Reader, Source, MAX_READ};
+use super::bytes::{Endian, Reader, Source, MAX_READ};
 use super::isobmff::{self, fourcc_str, meta_children, TopBox};
 use super::time::CaptureTime;
 use super::{GeoLocation, StillInfo};
@@ -240,22 +240,13 @@ pub fn apple_content_id(mn: &[u8]) -> Option<String> {
     if !mn.starts_with(b"Apple iOS\0") || mn.len() < 16 {
         return None;
     }
-    let big = match &mn[12..14] {
-        b"MM" => true,
-        b"II" => false,
+    let order = match &mn[12..14] {
+        b"MM" => Endian { big: true },
+        b"II" => Endian { big: false },
         _ => return None,
     };
-    let u16_at = |p: usize| mn.get(p..p + 2).map(|b| if big { u16::from_be_bytes([b[0], b[1]]) } else { u16::from_le_bytes([b[0], b[1]]) });
-    let u32_at = |p: usize| {
-        mn.get(p..p + 4).map(|b| {
-            let a = [b[0], b[1], b[2], b[3]];
-            if big {
-                u32::from_be_bytes(a)
-            } else {
-                u32::from_le_bytes(a)
-            }
-        })
-    };
+    let u16_at = |p: usize| order.u16_at(mn, p);
+    let u32_at = |p: usize| order.u32_at(mn, p);
     let count = usize::from(u16_at(14)?);
     for i in 0..count.min(512) {
         let e = 16 + i * 12;
