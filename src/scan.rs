@@ -206,20 +206,23 @@ fn walk(roots: &[PathBuf]) -> (Vec<(PathBuf, PathBuf)>, Vec<FileError>) {
     (files, errors)
 }
 
-fn link(lib: &mut Library, stills: Vec<StillFile>, clips: Vec<ClipFile>) {
-    let mut stills = stills;
-    let mut clips = clips;
+fn link(lib: &mut Library, mut stills: Vec<StillFile>, mut clips: Vec<ClipFile>) {
     stills.sort_by(|a, b| a.path.cmp(&b.path));
     clips.sort_by(|a, b| a.path.cmp(&b.path));
     let sh: Vec<Half> = stills.iter().map(|s| half(&s.path, &s.info.shot.content_id, s.info.shot.captured_at)).collect();
     let ch: Vec<Half> = clips.iter().map(|c| half(&c.path, &c.info.shot.content_id, c.info.shot.captured_at)).collect();
     let p = pair::pair(&sh, &ch);
+    // Pairing uses each file once: move the files out rather than copy them.
+    let mut stills: Vec<Option<StillFile>> = stills.into_iter().map(Some).collect();
+    let mut clips: Vec<Option<ClipFile>> = clips.into_iter().map(Some).collect();
     for pr in &p.pairs {
-        lib.live_photos.push(LivePhoto { still: stills[pr.still].clone(), clip: clips[pr.clip].clone(), matched_by: pr.matched_by });
+        if let (Some(still), Some(clip)) = (stills[pr.still].take(), clips[pr.clip].take()) {
+            lib.live_photos.push(LivePhoto { still, clip, matched_by: pr.matched_by });
+        }
     }
     lib.live_photos.sort_by(|a, b| (&a.still.path, &a.clip.path).cmp(&(&b.still.path, &b.clip.path)));
-    lib.unpaired_stills = p.unpaired_stills.iter().map(|&i| stills[i].clone()).collect();
-    lib.unpaired_clips = p.unpaired_clips.iter().map(|&i| clips[i].clone()).collect();
+    lib.unpaired_stills = p.unpaired_stills.iter().filter_map(|&i| stills[i].take()).collect();
+    lib.unpaired_clips = p.unpaired_clips.iter().filter_map(|&i| clips[i].take()).collect();
 }
 
 fn half(path: &Path, id: &Option<String>, t: Option<CaptureTime>) -> Half {

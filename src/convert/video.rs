@@ -283,18 +283,15 @@ fn finish(enc: &mut Encoders, octx: &mut format::context::Output, frames: &mut u
 }
 
 fn drain_video(e: &mut VideoEnc, octx: &mut format::context::Output, ost: usize, itb: Rational, otb: Rational) -> Result<(), JobError> {
-    let mut p = Packet::empty();
-    while e.enc.receive_packet(&mut p).is_ok() {
+    write_encoded(octx, ost, itb, otb, |p| {
+        let got = e.enc.receive_packet(p).is_ok();
         // x264 does not carry frame durations to packets: give each packet its frame's own, so
         // the last frame counts in the duration exactly as in the source.
-        if let Some(d) = p.pts().and_then(|t| e.durations.remove(&t)) {
+        if let Some(d) = p.pts().filter(|_| got).and_then(|t| e.durations.remove(&t)) {
             p.set_duration(d);
         }
-        p.set_stream(ost);
-        p.rescale_ts(itb, otb);
-        p.write_interleaved(octx).map_err(write_error)?;
-    }
-    Ok(())
+        got
+    })
 }
 
 fn drain_audio(
@@ -304,8 +301,20 @@ fn drain_audio(
     itb: Rational,
     otb: Rational,
 ) -> Result<(), JobError> {
+    write_encoded(octx, ost, itb, otb, |p| e.receive_packet(p).is_ok())
+}
+
+/// Writes every packet `next` yields (it fills the packet and says whether there was one) to
+/// output stream `ost`, from the encoder's time base `itb` to the stream's `otb`.
+fn write_encoded(
+    octx: &mut format::context::Output,
+    ost: usize,
+    itb: Rational,
+    otb: Rational,
+    mut next: impl FnMut(&mut Packet) -> bool,
+) -> Result<(), JobError> {
     let mut p = Packet::empty();
-    while e.receive_packet(&mut p).is_ok() {
+    while next(&mut p) {
         p.set_stream(ost);
         p.rescale_ts(itb, otb);
         p.write_interleaved(octx).map_err(write_error)?;

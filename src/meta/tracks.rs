@@ -86,7 +86,6 @@ pub(super) fn track_tables(ftyp: Option<&[u8]>, moov: &[u8]) -> Result<mp4parse:
     for b in isobmff::boxes(moov) {
         let b = b?;
         if &b.kind == b"trak" {
-            check_table_counts(b.body, 0)?;
             push_box(&mut inner, b"trak", &minimal(b.body, 0)?);
         } else if &b.kind == b"mvhd" {
             push_box(&mut inner, &b.kind, b.body);
@@ -102,7 +101,8 @@ pub(super) fn track_tables(ftyp: Option<&[u8]>, moov: &[u8]) -> Result<mp4parse:
 /// A copy of a `trak` with only what mp4parse needs for timing: `tkhd`, `edts/elst`,
 /// `mdia/{mdhd,hdlr}`, `minf/stbl/{stts,ctts,stsc,stsz,stco,co64,stss}`. Every kept box is flat or
 /// walked here, so no nested size goes unchecked into mp4parse (which reserves a box's claimed
-/// size before reading it: found by fuzzing, an `avcC` claiming 2 GB inside a 200-byte entry).
+/// size before reading it: found by fuzzing, an `avcC` claiming 2 GB inside a 200-byte entry),
+/// and every kept table's entry count is checked against its box ([`check_count`]).
 fn minimal(body: &[u8], depth: u32) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(body.len());
     for b in isobmff::boxes(body) {
@@ -110,6 +110,7 @@ fn minimal(body: &[u8], depth: u32) -> Result<Vec<u8>> {
         match &b.kind {
             b"edts" | b"mdia" | b"minf" | b"stbl" if depth < 4 => push_box(&mut out, &b.kind, &minimal(b.body, depth + 1)?),
             b"tkhd" | b"elst" | b"mdhd" | b"hdlr" | b"stts" | b"ctts" | b"stsc" | b"stsz" | b"stco" | b"co64" | b"stss" => {
+                check_count(&b.kind, b.body)?;
                 push_box(&mut out, &b.kind, b.body)
             }
             _ => {}
@@ -118,51 +119,29 @@ fn minimal(body: &[u8], depth: u32) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Refuses tables whose entry count needs more bytes than their box holds, before mp4parse
+/// Refuses a table whose entry count needs more bytes than its box holds, before mp4parse
 /// reserves memory for that count (found by fuzzing: an `elst` claiming 4 billion edits).
-fn check_table_counts(data: &[u8], depth: u32) -> Result<()> {
-    if depth > 8 {
-        return Ok(());
-    }
-    for b in isobmff::boxes(data) {
-        let b = b?;
-        let entry = match &b.kind {
-            b"edts" | b"mdia" | b"minf" | b"stbl" | b"dinf" => {
-                check_table_counts(b.body, depth + 1)?;
-                continue;
-            }
-            b"elst" => {
-                if b.body.first() == Some(&1) {
-                    20
-                } else {
-                    12
-                }
-            }
-            b"stts" | b"ctts" | b"co64" | b"stsd" | b"dref" => 8,
-            b"stsc" => 12,
-            b"stco" | b"stss" => 4,
-            b"stsz" => {
-                let fixed = b.body.get(4..8).is_some_and(|v| v != [0, 0, 0, 0]);
-                if fixed {
-                    continue;
-                } else {
-                    4
-                }
-            }
-            _ => continue,
-        };
-        let count_at = if &b.kind == b"stsz" { 8 } else { 4 };
-        let Some(c) = b.body.get(count_at..count_at + 4) else {
-            return Err(MetaError::corrupt(format!("QuickTime '{}' box is cut short", fourcc_str(&b.kind))));
-        };
-        let count = u64::from(u32::from_be_bytes([c[0], c[1], c[2], c[3]]));
-        let room = (b.body.len() - count_at - 4) as u64 / entry;
-        if count > room {
-            return Err(MetaError::corrupt(format!(
-                "QuickTime '{}' table claims {count} entries but its box holds room for {room}",
-                fourcc_str(&b.kind)
-            )));
-        }
+fn check_count(kind: &[u8; 4], body: &[u8]) -> Result<()> {
+    let entry: u64 = match kind {
+        b"elst" if body.first() == Some(&1) => 20,
+        b"elst" | b"stsc" => 12,
+        b"stts" | b"ctts" | b"co64" => 8,
+        b"stco" | b"stss" => 4,
+        // stsz: a table only when the fixed sample size is 0
+        b"stsz" if body.get(4..8) == Some(&[0, 0, 0, 0]) => 4,
+        _ => return Ok(()),
+    };
+    let count_at = if kind == b"stsz" { 8 } else { 4 };
+    let Some(c) = body.get(count_at..count_at + 4) else {
+        return Err(MetaError::corrupt(format!("QuickTime '{}' box is cut short", fourcc_str(kind))));
+    };
+    let count = u64::from(u32::from_be_bytes([c[0], c[1], c[2], c[3]]));
+    let room = (body.len() - count_at - 4) as u64 / entry;
+    if count > room {
+        return Err(MetaError::corrupt(format!(
+            "QuickTime '{}' table claims {count} entries but its box holds room for {room}",
+            fourcc_str(kind)
+        )));
     }
     Ok(())
 }
@@ -291,12 +270,12 @@ mod tests {
         // found by cargo fuzz (box_walker): an 'elst' claiming 0xFFFFFFFF edits
         let elst = boxed(b"elst", &[0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 1]);
         let edts = boxed(b"edts", &elst);
-        let e = check_table_counts(&edts, 0).unwrap_err().to_string();
+        let e = minimal(&edts, 0).unwrap_err().to_string();
         assert!(e.contains("'elst' table claims 4294967295 entries but its box holds room for 0"), "{e}");
         let moov = [boxed(b"mvhd", &[0; 100]), boxed(b"trak", &edts)].concat();
         assert!(read_moov(&moov).is_err());
         let ok = boxed(b"stco", &[0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 9]);
-        check_table_counts(&boxed(b"mdia", &boxed(b"minf", &boxed(b"stbl", &ok))), 0).unwrap();
+        minimal(&boxed(b"mdia", &boxed(b"minf", &boxed(b"stbl", &ok))), 0).unwrap();
     }
 
     #[test]
