@@ -1,31 +1,13 @@
 //! Every input cargo fuzz ever crashed on (fuzz/regressions/<target>/) stays a test: each must now
-//! give a result or an error, with no panic and no allocation driven by a size field (the largest
-//! single allocation is watched by a counting allocator).
+//! give a result or an error, with no panic and no memory driven by a size field (the peak of
+//! live heap bytes per read is watched by a counting allocator).
 
-use std::alloc::{GlobalAlloc, Layout, System};
+mod common;
+use common::alloc::peak_live;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-struct Watch;
-static LARGEST: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator, only recording sizes.
-unsafe impl GlobalAlloc for Watch {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        LARGEST.fetch_max(layout.size(), Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LARGEST.fetch_max(new_size, Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
 
 #[global_allocator]
-static GLOBAL: Watch = Watch;
+static GLOBAL: common::alloc::Watch = common::alloc::Watch;
 
 /// Far more than any input here (each is under 64 KiB) could need, far less than a size field can claim.
 const LIMIT: usize = 16 * 1024 * 1024;
@@ -41,20 +23,19 @@ fn fuzz_findings_stay_fixed() {
     let walker = inputs("box_walker");
     assert!(walker.len() >= 2, "regression inputs are missing");
     for (name, data) in walker {
-        LARGEST.store(0, Ordering::Relaxed);
-        for b in livephoto::meta::isobmff::boxes(&data).flatten() {
-            if &b.kind == b"moov" {
-                let _ = livephoto::meta::quicktime::read_moov(b.body);
+        let ((), peak) = peak_live(|| {
+            for b in livephoto::meta::isobmff::boxes(&data).flatten() {
+                if &b.kind == b"moov" {
+                    let _ = livephoto::meta::quicktime::read_moov(b.body);
+                }
             }
-        }
-        let _ = livephoto::meta::quicktime::read_moov(&data);
-        let _ = livephoto::meta::read_media_bytes(&data, "x.mov");
-        let largest = LARGEST.load(Ordering::Relaxed);
-        assert!(largest < LIMIT, "{name}: allocated {largest} bytes at once");
+            let _ = livephoto::meta::quicktime::read_moov(&data);
+            let _ = livephoto::meta::read_media_bytes(&data, "x.mov");
+        });
+        assert!(peak < LIMIT, "{name}: held {peak} bytes at once");
     }
     for (name, data) in inputs("read_media") {
-        LARGEST.store(0, Ordering::Relaxed);
-        let _ = livephoto::meta::read_media_bytes(&data, "x.heic");
-        assert!(LARGEST.load(Ordering::Relaxed) < LIMIT, "{name}");
+        let (_, peak) = peak_live(|| livephoto::meta::read_media_bytes(&data, "x.heic"));
+        assert!(peak < LIMIT, "{name}: held {peak} bytes at once");
     }
 }

@@ -3,33 +3,21 @@
 //! disk, unreadable files reported and passed over.
 
 mod common;
+use common::alloc::peak_live;
 use common::probe::probe;
 use common::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Records the largest single allocation, so corrupted size fields that drive allocations fail.
-struct Watch;
-static LARGEST: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-// SAFETY: forwards to the system allocator, only recording sizes.
-unsafe impl std::alloc::GlobalAlloc for Watch {
-    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
-        LARGEST.fetch_max(layout.size(), std::sync::atomic::Ordering::Relaxed);
-        unsafe { std::alloc::System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
-        unsafe { std::alloc::System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
-        LARGEST.fetch_max(new_size, std::sync::atomic::Ordering::Relaxed);
-        unsafe { std::alloc::System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Watch = Watch;
+static GLOBAL: common::alloc::Watch = common::alloc::Watch;
+
+/// What one file's read may hold at its peak: a few times its length plus a fixed allowance
+/// (decoders' tables, kamadak-exif's field list). A size field cannot raise it.
+fn allowed(len: usize) -> usize {
+    4 * len + (2 << 20)
+}
 
 /// Every fixture (and, with LIVEPHOTO_SAMPLES, every real sample), as (name, bytes).
 fn corpus() -> Vec<(String, Vec<u8>)> {
@@ -54,9 +42,17 @@ fn offsets(len: usize) -> Vec<usize> {
 fn truncated_and_bit_flipped_files_give_a_result_or_an_error_never_a_panic() {
     let start = Instant::now();
     let mut variants = 0;
+    let mut worst = (0usize, 0usize, String::new());
+    let mut read = |data: &[u8], name: &str| {
+        let (_, peak) = peak_live(|| livephoto::meta::read_media_bytes(data, name));
+        assert!(peak <= allowed(data.len()), "{name} ({} bytes, corrupted): a read held {peak} bytes at once", data.len());
+        if peak > worst.0 {
+            worst = (peak, data.len(), name.to_string());
+        }
+    };
     for (name, data) in corpus() {
         for cut in offsets(data.len()) {
-            let _ = livephoto::meta::read_media_bytes(&data[..cut], &name);
+            read(&data[..cut], &name);
             variants += 1;
         }
         let mut d = data.clone();
@@ -67,41 +63,99 @@ fn truncated_and_bit_flipped_files_give_a_result_or_an_error_never_a_panic() {
         for at in spots.into_iter().filter(|&a| a < data.len()) {
             for flip in [0xFFu8, 0x80, 0x01] {
                 d[at] ^= flip;
-                let _ = livephoto::meta::read_media_bytes(&d, &name);
+                read(&d, &name);
                 d[at] ^= flip;
                 variants += 1;
             }
         }
     }
-    let largest = LARGEST.load(std::sync::atomic::Ordering::Relaxed);
-    eprintln!("{variants} corrupted variants read in {:?}; largest allocation {largest} bytes", start.elapsed());
+    eprintln!(
+        "{variants} corrupted variants read in {:?}; highest peak of live bytes {} for a {}-byte {}",
+        start.elapsed(),
+        worst.0,
+        worst.1,
+        worst.2
+    );
     assert!(variants > 10_000);
-    // the biggest file in the corpus is 3.4 MB (the test holds two copies); a size field cannot
-    // make the reader allocate beyond what the file holds
-    assert!(largest < 32 << 20, "a corrupted size field drove a {largest}-byte allocation");
+}
+
+fn boxed(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+    [&((body.len() + 8) as u32).to_be_bytes()[..], kind, body].concat()
+}
+
+fn heif(meta_children: &[u8]) -> Vec<u8> {
+    let meta = [vec![0, 0, 0, 0], boxed(b"hdlr", &[0; 24]), meta_children.to_vec()].concat();
+    [boxed(b"ftyp", b"heic\0\0\0\0mif1heic"), boxed(b"meta", &meta)].concat()
+}
+
+/// Reads `file` under the watch; fails if it held more than `limit` bytes at once or was slow.
+fn small_and_quick(file: &[u8], name: &str, limit: usize) -> Result<Option<livephoto::meta::MediaInfo>, livephoto::MetaError> {
+    let t = Instant::now();
+    let (r, peak) = peak_live(|| livephoto::meta::read_media_bytes(file, name));
+    assert!(peak < limit, "{name}: a {}-byte file held {peak} bytes at once", file.len());
+    assert!(t.elapsed() < Duration::from_secs(2), "{name}: took {:?}", t.elapsed());
+    r
+}
+
+#[test]
+fn crafted_heif_items_cannot_claim_memory() {
+    // 1.8 KiB: an iloc (v1) whose offset/length/base/index fields are all 0 bytes wide, so each
+    // 8-byte item entry claims 65,535 extents (it drove a scan to 300 MB)
+    let mut iloc = vec![1, 0, 0, 0, 0x00, 0x00];
+    let items = 220u16;
+    iloc.extend_from_slice(&items.to_be_bytes());
+    for id in 1..=items {
+        iloc.extend_from_slice(&id.to_be_bytes());
+        iloc.extend_from_slice(&[0, 0, 0, 0, 0xFF, 0xFF]); // method, data_reference_index, extent_count
+    }
+    let zero_width = heif(&boxed(b"iloc", &iloc));
+    assert!((1700..2000).contains(&zero_width.len()), "{}", zero_width.len());
+    let e = small_and_quick(&zero_width, "zero-width.heic", 64 << 10).unwrap_err().to_string();
+    assert!(e.contains("implied"), "{e}");
+
+    // an 'Exif' item in idat claiming 60 MB (it was allocated before any bounds check)
+    let infe = boxed(b"infe", &[2, 0, 0, 0, 0, 1, 0, 0, b'E', b'x', b'i', b'f', 0]);
+    let iinf = boxed(b"iinf", &[vec![0, 0, 0, 0, 0, 1], infe].concat());
+    let mut iloc = vec![1, 0, 0, 0, 0x44, 0x00, 0, 1, 0, 1, 0, 1, 0, 0, 0, 1];
+    iloc.extend_from_slice(&0u32.to_be_bytes());
+    iloc.extend_from_slice(&60_000_000u32.to_be_bytes());
+    let idat = heif(&[iinf, boxed(b"iloc", &iloc), boxed(b"idat", &[0; 64])].concat());
+    let e = small_and_quick(&idat, "idat-60mb.heic", 64 << 10).unwrap_err().to_string();
+    assert!(e.contains("'idat'"), "{e}");
 }
 
 #[test]
 fn huge_size_fields_are_refused_not_allocated() {
-    // A moov claiming 2^63 bytes, a keys box claiming 4 billion entries, an iinf claiming a
-    // billion items: each must come back quickly as an error or a result.
+    // A moov claiming 2^63 bytes
     let mut moov_big = 1u32.to_be_bytes().to_vec();
     moov_big.extend_from_slice(b"moov");
     moov_big.extend_from_slice(&(1u64 << 63).to_be_bytes());
     let file = [b"\0\0\0\x14ftypqt  \0\0\0\0qt  ".to_vec(), moov_big].concat();
-    let t = Instant::now();
-    assert!(livephoto::meta::read_media_bytes(&file, "a.mov").is_err());
-    let keys = [0u8, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF];
-    let mut moov = Vec::new();
-    let mut meta = Vec::new();
-    meta.extend_from_slice(&(8 + keys.len() as u32).to_be_bytes());
-    meta.extend_from_slice(b"keys");
-    meta.extend_from_slice(&keys);
-    moov.extend_from_slice(&(8 + meta.len() as u32).to_be_bytes());
-    moov.extend_from_slice(b"meta");
-    moov.extend_from_slice(&meta);
-    let _ = livephoto::meta::quicktime::read_moov(&moov);
-    assert!(t.elapsed() < Duration::from_secs(2));
+    assert!(small_and_quick(&file, "a.mov", 64 << 10).is_err());
+
+    // A keys box claiming 4 billion entries, behind a real mvhd so the parse reaches it; its one
+    // real entry is the content identifier, which must still be read.
+    let mut keys = vec![0u8, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF];
+    let name = b"com.apple.quicktime.content.identifier";
+    keys.extend_from_slice(&((name.len() + 8) as u32).to_be_bytes());
+    keys.extend_from_slice(b"mdta");
+    keys.extend_from_slice(name);
+    let data = [&[0u8, 0, 0, 1, 0, 0, 0, 0][..], b"E905E6C6-C747-4805-942F-9904A0281F02"].concat();
+    let ilst = boxed(&1u32.to_be_bytes(), &boxed(b"data", &data));
+    let meta = [boxed(b"hdlr", &[0; 24]), boxed(b"keys", &keys), boxed(b"ilst", &ilst)].concat();
+    let mut mvhd = vec![0u8; 100];
+    mvhd[15] = 1; // time scale 1
+    let moov = [boxed(b"mvhd", &mvhd), boxed(b"meta", &meta)].concat();
+    let file = [b"\0\0\0\x14ftypqt  \0\0\0\0qt  ".to_vec(), boxed(b"moov", &moov)].concat();
+    let got = small_and_quick(&file, "keys.mov", 64 << 10).expect("a clip whose keys count lies still reads");
+    let Some(livephoto::meta::MediaInfo::Clip(clip)) = got else { panic!("{got:?}") };
+    assert_eq!(clip.shot.content_id.as_deref(), Some("E905E6C6-C747-4805-942F-9904A0281F02"), "the keys box was reached");
+
+    // An iinf claiming a billion items, with one real 'infe'
+    let infe = boxed(b"infe", &[2, 0, 0, 0, 0, 1, 0, 0, b'E', b'x', b'i', b'f', 0]);
+    let iinf = boxed(b"iinf", &[vec![1, 0, 0, 0, 0x3B, 0x9A, 0xCA, 0x00], infe].concat());
+    let got = small_and_quick(&heif(&iinf), "iinf.heic", 64 << 10);
+    assert!(matches!(got, Ok(Some(livephoto::meta::MediaInfo::Still(..)))), "{got:?}");
 }
 
 #[test]
@@ -149,7 +203,7 @@ fn many_pairs(n: usize) -> tempfile::TempDir {
 
 fn outputs(dir: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
     let all = if dir.exists() { walk(dir) } else { vec![] };
-    all.into_iter().partition(|p| !p.file_name().unwrap().to_string_lossy().starts_with(".livephoto-"))
+    all.into_iter().partition(|p| !is_temporary(p))
 }
 
 #[test]

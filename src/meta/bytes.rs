@@ -11,12 +11,20 @@ use std::path::Path;
 /// Real Live Photo metadata is a few KiB to a few hundred KiB.
 pub const MAX_READ: u64 = 64 * 1024 * 1024;
 
+/// What one file's parse may load or build, in all: [`BUDGET_PER_BYTE`] times the file's real
+/// length plus [`BUDGET_FLOOR`]. A legitimate parse loads each structure about once (headers,
+/// `moov` or `meta`, the EXIF block), so this is never met by a real file, and no size or count
+/// field can make a small file cost much memory.
+pub const BUDGET_PER_BYTE: u64 = 8;
+pub const BUDGET_FLOOR: u64 = 64 * 1024;
+
 /// A file opened read-only (or bytes in memory, for fuzzing and corruption tests), read only at
-/// explicit offsets, counting the bytes it reads.
+/// explicit offsets, counting the bytes it reads against the file's budget.
 pub struct Source<'a> {
     backing: Backing<'a>,
     len: u64,
     read: Cell<u64>,
+    budget: Cell<u64>,
 }
 
 enum Backing<'a> {
@@ -28,13 +36,29 @@ impl Source<'static> {
     pub fn open(path: &Path) -> Result<Self> {
         let file = File::open(path)?; // read-only: inputs are never written
         let len = file.metadata()?.len();
-        Ok(Source { backing: Backing::File(file), len, read: Cell::new(0) })
+        Ok(Source { backing: Backing::File(file), len, read: Cell::new(0), budget: Cell::new(budget_for(len)) })
     }
 }
 
 impl<'a> Source<'a> {
     pub fn from_bytes(data: &'a [u8]) -> Self {
-        Source { len: data.len() as u64, backing: Backing::Memory(data), read: Cell::new(0) }
+        let len = data.len() as u64;
+        Source { len, backing: Backing::Memory(data), read: Cell::new(0), budget: Cell::new(budget_for(len)) }
+    }
+
+    /// Takes `n` bytes from the file's budget before they are allocated; `what` names the
+    /// structure that wants them.
+    pub fn charge(&self, n: u64, what: &str) -> Result<()> {
+        let left = self.budget.get();
+        if n > left {
+            return Err(MetaError::corrupt(format!(
+                "{what} would need {} more, beyond what a {} file can hold (corrupt size or count fields)",
+                human_bytes(n),
+                human_bytes(self.len)
+            )));
+        }
+        self.budget.set(left - n);
+        Ok(())
     }
 
     pub fn len(&self) -> u64 {
@@ -59,6 +83,7 @@ impl<'a> Source<'a> {
         if len > MAX_READ {
             return Err(MetaError::TooLarge { what: what.to_string(), size: len, limit: MAX_READ });
         }
+        self.charge(len, what)?;
         let mut buf = vec![0u8; len as usize];
         match &self.backing {
             Backing::File(f) => read_exact_at(f, &mut buf, offset).map_err(|e| shrink_error(e, what, self.len))?,
@@ -73,6 +98,10 @@ impl<'a> Source<'a> {
         let len = len.min(self.len.saturating_sub(offset));
         self.read_at(offset, len, what)
     }
+}
+
+fn budget_for(len: u64) -> u64 {
+    len.saturating_mul(BUDGET_PER_BYTE).saturating_add(BUDGET_FLOOR)
 }
 
 #[cfg(unix)]

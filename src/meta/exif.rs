@@ -1,10 +1,9 @@
-//! Stills: find the EXIF block (JPEG APP1 `Exif\0\0`; HEIF `Exif` item via `iinf`/`iloc`),
-//! decode it with kamadak-exif, and read the Apple MakerNote IFD by hand for the content
+//! Stills: find the EXIF block (JPEG APP1 `Exif\0\0`; HEIF's `Exif` item is found by
+//! [`super::heif`]), decode it with kamadak-exif, and read the Apple MakerNote IFD by hand for the content
 //! identifier (tag 0x0011), which no maintained crate exposes (FORMATS.md "The identifier in the
 //! still").
 
-use super::bytes::{Endian, Reader, Source, MAX_READ};
-use super::isobmff::{self, fourcc_str, meta_children, TopBox};
+use super::bytes::{Endian, Source};
 use super::time::CaptureTime;
 use super::{GeoLocation, StillInfo};
 use crate::error::{MetaError, Result};
@@ -69,120 +68,9 @@ fn check_jpeg_end(src: &Source, header_end: u64, embedded_video: bool) -> Result
     )))
 }
 
-/// Reads a HEIF still's metadata: the top-level `meta` box and the `Exif` item it points to.
-pub fn read_heif(src: &Source, top: &[TopBox]) -> Result<StillInfo> {
-    let meta = top.iter().find(|b| &b.kind == b"meta").ok_or_else(|| MetaError::corrupt("HEIF: no 'meta' box, so no image items"))?;
-    let body = src.read_at(meta.body_offset, meta.body_len, "HEIF 'meta' box")?;
-    let children = meta_children(&body);
-    let items = item_types(children)?;
-    let locations = item_locations(children)?;
-    for loc in &locations {
-        for &(off, len) in &loc.extents {
-            if loc.method == 0 && off.saturating_add(len) > src.len() {
-                let kind = items.iter().find(|i| i.0 == loc.id).map_or("?".into(), |i| fourcc_str(&i.1));
-                return Err(MetaError::Truncated {
-                    what: format!("HEIF item {} ('{kind}')", loc.id),
-                    offset: off,
-                    claimed: len,
-                    file_len: src.len(),
-                });
-            }
-        }
-    }
-    let mut info = StillInfo { embedded_video: top.iter().any(|b| &b.kind == b"mpvd"), ..Default::default() };
-    let exif_id = items.iter().find(|i| &i.1 == b"Exif").map(|i| i.0);
-    if let Some(loc) = exif_id.and_then(|id| locations.iter().find(|l| l.id == id)) {
-        let payload = read_item(src, children, loc)?;
-        let mut r = Reader::new(&payload, "HEIF Exif item");
-        let skip = r.u32()? as usize;
-        r.skip(skip)?;
-        apply_tiff(&mut info, r.rest().to_vec())?;
-    }
-    Ok(info)
-}
-
-/// (item id, item type) from `iinf`/`infe` (ISO 23008-12 §9.2; ISO 14496-12 §8.11.6).
-fn item_types(meta: &[u8]) -> Result<Vec<(u32, [u8; 4])>> {
-    let Some(iinf) = isobmff::find(meta, b"iinf")? else { return Ok(Vec::new()) };
-    let (version, body) = isobmff::full_box(iinf.body)?;
-    let skip = if version == 0 { 2 } else { 4 };
-    let mut out = Vec::new();
-    for b in isobmff::boxes(body.get(skip..).unwrap_or(&[])) {
-        let b = b?;
-        if &b.kind != b"infe" {
-            continue;
-        }
-        let (v, e) = isobmff::full_box(b.body)?;
-        let mut r = Reader::new(e, "HEIF 'infe' box");
-        let id = if v >= 3 { r.u32()? } else { u32::from(r.u16()?) };
-        if v >= 2 {
-            r.skip(2)?;
-            out.push((id, r.fourcc()?));
-        }
-    }
-    Ok(out)
-}
-
-struct ItemLocation {
-    id: u32,
-    method: u8,
-    extents: Vec<(u64, u64)>,
-}
-
-/// Item locations from `iloc` (ISO 14496-12 §8.11.3); counts are bounded by the box's size.
-fn item_locations(meta: &[u8]) -> Result<Vec<ItemLocation>> {
-    let Some(iloc) = isobmff::find(meta, b"iloc")? else { return Ok(Vec::new()) };
-    let (version, body) = isobmff::full_box(iloc.body)?;
-    let mut r = Reader::new(body, "HEIF 'iloc' box");
-    let a = r.u8()?;
-    let b = r.u8()?;
-    let (off_size, len_size, base_size) = (a >> 4, a & 15, b >> 4);
-    let index_size = if version >= 1 { b & 15 } else { 0 };
-    let count = if version < 2 { u32::from(r.u16()?) } else { r.u32()? };
-    let mut out = Vec::new();
-    for _ in 0..count {
-        let id = if version < 2 { u32::from(r.u16()?) } else { r.u32()? };
-        let method = if version >= 1 { (r.u16()? & 15) as u8 } else { 0 };
-        r.skip(2)?; // data_reference_index
-        let base = r.uint(base_size)?;
-        let n = r.u16()?;
-        let mut extents = Vec::new();
-        for _ in 0..n {
-            r.uint(index_size)?;
-            let off = r.uint(off_size)?;
-            let len = r.uint(len_size)?;
-            extents.push((base.saturating_add(off), len));
-        }
-        out.push(ItemLocation { id, method, extents });
-    }
-    Ok(out)
-}
-
-/// An item's bytes: from the file (method 0) or from `idat` (method 1), extents concatenated.
-fn read_item(src: &Source, meta: &[u8], loc: &ItemLocation) -> Result<Vec<u8>> {
-    let total: u64 = loc.extents.iter().map(|e| e.1).fold(0, u64::saturating_add);
-    if total > MAX_READ {
-        return Err(MetaError::TooLarge { what: "HEIF Exif item".into(), size: total, limit: MAX_READ });
-    }
-    let mut out = Vec::with_capacity(total as usize);
-    for &(off, len) in &loc.extents {
-        match loc.method {
-            0 => out.extend(src.read_at(off, len, "HEIF Exif item")?),
-            1 => {
-                let idat = isobmff::find(meta, b"idat")?.ok_or_else(|| MetaError::corrupt("HEIF: item in 'idat' but no 'idat' box"))?;
-                let end = off.checked_add(len).filter(|&e| e <= idat.body.len() as u64);
-                let end = end.ok_or_else(|| MetaError::corrupt("HEIF: Exif item runs past the end of 'idat'"))?;
-                out.extend_from_slice(&idat.body[off as usize..end as usize]);
-            }
-            m => return Err(MetaError::corrupt(format!("HEIF: unsupported item construction method {m}"))),
-        }
-    }
-    Ok(out)
-}
-
 /// Decodes a TIFF-structured EXIF block into `info`. A block kamadak-exif cannot read at all is
 /// treated as "no metadata" rather than a failed file: editing apps leave such debris behind.
-fn apply_tiff(info: &mut StillInfo, tiff: Vec<u8>) -> Result<()> {
+pub(super) fn apply_tiff(info: &mut StillInfo, tiff: Vec<u8>) -> Result<()> {
     let mut reader = exif::Reader::new();
     reader.continue_on_error(true);
     let Ok(exif) = reader.read_raw(tiff).or_else(|e| e.distill_partial_result(|_| {})) else {

@@ -2,6 +2,7 @@
 
 pub mod bytes;
 pub mod exif;
+pub mod heif;
 pub mod isobmff;
 pub mod quicktime;
 pub mod time;
@@ -163,7 +164,7 @@ fn read_source(src: &Source, path: &Path) -> Result<(Option<MediaInfo>, u64)> {
         Sniffed::Jpeg => Some(MediaInfo::Still(StillFormat::Jpeg, exif::read_jpeg(src)?)),
         Sniffed::Heif => {
             let top = isobmff::top_level(src)?;
-            Some(MediaInfo::Still(StillFormat::Heif, exif::read_heif(src, &top)?))
+            Some(MediaInfo::Still(StillFormat::Heif, heif::read_heif(src, &top)?))
         }
         Sniffed::Movie => {
             let top = isobmff::top_level(src)?;

@@ -1,0 +1,240 @@
+//! HEIF stills: the top-level `meta` box, its item types (`iinf`) and locations (`iloc`), and
+//! the `Exif` item they point to (ISO/IEC 23008-12 §9.2; ISO/IEC 14496-12 §8.11).
+//!
+//! What an `iloc` claims is checked against the bytes that hold it before anything is built, as
+//! mp4parse's `read_iloc` does: field sizes are 0, 4 or 8; an implied offset or length (a field
+//! of width 0) is only allowed with one extent; every item must fit in the box's remaining
+//! bytes; items and extents are charged to the file's budget; an item's bytes are checked
+//! against the file or `idat` before its buffer is allocated.
+
+use super::bytes::{Reader, Source, MAX_READ};
+use super::exif::apply_tiff;
+use super::isobmff::{self, fourcc_str, meta_children, TopBox};
+use super::StillInfo;
+use crate::error::{MetaError, Result};
+
+/// Bytes an item entry takes at least: id (2), data_reference_index (2), extent_count (2).
+const MIN_ITEM_BYTES: usize = 6;
+/// What one parsed extent costs in memory (charged to the file's budget).
+const EXTENT_COST: u64 = 16;
+
+/// Reads a HEIF still's metadata: the top-level `meta` box and the `Exif` item it points to.
+pub fn read_heif(src: &Source, top: &[TopBox]) -> Result<StillInfo> {
+    let meta = top.iter().find(|b| &b.kind == b"meta").ok_or_else(|| MetaError::corrupt("HEIF: no 'meta' box, so no image items"))?;
+    let body = src.read_at(meta.body_offset, meta.body_len, "HEIF 'meta' box")?;
+    let children = meta_children(&body);
+    let items = item_types(children)?;
+    let locations = item_locations(src, children)?;
+    for loc in locations.iter().filter(|l| l.method == 0) {
+        for &(off, len) in &loc.extents {
+            if off.saturating_add(len) > src.len() {
+                let kind = items.iter().find(|i| i.0 == loc.id).map_or("?".into(), |i| fourcc_str(&i.1));
+                return Err(MetaError::Truncated {
+                    what: format!("HEIF item {} ('{kind}')", loc.id),
+                    offset: off,
+                    claimed: len,
+                    file_len: src.len(),
+                });
+            }
+        }
+    }
+    let mut info = StillInfo { embedded_video: top.iter().any(|b| &b.kind == b"mpvd"), ..Default::default() };
+    let exif_id = items.iter().find(|i| &i.1 == b"Exif").map(|i| i.0);
+    if let Some(loc) = exif_id.and_then(|id| locations.iter().find(|l| l.id == id)) {
+        let payload = read_item(src, children, loc)?;
+        let mut r = Reader::new(&payload, "HEIF Exif item");
+        let skip = r.u32()? as usize;
+        r.skip(skip)?;
+        apply_tiff(&mut info, r.rest().to_vec())?;
+    }
+    Ok(info)
+}
+
+/// (item id, item type) from `iinf`/`infe` (ISO 23008-12 §9.2; ISO 14496-12 §8.11.6).
+fn item_types(meta: &[u8]) -> Result<Vec<(u32, [u8; 4])>> {
+    let Some(iinf) = isobmff::find(meta, b"iinf")? else { return Ok(Vec::new()) };
+    let (version, body) = isobmff::full_box(iinf.body)?;
+    let skip = if version == 0 { 2 } else { 4 };
+    let mut out = Vec::new();
+    for b in isobmff::boxes(body.get(skip..).unwrap_or(&[])) {
+        let b = b?;
+        if &b.kind != b"infe" {
+            continue;
+        }
+        let (v, e) = isobmff::full_box(b.body)?;
+        let mut r = Reader::new(e, "HEIF 'infe' box");
+        let id = if v >= 3 { r.u32()? } else { u32::from(r.u16()?) };
+        if v >= 2 {
+            r.skip(2)?;
+            out.push((id, r.fourcc()?));
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug)]
+struct ItemLocation {
+    id: u32,
+    /// 0: in the file; 1: in `idat`.
+    method: u8,
+    /// (offset, length); a length of `None` means "to the end of the source" (implied).
+    extents: Vec<(u64, u64)>,
+    implied_len: bool,
+}
+
+/// The field widths an `iloc` declares.
+struct Widths {
+    off: u8,
+    len: u8,
+    base: u8,
+    index: u8,
+}
+
+fn width(n: u8, what: &str) -> Result<u8> {
+    match n {
+        0 | 4 | 8 => Ok(n),
+        _ => Err(MetaError::corrupt(format!("HEIF 'iloc': {what} field size {n} (allowed: 0, 4, 8)"))),
+    }
+}
+
+/// Item locations from `iloc` (ISO 14496-12 §8.11.3).
+fn item_locations(src: &Source, meta: &[u8]) -> Result<Vec<ItemLocation>> {
+    let Some(iloc) = isobmff::find(meta, b"iloc")? else { return Ok(Vec::new()) };
+    let (version, body) = isobmff::full_box(iloc.body)?;
+    let mut r = Reader::new(body, "HEIF 'iloc' box");
+    let (a, b) = (r.u8()?, r.u8()?);
+    let w = Widths {
+        off: width(a >> 4, "offset")?,
+        len: width(a & 15, "length")?,
+        base: width(b >> 4, "base offset")?,
+        index: if version >= 1 { width(b & 15, "index")? } else { 0 },
+    };
+    let count = if version < 2 { u32::from(r.u16()?) } else { r.u32()? } as usize;
+    if count > r.remaining() / MIN_ITEM_BYTES {
+        return Err(MetaError::corrupt(format!("HEIF 'iloc' claims {count} items but holds {} bytes", r.remaining())));
+    }
+    src.charge((count as u64).saturating_mul(EXTENT_COST * 2), "HEIF 'iloc' items")?;
+    let mut out = Vec::with_capacity(count);
+    for _ in 0..count {
+        out.push(item_location(src, &mut r, version, &w)?);
+    }
+    Ok(out)
+}
+
+fn item_location(src: &Source, r: &mut Reader<'_>, version: u8, w: &Widths) -> Result<ItemLocation> {
+    let id = if version < 2 { u32::from(r.u16()?) } else { r.u32()? };
+    let method = if version >= 1 { (r.u16()? & 15) as u8 } else { 0 };
+    r.skip(2)?; // data_reference_index
+    let base = r.uint(w.base)?;
+    let n = usize::from(r.u16()?);
+    let per_extent = usize::from(w.index + w.off + w.len);
+    if n == 0 {
+        return Err(MetaError::corrupt(format!("HEIF 'iloc': item {id} has no extent")));
+    }
+    if n > 1 && (w.off == 0 || w.len == 0) {
+        return Err(MetaError::corrupt(format!("HEIF 'iloc': item {id} has {n} extents with implied offsets or lengths (only one allowed)")));
+    }
+    if n.saturating_mul(per_extent) > r.remaining() {
+        return Err(MetaError::corrupt(format!("HEIF 'iloc': item {id} claims {n} extents but the box has {} bytes left", r.remaining())));
+    }
+    src.charge((n as u64).saturating_mul(EXTENT_COST), "HEIF 'iloc' extents")?;
+    let mut extents = Vec::with_capacity(n);
+    for _ in 0..n {
+        r.uint(w.index)?;
+        let off = base.checked_add(r.uint(w.off)?).ok_or_else(|| MetaError::corrupt(format!("HEIF 'iloc': item {id}'s offset overflows")))?;
+        extents.push((off, r.uint(w.len)?));
+    }
+    Ok(ItemLocation { id, method, extents, implied_len: w.len == 0 })
+}
+
+/// An item's bytes: from the file (method 0) or from `idat` (method 1), extents concatenated.
+/// Every extent is checked against its source before the buffer is allocated.
+fn read_item(src: &Source, meta: &[u8], loc: &ItemLocation) -> Result<Vec<u8>> {
+    let idat = match loc.method {
+        0 => None,
+        1 => Some(isobmff::find(meta, b"idat")?.ok_or_else(|| MetaError::corrupt("HEIF: item in 'idat' but no 'idat' box"))?.body),
+        m => return Err(MetaError::corrupt(format!("HEIF: unsupported item construction method {m}"))),
+    };
+    let source_len = idat.map_or(src.len(), |d| d.len() as u64);
+    let mut spans = Vec::with_capacity(loc.extents.len());
+    let mut total = 0u64;
+    for &(off, len) in &loc.extents {
+        let len = if loc.implied_len { source_len.saturating_sub(off) } else { len };
+        let end = off.checked_add(len).filter(|&e| e <= source_len).ok_or_else(|| {
+            let place = if idat.is_some() { "the 'idat' box" } else { "the file" };
+            MetaError::corrupt(format!("HEIF item {}: {len} bytes at offset {off} run past the end of {place} ({source_len} bytes)", loc.id))
+        })?;
+        total = total.saturating_add(len);
+        spans.push((off, end));
+    }
+    if total > MAX_READ.min(source_len) {
+        return Err(MetaError::TooLarge { what: format!("HEIF item {}", loc.id), size: total, limit: MAX_READ.min(source_len) });
+    }
+    let mut out = Vec::with_capacity(total as usize);
+    for (off, end) in spans {
+        match idat {
+            Some(d) => out.extend_from_slice(&d[off as usize..end as usize]),
+            None => out.extend(src.read_at(off, end - off, "HEIF Exif item")?),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::meta::isobmff::boxed;
+
+    fn heif_with(meta_children: &[u8]) -> Vec<u8> {
+        let ftyp = boxed(b"ftyp", b"heic\0\0\0\0mif1heic");
+        let meta = [vec![0, 0, 0, 0], boxed(b"hdlr", &[0; 24]), meta_children.to_vec()].concat();
+        [ftyp, boxed(b"meta", &meta)].concat()
+    }
+
+    fn err(file: &[u8]) -> String {
+        crate::meta::read_media_bytes(file, "a.heic").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn implied_offsets_allow_one_extent_only() {
+        // iloc v1, all widths 0, one item with 65,535 extents: 6 bytes claiming 65,535 extents
+        let mut iloc = vec![1, 0, 0, 0, 0x00, 0x00, 0, 1, 0, 1, 0, 0, 0, 0, 0xFF, 0xFF];
+        iloc.extend_from_slice(&[0; 8]);
+        let e = err(&heif_with(&boxed(b"iloc", &iloc)));
+        assert!(e.contains("implied offsets") && e.contains("65535 extents"), "{e}");
+    }
+
+    #[test]
+    fn item_counts_beyond_the_box_are_refused() {
+        let iloc = vec![2, 0, 0, 0, 0x44, 0x00, 0xFF, 0xFF, 0xFF, 0xFF];
+        assert!(err(&heif_with(&boxed(b"iloc", &iloc))).contains("claims 4294967295 items"));
+    }
+
+    #[test]
+    fn idat_items_are_checked_before_allocating() {
+        // iinf: item 1 is 'Exif'; iloc v1: item 1 in idat (method 1) at 0, claiming 60 MB
+        let infe = boxed(b"infe", &[2, 0, 0, 0, 0, 1, 0, 0, b'E', b'x', b'i', b'f', 0]);
+        let iinf = boxed(b"iinf", &[vec![0, 0, 0, 0, 0, 1], infe].concat());
+        let mut iloc = vec![1, 0, 0, 0, 0x44, 0x00, 0, 1, 0, 1, 0, 1, 0, 0, 0, 1];
+        iloc.extend_from_slice(&0u32.to_be_bytes());
+        iloc.extend_from_slice(&60_000_000u32.to_be_bytes());
+        let idat = boxed(b"idat", &[0; 16]);
+        let e = err(&heif_with(&[iinf, boxed(b"iloc", &iloc), idat].concat()));
+        assert!(e.contains("run past the end of the 'idat' box (16 bytes)"), "{e}");
+    }
+
+    #[test]
+    fn an_exif_item_in_idat_is_read() {
+        let infe = boxed(b"infe", &[2, 0, 0, 0, 0, 1, 0, 0, b'E', b'x', b'i', b'f', 0]);
+        let iinf = boxed(b"iinf", &[vec![0, 0, 0, 0, 0, 1], infe].concat());
+        // Exif payload: 4-byte offset 0, then a TIFF header with Make = "Apple"
+        let tiff = b"MM\0\x2a\0\0\0\x08\0\x01\x01\x0f\0\x02\0\0\0\x06\0\0\0\x1a\0\0\0\0Apple\0".to_vec();
+        let payload = [vec![0, 0, 0, 0], tiff].concat();
+        let mut iloc = vec![1, 0, 0, 0, 0x44, 0x00, 0, 1, 0, 1, 0, 1, 0, 0, 0, 1];
+        iloc.extend_from_slice(&0u32.to_be_bytes());
+        iloc.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+        let file = heif_with(&[iinf, boxed(b"iloc", &iloc), boxed(b"idat", &payload)].concat());
+        let info = crate::meta::read_media_bytes(&file, "a.heic").unwrap();
+        let Some(crate::meta::MediaInfo::Still(_, still)) = info else { panic!("{info:?}") };
+        assert_eq!(still.shot.make.as_deref(), Some("Apple"));
+    }
+}
