@@ -61,9 +61,9 @@ pub fn run_scan(args: &ScanArgs) -> anyhow::Result<u8> {
     drop(bar);
     lib.apply(&args.filter.filter());
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report::json::scan(&lib))?);
+        report::stdout_json(&report::json::scan(&lib))?;
     } else {
-        print!("{}", report::table::scan(&lib));
+        report::stdout(&report::table::scan(&lib))?;
     }
     Ok(if lib.errors.is_empty() { 0 } else { 1 })
 }
@@ -72,7 +72,7 @@ pub fn run_scan(args: &ScanArgs) -> anyhow::Result<u8> {
 pub fn check_paths(paths: &[PathBuf]) -> anyhow::Result<()> {
     for p in paths {
         if std::fs::symlink_metadata(p).is_err() {
-            anyhow::bail!("{}: no such file or folder", p.display());
+            anyhow::bail!("{}: no such file or folder", report::paths::show(p));
         }
     }
     Ok(())

@@ -8,9 +8,10 @@ pub mod error;
 pub mod meta;
 pub mod pair;
 pub mod scan;
+pub mod walk;
 
 pub use error::MetaError;
-pub use scan::{scan, ClipFile, FileError, Filter, Library, LivePhoto, StillFile};
+pub use scan::{scan, ClipFile, FileError, Filter, Library, LivePhoto, Note, StillFile};
 pub mod cli;
 pub mod convert;
 pub mod report;

@@ -3,7 +3,8 @@
 use crate::meta::{self, CaptureTime, ClipInfo, GeoLocation, MediaInfo, ShotInfo, StillFormat, StillInfo};
 use crate::pair::{self, Half, MatchedBy};
 use rayon::prelude::*;
-use std::collections::BTreeSet;
+use crate::walk::{self, FileId};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// A file that could not be read, and why, in words.
@@ -11,6 +12,14 @@ use std::path::{Path, PathBuf};
 pub struct FileError {
     pub path: PathBuf,
     pub error: String,
+}
+
+/// A path the walk did not read, and why (a link loop, a dangling link, an export folder):
+/// not an error, but never dropped without a word.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Note {
+    pub path: PathBuf,
+    pub note: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -101,8 +110,11 @@ pub struct Library {
     pub media_files: usize,
     /// Bytes read from all files: the scan reads headers only.
     pub bytes_read: u64,
-    /// Every file found under the roots, media or not: outputs must never land on one.
-    pub walked: Vec<PathBuf>,
+    /// Paths not read, with the reason.
+    pub notes: Vec<Note>,
+    /// Every file and link found under the roots, media or not, by identity: outputs must
+    /// never land on one.
+    pub inputs: HashSet<FileId>,
 }
 
 /// Which Live Photos to keep.
@@ -131,8 +143,8 @@ enum Outcome {
     Failed(FileError),
 }
 
-/// Scans `roots` (files or folders, recursively; symlinks are not followed below a root, so no
-/// loops). Results are sorted, so they do not depend on the thread count.
+/// Scans `roots` (files or folders, recursively, following links: see [`crate::walk`]).
+/// Results are sorted, so they do not depend on the thread count.
 pub fn scan(roots: &[PathBuf]) -> Library {
     scan_with_progress(roots, &|_| {}, &|| {})
 }
@@ -140,7 +152,7 @@ pub fn scan(roots: &[PathBuf]) -> Library {
 /// [`scan`], telling `found(n)` how many files the walk found, then `read()` after each file:
 /// on a NAS with a cold cache a large library takes minutes, and people want to see it move.
 pub fn scan_with_progress(roots: &[PathBuf], found: &dyn Fn(usize), read: &(dyn Fn() + Sync)) -> Library {
-    let (files, mut errors) = walk(roots);
+    let walk::Walked { files, mut errors, notes, ids } = walk::walk(roots);
     found(files.len());
     let outcomes: Vec<(Outcome, u64)> = files
         .par_iter()
@@ -150,7 +162,7 @@ pub fn scan_with_progress(roots: &[PathBuf], found: &dyn Fn(usize), read: &(dyn 
             r
         })
         .collect();
-    let mut lib = Library { walked: files.iter().map(|(p, _)| p.clone()).collect(), ..Library::default() };
+    let mut lib = Library { notes, inputs: ids, ..Library::default() };
     let (mut stills, mut clips) = (Vec::new(), Vec::new());
     for (o, bytes) in outcomes {
         lib.bytes_read += bytes;
@@ -177,33 +189,6 @@ fn read_one(path: &Path, root: &Path) -> (Outcome, u64) {
         Ok((None, n)) => (Outcome::Skipped, n),
         Err(e) => (Outcome::Failed(FileError { path: path.into(), error: e.to_string() }), 0),
     }
-}
-
-/// Lists regular files under each root (deduplicated), with the root each was found under.
-fn walk(roots: &[PathBuf]) -> (Vec<(PathBuf, PathBuf)>, Vec<FileError>) {
-    let mut seen = BTreeSet::new();
-    let mut files = Vec::new();
-    let mut errors = Vec::new();
-    for root in roots {
-        let base = if root.is_dir() { root.clone() } else { root.parent().map(Path::to_path_buf).unwrap_or_default() };
-        for entry in walkdir::WalkDir::new(root).follow_links(false) {
-            match entry {
-                Ok(e) if e.file_type().is_file() || (e.depth() == 0 && e.path().is_file()) => {
-                    if seen.insert(e.path().to_path_buf()) {
-                        files.push((e.into_path(), base.clone()));
-                    }
-                }
-                Ok(_) => {}
-                Err(err) => {
-                    let path = err.path().map(Path::to_path_buf).unwrap_or_else(|| root.clone());
-                    let why = err.io_error().map_or_else(|| err.to_string(), |io| io.to_string());
-                    errors.push(FileError { path, error: format!("cannot list: {why}") });
-                }
-            }
-        }
-    }
-    files.sort();
-    (files, errors)
 }
 
 fn link(lib: &mut Library, mut stills: Vec<StillFile>, mut clips: Vec<ClipFile>) {

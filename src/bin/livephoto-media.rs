@@ -14,8 +14,10 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => ExitCode::from(code),
+        // the reader of our output has gone (`| head`): nothing left to say, as ripgrep does
+        Err(e) if livephoto::report::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("livephoto: {e:#}");
+            livephoto::report::stderr_line(&format!("livephoto: {e:#}"));
             ExitCode::from(2)
         }
     }

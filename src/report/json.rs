@@ -1,12 +1,23 @@
-//! The `--json` documents: the only thing written to stdout in that mode.
+//! The `--json` documents: the only thing written to stdout in that mode. Paths follow the
+//! convention in [`super::paths`]: a string, plus `<field>_bytes` (base64) when not UTF-8.
 
-use crate::scan::{ClipFile, FileError, Library, LivePhoto, StillFile};
-use serde_json::{json, Value};
+use super::paths;
+use crate::scan::{ClipFile, FileError, Library, LivePhoto, Note, StillFile};
+use serde_json::{json, Map, Value};
+use std::path::Path;
+
+/// Adds path fields to a `json!` object.
+pub fn with_paths(mut v: Value, fields: &[(&str, &Path)]) -> Value {
+    if let Value::Object(m) = &mut v {
+        for (k, p) in fields {
+            paths::put(m, k, p);
+        }
+    }
+    v
+}
 
 pub fn live_photo(lp: &LivePhoto) -> Value {
-    json!({
-        "still": lp.still.path,
-        "clip": lp.clip.path,
+    let v = json!({
         "content_id": lp.content_id(),
         "matched_by": lp.matched_by,
         "facetime": lp.is_facetime(),
@@ -23,19 +34,31 @@ pub fn live_photo(lp: &LivePhoto) -> Value {
         "rotation": lp.clip.info.video.as_ref().map(|v| v.rotation),
         "video_codec": lp.clip.info.video.as_ref().map(|v| v.codec.clone()),
         "audio_codec": lp.clip.info.audio_codec,
-    })
+    });
+    // still and clip first, as people read them
+    let mut m = Map::new();
+    paths::put(&mut m, "still", &lp.still.path);
+    paths::put(&mut m, "clip", &lp.clip.path);
+    if let Value::Object(rest) = v {
+        m.extend(rest);
+    }
+    Value::Object(m)
 }
 
 fn still(s: &StillFile) -> Value {
-    json!({ "path": s.path, "content_id": s.info.shot.content_id })
+    with_paths(json!({ "content_id": s.info.shot.content_id }), &[("path", &s.path)])
 }
 
 fn clip(c: &ClipFile) -> Value {
-    json!({ "path": c.path, "content_id": c.info.shot.content_id })
+    with_paths(json!({ "content_id": c.info.shot.content_id }), &[("path", &c.path)])
 }
 
 pub fn error(e: &FileError) -> Value {
-    json!({ "path": e.path, "error": e.error })
+    with_paths(json!({ "error": e.error }), &[("path", &e.path)])
+}
+
+fn note(n: &Note) -> Value {
+    with_paths(json!({ "note": n.note }), &[("path", &n.path)])
 }
 
 pub fn scan(lib: &Library) -> Value {
@@ -45,6 +68,7 @@ pub fn scan(lib: &Library) -> Value {
         "unpaired_clips": lib.unpaired_clips.iter().map(clip).collect::<Vec<_>>(),
         "errors": lib.errors.iter().map(error).collect::<Vec<_>>(),
         "skipped": lib.skipped,
+        "notes": lib.notes.iter().map(note).collect::<Vec<_>>(),
         "stats": {"media_files": lib.media_files, "bytes_read": lib.bytes_read},
     })
 }

@@ -1,5 +1,36 @@
-//! Output at the edge: the core never prints.
+//! Output at the edge: the core never prints. Everything meant for stdout goes through
+//! [`stdout`], whose only failure a caller meets is an `io::Error` (a closed pipe included, which
+//! `main` turns into a quiet exit, as ripgrep does); lines for people go through [`stderr_line`],
+//! which never fails the run.
 
 pub mod json;
+pub mod paths;
 pub mod progress;
 pub mod table;
+
+use std::io::{self, Write};
+
+/// Writes `s` to stdout and flushes it.
+pub fn stdout(s: &str) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(s.as_bytes())?;
+    out.flush()
+}
+
+/// Writes a JSON document (pretty, newline-terminated) to stdout as it is serialised.
+pub fn stdout_json(doc: &serde_json::Value) -> io::Result<()> {
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    serde_json::to_writer_pretty(&mut out, doc)?;
+    out.write_all(b"\n")?;
+    out.flush()
+}
+
+/// Writes one line to stderr; a closed or broken stderr only loses the line.
+pub fn stderr_line(s: &str) {
+    let _ = writeln!(io::stderr().lock(), "{s}");
+}
+
+/// True when `e` comes from writing to a pipe whose reader has gone (`livephoto scan | head`).
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
+}

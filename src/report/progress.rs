@@ -24,7 +24,7 @@ impl Reporter for Silent {
     fn frames(&self, _: usize, _: u64) {}
     fn finished(&self, _: usize) {}
     fn println(&self, line: &str) {
-        eprintln!("{line}");
+        super::stderr_line(line);
     }
 }
 

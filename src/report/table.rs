@@ -1,5 +1,6 @@
 //! The readable scan report: a table of Live Photos, then what is left over, then errors.
 
+use super::paths::{escape, show};
 use crate::scan::Library;
 use std::fmt::Write;
 use std::path::Path;
@@ -15,7 +16,7 @@ pub fn scan(lib: &Library) -> String {
             crate::pair::MatchedBy::ContentId => "identifier",
             crate::pair::MatchedBy::NameAndTime => "name+time",
         };
-        let camera = lp.model().unwrap_or("?").to_string() + if lp.is_facetime() { " [FaceTime]" } else { "" };
+        let camera = escape(lp.model().unwrap_or("?")) + if lp.is_facetime() { " [FaceTime]" } else { "" };
         let _ = writeln!(
             out,
             "{:<40} {:<40} {:<13} {:<25} {:>5.2}s {:>5}  {}",
@@ -35,19 +36,25 @@ pub fn scan(lib: &Library) -> String {
     if !orphans.is_empty() {
         let _ = writeln!(out, "\nStills whose clip was not found:");
         orphans.iter().for_each(|s| {
-            let _ = writeln!(out, "  {}  ({})", s.path.display(), s.info.shot.content_id.as_deref().unwrap_or(""));
+            let _ = writeln!(out, "  {}  ({})", show(&s.path), s.info.shot.content_id.as_deref().unwrap_or(""));
         });
     }
     if !lone_clips.is_empty() {
         let _ = writeln!(out, "\nClips whose still was not found:");
         lone_clips.iter().for_each(|c| {
-            let _ = writeln!(out, "  {}  ({})", c.path.display(), c.info.shot.content_id.as_deref().unwrap_or(""));
+            let _ = writeln!(out, "  {}  ({})", show(&c.path), c.info.shot.content_id.as_deref().unwrap_or(""));
         });
     }
     if !lib.errors.is_empty() {
         let _ = writeln!(out, "\nFiles that could not be read:");
         lib.errors.iter().for_each(|e| {
-            let _ = writeln!(out, "  {}: {}", e.path.display(), e.error);
+            let _ = writeln!(out, "  {}: {}", show(&e.path), escape(&e.error));
+        });
+    }
+    if !lib.notes.is_empty() {
+        let _ = writeln!(out, "\nNot read (and why):");
+        lib.notes.iter().for_each(|n| {
+            let _ = writeln!(out, "  {}: {}", show(&n.path), n.note);
         });
     }
     let facetime = lib.live_photos.iter().filter(|lp| lp.is_facetime()).count();
@@ -75,7 +82,7 @@ pub fn scan(lib: &Library) -> String {
 fn short(p: &Path) -> String {
     let comps: Vec<_> = p.components().rev().take(2).collect();
     let s: std::path::PathBuf = comps.into_iter().rev().collect();
-    let s = s.display().to_string();
+    let s = show(&s);
     if s.chars().count() > 40 {
         let tail: String = s.chars().rev().take(39).collect::<Vec<_>>().into_iter().rev().collect();
         format!("…{tail}")

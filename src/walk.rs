@@ -1,0 +1,194 @@
+//! Walking the roots: every regular file once, whatever links lead to it.
+//!
+//! - Symbolic links to files and folders are followed; a link that loops back to a folder above
+//!   it, and a link whose target is gone, are listed as notes with the reason, never dropped.
+//! - A file reached twice (a link and its target, hard links) is read once, under the first path
+//!   in sorted order; the others are noted.
+//! - A folder holding [`EXPORT_MARKER`] was written by livephoto and is never scanned as input,
+//!   so re-running an export in place does not read its own outputs back.
+//!
+//! It also records the identity (device + inode) of every file and link it found: an export
+//! compares its targets with these, never with how a path is spelled (STYLE.md habit 14).
+
+use crate::scan::{FileError, Note};
+use std::collections::{HashMap, HashSet};
+use std::fs::Metadata;
+use std::path::{Path, PathBuf};
+
+/// The file livephoto puts in every output folder it writes (see `convert::output::Marker`).
+pub const EXPORT_MARKER: &str = ".livephoto-export";
+
+/// Who a file is, independently of its name: device and inode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FileId {
+    dev: u64,
+    ino: u64,
+}
+
+impl FileId {
+    #[cfg(unix)]
+    pub fn of(m: &Metadata) -> Self {
+        use std::os::unix::fs::MetadataExt;
+        FileId { dev: m.dev(), ino: m.ino() }
+    }
+
+    /// Without inodes, the canonical path stands in (hashed).
+    #[cfg(not(unix))]
+    pub fn of_path(p: &Path) -> Option<Self> {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        std::fs::canonicalize(p).ok()?.hash(&mut h);
+        Some(FileId { dev: 0, ino: h.finish() })
+    }
+
+    /// The identity of what `p` names (following links), if it exists.
+    pub fn follow(p: &Path) -> Option<Self> {
+        #[cfg(unix)]
+        return std::fs::metadata(p).ok().map(|m| Self::of(&m));
+        #[cfg(not(unix))]
+        return Self::of_path(p);
+    }
+
+    /// The identity of `p` itself (a link, not its target), if it exists.
+    pub fn here(p: &Path) -> Option<Self> {
+        #[cfg(unix)]
+        return std::fs::symlink_metadata(p).ok().map(|m| Self::of(&m));
+        #[cfg(not(unix))]
+        return Self::of_path(p);
+    }
+}
+
+/// What the walk found.
+#[derive(Debug, Default)]
+pub struct Walked {
+    /// (file, the root folder it was found under), sorted by path.
+    pub files: Vec<(PathBuf, PathBuf)>,
+    pub errors: Vec<FileError>,
+    pub notes: Vec<Note>,
+    /// Every file and link found, by identity: outputs must never land on one.
+    pub ids: HashSet<FileId>,
+}
+
+/// Lists the regular files under each root.
+pub fn walk(roots: &[PathBuf]) -> Walked {
+    let mut w = Walked::default();
+    let mut first_path: HashMap<FileId, PathBuf> = HashMap::new();
+    for root in roots {
+        let base = if root.is_dir() { root.clone() } else { root.parent().map(Path::to_path_buf).unwrap_or_default() };
+        let mut skipped_exports = Vec::new();
+        let entries = walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name().into_iter().filter_entry(|e| {
+            let export = e.file_type().is_dir() && e.path().join(EXPORT_MARKER).exists();
+            if export {
+                skipped_exports.push(e.path().to_path_buf());
+            }
+            !export
+        });
+        for entry in entries {
+            match entry {
+                Ok(e) => visit(&mut w, &mut first_path, e, &base),
+                Err(err) => w.errors.extend(walk_error(&mut w.notes, err, root)),
+            }
+        }
+        w.notes.extend(skipped_exports.into_iter().map(|path| Note {
+            path,
+            note: format!("written by livephoto (it holds {EXPORT_MARKER}): not scanned"),
+        }));
+    }
+    w.files.sort();
+    w.errors.sort();
+    w.notes.sort();
+    w
+}
+
+fn visit(w: &mut Walked, first_path: &mut HashMap<FileId, PathBuf>, e: walkdir::DirEntry, base: &Path) {
+    if e.path_is_symlink() {
+        w.ids.extend(FileId::here(e.path()));
+    }
+    if !e.file_type().is_file() {
+        return;
+    }
+    let id = match e.metadata() {
+        Ok(m) => file_id(&m, e.path()),
+        Err(err) => {
+            let why = err.io_error().map_or_else(|| err.to_string(), |io| io.to_string());
+            w.errors.push(FileError { path: e.into_path(), error: format!("cannot read the file: {why}") });
+            return;
+        }
+    };
+    let Some(id) = id else { return };
+    w.ids.insert(id);
+    match first_path.get(&id) {
+        Some(first) => w.notes.push(Note {
+            note: format!("the same file as {} (a link): read once", crate::report::paths::show(first)),
+            path: e.into_path(),
+        }),
+        None => {
+            first_path.insert(id, e.path().to_path_buf());
+            w.files.push((e.into_path(), base.to_path_buf()));
+        }
+    }
+}
+
+#[cfg(unix)]
+fn file_id(m: &Metadata, _: &Path) -> Option<FileId> {
+    Some(FileId::of(m))
+}
+
+#[cfg(not(unix))]
+fn file_id(_: &Metadata, p: &Path) -> Option<FileId> {
+    FileId::of_path(p)
+}
+
+/// A loop or a dangling link is a note; anything else that stops a listing is an error.
+fn walk_error(notes: &mut Vec<Note>, err: walkdir::Error, root: &Path) -> Option<FileError> {
+    let path = err.path().map(Path::to_path_buf).unwrap_or_else(|| root.to_path_buf());
+    if let Some(ancestor) = err.loop_ancestor() {
+        let note = format!("a symbolic link back to {}: not followed again (a loop)", crate::report::paths::show(ancestor));
+        notes.push(Note { path, note });
+        return None;
+    }
+    let dangling = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) && std::fs::metadata(&path).is_err();
+    if dangling {
+        notes.push(Note { path, note: "a symbolic link whose target does not exist: skipped".into() });
+        return None;
+    }
+    let why = err.io_error().map_or_else(|| err.to_string(), |io| io.to_string());
+    Some(FileError { path, error: format!("cannot list: {why}") })
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    #[test]
+    fn links_are_followed_once_loops_and_dangling_links_are_noted() {
+        let d = tempfile::tempdir().unwrap();
+        let lib = d.path().join("lib");
+        std::fs::create_dir_all(lib.join("a")).unwrap();
+        std::fs::write(lib.join("a/x.jpg"), b"x").unwrap();
+        let outside = d.path().join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        std::fs::write(outside.join("y.mov"), b"y").unwrap();
+        symlink(&outside, lib.join("linked-folder")).unwrap();
+        symlink(lib.join("a/x.jpg"), lib.join("x-again.jpg")).unwrap();
+        symlink(&lib, lib.join("a/loop")).unwrap();
+        symlink(lib.join("gone"), lib.join("dangling.jpg")).unwrap();
+        std::fs::create_dir(lib.join("export")).unwrap();
+        std::fs::write(lib.join("export").join(EXPORT_MARKER), b"").unwrap();
+        std::fs::write(lib.join("export/x.mp4"), b"z").unwrap();
+
+        let w = walk(std::slice::from_ref(&lib));
+        let names: Vec<_> = w.files.iter().map(|(p, _)| p.strip_prefix(&lib).unwrap().to_path_buf()).collect();
+        assert_eq!(names, vec![PathBuf::from("a/x.jpg"), PathBuf::from("linked-folder/y.mov")]);
+        assert!(w.errors.is_empty(), "{:?}", w.errors);
+        let notes: Vec<_> = w.notes.iter().map(|n| (n.path.strip_prefix(&lib).unwrap().to_path_buf(), n.note.clone())).collect();
+        let has = |p: &str, words: &str| notes.iter().any(|(q, n)| q == Path::new(p) && n.contains(words));
+        assert!(has("a/loop", "loop"), "{notes:?}");
+        assert!(has("dangling.jpg", "does not exist"), "{notes:?}");
+        assert!(has("x-again.jpg", "same file as"), "{notes:?}");
+        assert!(has("export", "written by livephoto"), "{notes:?}");
+        assert!(w.ids.contains(&FileId::here(&lib.join("x-again.jpg")).unwrap()), "the link itself is an input too");
+        assert!(w.ids.contains(&FileId::follow(&lib.join("export/x.mp4")).unwrap()) == false);
+    }
+}
