@@ -220,20 +220,23 @@ fn heic_stills_become_full_size_upright_jpegs_with_their_exif() {
 
 #[test]
 fn an_output_never_replaces_an_input() {
+    // -o a scanned folder is refused before any work (it used to write IMG_0001-2.* beside the
+    // inputs); the other spellings of it are in tests/safety.rs
     let lib = fixture_copy(&["heic_mov"]);
     let before = checksums(lib.path());
-    let r = bin().arg("stills").arg(lib.path()).arg("-o").arg(lib.path()).arg("--overwrite").output().unwrap();
-    assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    let mine = lib.path().join("heic_mov/IMG_0001.mp4");
+    std::fs::write(&mine, b"someone's video").unwrap();
+    for args in [&["stills", "--overwrite"][..], &["convert", "--to", "mp4", "--overwrite"]] {
+        let r = bin().args(args).arg(lib.path()).arg("-o").arg(lib.path()).output().unwrap();
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(2), "{err}");
+        assert!(err.contains("is the scanned folder"), "{err}");
+    }
+    assert_eq!(std::fs::read(&mine).unwrap(), b"someone's video");
     for (p, h) in &before {
         assert_eq!(&sha256(p), h);
     }
-    assert!(lib.path().join("heic_mov/IMG_0001-2.HEIC").exists());
-    // not even a file that is no Live Photo half: an unrelated video where the MP4 would go
-    let mine = lib.path().join("heic_mov/IMG_0001.mp4");
-    std::fs::write(&mine, b"someone's video").unwrap();
-    let r = bin().args(["convert", "--to", "mp4", "--overwrite"]).arg(lib.path()).arg("-o").arg(lib.path()).output().unwrap();
-    assert_eq!(std::fs::read(&mine).unwrap(), b"someone's video", "{}", String::from_utf8_lossy(&r.stderr));
-    assert!(lib.path().join("heic_mov/IMG_0001-2.mp4").exists());
+    assert!(!lib.path().join(MARKER).exists(), "nothing written, not even the marker");
 }
 
 #[test]
@@ -261,6 +264,6 @@ fn real_train_pair_converts_completely() {
 }
 
 fn assert_no_temporaries(dir: &Path) {
-    let tmp: Vec<_> = walk(dir).into_iter().filter(|p| p.file_name().unwrap().to_string_lossy().starts_with(".livephoto-")).collect();
+    let tmp: Vec<_> = walk(dir).into_iter().filter(|p| is_temporary(p)).collect();
     assert!(tmp.is_empty(), "{tmp:?}");
 }

@@ -1,20 +1,28 @@
 //! Animated GIF export: frames come out of libavfilter upright, tone-mapped, at the asked rate
-//! and width; one palette is learnt for the whole clip (NeuQuant), every frame is Floyd–Steinberg
-//! dithered against it, and pixels that did not change become transparent so only the changed
-//! rectangle of each frame is stored (what ffmpeg's palettegen/paletteuse + GIF encoder do).
+//! and width; one palette is learnt for the whole clip (NeuQuant, from an evenly spread sample
+//! of its pixels), every frame is Floyd–Steinberg dithered against it, and pixels that did not
+//! change become transparent so only the changed rectangle of each frame is stored (what
+//! ffmpeg's palettegen/paletteuse + GIF encoder do).
+//!
+//! Memory does not grow with the clip: frames are held only up to [`HOLD_BYTES`] while the
+//! palette is learnt; a clip that does not fit is decoded a second time and streamed through
+//! the ditherer frame by frame.
 
 use super::output::{cancelled, JobError};
-use super::pipeline::{open_input, Trim, VideoPipeline};
+use super::pipeline::{next_packet, open_input, Trim, VideoPipeline};
 use ffmpeg_next as ff;
 use std::borrow::Cow;
 use std::fs::File;
-use std::io::BufWriter;
+use std::io::{BufWriter, Write};
 
 /// Index reserved for "unchanged since the previous frame".
 const TRANSPARENT: u8 = 255;
 const PALETTE_SIZE: usize = 255;
-/// Pixels NeuQuant learns from, at most (it samples the rest).
+/// Pixels NeuQuant learns from, at most (an even sample of the clip's pixels).
 const LEARN_PIXELS: usize = 400_000;
+/// Decoded RGB frames held while the palette is learnt, at most; beyond, a second pass.
+/// A 3 s Live Photo at 480 px and 15 fps is ~40 MB and takes one pass.
+const HOLD_BYTES: usize = 64 << 20;
 /// Share of the quantisation error diffused, in 256ths of the Floyd–Steinberg total (16ths × 16).
 /// 62.5 % keeps gradients smooth without the speckle that full diffusion adds to camera noise;
 /// measured against ffmpeg's palettegen/paletteuse: train.mov SSIM 0.921 vs 0.913 at 1.00× the
@@ -26,13 +34,14 @@ pub struct GifOptions {
     pub width: u32,
 }
 
-/// An RGB frame and when it starts, in seconds.
+/// An RGB frame (rows packed) and when it starts, in seconds.
 struct Rgb {
     data: Vec<u8>,
     t: f64,
 }
 
-/// Writes `clip` as an animated GIF into `out`. Returns the frames written.
+/// Writes `clip` as an animated GIF into `out`. Returns the frames written (0: none in range,
+/// nothing worth keeping was written).
 pub fn to_gif(
     clip: &std::path::Path,
     out: &mut File,
@@ -41,32 +50,56 @@ pub fn to_gif(
     opts: &GifOptions,
     tick: &dyn Fn(u64),
 ) -> Result<u64, JobError> {
-    let (frames, w, h) = decode(clip, rotation, trim, opts, tick)?;
-    if frames.is_empty() {
-        return Err(JobError::Failed("the clip has no frames in the chosen range".into()));
+    let mut sampler = Sampler::new(LEARN_PIXELS);
+    let mut held = Some(Vec::new());
+    let mut held_bytes = 0usize;
+    let (w, h, n) = decode(clip, rotation, trim, opts, tick, &mut |f: Rgb| {
+        sampler.add(&f.data);
+        held_bytes += f.data.len();
+        match held.as_mut() {
+            Some(v) if held_bytes <= HOLD_BYTES => v.push(f),
+            _ => held = None, // too long to hold: stream it in a second pass
+        }
+        Ok(())
+    })?;
+    if n == 0 {
+        return Ok(0);
     }
-    let palette = learn_palette(&frames);
-    write_gif(out, &frames, w, h, &palette, opts.fps)?;
-    Ok(frames.len() as u64)
+    let palette = learn_palette(sampler.finish());
+    let mut gif = GifWriter::new(out, w, h, &palette, opts.fps)?;
+    match held {
+        Some(frames) => frames.iter().try_for_each(|f| gif.push(f))?,
+        None => {
+            decode(clip, rotation, trim, opts, tick, &mut |f: Rgb| gif.push(&f))?;
+        }
+    }
+    gif.finish()?;
+    Ok(n)
 }
 
+/// Decodes the clip through the filter chain, handing each RGB frame to `sink`. Returns the
+/// frame size and count.
 fn decode(
     clip: &std::path::Path,
     rotation: u16,
     trim: Trim,
     opts: &GifOptions,
     tick: &dyn Fn(u64),
-) -> Result<(Vec<Rgb>, u16, u16), JobError> {
+    sink: &mut dyn FnMut(Rgb) -> Result<(), JobError>,
+) -> Result<(u16, u16, u64), JobError> {
     let mut ictx = open_input(clip)?;
     let scale = format!("fps={},scale={}:-2:flags=lanczos", opts.fps, opts.width);
     let mut pipe = VideoPipeline::new(&ictx, rotation, trim, &scale, "format=rgb24")?;
     let tb = pipe.out_time_base();
-    let mut frames: Vec<Rgb> = Vec::new();
+    let mut count = 0u64;
     let mut size = (0u32, 0u32);
     let mut emit = |f: &ff::frame::Video| -> Result<(), JobError> {
         let (w, h) = (f.width(), f.height());
         if size == (0, 0) {
             size = (w, h);
+            if u16::try_from(w).is_err() || u16::try_from(h).is_err() {
+                return Err(JobError::Failed("GIF frames cannot be larger than 65535 pixels".into()));
+            }
         }
         if (w, h) != size {
             return Err(JobError::Failed(format!("the video changes size mid-clip ({}x{} to {w}x{h})", size.0, size.1)));
@@ -79,41 +112,67 @@ fn decode(
             data.extend_from_slice(src.get(y * stride..y * stride + row).ok_or_else(|| JobError::Failed("short frame".into()))?);
         }
         let t = f.pts().map_or(0.0, |p| p as f64 * f64::from(tb));
-        frames.push(Rgb { data, t });
-        tick(frames.len() as u64);
-        Ok(())
+        count += 1;
+        tick(count);
+        sink(Rgb { data, t })
     };
     let stream = pipe.stream;
-    for (s, packet) in ictx.packets() {
+    while let Some(packet) = next_packet(&mut ictx)? {
         if cancelled() {
             return Err(JobError::Cancelled);
         }
-        if s.index() == stream {
+        if packet.stream() == stream {
             pipe.push(&packet, &mut emit)?;
         }
     }
     pipe.finish(&mut emit)?;
-    let (w, h) = (u16::try_from(size.0), u16::try_from(size.1));
-    match (w, h) {
-        (Ok(w), Ok(h)) => Ok((frames, w, h)),
-        _ => Err(JobError::Failed("GIF frames cannot be larger than 65535 pixels".into())),
+    Ok((size.0 as u16, size.1 as u16, count))
+}
+
+/// An evenly spread sample of every pixel seen, bounded: when it holds twice the wanted
+/// number, every other sample goes and the stride doubles (deterministic, one pass).
+struct Sampler {
+    rgba: Vec<u8>,
+    want: usize,
+    step: usize,
+    seen: usize,
+}
+
+impl Sampler {
+    fn new(want: usize) -> Self {
+        Sampler { rgba: Vec::new(), want: want.max(1), step: 1, seen: 0 }
+    }
+
+    fn add(&mut self, rgb: &[u8]) {
+        for px in rgb.chunks_exact(3) {
+            if self.seen % self.step == 0 {
+                self.rgba.extend_from_slice(&[px[0], px[1], px[2], 255]);
+                if self.rgba.len() / 4 >= 2 * self.want {
+                    self.halve();
+                }
+            }
+            self.seen += 1;
+        }
+    }
+
+    fn halve(&mut self) {
+        let kept: Vec<u8> = self.rgba.chunks_exact(4).step_by(2).flatten().copied().collect();
+        self.rgba = kept;
+        self.step *= 2;
+    }
+
+    /// At most `want` pixels, evenly spread.
+    fn finish(mut self) -> Vec<u8> {
+        if self.rgba.len() / 4 > self.want {
+            let step = (self.rgba.len() / 4).div_ceil(self.want);
+            self.rgba = self.rgba.chunks_exact(4).step_by(step).flatten().copied().collect();
+        }
+        self.rgba
     }
 }
 
-/// One palette for the clip, learnt from a sample of all frames.
-fn learn_palette(frames: &[Rgb]) -> Vec<[u8; 3]> {
-    let total: usize = frames.iter().map(|f| f.data.len() / 3).sum();
-    let step = (total / LEARN_PIXELS).max(1);
-    let mut rgba = Vec::with_capacity(total / step * 4 + 4);
-    let mut i = 0usize;
-    for f in frames {
-        for px in f.data.chunks_exact(3) {
-            if i % step == 0 {
-                rgba.extend_from_slice(&[px[0], px[1], px[2], 255]);
-            }
-            i += 1;
-        }
-    }
+/// One palette for the clip, learnt from the sample.
+fn learn_palette(rgba: Vec<u8>) -> Vec<[u8; 3]> {
     // sample factor 1: learn from every pixel of the (already subsampled) set
     let nq = color_quant::NeuQuant::new(1, PALETTE_SIZE, &rgba);
     nq.color_map_rgb().chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect()
@@ -176,48 +235,68 @@ fn dither(frame: &[u8], w: usize, h: usize, nearest: &mut Nearest<'_>) -> Vec<u8
     out
 }
 
-fn write_gif(out: &mut File, frames: &[Rgb], w: u16, h: u16, palette: &[[u8; 3]], fps: f64) -> Result<(), JobError> {
-    let mut flat: Vec<u8> = palette.iter().flatten().copied().collect();
-    flat.resize(256 * 3, 0);
-    let gif_err = |e: gif::EncodingError| match e {
+/// Dithers frames as they come and writes each changed rectangle once the next frame's start
+/// (so its own duration) is known; identical frames extend the previous one.
+struct GifWriter<'p, W: Write> {
+    enc: gif::Encoder<BufWriter<W>>,
+    nearest: Nearest<'p>,
+    size: (usize, usize),
+    fps: f64,
+    prev: Option<Vec<u8>>,
+    /// The last changed frame, not yet written, and its start in centiseconds.
+    pending: Option<(gif::Frame<'static>, i64)>,
+    last_start: i64,
+}
+
+fn gif_err(e: gif::EncodingError) -> JobError {
+    match e {
         gif::EncodingError::Io(io) => JobError::from(io),
         other => JobError::Failed(format!("cannot write the GIF: {other}")),
-    };
-    let mut enc = gif::Encoder::new(BufWriter::new(out), w, h, &flat).map_err(gif_err)?;
-    enc.set_repeat(gif::Repeat::Infinite).map_err(gif_err)?;
-    let mut nearest = Nearest::new(palette);
-    let (wu, hu) = (usize::from(w), usize::from(h));
-    let starts: Vec<i64> = frames.iter().map(|f| (f.t * 100.0).round() as i64).collect();
-    let mut prev: Option<Vec<u8>> = None;
-    let mut pending: Option<gif::Frame<'static>> = None;
-    for (i, f) in frames.iter().enumerate() {
+    }
+}
+
+impl<'p, W: Write> GifWriter<'p, W> {
+    fn new(out: W, w: u16, h: u16, palette: &'p [[u8; 3]], fps: f64) -> Result<Self, JobError> {
+        let mut flat: Vec<u8> = palette.iter().flatten().copied().collect();
+        flat.resize(256 * 3, 0);
+        let mut enc = gif::Encoder::new(BufWriter::new(out), w, h, &flat).map_err(gif_err)?;
+        enc.set_repeat(gif::Repeat::Infinite).map_err(gif_err)?;
+        let size = (usize::from(w), usize::from(h));
+        Ok(GifWriter { enc, nearest: Nearest::new(palette), size, fps, prev: None, pending: None, last_start: 0 })
+    }
+
+    fn push(&mut self, f: &Rgb) -> Result<(), JobError> {
         if cancelled() {
             return Err(JobError::Cancelled);
         }
-        let idx = dither(&f.data, wu, hu, &mut nearest);
-        let next_start = starts.get(i + 1).copied().unwrap_or(starts[i] + (100.0 / fps).round() as i64);
-        let delay = u16::try_from((next_start - starts[i]).max(2)).unwrap_or(u16::MAX);
-        match changed_rect(prev.as_deref(), &idx, wu, hu) {
-            None => {
-                if let Some(p) = pending.as_mut() {
-                    p.delay = p.delay.saturating_add(delay); // identical frame: hold the previous one longer
-                }
-            }
-            Some((x0, y0, x1, y1)) => {
-                if let Some(p) = pending.take() {
-                    enc.write_frame(&p).map_err(gif_err)?;
-                }
-                pending = Some(sub_frame(prev.as_deref(), &idx, wu, (x0, y0, x1, y1), delay));
-            }
+        let (w, h) = self.size;
+        let start = (f.t * 100.0).round() as i64;
+        let idx = dither(&f.data, w, h, &mut self.nearest);
+        if let Some(rect) = changed_rect(self.prev.as_deref(), &idx, w, h) {
+            self.flush_pending(start)?;
+            self.pending = Some((sub_frame(self.prev.as_deref(), &idx, w, rect, 0), start));
         }
-        prev = Some(idx);
+        self.prev = Some(idx);
+        self.last_start = start;
+        Ok(())
     }
-    if let Some(p) = pending.take() {
-        enc.write_frame(&p).map_err(gif_err)?;
+
+    /// Writes the pending frame, lasting until `until` (centiseconds).
+    fn flush_pending(&mut self, until: i64) -> Result<(), JobError> {
+        if let Some((mut p, start)) = self.pending.take() {
+            p.delay = u16::try_from((until - start).max(2)).unwrap_or(u16::MAX);
+            self.enc.write_frame(&p).map_err(gif_err)?;
+        }
+        Ok(())
     }
-    let w = enc.into_inner().map_err(|e| JobError::from(std::io::Error::other(e.to_string())))?;
-    w.into_inner().map_err(|e| JobError::from(e.into_error()))?;
-    Ok(())
+
+    fn finish(mut self) -> Result<(), JobError> {
+        let end = self.last_start + (100.0 / self.fps).round() as i64;
+        self.flush_pending(end)?;
+        let w = self.enc.into_inner().map_err(|e| JobError::from(std::io::Error::other(e.to_string())))?;
+        w.into_inner().map_err(|e| JobError::from(e.into_error()))?;
+        Ok(())
+    }
 }
 
 /// Bounding box (inclusive-exclusive) of pixels that differ from the previous frame.
@@ -281,6 +360,19 @@ mod tests {
         let mean_out: f64 = idx.iter().map(|&i| f64::from(palette[usize::from(i)][0])).sum::<f64>() / idx.len() as f64;
         assert!((mean_in - mean_out).abs() < 4.0, "{mean_in} vs {mean_out}");
         assert!(idx.iter().all(|&i| i < 2));
+    }
+
+    #[test]
+    fn the_sampler_stays_bounded_and_spreads_evenly() {
+        let mut s = Sampler::new(100);
+        for frame in 0..50u8 {
+            s.add(&vec![frame; 3 * 1000]); // 50 frames of 1000 pixels, each a different grey
+        }
+        assert!(s.rgba.len() / 4 < 200, "bounded while adding: {}", s.rgba.len() / 4);
+        let px = s.finish();
+        assert!(px.len() / 4 <= 100);
+        let greys: std::collections::BTreeSet<u8> = px.chunks_exact(4).map(|p| p[0]).collect();
+        assert!(greys.len() >= 45, "every part of the clip is sampled: {}", greys.len());
     }
 
     #[test]

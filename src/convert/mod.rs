@@ -5,19 +5,25 @@ pub mod gif;
 pub mod output;
 pub mod pipeline;
 pub mod still;
+pub mod target;
 pub mod video;
 
 use crate::cli::{check_paths, FilterArgs};
 use crate::meta::{CaptureTime, StillFormat};
+use crate::report::paths::{escape, show};
 use crate::report::progress::{self, Reporter};
+use crate::report::{self};
 use crate::scan::{self, Library, LivePhoto};
+use crate::walk::FileId;
 use clap::{Args, ValueEnum};
 use output::{JobError, Pending};
 use pipeline::Trim;
 use rayon::prelude::*;
 use serde_json::json;
-use std::collections::BTreeSet;
+use std::collections::HashSet;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use target::{Existing, Marker};
 pub use video::Mp4Codec;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -140,7 +146,10 @@ fn utc_capture(lp: &LivePhoto) -> Option<f64> {
 enum Status {
     Planned,
     Converted { frames: Option<u64> },
+    /// Already there (exported from the same sources), or someone else's file.
     Skipped(String),
+    /// Exported before, but its source changed since: redone only with `--overwrite`.
+    Stale(String),
     Failed(String),
     Interrupted,
 }
@@ -148,6 +157,8 @@ enum Status {
 struct Job<'a> {
     lp: &'a LivePhoto,
     dest: PathBuf,
+    /// Size and modification time of the sources, as the manifest records them.
+    fingerprint: String,
 }
 
 struct Done<'a> {
@@ -155,35 +166,17 @@ struct Done<'a> {
     status: Status,
 }
 
-/// Plans one output per Live Photo: unique names, and never the path of any file found under
-/// the scanned folders (so not even `--overwrite` can replace an input).
-fn plan<'a>(lib: &'a Library, out_dir: &Path, name_of: impl Fn(&LivePhoto) -> String) -> Vec<Job<'a>> {
-    let inputs: BTreeSet<PathBuf> = lib.walked.iter().map(|p| abs(p)).collect();
-    let mut taken = BTreeSet::new();
+/// Plans one output per Live Photo (see [`target`]): unique names, never a scanned file.
+fn plan<'a>(lib: &'a Library, out_dir: &Path, name_of: impl Fn(&LivePhoto) -> OsString, sources: impl Fn(&LivePhoto) -> Vec<&Path>) -> Vec<Job<'a>> {
+    let mut taken = HashSet::new();
     let mut jobs = Vec::new();
     for lp in &lib.live_photos {
-        let name = name_of(lp);
-        let first = output::plan(out_dir, &lp.still.root, &lp.still.path, &name);
-        let mut dest = first.clone();
-        let mut n = 2;
-        while taken.contains(&dest) || inputs.contains(&abs(&dest)) {
-            let stem = Path::new(&name).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            let ext = Path::new(&name).extension().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-            dest = first.with_file_name(format!("{stem}-{n}.{ext}"));
-            n += 1;
-        }
+        let first = target::mirrored(out_dir, &lp.still.root, &lp.still.path, &name_of(lp));
+        let dest = target::free_name(first, &taken, &lib.inputs);
         taken.insert(dest.clone());
-        jobs.push(Job { lp, dest });
+        jobs.push(Job { lp, dest, fingerprint: target::fingerprint(&sources(lp)) });
     }
     jobs
-}
-
-fn abs(p: &Path) -> PathBuf {
-    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
-}
-
-fn stem(p: &Path) -> String {
-    p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 /// One job's work: write the output into the pending file, report frames; frames written if counted.
@@ -191,82 +184,123 @@ type Work<'a, 'w> = dyn Fn(&Job<'a>, &mut Pending, &dyn Fn(u64)) -> Result<Optio
 /// The modification time an output gets, seconds since 1970.
 type MtimeOf<'a, 'w> = dyn Fn(&Job<'a>) -> Option<i64> + Sync + 'w;
 
+/// What every job of one run shares.
+struct Run<'r> {
+    common: &'r CommonOut,
+    marker: &'r Marker,
+    inputs: &'r HashSet<FileId>,
+}
+
+/// Checks `-o` and the Ctrl-C handler (usage errors, before any work), scans, checks that the
+/// output folder holds none of the scanned files, then opens its marker (created unless this
+/// is a dry run).
+fn prepare(common: &CommonOut, paths: &[PathBuf]) -> anyhow::Result<(Library, Marker)> {
+    check_paths(paths)?;
+    target::check_out_dir(&common.output, paths).map_err(|e| anyhow::anyhow!(e))?;
+    let mut lib = scan::scan(paths);
+    lib.apply(&common.filter.filter());
+    target::check_out_dir_contents(&common.output, &lib.inputs).map_err(|e| anyhow::anyhow!(e))?;
+    if !common.dry_run {
+        output::install_ctrlc().map_err(|e| {
+            anyhow::anyhow!("cannot install the Ctrl-C handler ({e}); not starting, as an interrupted export would leave temporary files")
+        })?;
+    }
+    let marker = Marker::open(&common.output, !common.dry_run)
+        .map_err(|e| anyhow::anyhow!("cannot prepare the output folder {}: {}", show(&common.output), output::io_words(&e)))?;
+    Ok((lib, marker))
+}
+
 /// Runs `work` for each job on `jobs` threads, reporting progress; never more than one output per job.
-fn run_all<'a>(jobs: Vec<Job<'a>>, common: &CommonOut, work: &Work<'a, '_>, mtime_of: &MtimeOf<'a, '_>) -> Vec<Done<'a>> {
-    output::install_ctrlc();
-    let reporter = progress::reporter(jobs.len() as u64, common.quiet || common.json);
-    let threads = common.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())).max(1);
+fn run_all<'a>(jobs: Vec<Job<'a>>, run: &Run<'_>, work: &Work<'a, '_>, mtime_of: &MtimeOf<'a, '_>) -> Vec<Done<'a>> {
+    let reporter = progress::reporter(jobs.len() as u64, run.common.quiet || run.common.json);
+    let threads = run.common.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())).max(1);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build();
-    let run = |(i, job): (usize, Job<'a>)| {
-        let status = run_one(i, &job, common, work, mtime_of, reporter.as_ref());
+    let one = |(i, job): (usize, Job<'a>)| {
+        let status = run_one(i, &job, run, work, mtime_of, reporter.as_ref());
         if let Status::Failed(e) = &status {
-            reporter.println(&format!("livephoto: {}: {e}", job.lp.clip.path.display()));
+            reporter.println(&format!("livephoto: {}: {}", show(&job.lp.clip.path), escape(e)));
         }
         Done { job, status }
     };
     let indexed: Vec<(usize, Job<'a>)> = jobs.into_iter().enumerate().collect();
     match pool {
-        Ok(pool) => pool.install(|| indexed.into_par_iter().map(run).collect()),
-        Err(_) => indexed.into_iter().map(run).collect(),
+        Ok(pool) => pool.install(|| indexed.into_par_iter().map(one).collect()),
+        Err(_) => indexed.into_iter().map(one).collect(),
     }
 }
 
-fn run_one<'a>(
-    i: usize,
-    job: &Job<'a>,
-    common: &CommonOut,
-    work: &Work<'a, '_>,
-    mtime_of: &MtimeOf<'a, '_>,
-    reporter: &dyn Reporter,
-) -> Status {
+/// Why an existing target is left alone (no `--overwrite`).
+fn kept(run: &Run<'_>, job: &Job<'_>) -> Status {
+    match run.marker.existing(&job.dest, &job.fingerprint) {
+        Existing::Current => Status::Skipped("already there".into()),
+        Existing::Stale => Status::Stale("out of date: its source changed since it was exported (--overwrite redoes it)".into()),
+        Existing::Foreign => Status::Skipped("exists (use --overwrite to replace it)".into()),
+    }
+}
+
+fn run_one<'a>(i: usize, job: &Job<'a>, run: &Run<'_>, work: &Work<'a, '_>, mtime_of: &MtimeOf<'a, '_>, reporter: &dyn Reporter) -> Status {
     if output::cancelled() {
         return Status::Interrupted;
     }
-    if job.dest.exists() && !common.overwrite {
+    let exists = std::fs::symlink_metadata(&job.dest).is_ok();
+    if exists && !run.common.overwrite {
         reporter.finished(i);
-        return Status::Skipped("exists (use --overwrite to replace it)".into());
+        return kept(run, job);
     }
-    if common.dry_run {
+    if run.common.dry_run {
         return Status::Planned;
     }
-    reporter.started(i, &job.dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+    reporter.started(i, &show(Path::new(job.dest.file_name().unwrap_or_default())));
     let tick = |n: u64| reporter.frames(i, n);
     let result = Pending::new(&job.dest).and_then(|mut pending| {
         let frames = work(job, &mut pending, &tick)?;
-        pending.commit(common.overwrite, mtime_of(job).and_then(output::system_time))?;
+        pending.commit(run.common.overwrite, mtime_of(job).and_then(output::system_time), run.inputs)?;
         Ok(frames)
     });
     reporter.finished(i);
     match result {
-        Ok(frames) => Status::Converted { frames },
+        Ok(frames) => match run.marker.record(&job.dest, &job.fingerprint) {
+            Ok(()) => Status::Converted { frames },
+            Err(e) => Status::Failed(format!("written, but the export manifest could not be updated: {}", output::io_words(&e))),
+        },
         Err(JobError::Cancelled) => Status::Interrupted,
         Err(JobError::Failed(e)) => Status::Failed(e),
     }
 }
 
-/// Prints results (JSON or lines), the summary, and returns the exit code.
-fn finish(done: &[Done<'_>], lib: &Library, common: &CommonOut, verb: &str) -> u8 {
+/// Prints results (JSON or lines), the summary, and returns the exit code. A closed stdout
+/// comes back as an error (main exits quietly).
+fn finish(done: &[Done<'_>], lib: &Library, common: &CommonOut, verb: &str) -> std::io::Result<u8> {
     for e in &lib.errors {
-        eprintln!("livephoto: {}: {}", e.path.display(), e.error);
+        report::stderr_line(&format!("livephoto: {}: {}", show(&e.path), escape(&e.error)));
+    }
+    for n in &lib.notes {
+        report::stderr_line(&format!("livephoto: {}: {}", show(&n.path), n.note));
     }
     let count = |f: fn(&Status) -> bool| done.iter().filter(|d| f(&d.status)).count();
     let converted = count(|s| matches!(s, Status::Converted { .. }));
     let skipped = count(|s| matches!(s, Status::Skipped(_)));
+    let stale = count(|s| matches!(s, Status::Stale(_)));
     let failed = count(|s| matches!(s, Status::Failed(_)));
     let interrupted = count(|s| matches!(s, Status::Interrupted));
     if common.json {
         let results: Vec<_> = done.iter().map(result_json).collect();
-        let doc = json!({"results": results, "converted": converted, "skipped": skipped, "failed": failed,
+        let doc = json!({"results": results, "converted": converted, "skipped": skipped, "out_of_date": stale, "failed": failed,
                           "interrupted": interrupted, "scan_errors": lib.errors.iter().map(crate::report::json::error).collect::<Vec<_>>()});
-        println!("{}", serde_json::to_string_pretty(&doc).unwrap_or_default());
+        report::stdout_json(&doc)?;
     } else if common.dry_run {
-        for d in done {
-            println!("{} -> {}", d.job.lp.clip.path.display(), d.job.dest.display());
+        let mut lines = String::new();
+        for d in done.iter().filter(|d| d.status == Status::Planned) {
+            lines.push_str(&format!("{} -> {}\n", show(&d.job.lp.clip.path), show(&d.job.dest)));
         }
+        report::stdout(&lines)?;
     }
     let mut line = format!("{verb} {converted}, skipped {skipped} (already there), failed {failed}");
     if common.dry_run {
         line = format!("would write {}, skipped {skipped} (already there)", count(|s| *s == Status::Planned));
+    }
+    if stale > 0 {
+        line.push_str(&format!(", out of date {stale} (their source changed; --overwrite redoes them)"));
     }
     if interrupted > 0 {
         line.push_str(&format!(", interrupted {interrupted} (temporary files removed)"));
@@ -274,14 +308,14 @@ fn finish(done: &[Done<'_>], lib: &Library, common: &CommonOut, verb: &str) -> u
     if !lib.errors.is_empty() {
         line.push_str(&format!("; {} file(s) could not be read", lib.errors.len()));
     }
-    eprintln!("{line}");
-    if interrupted > 0 || output::cancelled() {
+    report::stderr_line(&line);
+    Ok(if interrupted > 0 || output::cancelled() {
         130
     } else if failed > 0 || !lib.errors.is_empty() {
         1
     } else {
         0
-    }
+    })
 }
 
 fn result_json(d: &Done<'_>) -> serde_json::Value {
@@ -289,18 +323,12 @@ fn result_json(d: &Done<'_>) -> serde_json::Value {
         Status::Planned => ("planned", None, None),
         Status::Converted { frames } => ("converted", *frames, None),
         Status::Skipped(why) => ("skipped", None, Some(why.clone())),
+        Status::Stale(why) => ("out_of_date", None, Some(why.clone())),
         Status::Failed(e) => ("failed", None, Some(e.clone())),
         Status::Interrupted => ("interrupted", None, None),
     };
-    json!({"still": d.job.lp.still.path, "clip": d.job.lp.clip.path, "output": d.job.dest,
-           "status": status, "frames": frames, "error": error})
-}
-
-fn scan_filtered(paths: &[PathBuf], filter: &FilterArgs) -> anyhow::Result<Library> {
-    check_paths(paths)?;
-    let mut lib = scan::scan(paths);
-    lib.apply(&filter.filter());
-    Ok(lib)
+    let v = json!({"status": status, "frames": frames, "error": error});
+    report::json::with_paths(v, &[("still", &d.job.lp.still.path), ("clip", &d.job.lp.clip.path), ("output", &d.job.dest)])
 }
 
 impl ConvertArgs {
@@ -342,37 +370,40 @@ impl ConvertArgs {
 
 pub fn run_convert(args: &ConvertArgs) -> anyhow::Result<u8> {
     args.validate()?;
-    let lib = scan_filtered(&args.paths, &args.out.filter)?;
+    let (lib, marker) = prepare(&args.out, &args.paths)?;
     let ext = match args.to {
         Target::Mp4 => "mp4",
         Target::Gif => "gif",
     };
-    let jobs = plan(&lib, &args.out.output, |lp| format!("{}.{ext}", stem(&lp.still.path)));
+    let jobs = plan(&lib, &args.out.output, |lp| target::name_with(&lp.still.path, "", ext), |lp| vec![&lp.still.path, &lp.clip.path]);
     let gif_opts = gif::GifOptions { fps: args.fps, width: args.width };
     let work = |job: &Job<'_>, pending: &mut Pending, tick: &dyn Fn(u64)| -> Result<Option<u64>, JobError> {
         let meta = ExportMeta::of(job.lp);
         let trim = args.trim_for(job.lp);
+        trim.check(job.lp.clip.info.duration_s)?;
         let frames = match args.to {
-            Target::Mp4 => {
-                let tmp = pending.path().to_path_buf();
-                video::to_mp4(&job.lp.clip.path, &tmp, &meta, args.codec, trim, tick)?
-            }
+            Target::Mp4 => video::to_mp4(&job.lp.clip.path, pending.file(), &meta, args.codec, trim, tick)?,
             Target::Gif => gif::to_gif(&job.lp.clip.path, pending.file(), meta.rotation, trim, &gif_opts, tick)?,
         };
+        if frames == 0 {
+            return Err(JobError::Failed(trim.selects_nothing(job.lp.clip.info.duration_s)));
+        }
         Ok(Some(frames))
     };
     let mtime = |job: &Job<'_>| ExportMeta::of(job.lp).mtime;
-    let done = run_all(jobs, &args.out, &work, &mtime);
-    Ok(finish(&done, &lib, &args.out, "converted"))
+    let run = Run { common: &args.out, marker: &marker, inputs: &lib.inputs };
+    let done = run_all(jobs, &run, &work, &mtime);
+    Ok(finish(&done, &lib, &args.out, "converted")?)
 }
 
 pub fn run_stills(args: &StillsArgs) -> anyhow::Result<u8> {
-    let lib = scan_filtered(&args.paths, &args.out.filter)?;
+    let (lib, marker) = prepare(&args.out, &args.paths)?;
     let format = args.format;
-    let jobs = plan(&lib, &args.out.output, |lp| match (format, lp.still.format) {
-        (StillOut::Jpeg, StillFormat::Heif) => format!("{}.jpg", stem(&lp.still.path)),
-        _ => lp.still.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
-    });
+    let name = |lp: &LivePhoto| match (format, lp.still.format) {
+        (StillOut::Jpeg, StillFormat::Heif) => target::name_with(&lp.still.path, "", "jpg"),
+        _ => lp.still.path.file_name().map(|n| n.to_os_string()).unwrap_or_default(),
+    };
+    let jobs = plan(&lib, &args.out.output, name, |lp| vec![&lp.still.path]);
     let work = |job: &Job<'_>, pending: &mut Pending, _tick: &dyn Fn(u64)| -> Result<Option<u64>, JobError> {
         match format {
             StillOut::Original => still::copy(&job.lp.still.path, pending.file()).map(|_| None),
@@ -384,8 +415,9 @@ pub fn run_stills(args: &StillsArgs) -> anyhow::Result<u8> {
         (StillOut::Jpeg, StillFormat::Heif) => ExportMeta::of(job.lp).mtime,
         _ => file_mtime(&job.lp.still.path),
     };
-    let done = run_all(jobs, &args.out, &work, &mtime);
-    Ok(finish(&done, &lib, &args.out, "copied"))
+    let run = Run { common: &args.out, marker: &marker, inputs: &lib.inputs };
+    let done = run_all(jobs, &run, &work, &mtime);
+    Ok(finish(&done, &lib, &args.out, "copied")?)
 }
 
 fn file_mtime(p: &Path) -> Option<i64> {

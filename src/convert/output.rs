@@ -1,8 +1,10 @@
-//! Where outputs go and how they appear: each output is written to a hidden temporary file in its
-//! final folder and renamed into place only when complete, never over an existing file unless
-//! asked, never over an input. Ctrl-C sets [`CANCELLED`]; jobs stop and their temporaries are
-//! removed when dropped.
+//! How outputs appear: each output is written to a hidden temporary file in its final folder and
+//! renamed into place only when complete, never over an existing file unless asked, never over
+//! a scanned file (checked by identity just before the rename). Ctrl-C sets [`CANCELLED`]; jobs
+//! stop and their temporaries are removed when dropped. Where outputs go is [`super::target`].
 
+use crate::walk::FileId;
+use std::collections::HashSet;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -16,12 +18,13 @@ pub fn cancelled() -> bool {
     CANCELLED.load(Ordering::Relaxed)
 }
 
-/// Installs the Ctrl-C handler once (a second call is a no-op).
-pub fn install_ctrlc() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let _ = ctrlc::set_handler(|| CANCELLED.store(true, Ordering::SeqCst));
-    });
+/// Installs the Ctrl-C handler once. Without it an interrupted export would leave temporary
+/// files behind, so a failure here stops the command before any work.
+pub fn install_ctrlc() -> Result<(), String> {
+    static RESULT: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    RESULT
+        .get_or_init(|| ctrlc::set_handler(|| CANCELLED.store(true, Ordering::SeqCst)).map_err(|e| e.to_string()))
+        .clone()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,12 +54,6 @@ pub fn io_words(e: &io::Error) -> String {
     } else {
         e.to_string()
     }
-}
-
-/// `DIR/<folder of source relative to root>/<name>`.
-pub fn plan(out_dir: &Path, root: &Path, source: &Path, name: &str) -> PathBuf {
-    let rel_dir = source.parent().and_then(|p| p.strip_prefix(root).ok()).unwrap_or(Path::new(""));
-    out_dir.join(rel_dir).join(name)
 }
 
 /// A temporary file beside `dest` that becomes `dest` on [`Pending::commit`].
@@ -94,15 +91,20 @@ impl Pending {
     }
 
     /// Flushes to disk, sets the modification time, and renames into place. With `overwrite`
-    /// false an existing destination is kept and this fails.
-    pub fn commit(self, overwrite: bool, mtime: Option<std::time::SystemTime>) -> Result<(), JobError> {
-        if crate::convert::output::cancelled() {
+    /// false an existing destination is kept and this fails; a destination that is one of the
+    /// scanned files (`inputs`, by identity, however it is reached) is never replaced.
+    pub fn commit(self, overwrite: bool, mtime: Option<std::time::SystemTime>, inputs: &HashSet<FileId>) -> Result<(), JobError> {
+        if cancelled() {
             return Err(JobError::Cancelled);
         }
         let f = self.tmp.as_file();
         f.sync_all()?;
         if let Some(t) = mtime {
             let _ = f.set_modified(t);
+        }
+        let hits_input = [FileId::here(&self.dest), FileId::follow(&self.dest)].iter().flatten().any(|id| inputs.contains(id));
+        if hits_input {
+            return Err(JobError::Failed(format!("{} is one of the scanned files; not replaced", self.dest.display())));
         }
         let result = if overwrite { self.tmp.persist(&self.dest).map(|_| ()) } else { self.tmp.persist_noclobber(&self.dest).map(|_| ()) };
         result.map_err(|e| {
@@ -126,25 +128,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn plan_mirrors_the_layout_below_the_root() {
-        let p = plan(Path::new("/out"), Path::new("/lib"), Path::new("/lib/2021/trip/IMG_1.HEIC"), "IMG_1.mp4");
-        assert_eq!(p, PathBuf::from("/out/2021/trip/IMG_1.mp4"));
-        let p = plan(Path::new("out"), Path::new("/x"), Path::new("/elsewhere/IMG_2.JPG"), "IMG_2.gif");
-        assert_eq!(p, PathBuf::from("out/IMG_2.gif"));
-    }
-
-    #[test]
     fn commit_never_clobbers_unless_asked_and_leaves_no_temporary() {
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path().join("a.mp4");
         fs::write(&dest, b"old").unwrap();
         let mut p = Pending::new(&dest).unwrap();
         io::Write::write_all(p.file(), b"new").unwrap();
-        assert!(p.commit(false, None).is_err());
+        let none = HashSet::new();
+        assert!(p.commit(false, None, &none).is_err());
         assert_eq!(fs::read(&dest).unwrap(), b"old");
         let mut p = Pending::new(&dest).unwrap();
         io::Write::write_all(p.file(), b"new").unwrap();
-        p.commit(true, None).unwrap();
+        p.commit(true, None, &none).unwrap();
+        assert_eq!(fs::read(&dest).unwrap(), b"new");
+        let scanned: HashSet<FileId> = FileId::follow(&dest).into_iter().collect();
+        let mut p = Pending::new(&dest).unwrap();
+        io::Write::write_all(p.file(), b"newer").unwrap();
+        assert!(p.commit(true, None, &scanned).is_err(), "a scanned file is never replaced, even with overwrite");
         assert_eq!(fs::read(&dest).unwrap(), b"new");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary left behind");
     }

@@ -19,6 +19,31 @@ impl Trim {
         self.start.is_some() || self.end.is_some()
     }
 
+    /// "1.00–2.00 s" for messages.
+    fn range(&self) -> String {
+        let end = self.end.map_or("the end".to_string(), |e| format!("{e:.2}"));
+        format!("{:.2}–{end} s", self.start.unwrap_or(0.0))
+    }
+
+    /// A range that starts at or past the clip's end is an error before any work.
+    pub fn check(&self, clip_duration_s: f64) -> Result<(), JobError> {
+        match self.start {
+            Some(s) if clip_duration_s > 0.0 && s >= clip_duration_s => {
+                Err(JobError::Failed(format!("the range {} is outside this {clip_duration_s:.2} s clip; nothing written", self.range())))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The error for a range that turned out to hold no video frame.
+    pub fn selects_nothing(&self, clip_duration_s: f64) -> String {
+        if self.is_set() {
+            format!("the range {} selects no video frame of this {clip_duration_s:.2} s clip; nothing written", self.range())
+        } else {
+            "the clip has no video frame; nothing written".into()
+        }
+    }
+
     /// `trim=…,setpts=…` (or the audio twins), empty when not trimming.
     fn filter(&self, audio: bool) -> String {
         if !self.is_set() {
@@ -45,9 +70,54 @@ pub fn init() {
     });
 }
 
+/// A name FFmpeg can open for an open file: names are bytes, and FFmpeg (through ffmpeg-next)
+/// wants UTF-8, so it gets the descriptor's own name instead of the path.
+pub fn fd_url(file: &std::fs::File) -> String {
+    #[cfg(target_os = "linux")]
+    return format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(file));
+    #[cfg(all(unix, not(target_os = "linux")))]
+    return format!("/dev/fd/{}", std::os::fd::AsRawFd::as_raw_fd(file));
+    #[cfg(not(unix))]
+    return String::new();
+}
+
+/// Opens a clip read-only. FFmpeg opens it through our descriptor, so any file name works.
 pub fn open_input(path: &std::path::Path) -> Result<format::context::Input, JobError> {
     init();
-    format::input(path).map_err(|e| JobError::Failed(format!("FFmpeg cannot open the clip: {e}")))
+    let file = std::fs::File::open(path).map_err(|e| JobError::Failed(format!("cannot open the clip: {}", super::output::io_words(&e))))?;
+    #[cfg(unix)]
+    let url = fd_url(&file);
+    #[cfg(not(unix))]
+    let url = path.to_str().ok_or_else(|| JobError::Failed("the clip's name is not valid Unicode".into()))?.to_string();
+    let ictx = format::input(&url).map_err(|e| JobError::Failed(format!("FFmpeg cannot open the clip: {e}")));
+    drop(file); // FFmpeg holds its own descriptor now
+    ictx
+}
+
+/// Whether a receive/read result means "go on" (`Ok`), "nothing more for now" (EAGAIN) or "no
+/// more at all" (EOF). Those two are the only non-errors; anything else fails the item.
+pub fn more(r: Result<(), ff::Error>, what: &str) -> Result<bool, JobError> {
+    match r {
+        Ok(()) => Ok(true),
+        Err(ff::Error::Eof) => Ok(false),
+        Err(ff::Error::Other { errno }) if errno == ff::util::error::EAGAIN => Ok(false),
+        Err(e) => Err(JobError::Failed(format!("{what}: {e}"))),
+    }
+}
+
+/// Reads the next packet of the clip; `None` at its end. Unlike ffmpeg-next's packet iterator,
+/// a read error is an error (a cut or unreadable clip), not the end of the clip.
+pub fn next_packet(ictx: &mut format::context::Input) -> Result<Option<Packet>, JobError> {
+    let mut packet = Packet::empty();
+    for _ in 0..1000 {
+        match packet.read(ictx) {
+            Ok(()) => return Ok(Some(packet)),
+            Err(ff::Error::Eof) => return Ok(None),
+            Err(ff::Error::Other { errno }) if errno == ff::util::error::EAGAIN => continue,
+            Err(e) => return Err(JobError::Failed(format!("cannot read the clip: {e}"))),
+        }
+    }
+    Err(JobError::Failed("cannot read the clip: the demuxer keeps asking to try again".into()))
 }
 
 /// The filter that makes a clip upright: QuickTime display matrices rotate clockwise.
@@ -176,25 +246,33 @@ impl<F: DerefMut<Target = ff::Frame> + Empty> Pipeline<F> {
 
     /// Feeds one packet; calls `emit` for each filtered frame.
     pub fn push(&mut self, packet: &Packet, emit: &mut dyn FnMut(&F) -> Result<(), JobError>) -> Result<(), JobError> {
-        self.decoder.send_packet(packet).map_err(|e| JobError::Failed(format!("the {} does not decode: {e}", self.what)))?;
+        let what = self.what;
+        let mut sent = self.decoder.send_packet(packet);
+        if sent == Err(ff::Error::Other { errno: ff::util::error::EAGAIN }) {
+            self.drain(emit)?; // the decoder wants its frames taken first
+            sent = self.decoder.send_packet(packet);
+        }
+        sent.map_err(|e| JobError::Failed(format!("the {what} does not decode: {e}")))?;
         self.drain(emit)
     }
 
     /// Drains the decoder, closes the filter graph at the stream's real end, emits the rest.
     pub fn finish(&mut self, emit: &mut dyn FnMut(&F) -> Result<(), JobError>) -> Result<(), JobError> {
-        let _ = self.decoder.send_eof();
+        let what = format!("the {} decoder cannot finish", self.what);
+        more(self.decoder.send_eof(), &what)?;
         self.drain(emit)?;
-        if let Some(mut src) = self.graph.get("in") {
-            let _ = match self.end_pts {
-                Some(end) => src.source().close(end),
-                None => src.source().flush(),
-            };
-        }
+        let mut src = self.graph.get("in").ok_or_else(|| JobError::Failed("filter graph lost its input".into()))?;
+        let closed = match self.end_pts {
+            Some(end) => src.source().close(end),
+            None => src.source().flush(),
+        };
+        more(closed, "the filter graph cannot finish")?;
         self.pull(emit)
     }
 
     fn drain(&mut self, emit: &mut dyn FnMut(&F) -> Result<(), JobError>) -> Result<(), JobError> {
-        while self.decoder.receive_frame(&mut self.decoded).is_ok() {
+        let what = format!("the {} does not decode", self.what);
+        while more(self.decoder.receive_frame(&mut self.decoded), &what)? {
             if cancelled() {
                 return Err(JobError::Cancelled);
             }
@@ -214,7 +292,7 @@ impl<F: DerefMut<Target = ff::Frame> + Empty> Pipeline<F> {
     fn pull(&mut self, emit: &mut dyn FnMut(&F) -> Result<(), JobError>) -> Result<(), JobError> {
         loop {
             let mut sink = self.graph.get("out").ok_or_else(|| JobError::Failed("filter graph lost its output".into()))?;
-            if sink.sink().frame(&mut self.filtered).is_err() {
+            if !more(sink.sink().frame(&mut self.filtered), "the filter graph failed")? {
                 return Ok(());
             }
             if let (Some(target), Some(p)) = (self.target_tb, self.filtered.pts()) {

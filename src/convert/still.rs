@@ -26,9 +26,10 @@ pub fn to_jpeg(src: &Path, format: StillFormat, out: &mut File) -> Result<(u32, 
         copy(src, out)?;
         return Ok((0, 0));
     }
-    let name = src.to_str().ok_or_else(|| JobError::Failed("path is not valid UTF-8 (libheif needs one)".into()))?;
+    // libheif reads from memory: any file name works, and the file's real size is what is held
+    let bytes = std::fs::read(src)?;
     let heif = |e: libheif_rs::HeifError| JobError::Failed(format!("libheif cannot decode this HEIC: {e}"));
-    let ctx = HeifContext::read_from_file(name).map_err(heif)?;
+    let ctx = HeifContext::read_from_bytes(&bytes).map_err(heif)?;
     let handle = ctx.primary_image_handle().map_err(heif)?;
     let image = handle.decode(ColorSpace::Rgb(RgbChroma::Rgb), None).map_err(heif)?;
     let plane = image.planes().interleaved.ok_or_else(|| JobError::Failed("libheif returned no RGB plane".into()))?;

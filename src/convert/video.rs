@@ -4,10 +4,11 @@
 //! tracks are dropped. Capture time and location are written as MP4 `creation_time`/`location`.
 
 use super::output::{cancelled, JobError};
-use super::pipeline::{open_input, AudioPipeline, Trim, VideoPipeline};
+use super::pipeline::{fd_url, more, next_packet, open_input, AudioPipeline, Trim, VideoPipeline};
 use super::ExportMeta;
 use ff::{codec, encoder, format, media, Dictionary, Packet, Rational};
 use ffmpeg_next as ff;
+use std::fs::File;
 use std::path::Path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -49,17 +50,18 @@ struct Encoders {
     audio: Option<(AudioPipeline, encoder::Audio, usize)>,
 }
 
-/// Writes `clip` as an MP4 at `dest` (a temporary path). Returns the video frames written.
+/// Writes `clip` as an MP4 into `dest` (the pending output, reached through its descriptor so
+/// any folder name works). Returns the video frames written.
 pub fn to_mp4(
     clip: &Path,
-    dest: &Path,
+    dest: &mut File,
     meta: &ExportMeta,
     codec_choice: Mp4Codec,
     trim: Trim,
     tick: &dyn Fn(u64),
 ) -> Result<u64, JobError> {
     let mut ictx = open_input(clip)?;
-    let mut octx = format::output_as(dest, "mp4").map_err(|e| JobError::Failed(format!("cannot create the MP4: {e}")))?;
+    let mut octx = format::output_as(&fd_url(dest), "mp4").map_err(|e| JobError::Failed(format!("cannot create the MP4: {e}")))?;
     let reencode = codec_choice == Mp4Codec::H264 || (codec_choice == Mp4Codec::Auto && trim.is_set());
     let best_v = ictx.streams().best(media::Type::Video).map(|s| s.index());
     let best_a = ictx.streams().best(media::Type::Audio).map(|s| s.index());
@@ -208,11 +210,12 @@ fn pump(
 ) -> Result<u64, JobError> {
     let mut frames = 0u64;
     let video_index = ictx.streams().best(media::Type::Video).map(|s| s.index());
-    for (stream, mut packet) in ictx.packets() {
+    while let Some(mut packet) = next_packet(ictx)? {
         if cancelled() {
             return Err(JobError::Cancelled);
         }
-        match routes.get(stream.index()).unwrap_or(&Route::Drop) {
+        let stream = packet.stream();
+        match routes.get(stream).unwrap_or(&Route::Drop) {
             Route::Drop => {}
             Route::Copy { ost, itb } => {
                 let otb = octx.stream(*ost).map(|s| s.time_base()).unwrap_or(*itb);
@@ -220,7 +223,7 @@ fn pump(
                 packet.set_position(-1);
                 packet.set_stream(*ost);
                 packet.write_interleaved(octx).map_err(write_error)?;
-                if Some(stream.index()) == video_index {
+                if Some(stream) == video_index {
                     frames += 1;
                     tick(frames);
                 }
@@ -266,7 +269,7 @@ fn finish(enc: &mut Encoders, octx: &mut format::context::Output, frames: &mut u
             tick(*frames);
             drain_video(e, octx, *ost, itb, otb)
         })?;
-        e.enc.send_eof()?;
+        more(e.enc.send_eof(), "the H.264 encoder cannot finish")?;
         drain_video(e, octx, *ost, itb, otb)?;
     }
     if let Some((pipe, e, ost)) = enc.audio.as_mut() {
@@ -276,7 +279,7 @@ fn finish(enc: &mut Encoders, octx: &mut format::context::Output, frames: &mut u
             e.send_frame(f)?;
             drain_audio(e, octx, *ost, etb, otb)
         })?;
-        e.send_eof()?;
+        more(e.send_eof(), "the AAC encoder cannot finish")?;
         drain_audio(e, octx, *ost, etb, otb)?;
     }
     Ok(())
@@ -284,13 +287,13 @@ fn finish(enc: &mut Encoders, octx: &mut format::context::Output, frames: &mut u
 
 fn drain_video(e: &mut VideoEnc, octx: &mut format::context::Output, ost: usize, itb: Rational, otb: Rational) -> Result<(), JobError> {
     write_encoded(octx, ost, itb, otb, |p| {
-        let got = e.enc.receive_packet(p).is_ok();
+        let got = more(e.enc.receive_packet(p), "the H.264 encoder failed")?;
         // x264 does not carry frame durations to packets: give each packet its frame's own, so
         // the last frame counts in the duration exactly as in the source.
         if let Some(d) = p.pts().filter(|_| got).and_then(|t| e.durations.remove(&t)) {
             p.set_duration(d);
         }
-        got
+        Ok(got)
     })
 }
 
@@ -301,7 +304,7 @@ fn drain_audio(
     itb: Rational,
     otb: Rational,
 ) -> Result<(), JobError> {
-    write_encoded(octx, ost, itb, otb, |p| e.receive_packet(p).is_ok())
+    write_encoded(octx, ost, itb, otb, |p| more(e.receive_packet(p), "the AAC encoder failed"))
 }
 
 /// Writes every packet `next` yields (it fills the packet and says whether there was one) to
@@ -311,10 +314,10 @@ fn write_encoded(
     ost: usize,
     itb: Rational,
     otb: Rational,
-    mut next: impl FnMut(&mut Packet) -> bool,
+    mut next: impl FnMut(&mut Packet) -> Result<bool, JobError>,
 ) -> Result<(), JobError> {
     let mut p = Packet::empty();
-    while next(&mut p) {
+    while next(&mut p)? {
         p.set_stream(ost);
         p.rescale_ts(itb, otb);
         p.write_interleaved(octx).map_err(write_error)?;

@@ -81,10 +81,23 @@ pub fn checksums(dir: &Path) -> Vec<(PathBuf, String)> {
     out
 }
 
+/// The marker livephoto leaves in every output folder (and its manifest).
+pub const MARKER: &str = ".livephoto-export";
+
+/// True for a temporary output (`.livephoto-XXXX.part.ext`): never left after a run.
+pub fn is_temporary(p: &Path) -> bool {
+    let n = p.file_name().unwrap().to_string_lossy();
+    n.starts_with(".livephoto-") && n.contains(".part.")
+}
+
+/// Every file under `dir` but livephoto's export marker.
 pub fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
+        if p.file_name().is_some_and(|n| n == MARKER) {
+            continue;
+        }
         if p.is_dir() {
             out.extend(walk(&p));
         } else {
@@ -111,6 +124,7 @@ pub fn replace_all(data: &mut [u8], from: &[u8], to: &[u8]) -> usize {
     n
 }
 
+pub mod alloc;
 pub mod probe;
 
 /// A private copy of some fixture folders (tests that write never share a folder).

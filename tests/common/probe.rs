@@ -23,7 +23,10 @@ pub struct Probe {
 pub fn probe(path: &Path) -> Probe {
     ff::init().unwrap();
     ff::util::log::set_level(ff::util::log::Level::Fatal);
-    let mut ictx = ff::format::input(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    // through the descriptor, as livephoto does: names need not be UTF-8
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let url = format!("/proc/self/fd/{}", std::os::fd::AsRawFd::as_raw_fd(&file));
+    let mut ictx = ff::format::input(&url).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut p = Probe {
         duration: ictx.duration() as f64 / f64::from(ff::ffi::AV_TIME_BASE),
         creation_time: ictx.metadata().get("creation_time").map(String::from),

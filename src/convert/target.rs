@@ -1,0 +1,238 @@
+//! Where outputs go, decided before any work:
+//!
+//! - `-o DIR` must be a folder (or not exist yet), and neither a scanned folder nor one that
+//!   holds a scanned folder: those are usage errors (exit 2), found before anything is written.
+//! - Each target is `DIR/<still's folder below its root>/<name>`; a name that is taken in this
+//!   run, or that is one of the scanned files (by device + inode, however `-o` is spelled,
+//!   through `..` or links), gets a `-2`, `-3`… suffix. A scanned file is never a target.
+//! - DIR carries [`EXPORT_MARKER`]: the walk never scans a folder holding it, so a second run
+//!   does not read the first run's outputs back. The marker is also a manifest, one line per
+//!   output (the size and modification time of its sources, then the output's path below DIR),
+//!   so a re-run tells outputs that are already there from those whose source changed since.
+
+use crate::walk::{FileId, EXPORT_MARKER};
+use base64::Engine;
+use std::collections::{HashMap, HashSet};
+use std::ffi::{OsStr, OsString};
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+const MARKER_HEADER: &str = "# livephoto export folder: livephoto never scans a folder holding this file.\n\
+# One line per output: size:mtime_ns of each source, a tab, the output's path below this folder (base64).\n";
+
+/// Usage problems with `-o`, found before any work.
+pub fn check_out_dir(out: &Path, roots: &[PathBuf]) -> Result<(), String> {
+    let shown = crate::report::paths::show(out);
+    match fs::metadata(out) {
+        Ok(m) if !m.is_dir() => return Err(format!("-o {shown}: exists and is not a folder")),
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()), // created when needed
+        Err(e) => return Err(format!("-o {shown}: {e}")),
+    }
+    let out_id = FileId::follow(out);
+    let Ok(out_canon) = fs::canonicalize(out) else { return Ok(()) };
+    for root in roots {
+        let root_canon = fs::canonicalize(root).unwrap_or_else(|_| root.clone());
+        let same = out_id.is_some() && FileId::follow(root) == out_id;
+        if same || root_canon.starts_with(&out_canon) {
+            return Err(format!(
+                "-o {shown} is the scanned folder {} or holds it: its outputs would mix with the inputs. \
+                 Choose another folder (a new subfolder is fine: livephoto never scans its own exports)",
+                crate::report::paths::show(root)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// After the scan: an existing output folder that holds scanned files is refused too, since
+/// its marker would hide them from every later scan (and exports would mix with them).
+pub fn check_out_dir_contents(out: &Path, inputs: &HashSet<FileId>) -> Result<(), String> {
+    if out.join(EXPORT_MARKER).exists() || !out.is_dir() {
+        return Ok(()); // ours from an earlier run (never scanned), or not there yet
+    }
+    let walker = walkdir::WalkDir::new(out).follow_links(true).into_iter().filter_map(|e| e.ok());
+    for e in walker.filter(|e| e.file_type().is_file()) {
+        if FileId::follow(e.path()).is_some_and(|id| inputs.contains(&id)) {
+            return Err(format!(
+                "-o {} holds files that were scanned as inputs (such as {}): choose a new folder, or one outside the scanned folders",
+                crate::report::paths::show(out),
+                crate::report::paths::show(e.path())
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `<stem of source><suffix>.<ext>`, byte for byte (names need not be UTF-8).
+pub fn name_with(source: &Path, suffix: &str, ext: &str) -> OsString {
+    let mut s = source.file_stem().unwrap_or_else(|| OsStr::new("output")).to_os_string();
+    s.push(suffix);
+    s.push(".");
+    s.push(ext);
+    s
+}
+
+/// `DIR/<folder of source relative to root>/<name>`.
+pub fn mirrored(out_dir: &Path, root: &Path, source: &Path, name: &OsStr) -> PathBuf {
+    let rel_dir = source.parent().and_then(|p| p.strip_prefix(root).ok()).unwrap_or(Path::new(""));
+    out_dir.join(rel_dir).join(name)
+}
+
+/// Picks the first free spelling of `dest`: not `taken` in this run, not a scanned file.
+pub fn free_name(dest: PathBuf, taken: &HashSet<PathBuf>, inputs: &HashSet<FileId>) -> PathBuf {
+    let is_input = |p: &Path| [FileId::here(p), FileId::follow(p)].iter().flatten().any(|id| inputs.contains(id));
+    let ext = dest.extension().map(OsStr::to_os_string).unwrap_or_default();
+    let ext = ext.to_string_lossy();
+    let mut candidate = dest.clone();
+    let mut n = 2;
+    while taken.contains(&candidate) || is_input(&candidate) {
+        candidate = dest.with_file_name(name_with(&dest, &format!("-{n}"), &ext));
+        n += 1;
+    }
+    candidate
+}
+
+/// The size and modification time of each source: what "the source changed" means.
+pub fn fingerprint(sources: &[&Path]) -> String {
+    let one = |p: &&Path| match fs::metadata(p) {
+        Ok(m) => {
+            let ns = m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
+            format!("{}:{ns}", m.len())
+        }
+        Err(_) => "?".into(),
+    };
+    sources.iter().map(one).collect::<Vec<_>>().join(",")
+}
+
+/// What a re-run finds at a target that already exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// Exported by livephoto from the same version of its sources.
+    Current,
+    /// Exported by livephoto, but a source changed since (size or modification time).
+    Stale,
+    /// Not in the manifest: someone else's file, or an export from before the manifest.
+    Foreign,
+}
+
+/// The export marker and manifest of one output folder.
+pub struct Marker {
+    dir: PathBuf,
+    known: HashMap<PathBuf, String>,
+    file: Option<Mutex<File>>,
+}
+
+impl Marker {
+    /// Reads the manifest of `dir` if it has one; with `create`, makes the folder and the marker.
+    pub fn open(dir: &Path, create: bool) -> io::Result<Self> {
+        let path = dir.join(EXPORT_MARKER);
+        let known = fs::read(&path).map(|b| parse_manifest(&b)).unwrap_or_default();
+        let file = if create {
+            fs::create_dir_all(dir)?;
+            let mut f = OpenOptions::new().create(true).append(true).open(&path)?;
+            if f.metadata()?.len() == 0 {
+                f.write_all(MARKER_HEADER.as_bytes())?;
+            }
+            Some(Mutex::new(f))
+        } else {
+            None
+        };
+        Ok(Marker { dir: dir.to_path_buf(), known, file })
+    }
+
+    pub fn existing(&self, dest: &Path, fingerprint: &str) -> Existing {
+        match dest.strip_prefix(&self.dir).ok().and_then(|rel| self.known.get(rel)) {
+            Some(f) if f == fingerprint => Existing::Current,
+            Some(_) => Existing::Stale,
+            None => Existing::Foreign,
+        }
+    }
+
+    /// Adds a finished output to the manifest (one line, appended under a lock).
+    pub fn record(&self, dest: &Path, fingerprint: &str) -> io::Result<()> {
+        let (Some(file), Ok(rel)) = (&self.file, dest.strip_prefix(&self.dir)) else { return Ok(()) };
+        let line = format!("{fingerprint}\t{}\n", base64::engine::general_purpose::STANDARD.encode(path_bytes(rel)));
+        let mut f = file.lock().map_err(|_| io::Error::other("manifest lock poisoned"))?;
+        f.write_all(line.as_bytes())
+    }
+}
+
+fn parse_manifest(bytes: &[u8]) -> HashMap<PathBuf, String> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut known = HashMap::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let Some((fp, rel)) = line.split_once('\t') else { continue };
+        if let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(rel.trim()) {
+            known.insert(path_from_bytes(raw), fp.to_string()); // later lines win
+        }
+    }
+    known
+}
+
+#[cfg(unix)]
+fn path_bytes(p: &Path) -> Vec<u8> {
+    std::os::unix::ffi::OsStrExt::as_bytes(p.as_os_str()).to_vec()
+}
+
+#[cfg(unix)]
+fn path_from_bytes(b: Vec<u8>) -> PathBuf {
+    PathBuf::from(<OsString as std::os::unix::ffi::OsStringExt>::from_vec(b))
+}
+
+#[cfg(not(unix))]
+fn path_bytes(p: &Path) -> Vec<u8> {
+    p.to_string_lossy().into_owned().into_bytes()
+}
+
+#[cfg(not(unix))]
+fn path_from_bytes(b: Vec<u8>) -> PathBuf {
+    String::from_utf8_lossy(&b).into_owned().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mirrored_keeps_the_layout_below_the_root() {
+        let p = mirrored(Path::new("/out"), Path::new("/lib"), Path::new("/lib/2021/trip/IMG_1.HEIC"), OsStr::new("IMG_1.mp4"));
+        assert_eq!(p, PathBuf::from("/out/2021/trip/IMG_1.mp4"));
+        let p = mirrored(Path::new("out"), Path::new("/x"), Path::new("/elsewhere/IMG_2.JPG"), OsStr::new("IMG_2.gif"));
+        assert_eq!(p, PathBuf::from("out/IMG_2.gif"));
+    }
+
+    #[test]
+    fn manifest_tells_current_from_stale_and_foreign() {
+        let d = tempfile::tempdir().unwrap();
+        let out = d.path().join("out");
+        let src = d.path().join("a.MOV");
+        fs::write(&src, b"clip").unwrap();
+        let fp = fingerprint(&[&src]);
+        let m = Marker::open(&out, true).unwrap();
+        m.record(&out.join("sub/a.mp4"), &fp).unwrap();
+        drop(m);
+        let m = Marker::open(&out, false).unwrap();
+        assert_eq!(m.existing(&out.join("sub/a.mp4"), &fp), Existing::Current);
+        fs::write(&src, b"clip, edited").unwrap();
+        assert_eq!(m.existing(&out.join("sub/a.mp4"), &fingerprint(&[&src])), Existing::Stale);
+        assert_eq!(m.existing(&out.join("b.mp4"), &fp), Existing::Foreign);
+        assert!(fs::read_to_string(out.join(EXPORT_MARKER)).unwrap().starts_with("# livephoto export folder"));
+    }
+
+    #[test]
+    fn out_dir_must_be_a_folder_outside_the_scanned_ones() {
+        let d = tempfile::tempdir().unwrap();
+        let lib = d.path().join("lib");
+        fs::create_dir_all(lib.join("sub")).unwrap();
+        fs::write(lib.join("f.jpg"), b"x").unwrap();
+        let roots = [lib.clone()];
+        assert!(check_out_dir(&lib.join("f.jpg"), &roots).unwrap_err().contains("not a folder"));
+        assert!(check_out_dir(&lib.join("sub/.."), &roots).unwrap_err().contains("scanned folder"));
+        assert!(check_out_dir(d.path(), &roots).unwrap_err().contains("scanned folder"), "holds the library");
+        assert!(check_out_dir(&lib.join("sub"), &roots).is_ok(), "a subfolder is fine");
+        assert!(check_out_dir(&d.path().join("new"), &roots).is_ok());
+    }
+}
