@@ -40,7 +40,8 @@ impl FilterArgs {
 
 #[derive(Args, Debug)]
 pub struct ScanArgs {
-    /// Files or folders to scan, recursively.
+    /// Files or folders to scan, recursively. Symbolic links are followed (each file is read once;
+    /// loops and dangling links are listed as notes); folders livephoto exported to are skipped.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Print one JSON document on stdout instead of a table.

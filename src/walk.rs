@@ -189,6 +189,6 @@ mod tests {
         assert!(has("x-again.jpg", "same file as"), "{notes:?}");
         assert!(has("export", "written by livephoto"), "{notes:?}");
         assert!(w.ids.contains(&FileId::here(&lib.join("x-again.jpg")).unwrap()), "the link itself is an input too");
-        assert!(w.ids.contains(&FileId::follow(&lib.join("export/x.mp4")).unwrap()) == false);
+        assert!(!w.ids.contains(&FileId::follow(&lib.join("export/x.mp4")).unwrap()), "an export folder is not an input");
     }
 }

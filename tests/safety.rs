@@ -61,7 +61,7 @@ fn any_file_name_works_in_every_command() {
         let r = bin().args(args).arg(&lib).arg("-o").arg(&out).output().unwrap();
         assert_eq!(r.status.code(), Some(0), "{args:?}: {}", stderr(&r));
         let made = out.join(os(b"caf\xe9 folder")).join(os(&[&b"caf\xe9\xff."[..], ext.as_bytes()].concat()));
-        assert_eq!(probe(&made).frames > 0, true, "{}", made.display());
+        assert!(probe(&made).frames > 0, "{}", made.display());
         assert!(out.join(format!("line\nbreak.{ext}")).exists() && out.join(format!("-dash.{ext}")).exists());
     }
     for format in ["original", "jpeg"] {

@@ -34,13 +34,16 @@ pub enum Target {
 
 #[derive(Args, Debug)]
 pub struct CommonOut {
-    /// Output folder; the layout below each scanned folder is kept.
+    /// Output folder; the layout below each scanned folder is kept. It must not be a scanned
+    /// folder, above one, or hold scanned files; it gets a `.livephoto-export` marker, so it is
+    /// never scanned as input.
     #[arg(short, long, value_name = "DIR", default_value = "livephoto-export")]
     pub output: PathBuf,
     /// Parallel jobs (default: number of cores).
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
-    /// Replace existing outputs (otherwise they are skipped and reported).
+    /// Replace existing outputs (otherwise they are skipped: "already there", or "out of date"
+    /// when their source changed since). A scanned file is never replaced.
     #[arg(long)]
     pub overwrite: bool,
     /// Print what would be written, write nothing.
@@ -58,7 +61,8 @@ pub struct CommonOut {
 
 #[derive(Args, Debug)]
 pub struct ConvertArgs {
-    /// Files or folders to scan, recursively.
+    /// Files or folders to scan, recursively. Symbolic links are followed (each file is read once;
+    /// loops and dangling links are listed as notes); folders livephoto exported to are skipped.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// What to make of each Live Photo.
@@ -89,7 +93,8 @@ pub struct ConvertArgs {
 
 #[derive(Args, Debug)]
 pub struct StillsArgs {
-    /// Files or folders to scan, recursively.
+    /// Files or folders to scan, recursively. Symbolic links are followed (each file is read once;
+    /// loops and dangling links are listed as notes); folders livephoto exported to are skipped.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// `original` copies byte for byte; `jpeg` converts HEIC stills to JPEG (JPEGs are copied).
