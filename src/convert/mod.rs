@@ -12,7 +12,7 @@ use crate::cli::{check_paths, FilterArgs};
 use crate::meta::{CaptureTime, StillFormat};
 use crate::report::paths::{escape, show};
 use crate::report::progress::{self, Reporter};
-use crate::report::{self};
+use crate::report;
 use crate::scan::{self, Library, LivePhoto};
 use crate::walk::FileId;
 use clap::{Args, ValueEnum};

@@ -1,0 +1,54 @@
+//! `livephoto` runs `convert`/`stills` in its helper `livephoto-media`, found as git finds its
+//! own: beside the executable, in `../libexec/livephoto/`, then on `PATH`; missing, it says how
+//! to get it and exits 2.
+
+mod common;
+use common::*;
+use std::path::Path;
+use std::process::Command;
+
+/// A copy of `livephoto` alone in `dir/bin`, run with `PATH` set to `path`.
+fn lone_livephoto(dir: &Path) -> std::path::PathBuf {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let exe = bin.join("livephoto");
+    std::fs::copy(env!("CARGO_BIN_EXE_livephoto"), &exe).unwrap();
+    exe
+}
+
+fn media() -> std::path::PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_livephoto")).with_file_name("livephoto-media")
+}
+
+fn stills(exe: &Path, path: &str, out: &Path) -> std::process::Output {
+    Command::new(exe).env("PATH", path).arg("stills").arg(fixtures().join("heic_mov")).arg("-o").arg(out).output().unwrap()
+}
+
+#[test]
+fn the_helper_is_found_beside_in_libexec_or_on_path_and_named_when_missing() {
+    let d = tempfile::tempdir().unwrap();
+    let exe = lone_livephoto(d.path());
+
+    let r = stills(&exe, "/nonexistent", &d.path().join("o1"));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(2), "{err}");
+    assert!(err.contains("livephoto-media") && err.contains("cargo install"), "{err}");
+    assert!(!d.path().join("o1").exists());
+
+    let on_path = d.path().join("tools");
+    std::fs::create_dir(&on_path).unwrap();
+    std::os::unix::fs::symlink(media(), on_path.join("livephoto-media")).unwrap();
+    let r = stills(&exe, &format!("/nonexistent:{}", on_path.display()), &d.path().join("o2"));
+    assert_eq!(r.status.code(), Some(0), "on PATH: {}", String::from_utf8_lossy(&r.stderr));
+    assert!(d.path().join("o2/IMG_0001.HEIC").is_file());
+
+    let libexec = d.path().join("libexec/livephoto");
+    std::fs::create_dir_all(&libexec).unwrap();
+    std::os::unix::fs::symlink(media(), libexec.join("livephoto-media")).unwrap();
+    let r = stills(&exe, "/nonexistent", &d.path().join("o3"));
+    assert_eq!(r.status.code(), Some(0), "in libexec: {}", String::from_utf8_lossy(&r.stderr));
+
+    std::os::unix::fs::symlink(media(), d.path().join("bin/livephoto-media")).unwrap();
+    let r = stills(&exe, "/nonexistent", &d.path().join("o4"));
+    assert_eq!(r.status.code(), Some(0), "beside: {}", String::from_utf8_lossy(&r.stderr));
+}
