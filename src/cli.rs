@@ -12,14 +12,65 @@ pub struct Cli {
     pub command: Command,
 }
 
+const EXIT_CODES: &str = "Exit codes: 0 every file was read (and every output written), 1 some file failed \
+(each is listed with its path and the reason; the run goes on), 2 usage error, 130 interrupted.";
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Find every Live Photo (still + clip) under PATHs, list leftovers and unreadable files.
+    #[command(after_help = format!("Examples:\n  livephoto scan ~/Exports\n  livephoto scan ~/Exports --json > found.json\n  \
+livephoto scan ~/Exports --facetime\n\n{EXIT_CODES}"))]
     Scan(ScanArgs),
     /// Convert each Live Photo's clip to MP4 or GIF.
+    #[command(after_help = format!("Examples:\n  livephoto convert ~/Exports --to mp4 -o ~/Shared/live\n  \
+livephoto convert ~/Exports --facetime --to gif --width 360 -o ~/Shared/facetime\n  \
+livephoto convert ~/Exports --to mp4 --around-key 0.5 --dry-run\n\n{EXIT_CODES}"))]
     Convert(crate::convert::ConvertArgs),
     /// Copy the still of every Live Photo (byte-identical, or converted to JPEG).
+    #[command(after_help = format!("Examples:\n  livephoto stills ~/Exports -o ~/Stills\n  \
+livephoto stills ~/Exports --format jpeg -o ~/ForAndroid\n\n{EXIT_CODES}"))]
     Stills(crate::convert::StillsArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    #[command(after_help = "Examples:\n  livephoto completions bash > ~/.local/share/bash-completion/completions/livephoto\n  \
+livephoto completions zsh > ~/.zfunc/_livephoto")]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff).
+    #[command(after_help = "Example:\n  livephoto man > ~/.local/share/man/man1/livephoto.1")]
+    Man,
+}
+
+/// `livephoto completions SHELL`: the script on stdout.
+pub fn run_completions(shell: clap_complete::Shell) -> anyhow::Result<u8> {
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut <Cli as clap::CommandFactory>::command(), "livephoto", &mut buf);
+    report::stdout(&String::from_utf8_lossy(&buf))?;
+    Ok(0)
+}
+
+/// `livephoto man`: the manual page for livephoto and its commands, in roff, on stdout.
+pub fn run_man() -> anyhow::Result<u8> {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(cmd.clone()).render(&mut buf)?;
+    for sub in cmd.get_subcommands().filter(|s| !matches!(s.get_name(), "completions" | "man" | "help")) {
+        let name = format!("livephoto-{}", sub.get_name());
+        clap_mangen::Man::new(sub.clone().display_name(name).version(env!("CARGO_PKG_VERSION"))).render(&mut buf)?;
+    }
+    report::stdout(&String::from_utf8_lossy(&buf))?;
+    Ok(0)
+}
+
+/// Runs the commands that need no media libraries; `None` for `convert`/`stills`.
+pub fn run_light(cli: &Cli) -> Option<anyhow::Result<u8>> {
+    match &cli.command {
+        Command::Scan(a) => Some(run_scan(a)),
+        Command::Completions { shell } => Some(run_completions(*shell)),
+        Command::Man => Some(run_man()),
+        Command::Convert(_) | Command::Stills(_) => None,
+    }
 }
 
 #[derive(Args, Debug, Clone)]

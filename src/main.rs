@@ -6,15 +6,12 @@
 //! than scanning a thousand files, so the scanner does not link them (scripts/bench).
 
 use clap::Parser;
-use livephoto::cli::{Cli, Command};
+use livephoto::cli::Cli;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse(); // clap exits with 2 on usage errors
-    let result = match &cli.command {
-        Command::Scan(a) => livephoto::cli::run_scan(a),
-        Command::Convert(_) | Command::Stills(_) => livephoto::cli::exec_media(),
-    };
+    let result = livephoto::cli::run_light(&cli).unwrap_or_else(livephoto::cli::exec_media);
     match result {
         Ok(code) => ExitCode::from(code),
         // the reader of our output has gone (`| head`): nothing left to say, as ripgrep does

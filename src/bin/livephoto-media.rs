@@ -8,9 +8,9 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
-        Command::Scan(a) => livephoto::cli::run_scan(a),
         Command::Convert(a) => livephoto::convert::run_convert(a),
         Command::Stills(a) => livephoto::convert::run_stills(a),
+        _ => livephoto::cli::run_light(&cli).unwrap_or(Ok(2)),
     };
     match result {
         Ok(code) => ExitCode::from(code),

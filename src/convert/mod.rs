@@ -290,7 +290,7 @@ fn finish(done: &[Done<'_>], lib: &Library, common: &CommonOut, verb: &str) -> s
     let interrupted = count(|s| matches!(s, Status::Interrupted));
     if common.json {
         let results: Vec<_> = done.iter().map(result_json).collect();
-        let doc = json!({"results": results, "converted": converted, "skipped": skipped, "out_of_date": stale, "failed": failed,
+        let doc = json!({"schema_version": report::json::SCHEMA_VERSION, "results": results, "converted": converted, "skipped": skipped, "out_of_date": stale, "failed": failed,
                           "interrupted": interrupted, "scan_errors": lib.errors.iter().map(crate::report::json::error).collect::<Vec<_>>()});
         report::stdout_json(&doc)?;
     } else if common.dry_run {

@@ -61,8 +61,13 @@ fn note(n: &Note) -> Value {
     with_paths(json!({ "note": n.note }), &[("path", &n.path)])
 }
 
+/// Version of the `--json` documents' layout: raised when a field changes meaning or goes away
+/// (new fields may appear without it).
+pub const SCHEMA_VERSION: u32 = 2;
+
 pub fn scan(lib: &Library) -> Value {
     json!({
+        "schema_version": SCHEMA_VERSION,
         "live_photos": lib.live_photos.iter().map(live_photo).collect::<Vec<_>>(),
         "unpaired_stills": lib.unpaired_stills.iter().map(still).collect::<Vec<_>>(),
         "unpaired_clips": lib.unpaired_clips.iter().map(clip).collect::<Vec<_>>(),
