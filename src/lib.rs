@@ -4,6 +4,9 @@
 //! Data flows one way: `scan` (walk + sniff) → `meta` (identifiers, times, tracks from headers)
 //! → `pair` (pure) → `convert` / `stills` → `report`.
 
+// One place prints: `report` (through io handles, so a closed pipe is an error, not a panic).
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 pub mod error;
 pub mod meta;
 pub mod pair;

@@ -47,3 +47,30 @@ fn json_documents_carry_a_schema_version() {
     let doc: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
     assert_eq!(doc["schema_version"], 2);
 }
+
+/// Only `report` writes to stdout or stderr: everything else returns values, so output is
+/// decided in one place (and a closed pipe is handled once). Clippy's print lints deny the
+/// macros; this also catches direct handles.
+#[test]
+fn only_report_writes_to_stdout_or_stderr() {
+    fn rs_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                rs_files(&p, out);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                out.push(p);
+            }
+        }
+    }
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rs_files(&src, &mut files);
+    assert!(files.len() > 20);
+    for f in files.iter().filter(|f| !f.starts_with(src.join("report"))) {
+        let text = std::fs::read_to_string(f).unwrap();
+        for needle in ["stdout()", "stderr()", "println!", "print!(", "eprintln!", "eprint!(", "dbg!("] {
+            assert!(!text.contains(needle), "{} writes to the terminal ({needle}); go through report", f.display());
+        }
+    }
+}
