@@ -32,6 +32,15 @@ const DITHER_STRENGTH: i32 = 10;
 pub struct GifOptions {
     pub fps: f64,
     pub width: u32,
+    /// Decoded frames held while the palette is learnt, at most ([`HOLD_BYTES`]; tests force
+    /// the two-pass path with 0).
+    pub hold_bytes: usize,
+}
+
+impl GifOptions {
+    pub fn new(fps: f64, width: u32) -> Self {
+        GifOptions { fps, width, hold_bytes: HOLD_BYTES }
+    }
 }
 
 /// An RGB frame (rows packed) and when it starts, in seconds.
@@ -50,26 +59,13 @@ pub fn to_gif(
     opts: &GifOptions,
     tick: &dyn Fn(u64),
 ) -> Result<u64, JobError> {
-    gif_holding(clip, out, rotation, trim, opts, tick, HOLD_BYTES)
-}
-
-/// [`to_gif`] holding at most `hold` bytes of frames (tests force the two-pass path with 0).
-fn gif_holding(
-    clip: &std::path::Path,
-    out: &mut File,
-    rotation: u16,
-    trim: Trim,
-    opts: &GifOptions,
-    tick: &dyn Fn(u64),
-    hold: usize,
-) -> Result<u64, JobError> {
     let mut sampler = Sampler::new(LEARN_PIXELS);
     let mut held = Some(Vec::new());
     let mut held_bytes = 0usize;
     let (w, h, n) = decode(clip, rotation, trim, opts, tick, &mut |f: Rgb| {
         held_bytes += f.data.len();
         match held.as_mut() {
-            Some(v) if held_bytes <= hold => v.push(f),
+            Some(v) if held_bytes <= opts.hold_bytes => v.push(f),
             _ => {
                 // too long to hold: sample what was held, then stream it in a second pass
                 for h in held.take().unwrap_or_default() {
@@ -430,11 +426,11 @@ mod tests {
     fn a_clip_too_long_to_hold_streams_in_two_passes_with_the_same_frames() {
         let clip = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/heic_mov/IMG_0001.MOV");
         let dir = tempfile::tempdir().unwrap();
-        let opts = GifOptions { fps: 15.0, width: 120 };
         let mut made = Vec::new();
         for hold in [HOLD_BYTES, 0] {
+            let opts = GifOptions { hold_bytes: hold, ..GifOptions::new(15.0, 120) };
             let path = dir.path().join(format!("{hold}.gif"));
-            let n = gif_holding(&clip, &mut File::create(&path).unwrap(), 90, Trim::default(), &opts, &|_| {}, hold).unwrap();
+            let n = to_gif(&clip, &mut File::create(&path).unwrap(), 90, Trim::default(), &opts, &|_| {}).unwrap();
             made.push((n, gif_frames(&path)));
         }
         let ((n1, held), (n2, streamed)) = (&made[0], &made[1]);

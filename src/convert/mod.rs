@@ -381,7 +381,7 @@ pub fn run_convert(args: &ConvertArgs) -> anyhow::Result<u8> {
         Target::Gif => "gif",
     };
     let jobs = plan(&lib, &args.out.output, |lp| target::name_with(&lp.still.path, "", ext), |lp| vec![&lp.still.path, &lp.clip.path]);
-    let gif_opts = gif::GifOptions { fps: args.fps, width: args.width };
+    let gif_opts = gif::GifOptions::new(args.fps, args.width);
     let work = |job: &Job<'_>, pending: &mut Pending, tick: &dyn Fn(u64)| -> Result<Option<u64>, JobError> {
         let meta = ExportMeta::of(job.lp);
         let trim = args.trim_for(job.lp);
