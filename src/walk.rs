@@ -58,6 +58,11 @@ impl FileId {
     }
 }
 
+/// Whether `p` is one of `ids`, either itself (a link) or what it leads to.
+pub fn is_one_of(p: &Path, ids: &HashSet<FileId>) -> bool {
+    [FileId::here(p), FileId::follow(p)].iter().flatten().any(|id| ids.contains(id))
+}
+
 /// What the walk found.
 #[derive(Debug, Default)]
 pub struct Walked {

@@ -53,19 +53,8 @@ fn json_documents_carry_a_schema_version() {
 /// macros; this also catches direct handles.
 #[test]
 fn only_report_writes_to_stdout_or_stderr() {
-    fn rs_files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                rs_files(&p, out);
-            } else if p.extension().is_some_and(|x| x == "rs") {
-                out.push(p);
-            }
-        }
-    }
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    rs_files(&src, &mut files);
+    let files: Vec<_> = walk(&src).into_iter().filter(|p| p.extension().is_some_and(|x| x == "rs")).collect();
     assert!(files.len() > 20);
     for f in files.iter().filter(|f| !f.starts_with(src.join("report"))) {
         let text = std::fs::read_to_string(f).unwrap();

@@ -102,8 +102,7 @@ impl Pending {
         if let Some(t) = mtime {
             let _ = f.set_modified(t);
         }
-        let hits_input = [FileId::here(&self.dest), FileId::follow(&self.dest)].iter().flatten().any(|id| inputs.contains(id));
-        if hits_input {
+        if crate::walk::is_one_of(&self.dest, inputs) {
             return Err(JobError::Failed(format!("{} is one of the scanned files; not replaced", self.dest.display())));
         }
         let result = if overwrite { self.tmp.persist(&self.dest).map(|_| ()) } else { self.tmp.persist_noclobber(&self.dest).map(|_| ()) };

@@ -83,12 +83,11 @@ pub fn mirrored(out_dir: &Path, root: &Path, source: &Path, name: &OsStr) -> Pat
 
 /// Picks the first free spelling of `dest`: not `taken` in this run, not a scanned file.
 pub fn free_name(dest: PathBuf, taken: &HashSet<PathBuf>, inputs: &HashSet<FileId>) -> PathBuf {
-    let is_input = |p: &Path| [FileId::here(p), FileId::follow(p)].iter().flatten().any(|id| inputs.contains(id));
     let ext = dest.extension().map(OsStr::to_os_string).unwrap_or_default();
     let ext = ext.to_string_lossy();
     let mut candidate = dest.clone();
     let mut n = 2;
-    while taken.contains(&candidate) || is_input(&candidate) {
+    while taken.contains(&candidate) || crate::walk::is_one_of(&candidate, inputs) {
         candidate = dest.with_file_name(name_with(&dest, &format!("-{n}"), &ext));
         n += 1;
     }
@@ -154,7 +153,7 @@ impl Marker {
     /// Adds a finished output to the manifest (one line, appended under a lock).
     pub fn record(&self, dest: &Path, fingerprint: &str) -> io::Result<()> {
         let (Some(file), Ok(rel)) = (&self.file, dest.strip_prefix(&self.dir)) else { return Ok(()) };
-        let line = format!("{fingerprint}\t{}\n", base64::engine::general_purpose::STANDARD.encode(path_bytes(rel)));
+        let line = format!("{fingerprint}\t{}\n", base64::engine::general_purpose::STANDARD.encode(crate::report::paths::bytes(rel)));
         let mut f = file.lock().map_err(|_| io::Error::other("manifest lock poisoned"))?;
         f.write_all(line.as_bytes())
     }
@@ -173,18 +172,8 @@ fn parse_manifest(bytes: &[u8]) -> HashMap<PathBuf, String> {
 }
 
 #[cfg(unix)]
-fn path_bytes(p: &Path) -> Vec<u8> {
-    std::os::unix::ffi::OsStrExt::as_bytes(p.as_os_str()).to_vec()
-}
-
-#[cfg(unix)]
 fn path_from_bytes(b: Vec<u8>) -> PathBuf {
     PathBuf::from(<OsString as std::os::unix::ffi::OsStringExt>::from_vec(b))
-}
-
-#[cfg(not(unix))]
-fn path_bytes(p: &Path) -> Vec<u8> {
-    p.to_string_lossy().into_owned().into_bytes()
 }
 
 #[cfg(not(unix))]

@@ -38,7 +38,7 @@ pub fn escape(s: &str) -> String {
 }
 
 /// Raw bytes of a path (Unix: exactly what the OS returned; elsewhere its UTF-8 form).
-fn raw(p: &Path) -> Vec<u8> {
+pub fn bytes(p: &Path) -> Vec<u8> {
     #[cfg(unix)]
     {
         std::os::unix::ffi::OsStrExt::as_bytes(p.as_os_str()).to_vec()
@@ -57,7 +57,7 @@ pub fn put(map: &mut Map<String, Value>, key: &str, p: &Path) {
         }
         None => {
             map.insert(key.into(), Value::String(p.to_string_lossy().into_owned()));
-            map.insert(format!("{key}_bytes"), Value::String(base64::engine::general_purpose::STANDARD.encode(raw(p))));
+            map.insert(format!("{key}_bytes"), Value::String(base64::engine::general_purpose::STANDARD.encode(bytes(p))));
         }
     }
 }
