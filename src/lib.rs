@@ -1,20 +1,31 @@
 //! livephoto: find Apple Live Photos (a still and its clip, tied by a content identifier) in
 //! messy exports, pair them, and convert them to MP4 or GIF.
 //!
-//! Data flows one way: `scan` (walk + sniff) → `meta` (identifiers, times, tracks from headers)
-//! → `pair` (pure) → `convert` / `stills` → `report`.
+//! Layers, each importing only those before it (tests/layers.rs checks):
+//! `walk` (files, once each) → `meta` (identifiers, times, tracks from headers) → `pair` (pure)
+//! → `scan` (walk + meta + pair: a [`Library`]) → `export` (convert/stills; the `media`
+//! feature) → `report` (the only place that prints) → `cli` (flags, exit codes; used only by
+//! the two binaries). `display` (how paths are shown) sits below them all.
 
 // One place prints: `report` (through io handles, so a closed pipe is an error, not a panic).
 #![deny(clippy::print_stdout, clippy::print_stderr)]
 
-pub mod error;
+mod display;
 pub mod meta;
-pub mod pair;
+mod pair;
 pub mod scan;
-pub mod walk;
+mod walk;
 
-pub use error::MetaError;
-pub use scan::{scan, ClipFile, FileError, Filter, Library, LivePhoto, Note, StillFile};
-pub mod cli;
-pub mod convert;
+#[cfg(feature = "media")]
+pub mod export;
 pub mod report;
+
+#[doc(hidden)]
+pub mod cli;
+#[doc(hidden)]
+pub mod fuzzing;
+
+pub use meta::MetaError;
+pub use pair::MatchedBy;
+pub use scan::{scan, ClipFile, FileError, Filter, Library, LivePhoto, Note, StillFile};
+pub use walk::EXPORT_MARKER;

@@ -3,22 +3,15 @@
 //!
 //! `scan` runs here. `convert` and `stills` run in the sibling binary `livephoto-media`, which
 //! links FFmpeg and libheif: loading those ~170 shared libraries costs ~50 ms per start, more
-//! than scanning a thousand files, so the scanner does not link them (scripts/bench).
+//! than scanning a thousand files, so the scanner does not link them (scripts/bench; the
+//! `NEEDED` list is pinned by tests/layers.rs).
 
 use clap::Parser;
-use livephoto::cli::Cli;
+use livephoto::cli::{self, Cli};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse(); // clap exits with 2 on usage errors
-    let result = livephoto::cli::run_light(&cli).unwrap_or_else(livephoto::cli::exec_media);
-    match result {
-        Ok(code) => ExitCode::from(code),
-        // the reader of our output has gone (`| head`): nothing left to say, as ripgrep does
-        Err(e) if livephoto::report::is_broken_pipe(&e) => ExitCode::SUCCESS,
-        Err(e) => {
-            livephoto::report::stderr_line(&format!("livephoto: {e:#}"));
-            ExitCode::from(2)
-        }
-    }
+    let result = cli::run_light(&cli).unwrap_or_else(cli::exec_media);
+    ExitCode::from(cli::exit_code(result))
 }

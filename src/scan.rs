@@ -3,24 +3,10 @@
 use crate::meta::{self, CaptureTime, ClipInfo, GeoLocation, MediaInfo, ShotInfo, StillFormat, StillInfo};
 use crate::pair::{self, Half, MatchedBy};
 use rayon::prelude::*;
+pub use crate::walk::{FileError, Note};
 use crate::walk::{self, FileId};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-
-/// A file that could not be read, and why, in words.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct FileError {
-    pub path: PathBuf,
-    pub error: String,
-}
-
-/// A path the walk did not read, and why (a link loop, a dangling link, an export folder):
-/// not an error, but never dropped without a word.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Note {
-    pub path: PathBuf,
-    pub note: String,
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct StillFile {
@@ -141,6 +127,11 @@ enum Outcome {
     Clip(ClipFile),
     Skipped,
     Failed(FileError),
+}
+
+/// The first of `roots` that does not exist (a usage error for the caller), if any.
+pub fn missing_root(roots: &[PathBuf]) -> Option<&PathBuf> {
+    roots.iter().find(|p| std::fs::symlink_metadata(p).is_err())
 }
 
 /// Scans `roots` (files or folders, recursively, following links: see [`crate::walk`]).

@@ -10,13 +10,27 @@
 //! It also records the identity (device + inode) of every file and link it found: an export
 //! compares its targets with these, never with how a path is spelled (STYLE.md habit 14).
 
-use crate::scan::{FileError, Note};
 use std::collections::{HashMap, HashSet};
 use std::fs::Metadata;
 use std::path::{Path, PathBuf};
 
 /// The file livephoto puts in every output folder it writes (see `convert::output::Marker`).
 pub const EXPORT_MARKER: &str = ".livephoto-export";
+
+/// A file that could not be read, and why, in words.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FileError {
+    pub path: PathBuf,
+    pub error: String,
+}
+
+/// A path the walk did not read, and why (a link loop, a dangling link, an export folder):
+/// not an error, but never dropped without a word.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Note {
+    pub path: PathBuf,
+    pub note: String,
+}
 
 /// Who a file is, independently of its name: device and inode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -59,6 +73,7 @@ impl FileId {
 }
 
 /// Whether `p` is one of `ids`, either itself (a link) or what it leads to.
+#[cfg(feature = "media")] // export checks its targets
 pub fn is_one_of(p: &Path, ids: &HashSet<FileId>) -> bool {
     [FileId::here(p), FileId::follow(p)].iter().flatten().any(|id| ids.contains(id))
 }
@@ -124,7 +139,7 @@ fn visit(w: &mut Walked, first_path: &mut HashMap<FileId, PathBuf>, e: walkdir::
     w.ids.insert(id);
     match first_path.get(&id) {
         Some(first) => w.notes.push(Note {
-            note: format!("the same file as {} (a link): read once", crate::report::paths::show(first)),
+            note: format!("the same file as {} (a link): read once", crate::display::show(first)),
             path: e.into_path(),
         }),
         None => {
@@ -148,7 +163,7 @@ fn file_id(_: &Metadata, p: &Path) -> Option<FileId> {
 fn walk_error(notes: &mut Vec<Note>, err: walkdir::Error, root: &Path) -> Option<FileError> {
     let path = err.path().map(Path::to_path_buf).unwrap_or_else(|| root.to_path_buf());
     if let Some(ancestor) = err.loop_ancestor() {
-        let note = format!("a symbolic link back to {}: not followed again (a loop)", crate::report::paths::show(ancestor));
+        let note = format!("a symbolic link back to {}: not followed again (a loop)", crate::display::show(ancestor));
         notes.push(Note { path, note });
         return None;
     }

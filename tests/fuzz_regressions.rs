@@ -24,13 +24,8 @@ fn fuzz_findings_stay_fixed() {
     assert!(walker.len() >= 2, "regression inputs are missing");
     for (name, data) in walker {
         let ((), peak) = peak_live(|| {
-            for b in livephoto::meta::isobmff::boxes(&data).flatten() {
-                if &b.kind == b"moov" {
-                    let _ = livephoto::meta::quicktime::read_moov(b.body);
-                }
-            }
-            let _ = livephoto::meta::quicktime::read_moov(&data);
-            let _ = livephoto::meta::read_media_bytes(&data, "x.mov");
+            livephoto::fuzzing::box_walker(&data);
+            livephoto::fuzzing::read_media(&data, "x.mov");
         });
         assert!(peak < LIMIT, "{name}: held {peak} bytes at once");
     }

@@ -2,6 +2,4 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    let _ = livephoto::meta::read_media_bytes(data, "fuzz.heic");
-});
+fuzz_target!(|data: &[u8]| livephoto::fuzzing::read_media(data, "fuzz.heic"));

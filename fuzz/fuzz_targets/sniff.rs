@@ -2,6 +2,4 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| {
-    let _ = livephoto::meta::sniff(data);
-});
+fuzz_target!(|data: &[u8]| livephoto::fuzzing::sniff(data));

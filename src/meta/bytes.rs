@@ -2,7 +2,7 @@
 //! length check against the file size) or [`Reader`] (a cursor over bytes already loaded that
 //! never reads past its slice). Nothing here trusts a size field read from the file.
 
-use crate::error::{human_bytes, MetaError, Result};
+use super::error::{human_bytes, MetaError, Result};
 use std::cell::Cell;
 use std::fs::File;
 use std::path::Path;
@@ -63,10 +63,6 @@ impl<'a> Source<'a> {
 
     pub fn len(&self) -> u64 {
         self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 
     /// Bytes actually read so far (for the "headers only" promise and the benchmark).
@@ -149,6 +145,7 @@ impl Endian {
         Some(if self.big { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) })
     }
 
+    #[cfg(feature = "media")] // export rewrites an EXIF field
     pub fn u16_bytes(self, v: u16) -> [u8; 2] {
         if self.big {
             v.to_be_bytes()
@@ -198,10 +195,6 @@ impl<'a> Reader<'a> {
 
     pub fn remaining(&self) -> usize {
         self.data.len() - self.pos
-    }
-
-    pub fn pos(&self) -> usize {
-        self.pos
     }
 
     pub fn rest(&self) -> &'a [u8] {

@@ -6,7 +6,7 @@
 use super::bytes::{Endian, Source};
 use super::time::CaptureTime;
 use super::{GeoLocation, StillInfo};
-use crate::error::{MetaError, Result};
+use super::error::{MetaError, Result};
 use exif::{In, Tag, Value};
 
 /// Largest JPEG APPn segment is 64 KiB by construction; we stop at the first non-APPn marker.

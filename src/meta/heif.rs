@@ -11,7 +11,7 @@ use super::bytes::{Reader, Source, MAX_READ};
 use super::exif::apply_tiff;
 use super::isobmff::{self, fourcc_str, meta_children, TopBox};
 use super::StillInfo;
-use crate::error::{MetaError, Result};
+use super::error::{MetaError, Result};
 
 /// Bytes an item entry takes at least: id (2), data_reference_index (2), extent_count (2).
 const MIN_ITEM_BYTES: usize = 6;

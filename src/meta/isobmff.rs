@@ -3,7 +3,7 @@
 //! multi-gigabyte `mdat` costs one header read. Nested boxes are walked over loaded bytes.
 
 use super::bytes::{Reader, Source};
-use crate::error::{human_bytes, MetaError, Result};
+use super::error::{human_bytes, MetaError, Result};
 
 /// Most top-level boxes a file may have before we call it corrupt (real files have < 10).
 const MAX_TOP_LEVEL: usize = 4096;
@@ -18,7 +18,6 @@ pub fn fourcc_str(f: &FourCC) -> String {
 #[derive(Debug, Clone, Copy)]
 pub struct TopBox {
     pub kind: FourCC,
-    pub offset: u64,
     pub body_offset: u64,
     pub body_len: u64,
 }
@@ -43,7 +42,7 @@ pub fn top_level(src: &Source) -> Result<Vec<TopBox>> {
                 human_bytes(src.len())
             )));
         }
-        out.push(TopBox { kind, offset, body_offset: offset + header_len, body_len: size - header_len });
+        out.push(TopBox { kind, body_offset: offset + header_len, body_len: size - header_len });
         if out.len() > MAX_TOP_LEVEL {
             return Err(MetaError::corrupt(format!("more than {MAX_TOP_LEVEL} top-level boxes")));
         }

@@ -1,14 +1,16 @@
 //! Per-file metadata: sniff the kind from the bytes, then read only headers and metadata boxes.
 
-pub mod bytes;
-pub mod exif;
-pub mod heif;
-pub mod isobmff;
-pub mod quicktime;
-pub mod time;
-pub mod tracks;
+pub(crate) mod bytes;
+mod error;
+pub(crate) mod exif;
+mod heif;
+pub(crate) mod isobmff;
+pub(crate) mod quicktime;
+mod time;
+mod tracks;
 
-use crate::error::{MetaError, Result};
+pub use error::MetaError;
+use error::Result;
 use bytes::Source;
 use serde::Serialize;
 use std::path::Path;

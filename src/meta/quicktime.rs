@@ -7,7 +7,7 @@ use super::isobmff::{self, fourcc_str, meta_children, BoxRef, TopBox};
 use super::time::CaptureTime;
 use super::tracks::{apply_track, own_tracks, track_tables};
 use super::{ClipInfo, GeoLocation};
-use crate::error::{MetaError, Result};
+use super::error::{MetaError, Result};
 use std::collections::BTreeMap;
 
 const KEY_CONTENT_ID: &str = "com.apple.quicktime.content.identifier";

@@ -1,8 +1,11 @@
-//! Output at the edge: the core never prints. Everything meant for stdout goes through
+//! Output at the edge, the top layer: it renders what `scan` and `export` return, and it is the
+//! only place that prints (clippy's print lints are denied everywhere else). Everything meant for stdout goes through
 //! [`stdout`], whose only failure a caller meets is an `io::Error` (a closed pipe included, which
 //! `main` turns into a quiet exit, as ripgrep does); lines for people go through [`stderr_line`],
 //! which never fails the run.
 
+#[cfg(feature = "media")]
+pub mod export;
 pub mod json;
 pub mod paths;
 pub mod progress;
@@ -18,7 +21,7 @@ pub fn stdout(s: &str) -> io::Result<()> {
 }
 
 /// Writes a JSON document (pretty, newline-terminated) to stdout as it is serialised.
-pub fn stdout_json(doc: &serde_json::Value) -> io::Result<()> {
+pub fn stdout_json(doc: &impl serde::Serialize) -> io::Result<()> {
     let mut out = io::BufWriter::new(io::stdout().lock());
     serde_json::to_writer_pretty(&mut out, doc)?;
     out.write_all(b"\n")?;

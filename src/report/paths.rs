@@ -7,47 +7,10 @@
 //! with U+FFFD in place of the bad bytes and a sibling field `F_bytes` holds the exact bytes in
 //! standard base64. A consumer that needs the file itself decodes `F_bytes` when present.
 
+pub use crate::display::{bytes, escape, show};
 use base64::Engine;
 use serde_json::{Map, Value};
-use std::fmt::Write;
 use std::path::Path;
-
-/// The path for people: lossy UTF-8, control characters as `\n`, `\t`, `\u{1b}` and so on.
-pub fn show(p: &Path) -> String {
-    escape(&p.to_string_lossy())
-}
-
-/// Escapes control characters (C0, DEL, C1) so one name is one line.
-pub fn escape(s: &str) -> String {
-    if !s.chars().any(char::is_control) {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Raw bytes of a path (Unix: exactly what the OS returned; elsewhere its UTF-8 form).
-pub fn bytes(p: &Path) -> Vec<u8> {
-    #[cfg(unix)]
-    {
-        std::os::unix::ffi::OsStrExt::as_bytes(p.as_os_str()).to_vec()
-    }
-    #[cfg(not(unix))]
-    {
-        p.to_string_lossy().into_owned().into_bytes()
-    }
-}
 
 /// Sets `key` (and `key_bytes` when the name is not UTF-8) in a JSON object.
 pub fn put(map: &mut Map<String, Value>, key: &str, p: &Path) {
@@ -65,12 +28,6 @@ pub fn put(map: &mut Map<String, Value>, key: &str, p: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn control_characters_are_escaped_for_people() {
-        assert_eq!(escape("a\nb\tc\u{1b}[31m"), "a\\nb\\tc\\u{1b}[31m");
-        assert_eq!(escape("plain név.HEIC"), "plain név.HEIC");
-    }
 
     #[cfg(unix)]
     #[test]

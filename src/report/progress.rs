@@ -1,54 +1,100 @@
 //! Progress on stderr with indicatif: one overall bar (done/total, elapsed, ETA) and one line per
 //! running job (file name, frames). Only on a terminal and without `--quiet`; otherwise nothing
-//! is drawn and no escape code is written. This is the only file that knows indicatif.
+//! is drawn and no escape code is written. The bars are coloured only when [`Color`] allows
+//! (`--color`, `NO_COLOR`). This is the only file that knows indicatif.
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+#[cfg(feature = "media")]
+use indicatif::MultiProgress;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
+#[cfg(feature = "media")]
+use std::path::Path;
+#[cfg(feature = "media")]
 use std::sync::Mutex;
+#[cfg(feature = "media")]
 use std::time::Duration;
 
-/// What the jobs tell the outside world; implementations must be thread-safe.
-pub trait Reporter: Sync {
-    fn started(&self, job: usize, name: &str);
-    fn frames(&self, job: usize, frames: u64);
-    fn finished(&self, job: usize);
-    /// A line that must not be torn by the bars (e.g. a per-file error).
-    fn println(&self, line: &str);
+/// Whether bars are coloured: `Auto` colours on a terminal unless `NO_COLOR` is set (no-color.org).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Color {
+    #[default]
+    Auto,
+    Always,
+    Never,
 }
 
-/// Says nothing while working; per-file lines still go to stderr.
-pub struct Silent;
+impl Color {
+    /// Resolved for stderr: `Auto` is on for a terminal without a non-empty `NO_COLOR`.
+    pub fn enabled(self) -> bool {
+        match self {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal(),
+        }
+    }
 
-impl Reporter for Silent {
-    fn started(&self, _: usize, _: &str) {}
-    fn frames(&self, _: usize, _: u64) {}
-    fn finished(&self, _: usize) {}
-    fn println(&self, line: &str) {
-        super::stderr_line(line);
+    /// The bar's template part: `{bar:40.cyan/blue}` or plain `{bar:40}`.
+    fn bar(self) -> &'static str {
+        if self.enabled() {
+            "{bar:40.cyan/blue}"
+        } else {
+            "{bar:40}"
+        }
     }
 }
 
+/// The line for a failed item: the clip's path and why, escaped for a terminal.
+#[cfg(feature = "media")]
+fn failure_line(clip: &Path, error: &crate::export::JobError) -> String {
+    format!("livephoto: {}: {}", super::paths::show(clip), super::paths::escape(&error.to_string()))
+}
+
+/// Draws nothing while working; failures still go to stderr as they happen.
+#[cfg(feature = "media")]
+pub struct Silent;
+
+#[cfg(feature = "media")]
+impl crate::export::Progress for Silent {
+    fn planned(&self, _: usize) {}
+    fn started(&self, _: usize, _: &Path) {}
+    fn frames(&self, _: usize, _: u64) {}
+    fn finished(&self, _: usize) {}
+    fn failed(&self, _: usize, clip: &Path, error: &crate::export::JobError) {
+        super::stderr_line(&failure_line(clip, error));
+    }
+}
+
+#[cfg(feature = "media")]
 pub struct Bars {
     multi: MultiProgress,
     overall: ProgressBar,
     jobs: Mutex<Vec<(usize, ProgressBar)>>,
 }
 
+#[cfg(feature = "media")]
 impl Bars {
-    fn new(total: u64) -> Self {
-        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr_with_hz(10));
-        let overall = multi.add(ProgressBar::new(total));
+    /// Drawn from [`crate::export::Progress::planned`] on: nothing shows while the scan runs.
+    fn new(color: Color) -> Self {
+        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::hidden());
+        let overall = multi.add(ProgressBar::new(0));
         overall.set_style(
-            ProgressStyle::with_template("{bar:40.cyan/blue} {pos}/{len} Live Photos  {elapsed_precise} elapsed, ETA {eta}")
+            ProgressStyle::with_template(&format!("{} {{pos}}/{{len}} Live Photos  {{elapsed_precise}} elapsed, ETA {{eta}}", color.bar()))
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
-        overall.enable_steady_tick(Duration::from_millis(200));
         Bars { multi, overall, jobs: Mutex::new(Vec::new()) }
     }
 }
 
-impl Reporter for Bars {
-    fn started(&self, job: usize, name: &str) {
+#[cfg(feature = "media")]
+impl crate::export::Progress for Bars {
+    fn planned(&self, total: usize) {
+        self.overall.set_length(total as u64);
+        self.multi.set_draw_target(ProgressDrawTarget::stderr_with_hz(10));
+        self.overall.enable_steady_tick(Duration::from_millis(200));
+    }
+
+    fn started(&self, job: usize, name: &Path) {
+        let name = super::paths::show(name);
         let pb = self.multi.add(ProgressBar::new_spinner());
         pb.set_style(ProgressStyle::with_template("  {spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
         pb.set_message(format!("{name}: starting"));
@@ -78,11 +124,14 @@ impl Reporter for Bars {
         self.overall.inc(1);
     }
 
-    fn println(&self, line: &str) {
-        let _ = self.multi.println(line);
+    fn failed(&self, _: usize, clip: &Path, error: &crate::export::JobError) {
+        if self.multi.println(failure_line(clip, error)).is_err() {
+            super::stderr_line(&failure_line(clip, error));
+        }
     }
 }
 
+#[cfg(feature = "media")]
 impl Drop for Bars {
     fn drop(&mut self) {
         self.overall.finish_and_clear();
@@ -94,13 +143,13 @@ impl Drop for Bars {
 pub struct FileBar(Option<ProgressBar>);
 
 impl FileBar {
-    pub fn new(quiet: bool) -> Self {
+    pub fn new(quiet: bool, color: Color) -> Self {
         if quiet || !std::io::stderr().is_terminal() {
             return FileBar(None);
         }
         let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(10));
         pb.set_style(
-            ProgressStyle::with_template("reading {bar:40.cyan/blue} {pos}/{len} files  {elapsed_precise} elapsed, ETA {eta}")
+            ProgressStyle::with_template(&format!("reading {} {{pos}}/{{len}} files  {{elapsed_precise}} elapsed, ETA {{eta}}", color.bar()))
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         FileBar(Some(pb))
@@ -128,9 +177,10 @@ impl Drop for FileBar {
 }
 
 /// Bars when stderr is a terminal and the user did not ask for quiet; otherwise silence.
-pub fn reporter(total: u64, quiet: bool) -> Box<dyn Reporter> {
+#[cfg(feature = "media")]
+pub fn for_export(quiet: bool, color: Color) -> Box<dyn crate::export::Progress> {
     if !quiet && std::io::stderr().is_terminal() {
-        Box::new(Bars::new(total))
+        Box::new(Bars::new(color))
     } else {
         Box::new(Silent)
     }

@@ -2,7 +2,8 @@
 //! mapping, trim, scaling → frames) and an audio pipeline (decoder → resample/trim → frames
 //! sized for the encoder). Used by the GIF writer and the H.264/AAC paths of the MP4 writer.
 
-use super::output::{cancelled, JobError};
+use super::control::Cancel;
+use super::error::JobError;
 use ff::{codec, filter, format, frame, media, Packet, Rational, Rescale};
 use ffmpeg_next as ff;
 use std::ops::DerefMut;
@@ -29,18 +30,18 @@ impl Trim {
     pub fn check(&self, clip_duration_s: f64) -> Result<(), JobError> {
         match self.start {
             Some(s) if clip_duration_s > 0.0 && s >= clip_duration_s => {
-                Err(JobError::Failed(format!("the range {} is outside this {clip_duration_s:.2} s clip; nothing written", self.range())))
+                Err(JobError::OutsideClip { range: self.range(), clip_s: clip_duration_s })
             }
             _ => Ok(()),
         }
     }
 
     /// The error for a range that turned out to hold no video frame.
-    pub fn selects_nothing(&self, clip_duration_s: f64) -> String {
+    pub fn selects_nothing(&self, clip_duration_s: f64) -> JobError {
         if self.is_set() {
-            format!("the range {} selects no video frame of this {clip_duration_s:.2} s clip; nothing written", self.range())
+            JobError::NothingInRange { range: self.range(), clip_s: clip_duration_s }
         } else {
-            "the clip has no video frame; nothing written".into()
+            JobError::NoFrames
         }
     }
 
@@ -84,12 +85,12 @@ pub fn fd_url(file: &std::fs::File) -> String {
 /// Opens a clip read-only. FFmpeg opens it through our descriptor, so any file name works.
 pub fn open_input(path: &std::path::Path) -> Result<format::context::Input, JobError> {
     init();
-    let file = std::fs::File::open(path).map_err(|e| JobError::Failed(format!("cannot open the clip: {}", super::output::io_words(&e))))?;
+    let file = std::fs::File::open(path).map_err(JobError::io("cannot open the clip"))?;
     #[cfg(unix)]
     let url = fd_url(&file);
     #[cfg(not(unix))]
-    let url = path.to_str().ok_or_else(|| JobError::Failed("the clip's name is not valid Unicode".into()))?.to_string();
-    let ictx = format::input(&url).map_err(|e| JobError::Failed(format!("FFmpeg cannot open the clip: {e}")));
+    let url = path.to_str().ok_or_else(|| JobError::Unsupported("the clip's name is not valid Unicode".into()))?.to_string();
+    let ictx = format::input(&url).map_err(JobError::ffmpeg("FFmpeg cannot open the clip"));
     drop(file); // FFmpeg holds its own descriptor now
     ictx
 }
@@ -101,7 +102,7 @@ pub fn more(r: Result<(), ff::Error>, what: &str) -> Result<bool, JobError> {
         Ok(()) => Ok(true),
         Err(ff::Error::Eof) => Ok(false),
         Err(ff::Error::Other { errno }) if errno == ff::util::error::EAGAIN => Ok(false),
-        Err(e) => Err(JobError::Failed(format!("{what}: {e}"))),
+        Err(source) => Err(JobError::Ffmpeg { doing: what.to_string(), source }),
     }
 }
 
@@ -114,10 +115,10 @@ pub fn next_packet(ictx: &mut format::context::Input) -> Result<Option<Packet>, 
             Ok(()) => return Ok(Some(packet)),
             Err(ff::Error::Eof) => return Ok(None),
             Err(ff::Error::Other { errno }) if errno == ff::util::error::EAGAIN => continue,
-            Err(e) => return Err(JobError::Failed(format!("cannot read the clip: {e}"))),
+            Err(e) => return Err(JobError::ffmpeg("cannot read the clip")(e)),
         }
     }
-    Err(JobError::Failed("cannot read the clip: the demuxer keeps asking to try again".into()))
+    Err(JobError::Media("cannot read the clip: the demuxer keeps asking to try again".into()))
 }
 
 /// The filter that makes a clip upright: QuickTime display matrices rotate clockwise.
@@ -154,6 +155,8 @@ pub struct Pipeline<F> {
     end_pts: Option<i64>,
     /// Time base the caller wants filtered frames in (an encoder's), if not the sink's.
     target_tb: Option<Rational>,
+    /// Checked between decoded frames.
+    cancel: Cancel,
 }
 
 pub type VideoPipeline = Pipeline<frame::Video>;
@@ -163,11 +166,11 @@ impl VideoPipeline {
     /// `scale` and `tail` are the caller's part of the filter chain: `scale` (frame rate, size)
     /// runs before HDR tone mapping so that runs on small frames (a 4K float frame is 100 MB),
     /// `tail` (pixel format) after it.
-    pub fn new(ictx: &format::context::Input, rotation: u16, trim: Trim, scale: &str, tail: &str) -> Result<Self, JobError> {
-        let ist = ictx.streams().best(media::Type::Video).ok_or_else(|| JobError::Failed("the clip has no video stream".into()))?;
+    pub fn new(ictx: &format::context::Input, cancel: &Cancel, rotation: u16, trim: Trim, scale: &str, tail: &str) -> Result<Self, JobError> {
+        let ist = ictx.streams().best(media::Type::Video).ok_or(JobError::NoVideo)?;
         let mut ctx = codec::context::Context::from_parameters(ist.parameters())?;
         ctx.set_threading(codec::threading::Config { kind: codec::threading::Type::Frame, count: 0, ..Default::default() });
-        let decoder = ctx.decoder().video().map_err(|e| JobError::Failed(format!("no decoder for this video: {e}")))?;
+        let decoder = ctx.decoder().video().map_err(JobError::ffmpeg("no decoder for this video"))?;
         let tb = ist.time_base();
         let sar = decoder.aspect_ratio();
         let sar = if sar.numerator() > 0 { sar } else { Rational(1, 1) };
@@ -191,7 +194,7 @@ impl VideoPipeline {
             tail
         );
         let graph = build_graph("buffer", "buffersink", &args, spec.trim_end_matches(','))?;
-        Ok(Pipeline::assemble(ist.index(), "video", decoder.0, graph, None))
+        Ok(Pipeline::assemble(ist.index(), "video", decoder.0, graph, None, cancel))
     }
 
     pub fn out_time_base(&mut self) -> Rational {
@@ -202,10 +205,10 @@ impl VideoPipeline {
 impl AudioPipeline {
     /// Decodes the best audio stream and converts to the encoder's format, rate, layout and
     /// frame size; frames come out in the encoder's time base.
-    pub fn new(ictx: &format::context::Input, trim: Trim, enc: &ff::encoder::Audio) -> Result<Self, JobError> {
-        let ist = ictx.streams().best(media::Type::Audio).ok_or_else(|| JobError::Failed("the clip has no audio stream".into()))?;
+    pub fn new(ictx: &format::context::Input, cancel: &Cancel, trim: Trim, enc: &ff::encoder::Audio) -> Result<Self, JobError> {
+        let ist = ictx.streams().best(media::Type::Audio).ok_or_else(|| JobError::Media("the clip has no audio stream".into()))?;
         let ctx = codec::context::Context::from_parameters(ist.parameters())?;
-        let decoder = ctx.decoder().audio().map_err(|e| JobError::Failed(format!("no decoder for this audio: {e}")))?;
+        let decoder = ctx.decoder().audio().map_err(JobError::ffmpeg("no decoder for this audio"))?;
         let mut layout = decoder.channel_layout();
         if layout.is_empty() {
             layout = ff::ChannelLayout::default(decoder.channels() as i32);
@@ -229,7 +232,7 @@ impl AudioPipeline {
         if let Some(mut out) = graph.get("out") {
             out.sink().set_frame_size(enc.frame_size());
         }
-        Ok(Pipeline::assemble(ist.index(), "audio", decoder.0, graph, Some(enc.time_base())))
+        Ok(Pipeline::assemble(ist.index(), "audio", decoder.0, graph, Some(enc.time_base()), cancel))
     }
 }
 
@@ -240,8 +243,9 @@ impl<F: DerefMut<Target = ff::Frame> + Empty> Pipeline<F> {
         decoder: ff::decoder::Opened,
         graph: filter::Graph,
         target_tb: Option<Rational>,
+        cancel: &Cancel,
     ) -> Self {
-        Pipeline { stream, what, decoder, graph, decoded: F::empty(), filtered: F::empty(), end_pts: None, target_tb }
+        Pipeline { stream, what, decoder, graph, decoded: F::empty(), filtered: F::empty(), end_pts: None, target_tb, cancel: cancel.clone() }
     }
 
     /// Feeds one packet; calls `emit` for each filtered frame.
@@ -252,7 +256,7 @@ impl<F: DerefMut<Target = ff::Frame> + Empty> Pipeline<F> {
             self.drain(emit)?; // the decoder wants its frames taken first
             sent = self.decoder.send_packet(packet);
         }
-        sent.map_err(|e| JobError::Failed(format!("the {what} does not decode: {e}")))?;
+        sent.map_err(JobError::ffmpeg(format!("the {what} does not decode")))?;
         self.drain(emit)
     }
 
@@ -261,7 +265,7 @@ impl<F: DerefMut<Target = ff::Frame> + Empty> Pipeline<F> {
         let what = format!("the {} decoder cannot finish", self.what);
         more(self.decoder.send_eof(), &what)?;
         self.drain(emit)?;
-        let mut src = self.graph.get("in").ok_or_else(|| JobError::Failed("filter graph lost its input".into()))?;
+        let mut src = self.graph.get("in").ok_or_else(|| JobError::Media("filter graph lost its input".into()))?;
         let closed = match self.end_pts {
             Some(end) => src.source().close(end),
             None => src.source().flush(),
@@ -273,16 +277,14 @@ impl<F: DerefMut<Target = ff::Frame> + Empty> Pipeline<F> {
     fn drain(&mut self, emit: &mut dyn FnMut(&F) -> Result<(), JobError>) -> Result<(), JobError> {
         let what = format!("the {} does not decode", self.what);
         while more(self.decoder.receive_frame(&mut self.decoded), &what)? {
-            if cancelled() {
-                return Err(JobError::Cancelled);
-            }
+            self.cancel.check()?;
             let ts = self.decoded.timestamp();
             self.decoded.set_pts(ts);
             if let Some(t) = ts {
                 let end = t.saturating_add(self.decoded.packet().duration.max(0));
                 self.end_pts = Some(self.end_pts.map_or(end, |e| e.max(end)));
             }
-            let mut src = self.graph.get("in").ok_or_else(|| JobError::Failed("filter graph lost its input".into()))?;
+            let mut src = self.graph.get("in").ok_or_else(|| JobError::Media("filter graph lost its input".into()))?;
             src.source().add(&self.decoded)?;
             self.pull(emit)?;
         }
@@ -291,7 +293,7 @@ impl<F: DerefMut<Target = ff::Frame> + Empty> Pipeline<F> {
 
     fn pull(&mut self, emit: &mut dyn FnMut(&F) -> Result<(), JobError>) -> Result<(), JobError> {
         loop {
-            let mut sink = self.graph.get("out").ok_or_else(|| JobError::Failed("filter graph lost its output".into()))?;
+            let mut sink = self.graph.get("out").ok_or_else(|| JobError::Media("filter graph lost its output".into()))?;
             if !more(sink.sink().frame(&mut self.filtered), "the filter graph failed")? {
                 return Ok(());
             }
@@ -323,7 +325,7 @@ impl Empty for frame::Audio {
 
 fn build_graph(src: &str, sink: &str, args: &str, spec: &str) -> Result<filter::Graph, JobError> {
     let mut graph = filter::Graph::new();
-    let find = |n: &str| filter::find(n).ok_or_else(|| JobError::Failed(format!("this FFmpeg lacks the '{n}' filter")));
+    let find = |n: &str| filter::find(n).ok_or_else(|| JobError::Unsupported(format!("this FFmpeg lacks the '{n}' filter")));
     graph.add(&find(src)?, "in", args)?;
     graph.add(&find(sink)?, "out", "")?;
     let spec = if spec.is_empty() {
@@ -339,7 +341,7 @@ fn build_graph(src: &str, sink: &str, args: &str, spec: &str) -> Result<filter::
         .output("in", 0)?
         .input("out", 0)?
         .parse(spec)
-        .map_err(|e| JobError::Failed(format!("cannot build the filter chain '{spec}': {e}")))?;
+        .map_err(JobError::ffmpeg(format!("cannot build the filter chain '{spec}'")))?;
     graph.validate()?;
     Ok(graph)
 }

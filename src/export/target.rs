@@ -10,6 +10,7 @@
 //!   output (the size and modification time of its sources, then the output's path below DIR),
 //!   so a re-run tells outputs that are already there from those whose source changed since.
 
+use super::error::ExportError;
 use crate::walk::{FileId, EXPORT_MARKER};
 use base64::Engine;
 use std::collections::{HashMap, HashSet};
@@ -23,13 +24,12 @@ const MARKER_HEADER: &str = "# livephoto export folder: livephoto never scans a 
 # One line per output: size:mtime_ns of each source, a tab, the output's path below this folder (base64).\n";
 
 /// Usage problems with `-o`, found before any work.
-pub fn check_out_dir(out: &Path, roots: &[PathBuf]) -> Result<(), String> {
-    let shown = crate::report::paths::show(out);
+pub fn check_out_dir(out: &Path, roots: &[PathBuf]) -> Result<(), ExportError> {
     match fs::metadata(out) {
-        Ok(m) if !m.is_dir() => return Err(format!("-o {shown}: exists and is not a folder")),
+        Ok(m) if !m.is_dir() => return Err(ExportError::OutputNotFolder(out.to_path_buf())),
         Ok(_) => {}
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()), // created when needed
-        Err(e) => return Err(format!("-o {shown}: {e}")),
+        Err(source) => return Err(ExportError::OutputUnreadable { path: out.to_path_buf(), source }),
     }
     let out_id = FileId::follow(out);
     let Ok(out_canon) = fs::canonicalize(out) else { return Ok(()) };
@@ -37,11 +37,7 @@ pub fn check_out_dir(out: &Path, roots: &[PathBuf]) -> Result<(), String> {
         let root_canon = fs::canonicalize(root).unwrap_or_else(|_| root.clone());
         let same = out_id.is_some() && FileId::follow(root) == out_id;
         if same || root_canon.starts_with(&out_canon) {
-            return Err(format!(
-                "-o {shown} is the scanned folder {} or holds it: its outputs would mix with the inputs. \
-                 Choose another folder (a new subfolder is fine: livephoto never scans its own exports)",
-                crate::report::paths::show(root)
-            ));
+            return Err(ExportError::OutputHoldsRoot { out: out.to_path_buf(), root: root.clone() });
         }
     }
     Ok(())
@@ -49,18 +45,14 @@ pub fn check_out_dir(out: &Path, roots: &[PathBuf]) -> Result<(), String> {
 
 /// After the scan: an existing output folder that holds scanned files is refused too, since
 /// its marker would hide them from every later scan (and exports would mix with them).
-pub fn check_out_dir_contents(out: &Path, inputs: &HashSet<FileId>) -> Result<(), String> {
+pub fn check_out_dir_contents(out: &Path, inputs: &HashSet<FileId>) -> Result<(), ExportError> {
     if out.join(EXPORT_MARKER).exists() || !out.is_dir() {
         return Ok(()); // ours from an earlier run (never scanned), or not there yet
     }
     let walker = walkdir::WalkDir::new(out).follow_links(true).into_iter().filter_map(|e| e.ok());
     for e in walker.filter(|e| e.file_type().is_file()) {
         if FileId::follow(e.path()).is_some_and(|id| inputs.contains(&id)) {
-            return Err(format!(
-                "-o {} holds files that were scanned as inputs (such as {}): choose a new folder, or one outside the scanned folders",
-                crate::report::paths::show(out),
-                crate::report::paths::show(e.path())
-            ));
+            return Err(ExportError::OutputHoldsInputs { out: out.to_path_buf(), example: e.into_path() });
         }
     }
     Ok(())
@@ -153,7 +145,7 @@ impl Marker {
     /// Adds a finished output to the manifest (one line, appended under a lock).
     pub fn record(&self, dest: &Path, fingerprint: &str) -> io::Result<()> {
         let (Some(file), Ok(rel)) = (&self.file, dest.strip_prefix(&self.dir)) else { return Ok(()) };
-        let line = format!("{fingerprint}\t{}\n", base64::engine::general_purpose::STANDARD.encode(crate::report::paths::bytes(rel)));
+        let line = format!("{fingerprint}\t{}\n", base64::engine::general_purpose::STANDARD.encode(crate::display::bytes(rel)));
         let mut f = file.lock().map_err(|_| io::Error::other("manifest lock poisoned"))?;
         f.write_all(line.as_bytes())
     }
@@ -218,9 +210,9 @@ mod tests {
         fs::create_dir_all(lib.join("sub")).unwrap();
         fs::write(lib.join("f.jpg"), b"x").unwrap();
         let roots = [lib.clone()];
-        assert!(check_out_dir(&lib.join("f.jpg"), &roots).unwrap_err().contains("not a folder"));
-        assert!(check_out_dir(&lib.join("sub/.."), &roots).unwrap_err().contains("scanned folder"));
-        assert!(check_out_dir(d.path(), &roots).unwrap_err().contains("scanned folder"), "holds the library");
+        assert!(matches!(check_out_dir(&lib.join("f.jpg"), &roots), Err(ExportError::OutputNotFolder(_))));
+        assert!(matches!(check_out_dir(&lib.join("sub/.."), &roots), Err(ExportError::OutputHoldsRoot { .. })), "the library itself");
+        assert!(matches!(check_out_dir(d.path(), &roots), Err(ExportError::OutputHoldsRoot { .. })), "holds the library");
         assert!(check_out_dir(&lib.join("sub"), &roots).is_ok(), "a subfolder is fine");
         assert!(check_out_dir(&d.path().join("new"), &roots).is_ok());
     }

@@ -2,7 +2,7 @@
 //! pixels are upright) and written as a full-resolution JPEG that keeps the original EXIF block
 //! (capture date, GPS, camera) with its Orientation reset to 1.
 
-use super::output::JobError;
+use super::error::JobError;
 use crate::meta::bytes::Endian;
 use crate::meta::StillFormat;
 use image::codecs::jpeg::JpegEncoder;
@@ -14,7 +14,7 @@ use std::path::Path;
 
 /// Copies `src` into `out` byte for byte.
 pub fn copy(src: &Path, out: &mut File) -> Result<u64, JobError> {
-    let mut input = File::open(src)?;
+    let mut input = File::open(src).map_err(JobError::io("cannot open the still"))?;
     let n = io::copy(&mut input, out)?;
     out.flush()?;
     Ok(n)
@@ -27,23 +27,23 @@ pub fn to_jpeg(src: &Path, format: StillFormat, out: &mut File) -> Result<(u32, 
         return Ok((0, 0));
     }
     // libheif reads from memory: any file name works, and the file's real size is what is held
-    let bytes = std::fs::read(src)?;
-    let heif = |e: libheif_rs::HeifError| JobError::Failed(format!("libheif cannot decode this HEIC: {e}"));
+    let bytes = std::fs::read(src).map_err(JobError::io("cannot read the still"))?;
+    let heif = |e: libheif_rs::HeifError| JobError::Media(format!("libheif cannot decode this HEIC: {e}"));
     let ctx = HeifContext::read_from_bytes(&bytes).map_err(heif)?;
     let handle = ctx.primary_image_handle().map_err(heif)?;
     let image = handle.decode(ColorSpace::Rgb(RgbChroma::Rgb), None).map_err(heif)?;
-    let plane = image.planes().interleaved.ok_or_else(|| JobError::Failed("libheif returned no RGB plane".into()))?;
+    let plane = image.planes().interleaved.ok_or_else(|| JobError::Media("libheif returned no RGB plane".into()))?;
     let (w, h) = (plane.width, plane.height);
     let row = w as usize * 3;
     let mut rgb = Vec::with_capacity(row * h as usize);
     for y in 0..h as usize {
-        let line = plane.data.get(y * plane.stride..y * plane.stride + row).ok_or_else(|| JobError::Failed("short image row".into()))?;
+        let line = plane.data.get(y * plane.stride..y * plane.stride + row).ok_or_else(|| JobError::Media("short image row".into()))?;
         rgb.extend_from_slice(line);
     }
     let mut jpeg = Vec::new();
     JpegEncoder::new_with_quality(&mut jpeg, 92)
         .encode(&rgb, w, h, ExtendedColorType::Rgb8)
-        .map_err(|e| JobError::Failed(format!("cannot encode JPEG: {e}")))?;
+        .map_err(|e| JobError::Media(format!("cannot encode JPEG: {e}")))?;
     let exif = exif_tiff(&handle).map(|mut t| {
         reset_orientation(&mut t);
         t

@@ -1,60 +1,16 @@
 //! How outputs appear: each output is written to a hidden temporary file in its final folder and
 //! renamed into place only when complete, never over an existing file unless asked, never over
-//! a scanned file (checked by identity just before the rename). Ctrl-C sets [`CANCELLED`]; jobs
-//! stop and their temporaries are removed when dropped. Where outputs go is [`super::target`].
+//! a scanned file (checked by identity just before the rename). A job that stops (an error,
+//! Ctrl-C) drops its [`Pending`], which removes the temporary. Where outputs go is [`super::target`].
 
+use super::error::JobError;
+use crate::display::show;
 use crate::walk::FileId;
 use std::collections::HashSet;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use tempfile::NamedTempFile;
-
-/// Set by the Ctrl-C handler; every job checks it between packets/frames.
-pub static CANCELLED: AtomicBool = AtomicBool::new(false);
-
-pub fn cancelled() -> bool {
-    CANCELLED.load(Ordering::Relaxed)
-}
-
-/// Installs the Ctrl-C handler once. Without it an interrupted export would leave temporary
-/// files behind, so a failure here stops the command before any work.
-pub fn install_ctrlc() -> Result<(), String> {
-    static RESULT: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
-    RESULT
-        .get_or_init(|| ctrlc::set_handler(|| CANCELLED.store(true, Ordering::SeqCst)).map_err(|e| e.to_string()))
-        .clone()
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum JobError {
-    #[error("interrupted")]
-    Cancelled,
-    #[error("{0}")]
-    Failed(String),
-}
-
-impl From<io::Error> for JobError {
-    fn from(e: io::Error) -> Self {
-        JobError::Failed(io_words(&e))
-    }
-}
-
-impl From<ffmpeg_next::Error> for JobError {
-    fn from(e: ffmpeg_next::Error) -> Self {
-        JobError::Failed(format!("FFmpeg: {e}"))
-    }
-}
-
-/// An I/O error in words, with the one users meet most spelled out.
-pub fn io_words(e: &io::Error) -> String {
-    if e.raw_os_error() == Some(28) || e.kind() == io::ErrorKind::StorageFull {
-        "the disk is full (no space left on device)".into()
-    } else {
-        e.to_string()
-    }
-}
 
 /// A temporary file beside `dest` that becomes `dest` on [`Pending::commit`].
 pub struct Pending {
@@ -65,7 +21,7 @@ pub struct Pending {
 impl Pending {
     pub fn new(dest: &Path) -> Result<Self, JobError> {
         let dir = dest.parent().unwrap_or(Path::new("."));
-        fs::create_dir_all(dir).map_err(|e| JobError::Failed(format!("cannot create {}: {}", dir.display(), io_words(&e))))?;
+        fs::create_dir_all(dir).map_err(JobError::io(format!("cannot create {}", show(dir))))?;
         let ext = dest.extension().and_then(|e| e.to_str()).unwrap_or("tmp");
         let mut builder = tempfile::Builder::new();
         #[cfg(unix)]
@@ -78,12 +34,8 @@ impl Pending {
             .prefix(".livephoto-")
             .suffix(&format!(".part.{ext}"))
             .tempfile_in(dir)
-            .map_err(|e| JobError::Failed(format!("cannot create a file in {}: {}", dir.display(), io_words(&e))))?;
+            .map_err(JobError::io(format!("cannot create a file in {}", show(dir))))?;
         Ok(Pending { tmp, dest: dest.to_path_buf() })
-    }
-
-    pub fn path(&self) -> &Path {
-        self.tmp.path()
     }
 
     pub fn file(&mut self) -> &mut fs::File {
@@ -94,23 +46,20 @@ impl Pending {
     /// false an existing destination is kept and this fails; a destination that is one of the
     /// scanned files (`inputs`, by identity, however it is reached) is never replaced.
     pub fn commit(self, overwrite: bool, mtime: Option<std::time::SystemTime>, inputs: &HashSet<FileId>) -> Result<(), JobError> {
-        if cancelled() {
-            return Err(JobError::Cancelled);
-        }
         let f = self.tmp.as_file();
         f.sync_all()?;
         if let Some(t) = mtime {
             let _ = f.set_modified(t);
         }
         if crate::walk::is_one_of(&self.dest, inputs) {
-            return Err(JobError::Failed(format!("{} is one of the scanned files; not replaced", self.dest.display())));
+            return Err(JobError::WouldReplaceInput(self.dest));
         }
         let result = if overwrite { self.tmp.persist(&self.dest).map(|_| ()) } else { self.tmp.persist_noclobber(&self.dest).map(|_| ()) };
         result.map_err(|e| {
             if e.error.kind() == io::ErrorKind::AlreadyExists {
-                JobError::Failed(format!("{} appeared while converting; kept it", self.dest.display()))
+                JobError::AppearedMeanwhile(self.dest.clone())
             } else {
-                JobError::Failed(format!("cannot rename into {}: {}", self.dest.display(), io_words(&e.error)))
+                JobError::Io { doing: format!("cannot rename into {}", show(&self.dest)), source: e.error }
             }
         })
     }
@@ -134,7 +83,7 @@ mod tests {
         let mut p = Pending::new(&dest).unwrap();
         io::Write::write_all(p.file(), b"new").unwrap();
         let none = HashSet::new();
-        assert!(p.commit(false, None, &none).is_err());
+        assert!(matches!(p.commit(false, None, &none), Err(JobError::AppearedMeanwhile(_))));
         assert_eq!(fs::read(&dest).unwrap(), b"old");
         let mut p = Pending::new(&dest).unwrap();
         io::Write::write_all(p.file(), b"new").unwrap();
@@ -143,7 +92,8 @@ mod tests {
         let scanned: HashSet<FileId> = FileId::follow(&dest).into_iter().collect();
         let mut p = Pending::new(&dest).unwrap();
         io::Write::write_all(p.file(), b"newer").unwrap();
-        assert!(p.commit(true, None, &scanned).is_err(), "a scanned file is never replaced, even with overwrite");
+        let got = p.commit(true, None, &scanned);
+        assert!(matches!(got, Err(JobError::WouldReplaceInput(_))), "a scanned file is never replaced, even with overwrite: {got:?}");
         assert_eq!(fs::read(&dest).unwrap(), b"new");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "no temporary left behind");
     }

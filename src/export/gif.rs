@@ -8,27 +8,18 @@
 //! palette is learnt; a clip that does not fit is decoded a second time and streamed through
 //! the ditherer frame by frame.
 
-use super::output::{cancelled, JobError};
+use super::control::{Cancel, Ticker};
+use super::error::JobError;
+use super::palette::{dither, even_sample, learn_palette, Nearest, Sampler, LEARN_PIXELS, TRANSPARENT};
 use super::pipeline::{next_packet, open_input, Trim, VideoPipeline};
 use ffmpeg_next as ff;
 use std::borrow::Cow;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 
-/// Index reserved for "unchanged since the previous frame".
-const TRANSPARENT: u8 = 255;
-const PALETTE_SIZE: usize = 255;
-/// Pixels NeuQuant learns from, at most (an even sample of the clip's pixels).
-const LEARN_PIXELS: usize = 400_000;
 /// Decoded RGB frames held while the palette is learnt, at most; beyond, a second pass.
 /// A 3 s Live Photo at 480 px and 15 fps is ~40 MB and takes one pass.
 const HOLD_BYTES: usize = 64 << 20;
-/// Share of the quantisation error diffused, in 256ths of the Floyd–Steinberg total (16ths × 16).
-/// 62.5 % keeps gradients smooth without the speckle that full diffusion adds to camera noise;
-/// measured against ffmpeg's palettegen/paletteuse: train.mov SSIM 0.921 vs 0.913 at 1.00× the
-/// bytes, the fixture clip 0.842 vs 0.822 at 0.81× (scripts/bench).
-const DITHER_STRENGTH: i32 = 10;
-
 pub struct GifOptions {
     pub fps: f64,
     pub width: u32,
@@ -57,12 +48,12 @@ pub fn to_gif(
     rotation: u16,
     trim: Trim,
     opts: &GifOptions,
-    tick: &dyn Fn(u64),
+    ticker: &Ticker<'_>,
 ) -> Result<u64, JobError> {
     let mut sampler = Sampler::new(LEARN_PIXELS);
     let mut held = Some(Vec::new());
     let mut held_bytes = 0usize;
-    let (w, h, n) = decode(clip, rotation, trim, opts, tick, &mut |f: Rgb| {
+    let (w, h, n) = decode(clip, rotation, trim, opts, ticker, &mut |f: Rgb| {
         held_bytes += f.data.len();
         match held.as_mut() {
             Some(v) if held_bytes <= opts.hold_bytes => v.push(f),
@@ -80,15 +71,15 @@ pub fn to_gif(
         return Ok(0);
     }
     let sample = match &held {
-        Some(frames) => even_sample(frames),
+        Some(frames) => even_sample(frames.iter().map(|f| f.data.as_slice())),
         None => sampler.finish(),
     };
     let palette = learn_palette(sample);
-    let mut gif = GifWriter::new(out, w, h, &palette, opts.fps)?;
+    let mut gif = GifWriter::new(out, w, h, &palette, opts.fps, ticker.cancel())?;
     match held {
         Some(frames) => frames.iter().try_for_each(|f| gif.push(f))?,
         None => {
-            decode(clip, rotation, trim, opts, tick, &mut |f: Rgb| gif.push(&f))?;
+            decode(clip, rotation, trim, opts, ticker, &mut |f: Rgb| gif.push(&f))?;
         }
     }
     gif.finish()?;
@@ -102,12 +93,12 @@ fn decode(
     rotation: u16,
     trim: Trim,
     opts: &GifOptions,
-    tick: &dyn Fn(u64),
+    ticker: &Ticker<'_>,
     sink: &mut dyn FnMut(Rgb) -> Result<(), JobError>,
 ) -> Result<(u16, u16, u64), JobError> {
     let mut ictx = open_input(clip)?;
     let scale = format!("fps={},scale={}:-2:flags=lanczos", opts.fps, opts.width);
-    let mut pipe = VideoPipeline::new(&ictx, rotation, trim, &scale, "format=rgb24")?;
+    let mut pipe = VideoPipeline::new(&ictx, ticker.cancel(), rotation, trim, &scale, "format=rgb24")?;
     let tb = pipe.out_time_base();
     let mut count = 0u64;
     let mut size = (0u32, 0u32);
@@ -116,160 +107,33 @@ fn decode(
         if size == (0, 0) {
             size = (w, h);
             if u16::try_from(w).is_err() || u16::try_from(h).is_err() {
-                return Err(JobError::Failed("GIF frames cannot be larger than 65535 pixels".into()));
+                return Err(JobError::Unsupported("GIF frames cannot be larger than 65535 pixels".into()));
             }
         }
         if (w, h) != size {
-            return Err(JobError::Failed(format!("the video changes size mid-clip ({}x{} to {w}x{h})", size.0, size.1)));
+            return Err(JobError::Media(format!("the video changes size mid-clip ({}x{} to {w}x{h})", size.0, size.1)));
         }
         let stride = f.stride(0);
         let row = w as usize * 3;
         let src = f.data(0);
         let mut data = Vec::with_capacity(row * h as usize);
         for y in 0..h as usize {
-            data.extend_from_slice(src.get(y * stride..y * stride + row).ok_or_else(|| JobError::Failed("short frame".into()))?);
+            data.extend_from_slice(src.get(y * stride..y * stride + row).ok_or_else(|| JobError::Media("short frame".into()))?);
         }
         let t = f.pts().map_or(0.0, |p| p as f64 * f64::from(tb));
         count += 1;
-        tick(count);
+        ticker.frames(count);
         sink(Rgb { data, t })
     };
     let stream = pipe.stream;
     while let Some(packet) = next_packet(&mut ictx)? {
-        if cancelled() {
-            return Err(JobError::Cancelled);
-        }
+        ticker.check()?;
         if packet.stream() == stream {
             pipe.push(&packet, &mut emit)?;
         }
     }
     pipe.finish(&mut emit)?;
     Ok((size.0 as u16, size.1 as u16, count))
-}
-
-/// For clips too long to hold: an evenly spread sample of every pixel seen, bounded: when it
-/// holds twice the wanted number, every other sample goes and the stride doubles
-/// (deterministic, one pass).
-struct Sampler {
-    rgba: Vec<u8>,
-    want: usize,
-    step: usize,
-    seen: usize,
-}
-
-impl Sampler {
-    fn new(want: usize) -> Self {
-        Sampler { rgba: Vec::new(), want: want.max(1), step: 1, seen: 0 }
-    }
-
-    fn add(&mut self, rgb: &[u8]) {
-        for px in rgb.chunks_exact(3) {
-            if self.seen % self.step == 0 {
-                self.rgba.extend_from_slice(&[px[0], px[1], px[2], 255]);
-                if self.rgba.len() / 4 >= 2 * self.want {
-                    self.halve();
-                }
-            }
-            self.seen += 1;
-        }
-    }
-
-    fn halve(&mut self) {
-        let kept: Vec<u8> = self.rgba.chunks_exact(4).step_by(2).flatten().copied().collect();
-        self.rgba = kept;
-        self.step *= 2;
-    }
-
-    /// At most `want` pixels, evenly spread.
-    fn finish(mut self) -> Vec<u8> {
-        if self.rgba.len() / 4 > self.want {
-            let step = (self.rgba.len() / 4).div_ceil(self.want);
-            self.rgba = self.rgba.chunks_exact(4).step_by(step).flatten().copied().collect();
-        }
-        self.rgba
-    }
-}
-
-/// About [`LEARN_PIXELS`] pixels at one stride over all held frames: the sample the palette has
-/// always been learnt from (the bench's SSIM figures), used whenever the clip fits in memory.
-fn even_sample(frames: &[Rgb]) -> Vec<u8> {
-    let total: usize = frames.iter().map(|f| f.data.len() / 3).sum();
-    let step = (total / LEARN_PIXELS).max(1);
-    let mut rgba = Vec::with_capacity(total / step * 4 + 4);
-    let mut i = 0usize;
-    for f in frames {
-        for px in f.data.chunks_exact(3) {
-            if i % step == 0 {
-                rgba.extend_from_slice(&[px[0], px[1], px[2], 255]);
-            }
-            i += 1;
-        }
-    }
-    rgba
-}
-
-/// One palette for the clip, learnt from the sample.
-fn learn_palette(rgba: Vec<u8>) -> Vec<[u8; 3]> {
-    // sample factor 1: learn from every pixel of the (already subsampled) set
-    let nq = color_quant::NeuQuant::new(1, PALETTE_SIZE, &rgba);
-    nq.color_map_rgb().chunks_exact(3).map(|c| [c[0], c[1], c[2]]).collect()
-}
-
-/// Nearest palette entry, cached per 7-bit-per-channel cell (2 MiB, filled lazily).
-struct Nearest<'a> {
-    palette: &'a [[u8; 3]],
-    cache: Vec<u8>,
-}
-
-impl<'a> Nearest<'a> {
-    fn new(palette: &'a [[u8; 3]]) -> Self {
-        Nearest { palette, cache: vec![TRANSPARENT; 1 << 21] }
-    }
-
-    fn index(&mut self, r: u8, g: u8, b: u8) -> u8 {
-        let key = (usize::from(r >> 1) << 14) | (usize::from(g >> 1) << 7) | usize::from(b >> 1);
-        let hit = self.cache[key];
-        if hit != TRANSPARENT {
-            return hit;
-        }
-        let (cr, cg, cb) = (i32::from(r), i32::from(g), i32::from(b));
-        let mut best = (i32::MAX, 0u8);
-        for (i, p) in self.palette.iter().enumerate() {
-            let d = (i32::from(p[0]) - cr).pow(2) + (i32::from(p[1]) - cg).pow(2) + (i32::from(p[2]) - cb).pow(2);
-            if d < best.0 {
-                best = (d, i as u8);
-            }
-        }
-        self.cache[key] = best.1;
-        best.1
-    }
-}
-
-/// Floyd–Steinberg error diffusion onto palette indices, at [`DITHER_STRENGTH`].
-fn dither(frame: &[u8], w: usize, h: usize, nearest: &mut Nearest<'_>) -> Vec<u8> {
-    let mut out = vec![0u8; w * h];
-    let mut err_cur = vec![[0i32; 3]; w + 2];
-    let mut err_next = vec![[0i32; 3]; w + 2];
-    for y in 0..h {
-        for x in 0..w {
-            let p = &frame[(y * w + x) * 3..(y * w + x) * 3 + 3];
-            let e = err_cur[x + 1];
-            let want = [0, 1, 2].map(|c| (i32::from(p[c]) + e[c] * DITHER_STRENGTH / 256).clamp(0, 255));
-            let idx = nearest.index(want[0] as u8, want[1] as u8, want[2] as u8);
-            out[y * w + x] = idx;
-            let got = nearest.palette[usize::from(idx)];
-            for c in 0..3 {
-                let q = want[c] - i32::from(got[c]);
-                err_cur[x + 2][c] += q * 7;
-                err_next[x][c] += q * 3;
-                err_next[x + 1][c] += q * 5;
-                err_next[x + 2][c] += q;
-            }
-        }
-        std::mem::swap(&mut err_cur, &mut err_next);
-        err_next.iter_mut().for_each(|e| *e = [0; 3]);
-    }
-    out
 }
 
 /// Dithers frames as they come and writes each changed rectangle once the next frame's start
@@ -283,29 +147,28 @@ struct GifWriter<'p, W: Write> {
     /// The last changed frame, not yet written, and its start in centiseconds.
     pending: Option<(gif::Frame<'static>, i64)>,
     last_start: i64,
+    cancel: Cancel,
 }
 
 fn gif_err(e: gif::EncodingError) -> JobError {
     match e {
         gif::EncodingError::Io(io) => JobError::from(io),
-        other => JobError::Failed(format!("cannot write the GIF: {other}")),
+        other => JobError::Media(format!("cannot write the GIF: {other}")),
     }
 }
 
 impl<'p, W: Write> GifWriter<'p, W> {
-    fn new(out: W, w: u16, h: u16, palette: &'p [[u8; 3]], fps: f64) -> Result<Self, JobError> {
+    fn new(out: W, w: u16, h: u16, palette: &'p [[u8; 3]], fps: f64, cancel: &Cancel) -> Result<Self, JobError> {
         let mut flat: Vec<u8> = palette.iter().flatten().copied().collect();
         flat.resize(256 * 3, 0);
         let mut enc = gif::Encoder::new(BufWriter::new(out), w, h, &flat).map_err(gif_err)?;
         enc.set_repeat(gif::Repeat::Infinite).map_err(gif_err)?;
         let size = (usize::from(w), usize::from(h));
-        Ok(GifWriter { enc, nearest: Nearest::new(palette), size, fps, prev: None, pending: None, last_start: 0 })
+        Ok(GifWriter { enc, nearest: Nearest::new(palette), size, fps, prev: None, pending: None, last_start: 0, cancel: cancel.clone() })
     }
 
     fn push(&mut self, f: &Rgb) -> Result<(), JobError> {
-        if cancelled() {
-            return Err(JobError::Cancelled);
-        }
+        self.cancel.check()?;
         let (w, h) = self.size;
         let start = (f.t * 100.0).round() as i64;
         let idx = dither(&f.data, w, h, &mut self.nearest);
@@ -382,23 +245,6 @@ fn sub_frame(prev: Option<&[u8]>, cur: &[u8], w: usize, r: (usize, usize, usize,
 mod tests {
     use super::*;
 
-    #[test]
-    fn dithering_a_gradient_uses_the_palette_and_keeps_the_mean() {
-        let (w, h) = (64usize, 8usize);
-        let frame: Vec<u8> = (0..w * h)
-            .flat_map(|i| {
-                let v = ((i % w) * 4) as u8;
-                [v, v, v]
-            })
-            .collect();
-        let palette = vec![[0, 0, 0], [255, 255, 255]];
-        let idx = dither(&frame, w, h, &mut Nearest::new(&palette));
-        let mean_in: f64 = frame.iter().map(|&v| f64::from(v)).sum::<f64>() / frame.len() as f64;
-        let mean_out: f64 = idx.iter().map(|&i| f64::from(palette[usize::from(i)][0])).sum::<f64>() / idx.len() as f64;
-        assert!((mean_in - mean_out).abs() < 4.0, "{mean_in} vs {mean_out}");
-        assert!(idx.iter().all(|&i| i < 2));
-    }
-
     /// Decoded frames of a GIF file, as RGBA.
     fn gif_frames(path: &std::path::Path) -> Vec<Vec<u8>> {
         let mut opts = gif::DecodeOptions::new();
@@ -430,7 +276,9 @@ mod tests {
         for hold in [HOLD_BYTES, 0] {
             let opts = GifOptions { hold_bytes: hold, ..GifOptions::new(15.0, 120) };
             let path = dir.path().join(format!("{hold}.gif"));
-            let n = to_gif(&clip, &mut File::create(&path).unwrap(), 90, Trim::default(), &opts, &|_| {}).unwrap();
+            let (cancel, tick) = (Cancel::new(), |_| {});
+            let ticker = Ticker::new(&cancel, &tick);
+            let n = to_gif(&clip, &mut File::create(&path).unwrap(), 90, Trim::default(), &opts, &ticker).unwrap();
             made.push((n, gif_frames(&path)));
         }
         let ((n1, held), (n2, streamed)) = (&made[0], &made[1]);
@@ -439,19 +287,6 @@ mod tests {
         let diff: f64 = held.iter().flatten().zip(streamed.iter().flatten()).map(|(a, b)| f64::from(a.abs_diff(*b))).sum::<f64>()
             / held.iter().map(Vec::len).sum::<usize>() as f64;
         assert!(diff < 4.0, "the streamed GIF looks like the held one: mean difference {diff:.2}/255");
-    }
-
-    #[test]
-    fn the_sampler_stays_bounded_and_spreads_evenly() {
-        let mut s = Sampler::new(100);
-        for frame in 0..50u8 {
-            s.add(&vec![frame; 3 * 1000]); // 50 frames of 1000 pixels, each a different grey
-        }
-        assert!(s.rgba.len() / 4 < 200, "bounded while adding: {}", s.rgba.len() / 4);
-        let px = s.finish();
-        assert!(px.len() / 4 <= 100);
-        let greys: std::collections::BTreeSet<u8> = px.chunks_exact(4).map(|p| p[0]).collect();
-        assert!(greys.len() >= 45, "every part of the clip is sampled: {}", greys.len());
     }
 
     #[test]

@@ -3,23 +3,15 @@
 //! Audio MP4 cannot hold (camera `lpcm`) becomes AAC; AAC is copied. Timed-metadata (`mebx`)
 //! tracks are dropped. Capture time and location are written as MP4 `creation_time`/`location`.
 
-use super::output::{cancelled, JobError};
+use super::control::{Cancel, Ticker};
+use super::error::JobError;
+use super::options::Mp4Codec;
 use super::pipeline::{fd_url, more, next_packet, open_input, AudioPipeline, Trim, VideoPipeline};
 use super::ExportMeta;
 use ff::{codec, encoder, format, media, Dictionary, Packet, Rational};
 use ffmpeg_next as ff;
 use std::fs::File;
 use std::path::Path;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Mp4Codec {
-    /// Copy the video stream, or re-encode to H.264 when trimming needs exact cuts.
-    Auto,
-    /// Copy the video stream untouched.
-    Copy,
-    /// Re-encode to H.264 (for players without HEVC).
-    H264,
-}
 
 /// Where each input stream goes.
 enum Route {
@@ -58,10 +50,10 @@ pub fn to_mp4(
     meta: &ExportMeta,
     codec_choice: Mp4Codec,
     trim: Trim,
-    tick: &dyn Fn(u64),
+    ticker: &Ticker<'_>,
 ) -> Result<u64, JobError> {
     let mut ictx = open_input(clip)?;
-    let mut octx = format::output_as(&fd_url(dest), "mp4").map_err(|e| JobError::Failed(format!("cannot create the MP4: {e}")))?;
+    let mut octx = format::output_as(&fd_url(dest), "mp4").map_err(JobError::ffmpeg("cannot create the MP4"))?;
     let reencode = codec_choice == Mp4Codec::H264 || (codec_choice == Mp4Codec::Auto && trim.is_set());
     let best_v = ictx.streams().best(media::Type::Video).map(|s| s.index());
     let best_a = ictx.streams().best(media::Type::Audio).map(|s| s.index());
@@ -70,27 +62,27 @@ pub fn to_mp4(
 
     if let Some(v) = best_v {
         if reencode {
-            enc.video = Some(h264_encoder(&ictx, &mut octx, meta.rotation, trim)?);
+            enc.video = Some(h264_encoder(&ictx, &mut octx, ticker.cancel(), meta.rotation, trim)?);
             routes[v] = Route::Video;
         } else {
             routes[v] = copy_stream(&ictx, &mut octx, v)?;
         }
     } else {
-        return Err(JobError::Failed("the clip has no video stream".into()));
+        return Err(JobError::NoVideo);
     }
     if let Some(a) = best_a {
         let is_aac = ictx.stream(a).is_some_and(|s| s.parameters().id() == codec::Id::AAC);
         if is_aac && !trim.is_set() {
             routes[a] = copy_stream(&ictx, &mut octx, a)?;
         } else {
-            enc.audio = Some(aac_encoder(&ictx, &mut octx, trim)?);
+            enc.audio = Some(aac_encoder(&ictx, &mut octx, ticker.cancel(), trim)?);
             routes[a] = Route::Audio;
         }
     }
     octx.set_metadata(container_metadata(meta));
-    octx.write_header().map_err(|e| JobError::Failed(format!("cannot write the MP4 header: {e}")))?;
-    let frames = pump(&mut ictx, &mut octx, &routes, &mut enc, tick)?;
-    octx.write_trailer().map_err(|e| JobError::Failed(format!("cannot finish the MP4: {e}")))?;
+    octx.write_header().map_err(JobError::ffmpeg("cannot write the MP4 header"))?;
+    let frames = pump(&mut ictx, &mut octx, &routes, &mut enc, ticker)?;
+    octx.write_trailer().map_err(JobError::ffmpeg("cannot finish the MP4"))?;
     Ok(frames)
 }
 
@@ -112,7 +104,7 @@ fn container_metadata(meta: &ExportMeta) -> Dictionary<'static> {
 }
 
 fn copy_stream(ictx: &format::context::Input, octx: &mut format::context::Output, index: usize) -> Result<Route, JobError> {
-    let ist = ictx.stream(index).ok_or_else(|| JobError::Failed("stream vanished".into()))?;
+    let ist = ictx.stream(index).ok_or_else(|| JobError::Media("stream vanished".into()))?;
     let mut ost = octx.add_stream(encoder::find(codec::Id::None))?;
     ost.set_parameters(ist.parameters());
     ost.set_time_base(ist.time_base());
@@ -140,16 +132,17 @@ fn copy_stream(ictx: &format::context::Input, octx: &mut format::context::Output
 fn h264_encoder(
     ictx: &format::context::Input,
     octx: &mut format::context::Output,
+    cancel: &Cancel,
     rotation: u16,
     trim: Trim,
 ) -> Result<(VideoPipeline, VideoEnc, usize), JobError> {
-    let mut pipe = VideoPipeline::new(ictx, rotation, trim, "scale=trunc(iw/2)*2:trunc(ih/2)*2", "format=yuv420p")?;
-    let ist = ictx.streams().best(media::Type::Video).ok_or_else(|| JobError::Failed("no video".into()))?;
+    let mut pipe = VideoPipeline::new(ictx, cancel, rotation, trim, "scale=trunc(iw/2)*2:trunc(ih/2)*2", "format=yuv420p")?;
+    let ist = ictx.streams().best(media::Type::Video).ok_or(JobError::NoVideo)?;
     let par = ist.parameters();
     // SAFETY: reading plain fields of the input stream's codec parameters.
     let (w, h) = unsafe { ((*par.as_ptr()).width as u32, (*par.as_ptr()).height as u32) };
     let (w, h) = if rotation == 90 || rotation == 270 { (h, w) } else { (w, h) };
-    let x264 = encoder::find_by_name("libx264").ok_or_else(|| JobError::Failed("this FFmpeg has no libx264 encoder".into()))?;
+    let x264 = encoder::find_by_name("libx264").ok_or_else(|| JobError::Unsupported("this FFmpeg has no libx264 encoder".into()))?;
     let global = octx.format().flags().contains(format::Flags::GLOBAL_HEADER);
     let mut ost = octx.add_stream(x264)?;
     let mut e = codec::context::Context::new_with_codec(x264).encoder().video()?;
@@ -165,7 +158,7 @@ fn h264_encoder(
     let mut opts = Dictionary::new();
     opts.set("preset", "medium");
     opts.set("crf", "20");
-    let opened = e.open_as_with(x264, opts).map_err(|e| JobError::Failed(format!("cannot start the H.264 encoder: {e}")))?;
+    let opened = e.open_as_with(x264, opts).map_err(JobError::ffmpeg("cannot start the H.264 encoder"))?;
     ost.set_parameters(&opened);
     ost.set_time_base(tb);
     let index = ost.index();
@@ -175,11 +168,12 @@ fn h264_encoder(
 fn aac_encoder(
     ictx: &format::context::Input,
     octx: &mut format::context::Output,
+    cancel: &Cancel,
     trim: Trim,
 ) -> Result<(AudioPipeline, encoder::Audio, usize), JobError> {
-    let ist = ictx.streams().best(media::Type::Audio).ok_or_else(|| JobError::Failed("no audio".into()))?;
+    let ist = ictx.streams().best(media::Type::Audio).ok_or_else(|| JobError::Media("the clip has no audio stream".into()))?;
     let dec = codec::context::Context::from_parameters(ist.parameters())?.decoder().audio()?;
-    let aac = encoder::find(codec::Id::AAC).ok_or_else(|| JobError::Failed("this FFmpeg has no AAC encoder".into()))?;
+    let aac = encoder::find(codec::Id::AAC).ok_or_else(|| JobError::Unsupported("this FFmpeg has no AAC encoder".into()))?;
     let global = octx.format().flags().contains(format::Flags::GLOBAL_HEADER);
     let mut ost = octx.add_stream(aac)?;
     let mut e = codec::context::Context::new_with_codec(aac).encoder().audio()?;
@@ -193,10 +187,10 @@ fn aac_encoder(
     if global {
         e.set_flags(codec::Flags::GLOBAL_HEADER);
     }
-    let opened = e.open_as(aac).map_err(|e| JobError::Failed(format!("cannot start the AAC encoder: {e}")))?;
+    let opened = e.open_as(aac).map_err(JobError::ffmpeg("cannot start the AAC encoder"))?;
     ost.set_parameters(&opened);
     ost.set_time_base((1, dec.rate() as i32));
-    let pipe = AudioPipeline::new(ictx, trim, &opened)?;
+    let pipe = AudioPipeline::new(ictx, cancel, trim, &opened)?;
     Ok((pipe, opened, ost.index()))
 }
 
@@ -206,14 +200,12 @@ fn pump(
     octx: &mut format::context::Output,
     routes: &[Route],
     enc: &mut Encoders,
-    tick: &dyn Fn(u64),
+    ticker: &Ticker<'_>,
 ) -> Result<u64, JobError> {
     let mut frames = 0u64;
     let video_index = ictx.streams().best(media::Type::Video).map(|s| s.index());
     while let Some(mut packet) = next_packet(ictx)? {
-        if cancelled() {
-            return Err(JobError::Cancelled);
-        }
+        ticker.check()?;
         let stream = packet.stream();
         match routes.get(stream).unwrap_or(&Route::Drop) {
             Route::Drop => {}
@@ -225,7 +217,7 @@ fn pump(
                 packet.write_interleaved(octx).map_err(write_error)?;
                 if Some(stream) == video_index {
                     frames += 1;
-                    tick(frames);
+                    ticker.frames(frames);
                 }
             }
             Route::Video => {
@@ -235,7 +227,7 @@ fn pump(
                     pipe.push(&packet, &mut |f| {
                         e.send(f)?;
                         frames += 1;
-                        tick(frames);
+                        ticker.frames(frames);
                         drain_video(e, octx, *ost, itb, otb)
                     })?;
                 }
@@ -243,7 +235,7 @@ fn pump(
             Route::Audio => push_audio(enc, octx, &packet)?,
         }
     }
-    finish(enc, octx, &mut frames, tick)?;
+    finish(enc, octx, &mut frames, ticker)?;
     Ok(frames)
 }
 
@@ -259,14 +251,14 @@ fn push_audio(enc: &mut Encoders, octx: &mut format::context::Output, packet: &P
     Ok(())
 }
 
-fn finish(enc: &mut Encoders, octx: &mut format::context::Output, frames: &mut u64, tick: &dyn Fn(u64)) -> Result<(), JobError> {
+fn finish(enc: &mut Encoders, octx: &mut format::context::Output, frames: &mut u64, ticker: &Ticker<'_>) -> Result<(), JobError> {
     if let Some((pipe, e, ost)) = enc.video.as_mut() {
         let otb = octx.stream(*ost).map(|s| s.time_base()).unwrap_or(Rational(1, 90000));
         let itb = e.enc.time_base();
         pipe.finish(&mut |f| {
             e.send(f)?;
             *frames += 1;
-            tick(*frames);
+            ticker.frames(*frames);
             drain_video(e, octx, *ost, itb, otb)
         })?;
         more(e.enc.send_eof(), "the H.264 encoder cannot finish")?;
@@ -328,7 +320,7 @@ fn write_encoded(
 /// Write failures are almost always the disk: say so.
 fn write_error(e: ff::Error) -> JobError {
     match e {
-        ff::Error::Other { errno: 28 } => JobError::Failed("the disk is full (no space left on device)".into()),
-        other => JobError::Failed(format!("cannot write the MP4: {other}")),
+        ff::Error::Other { errno: 28 } => JobError::Io { doing: "cannot write the MP4".into(), source: std::io::Error::from_raw_os_error(28) },
+        other => JobError::Ffmpeg { doing: "cannot write the MP4".into(), source: other },
     }
 }

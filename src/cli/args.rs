@@ -1,0 +1,201 @@
+//! The flags of each command (clap derive) and their translation into the library's plain
+//! option types: clap stops here.
+
+use crate::report::progress::Color;
+use crate::scan::Filter;
+use clap::{Args, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Args, Debug, Clone)]
+pub struct FilterArgs {
+    /// Keep only FaceTime Live Photos (the Photos rule "Lens includes FaceTime").
+    #[arg(long)]
+    pub facetime: bool,
+    /// Keep only Live Photos whose lens (or camera model) contains TEXT, case-insensitively.
+    #[arg(long, value_name = "TEXT")]
+    pub lens: Option<String>,
+}
+
+impl FilterArgs {
+    pub fn filter(&self) -> Filter {
+        Filter { facetime_only: self.facetime, lens: self.lens.clone() }
+    }
+}
+
+/// `--color`: whether progress bars are coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorArg {
+    /// On a terminal, unless the NO_COLOR environment variable is set.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl From<ColorArg> for Color {
+    fn from(c: ColorArg) -> Self {
+        match c {
+            ColorArg::Auto => Color::Auto,
+            ColorArg::Always => Color::Always,
+            ColorArg::Never => Color::Never,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ScanArgs {
+    /// Files or folders to scan, recursively. Symbolic links are followed (each file is read once;
+    /// loops and dangling links are listed as notes); folders livephoto exported to are skipped.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Print one JSON document on stdout instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress bar while reading (there is none when stderr is not a terminal).
+    #[arg(short, long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TargetArg {
+    Mp4,
+    Gif,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CodecArg {
+    /// Copy the video stream, or re-encode to H.264 when trimming needs exact cuts.
+    Auto,
+    /// Copy the video stream untouched.
+    Copy,
+    /// Re-encode to H.264 (for players without HEVC).
+    H264,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StillOutArg {
+    Original,
+    Jpeg,
+}
+
+#[derive(Args, Debug)]
+pub struct CommonOut {
+    /// Output folder; the layout below each scanned folder is kept. It must not be a scanned
+    /// folder, above one, or hold scanned files; it gets a `.livephoto-export` marker, so it is
+    /// never scanned as input.
+    #[arg(short, long, value_name = "DIR", default_value = "livephoto-export")]
+    pub output: PathBuf,
+    /// Parallel jobs (default: number of cores).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Replace existing outputs (otherwise they are skipped: "already there", or "out of date"
+    /// when their source changed since). A scanned file is never replaced.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// Print what would be written, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// No progress bar (the final summary line is still printed).
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Print a JSON result per Live Photo on stdout.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct ConvertArgs {
+    /// Files or folders to scan, recursively. Symbolic links are followed (each file is read once;
+    /// loops and dangling links are listed as notes); folders livephoto exported to are skipped.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// What to make of each Live Photo.
+    #[arg(long, value_enum)]
+    pub to: TargetArg,
+    /// MP4 video: copy the stream (auto, copy) or re-encode to H.264 (h264). `auto` re-encodes
+    /// only when trimming needs exact cuts.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub codec: CodecArg,
+    /// GIF frames per second.
+    #[arg(long, default_value_t = 15.0)]
+    pub fps: f64,
+    /// GIF width in pixels (height follows the aspect ratio).
+    #[arg(long, default_value_t = 480)]
+    pub width: u32,
+    /// Start at this many seconds into the clip.
+    #[arg(long, value_name = "S", conflicts_with = "around_key")]
+    pub start: Option<f64>,
+    /// End at this many seconds into the clip.
+    #[arg(long, value_name = "S", conflicts_with = "around_key")]
+    pub end: Option<f64>,
+    /// Keep S seconds either side of the key photo (the moment the still was taken).
+    #[arg(long, value_name = "S")]
+    pub around_key: Option<f64>,
+    #[command(flatten)]
+    pub out: CommonOut,
+}
+
+#[derive(Args, Debug)]
+pub struct StillsArgs {
+    /// Files or folders to scan, recursively. Symbolic links are followed (each file is read once;
+    /// loops and dangling links are listed as notes); folders livephoto exported to are skipped.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// `original` copies byte for byte; `jpeg` converts HEIC stills to JPEG (JPEGs are copied).
+    #[arg(long, value_enum, default_value = "original")]
+    pub format: StillOutArg,
+    #[command(flatten)]
+    pub out: CommonOut,
+}
+
+#[cfg(feature = "media")]
+mod to_options {
+    use super::*;
+    use crate::export::{ConvertOptions, Mp4Codec, OutputOptions, StillOut, Target};
+
+    impl CommonOut {
+        pub fn options(&self) -> OutputOptions {
+            OutputOptions {
+                dir: self.output.clone(),
+                jobs: self.jobs,
+                overwrite: self.overwrite,
+                dry_run: self.dry_run,
+                filter: self.filter.filter(),
+            }
+        }
+    }
+
+    impl ConvertArgs {
+        pub fn options(&self) -> ConvertOptions {
+            ConvertOptions {
+                to: match self.to {
+                    TargetArg::Mp4 => Target::Mp4,
+                    TargetArg::Gif => Target::Gif,
+                },
+                codec: match self.codec {
+                    CodecArg::Auto => Mp4Codec::Auto,
+                    CodecArg::Copy => Mp4Codec::Copy,
+                    CodecArg::H264 => Mp4Codec::H264,
+                },
+                fps: self.fps,
+                width: self.width,
+                start: self.start,
+                end: self.end,
+                around_key: self.around_key,
+            }
+        }
+    }
+
+    impl StillsArgs {
+        pub fn still_out(&self) -> StillOut {
+            match self.format {
+                StillOutArg::Original => StillOut::Original,
+                StillOutArg::Jpeg => StillOut::Jpeg,
+            }
+        }
+    }
+}

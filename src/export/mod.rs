@@ -1,0 +1,129 @@
+//! `convert` and `stills`: one output per Live Photo, never over an input. This layer sits on
+//! `scan` and below `report`; it takes plain [`options`], a [`Cancel`] flag and a [`Progress`]
+//! observer, and returns an [`Outcome`]: it never prints and knows nothing of the CLI.
+//!
+//! Where things go: a new output format is a writer beside [`video`] and [`gif`] (a function
+//! from a clip and a pending file to frames written), a [`Target`] variant, and one arm in
+//! [`convert`]; the runner, naming, manifest and safety rules come with it.
+
+mod control;
+mod error;
+mod gif;
+mod options;
+mod output;
+mod palette;
+mod pipeline;
+mod runner;
+mod still;
+mod target;
+mod video;
+
+pub use control::{Cancel, NoProgress, Progress, Ticker};
+pub use error::{io_words, ExportError, JobError, OptionError};
+pub use gif::GifOptions;
+pub use options::{ConvertOptions, Mp4Codec, OutputOptions, StillOut, Target};
+pub use runner::{Item, Outcome, Status};
+
+use crate::meta::{CaptureTime, StillFormat};
+use crate::scan::LivePhoto;
+use output::Pending;
+use runner::{Job, Run};
+use std::path::{Path, PathBuf};
+
+/// What an output carries over from the Live Photo.
+#[derive(Debug, Clone, Default)]
+pub struct ExportMeta {
+    /// MP4 `creation_time`: UTC, "2021-04-10T10:44:00.000000Z".
+    pub creation_time: Option<String>,
+    pub mtime: Option<i64>,
+    pub location: Option<String>,
+    pub make: Option<String>,
+    pub model: Option<String>,
+    pub rotation: u16,
+}
+
+impl ExportMeta {
+    pub fn of(lp: &LivePhoto) -> Self {
+        let utc = utc_capture(lp);
+        ExportMeta {
+            creation_time: utc.map(|u| {
+                let t = CaptureTime { local: u, offset_s: Some(0) }.to_rfc3339();
+                format!("{}.000000Z", t.trim_end_matches('Z'))
+            }),
+            mtime: utc.map(|u| u.floor() as i64),
+            location: lp.location().map(|g| g.to_iso6709()),
+            make: lp.make().map(String::from),
+            model: lp.model().map(String::from),
+            rotation: lp.clip.info.video.as_ref().map_or(0, |v| v.rotation),
+        }
+    }
+}
+
+/// The capture instant in UTC: the still's when its offset is known, else the clip's (whose
+/// `creationdate` has an offset and whose `mvhd` is UTC), else the still's local time as UTC.
+fn utc_capture(lp: &LivePhoto) -> Option<f64> {
+    let s = lp.still.info.shot.captured_at;
+    let c = lp.clip.info.shot.captured_at;
+    s.and_then(|t| t.utc()).or_else(|| c.and_then(|t| t.utc())).or_else(|| s.or(c).map(|t| t.local))
+}
+
+/// Scans `paths` and writes each Live Photo's clip as an MP4 or GIF under `out.dir`.
+pub fn convert(paths: &[PathBuf], opts: &ConvertOptions, out: &OutputOptions, cancel: &Cancel, progress: &dyn Progress) -> Result<Outcome, ExportError> {
+    opts.validate()?;
+    let (lib, marker) = runner::prepare(paths, out)?;
+    let ext = match opts.to {
+        Target::Mp4 => "mp4",
+        Target::Gif => "gif",
+    };
+    let jobs = runner::plan(&lib, &out.dir, |lp| target::name_with(&lp.still.path, "", ext), |lp| vec![&lp.still.path, &lp.clip.path]);
+    let gif_opts = GifOptions::new(opts.fps, opts.width);
+    let work = |job: &Job<'_>, pending: &mut Pending, ticker: &Ticker<'_>| -> Result<Option<u64>, JobError> {
+        let meta = ExportMeta::of(job.lp);
+        let trim = opts.trim_for(job.lp);
+        let clip_s = job.lp.clip.info.duration_s;
+        trim.check(clip_s)?;
+        let frames = match opts.to {
+            Target::Mp4 => video::to_mp4(&job.lp.clip.path, pending.file(), &meta, opts.codec, trim, ticker)?,
+            Target::Gif => gif::to_gif(&job.lp.clip.path, pending.file(), meta.rotation, trim, &gif_opts, ticker)?,
+        };
+        if frames == 0 {
+            return Err(trim.selects_nothing(clip_s));
+        }
+        Ok(Some(frames))
+    };
+    let mtime = |job: &Job<'_>| ExportMeta::of(job.lp).mtime;
+    let run = Run { out, marker: &marker, inputs: &lib.inputs, cancel, progress };
+    let items = runner::run_all(jobs, &run, &work, &mtime);
+    Ok(Outcome { library: lib, items, dry_run: out.dry_run, cancelled: cancel.is_cancelled() })
+}
+
+/// Scans `paths` and writes each Live Photo's still under `out.dir`: byte for byte, or HEIC
+/// converted to JPEG.
+pub fn stills(paths: &[PathBuf], format: StillOut, out: &OutputOptions, cancel: &Cancel, progress: &dyn Progress) -> Result<Outcome, ExportError> {
+    let (lib, marker) = runner::prepare(paths, out)?;
+    let converts = |lp: &LivePhoto| format == StillOut::Jpeg && lp.still.format == StillFormat::Heif;
+    let name = |lp: &LivePhoto| match converts(lp) {
+        true => target::name_with(&lp.still.path, "", "jpg"),
+        false => lp.still.path.file_name().map(|n| n.to_os_string()).unwrap_or_default(),
+    };
+    let jobs = runner::plan(&lib, &out.dir, name, |lp| vec![&lp.still.path]);
+    let work = |job: &Job<'_>, pending: &mut Pending, _: &Ticker<'_>| -> Result<Option<u64>, JobError> {
+        match format {
+            StillOut::Original => still::copy(&job.lp.still.path, pending.file()).map(|_| None),
+            StillOut::Jpeg => still::to_jpeg(&job.lp.still.path, job.lp.still.format, pending.file()).map(|_| None),
+        }
+    };
+    // A byte-identical copy keeps the original's modification time; a conversion gets the capture time.
+    let mtime = |job: &Job<'_>| match converts(job.lp) {
+        true => ExportMeta::of(job.lp).mtime,
+        false => file_mtime(&job.lp.still.path),
+    };
+    let run = Run { out, marker: &marker, inputs: &lib.inputs, cancel, progress };
+    let items = runner::run_all(jobs, &run, &work, &mtime);
+    Ok(Outcome { library: lib, items, dry_run: out.dry_run, cancelled: cancel.is_cancelled() })
+}
+
+fn file_mtime(p: &Path) -> Option<i64> {
+    let t = std::fs::metadata(p).ok()?.modified().ok()?;
+    t.duration_since(std::time::UNIX_EPOCH).ok().and_then(|d| i64::try_from(d.as_secs()).ok())
+}

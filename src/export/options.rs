@@ -1,0 +1,117 @@
+//! What an export is asked to do, as plain values the library owns: the CLI (or any other
+//! caller) fills these in; [`ConvertOptions::validate`] says which combinations make no sense.
+
+use super::error::OptionError;
+use super::pipeline::Trim;
+use crate::scan::{Filter, LivePhoto};
+use std::path::PathBuf;
+
+/// Where outputs go and how a run behaves; shared by `convert` and `stills`.
+#[derive(Debug, Clone)]
+pub struct OutputOptions {
+    /// Output folder; the layout below each scanned folder is kept.
+    pub dir: PathBuf,
+    /// Parallel jobs (`None`: one per core).
+    pub jobs: Option<usize>,
+    /// Replace existing outputs (a scanned file is never replaced).
+    pub overwrite: bool,
+    /// Plan only: write nothing.
+    pub dry_run: bool,
+    /// Which Live Photos to export.
+    pub filter: Filter,
+}
+
+/// What `convert` makes of each Live Photo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Mp4,
+    Gif,
+}
+
+/// How an MP4's video is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mp4Codec {
+    /// Copy the video stream, or re-encode to H.264 when trimming needs exact cuts.
+    Auto,
+    /// Copy the video stream untouched.
+    Copy,
+    /// Re-encode to H.264 (for players without HEVC).
+    H264,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConvertOptions {
+    pub to: Target,
+    pub codec: Mp4Codec,
+    /// GIF frames per second.
+    pub fps: f64,
+    /// GIF width in pixels (height follows the aspect ratio).
+    pub width: u32,
+    /// Seconds into the clip to start and end at.
+    pub start: Option<f64>,
+    pub end: Option<f64>,
+    /// Seconds either side of the key photo to keep (instead of start/end).
+    pub around_key: Option<f64>,
+}
+
+impl ConvertOptions {
+    /// Options that make no sense, alone or together, found before any work.
+    pub fn validate(&self) -> Result<(), OptionError> {
+        let trims = self.start.is_some() || self.end.is_some() || self.around_key.is_some();
+        if self.to == Target::Mp4 && self.codec == Mp4Codec::Copy && trims {
+            return Err(OptionError::CopyCannotTrim);
+        }
+        if !(self.fps > 0.0 && self.fps <= 60.0) {
+            return Err(OptionError::Fps);
+        }
+        if !(16..=4096).contains(&self.width) {
+            return Err(OptionError::Width);
+        }
+        if [self.start, self.end, self.around_key].into_iter().flatten().any(|v| !(v.is_finite() && v >= 0.0)) {
+            return Err(OptionError::NegativeTime);
+        }
+        match (self.start, self.end) {
+            (Some(s), Some(e)) if e <= s => Err(OptionError::EndBeforeStart),
+            _ => Ok(()),
+        }
+    }
+
+    /// The part of `lp`'s clip to keep.
+    pub(super) fn trim_for(&self, lp: &LivePhoto) -> Trim {
+        match self.around_key {
+            Some(s) => {
+                let key = lp.clip.info.key_time_s.unwrap_or(lp.clip.info.duration_s / 2.0);
+                Trim { start: Some((key - s).max(0.0)), end: Some(key + s) }
+            }
+            None => Trim { start: self.start, end: self.end },
+        }
+    }
+}
+
+/// What `stills` writes for each Live Photo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StillOut {
+    /// The still, byte for byte.
+    Original,
+    /// HEIC stills converted to JPEG (JPEGs copied).
+    Jpeg,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> ConvertOptions {
+        ConvertOptions { to: Target::Mp4, codec: Mp4Codec::Auto, fps: 15.0, width: 480, start: None, end: None, around_key: None }
+    }
+
+    #[test]
+    fn nonsense_options_are_named() {
+        assert_eq!(opts().validate(), Ok(()));
+        assert_eq!(ConvertOptions { codec: Mp4Codec::Copy, start: Some(1.0), ..opts() }.validate(), Err(OptionError::CopyCannotTrim));
+        assert_eq!(ConvertOptions { fps: 0.0, ..opts() }.validate(), Err(OptionError::Fps));
+        assert_eq!(ConvertOptions { width: 8, ..opts() }.validate(), Err(OptionError::Width));
+        assert_eq!(ConvertOptions { around_key: Some(f64::NAN), ..opts() }.validate(), Err(OptionError::NegativeTime));
+        assert_eq!(ConvertOptions { start: Some(2.0), end: Some(1.0), ..opts() }.validate(), Err(OptionError::EndBeforeStart));
+    }
+}

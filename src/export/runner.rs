@@ -1,0 +1,168 @@
+//! The one job runner behind `convert` and `stills`: checks `-o` and scans (before any work),
+//! plans one output per Live Photo, runs the jobs in parallel, each into a temporary file that
+//! is renamed when complete, and returns what became of each as an [`Outcome`].
+
+use super::control::{Cancel, Progress, Ticker};
+use super::error::{ExportError, JobError};
+use super::options::OutputOptions;
+use super::output::{self, Pending};
+use super::target::{self, Existing, Marker};
+use crate::scan::{self, Library, LivePhoto};
+use crate::walk::FileId;
+use rayon::prelude::*;
+use std::collections::HashSet;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+/// What became of one Live Photo.
+#[derive(Debug)]
+pub enum Status {
+    /// Would be written (a dry run).
+    Planned,
+    /// Written; with the video frames written, when counted.
+    Written { frames: Option<u64> },
+    /// Exported before from the same sources: left as it is.
+    AlreadyThere,
+    /// A file livephoto did not write is at the target: kept (`--overwrite` replaces it).
+    Exists,
+    /// Exported before, but a source changed since: redone only with `--overwrite`.
+    OutOfDate,
+    Failed(JobError),
+    Interrupted,
+}
+
+/// One Live Photo's export.
+#[derive(Debug)]
+pub struct Item {
+    pub still: PathBuf,
+    pub clip: PathBuf,
+    pub output: PathBuf,
+    pub status: Status,
+}
+
+/// A whole run: the scan it worked from (its unreadable files and notes) and every item.
+#[derive(Debug)]
+pub struct Outcome {
+    pub library: Library,
+    pub items: Vec<Item>,
+    pub dry_run: bool,
+    /// The run was cancelled (Ctrl-C) before every item was done.
+    pub cancelled: bool,
+}
+
+impl Outcome {
+    pub fn count(&self, f: impl Fn(&Status) -> bool) -> usize {
+        self.items.iter().filter(|i| f(&i.status)).count()
+    }
+}
+
+/// One planned output.
+pub(super) struct Job<'a> {
+    pub lp: &'a LivePhoto,
+    pub dest: PathBuf,
+    /// Size and modification time of the sources, as the manifest records them.
+    fingerprint: String,
+}
+
+/// One job's work: write the output into the pending file; the frames written, if counted.
+pub(super) type Work<'a, 'w> = dyn Fn(&Job<'a>, &mut Pending, &Ticker<'_>) -> Result<Option<u64>, JobError> + Sync + 'w;
+/// The modification time an output gets, seconds since 1970.
+pub(super) type MtimeOf<'a, 'w> = dyn Fn(&Job<'a>) -> Option<i64> + Sync + 'w;
+
+/// Checks `-o` (before any work), scans, checks that the output folder holds none of the
+/// scanned files, then opens its marker (created unless this is a dry run).
+pub(super) fn prepare(paths: &[PathBuf], out: &OutputOptions) -> Result<(Library, Marker), ExportError> {
+    if let Some(p) = scan::missing_root(paths) {
+        return Err(ExportError::NoSuchPath(p.clone()));
+    }
+    target::check_out_dir(&out.dir, paths)?;
+    let mut lib = scan::scan(paths);
+    lib.apply(&out.filter);
+    target::check_out_dir_contents(&out.dir, &lib.inputs)?;
+    let marker = Marker::open(&out.dir, !out.dry_run).map_err(|source| ExportError::Marker { path: out.dir.clone(), source })?;
+    Ok((lib, marker))
+}
+
+/// Plans one output per Live Photo (see [`target`]): unique names, never a scanned file.
+pub(super) fn plan<'a>(
+    lib: &'a Library,
+    out_dir: &Path,
+    name_of: impl Fn(&LivePhoto) -> OsString,
+    sources: impl Fn(&LivePhoto) -> Vec<&Path>,
+) -> Vec<Job<'a>> {
+    let mut taken = HashSet::new();
+    let mut jobs = Vec::new();
+    for lp in &lib.live_photos {
+        let first = target::mirrored(out_dir, &lp.still.root, &lp.still.path, &name_of(lp));
+        let dest = target::free_name(first, &taken, &lib.inputs);
+        taken.insert(dest.clone());
+        jobs.push(Job { lp, dest, fingerprint: target::fingerprint(&sources(lp)) });
+    }
+    jobs
+}
+
+/// What every job of one run shares.
+pub(super) struct Run<'r> {
+    pub out: &'r OutputOptions,
+    pub marker: &'r Marker,
+    pub inputs: &'r HashSet<FileId>,
+    pub cancel: &'r Cancel,
+    pub progress: &'r dyn Progress,
+}
+
+/// Runs `work` for each job on `jobs` threads; never more than one output per job.
+pub(super) fn run_all<'a>(jobs: Vec<Job<'a>>, run: &Run<'_>, work: &Work<'a, '_>, mtime_of: &MtimeOf<'a, '_>) -> Vec<Item> {
+    run.progress.planned(jobs.len());
+    let threads = run.out.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())).max(1);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build();
+    let one = |(i, job): (usize, Job<'a>)| {
+        let status = run_one(i, &job, run, work, mtime_of);
+        if let Status::Failed(e) = &status {
+            run.progress.failed(i, &job.lp.clip.path, e);
+        }
+        Item { still: job.lp.still.path.clone(), clip: job.lp.clip.path.clone(), output: job.dest, status }
+    };
+    let indexed: Vec<(usize, Job<'a>)> = jobs.into_iter().enumerate().collect();
+    match pool {
+        Ok(pool) => pool.install(|| indexed.into_par_iter().map(one).collect()),
+        Err(_) => indexed.into_iter().map(one).collect(),
+    }
+}
+
+/// Why an existing target is left alone (no `--overwrite`).
+fn kept(run: &Run<'_>, job: &Job<'_>) -> Status {
+    match run.marker.existing(&job.dest, &job.fingerprint) {
+        Existing::Current => Status::AlreadyThere,
+        Existing::Stale => Status::OutOfDate,
+        Existing::Foreign => Status::Exists,
+    }
+}
+
+fn run_one<'a>(i: usize, job: &Job<'a>, run: &Run<'_>, work: &Work<'a, '_>, mtime_of: &MtimeOf<'a, '_>) -> Status {
+    if run.cancel.is_cancelled() {
+        return Status::Interrupted;
+    }
+    let exists = std::fs::symlink_metadata(&job.dest).is_ok();
+    if exists && !run.out.overwrite {
+        run.progress.finished(i);
+        return kept(run, job);
+    }
+    if run.out.dry_run {
+        return Status::Planned;
+    }
+    run.progress.started(i, Path::new(job.dest.file_name().unwrap_or_default()));
+    let tick = |n: u64| run.progress.frames(i, n);
+    let ticker = Ticker::new(run.cancel, &tick);
+    let result = Pending::new(&job.dest).and_then(|mut pending| {
+        let frames = work(job, &mut pending, &ticker)?;
+        run.cancel.check()?;
+        pending.commit(run.out.overwrite, mtime_of(job).and_then(output::system_time), run.inputs)?;
+        Ok(frames)
+    });
+    run.progress.finished(i);
+    match result.and_then(|frames| run.marker.record(&job.dest, &job.fingerprint).map(|()| frames).map_err(JobError::Manifest)) {
+        Ok(frames) => Status::Written { frames },
+        Err(JobError::Cancelled) => Status::Interrupted,
+        Err(e) => Status::Failed(e),
+    }
+}
