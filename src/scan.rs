@@ -2,9 +2,9 @@
 
 use crate::meta::{self, CaptureTime, ClipInfo, GeoLocation, MediaInfo, ShotInfo, StillFormat, StillInfo};
 use crate::pair::{self, Half, MatchedBy};
-use rayon::prelude::*;
-pub use crate::walk::{FileError, Note};
 use crate::walk::{self, FileId};
+pub use crate::walk::{FileError, Note};
+use rayon::prelude::*;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 

@@ -109,10 +109,11 @@ pub fn walk(roots: &[PathBuf]) -> Walked {
                 Err(err) => w.errors.extend(walk_error(&mut w.notes, err, root)),
             }
         }
-        w.notes.extend(skipped_exports.into_iter().map(|path| Note {
-            path,
-            note: format!("written by livephoto (it holds {EXPORT_MARKER}): not scanned"),
-        }));
+        w.notes.extend(
+            skipped_exports
+                .into_iter()
+                .map(|path| Note { path, note: format!("written by livephoto (it holds {EXPORT_MARKER}): not scanned") }),
+        );
     }
     w.files.sort();
     w.errors.sort();
@@ -138,10 +139,9 @@ fn visit(w: &mut Walked, first_path: &mut HashMap<FileId, PathBuf>, e: walkdir::
     let Some(id) = id else { return };
     w.ids.insert(id);
     match first_path.get(&id) {
-        Some(first) => w.notes.push(Note {
-            note: format!("the same file as {} (a link): read once", crate::display::show(first)),
-            path: e.into_path(),
-        }),
+        Some(first) => w
+            .notes
+            .push(Note { note: format!("the same file as {} (a link): read once", crate::display::show(first)), path: e.into_path() }),
         None => {
             first_path.insert(id, e.path().to_path_buf());
             w.files.push((e.into_path(), base.to_path_buf()));

@@ -102,7 +102,9 @@ impl From<io::Error> for JobError {
 impl From<ffmpeg_next::Error> for JobError {
     fn from(source: ffmpeg_next::Error) -> Self {
         match source {
-            ffmpeg_next::Error::Other { errno: 28 } => JobError::Io { doing: "cannot write the output".into(), source: io::Error::from_raw_os_error(28) },
+            ffmpeg_next::Error::Other { errno: 28 } => {
+                JobError::Io { doing: "cannot write the output".into(), source: io::Error::from_raw_os_error(28) }
+            }
             source => JobError::Ffmpeg { doing: "FFmpeg".into(), source },
         }
     }

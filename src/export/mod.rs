@@ -68,7 +68,13 @@ fn utc_capture(lp: &LivePhoto) -> Option<f64> {
 }
 
 /// Scans `paths` and writes each Live Photo's clip as an MP4 or GIF under `out.dir`.
-pub fn convert(paths: &[PathBuf], opts: &ConvertOptions, out: &OutputOptions, cancel: &Cancel, progress: &dyn Progress) -> Result<Outcome, ExportError> {
+pub fn convert(
+    paths: &[PathBuf],
+    opts: &ConvertOptions,
+    out: &OutputOptions,
+    cancel: &Cancel,
+    progress: &dyn Progress,
+) -> Result<Outcome, ExportError> {
     opts.validate()?;
     let (lib, marker) = runner::prepare(paths, out)?;
     let ext = match opts.to {
@@ -99,7 +105,13 @@ pub fn convert(paths: &[PathBuf], opts: &ConvertOptions, out: &OutputOptions, ca
 
 /// Scans `paths` and writes each Live Photo's still under `out.dir`: byte for byte, or HEIC
 /// converted to JPEG.
-pub fn stills(paths: &[PathBuf], format: StillOut, out: &OutputOptions, cancel: &Cancel, progress: &dyn Progress) -> Result<Outcome, ExportError> {
+pub fn stills(
+    paths: &[PathBuf],
+    format: StillOut,
+    out: &OutputOptions,
+    cancel: &Cancel,
+    progress: &dyn Progress,
+) -> Result<Outcome, ExportError> {
     let (lib, marker) = runner::prepare(paths, out)?;
     let converts = |lp: &LivePhoto| format == StillOut::Jpeg && lp.still.format == StillFormat::Heif;
     let name = |lp: &LivePhoto| match converts(lp) {

@@ -166,7 +166,14 @@ impl VideoPipeline {
     /// `scale` and `tail` are the caller's part of the filter chain: `scale` (frame rate, size)
     /// runs before HDR tone mapping so that runs on small frames (a 4K float frame is 100 MB),
     /// `tail` (pixel format) after it.
-    pub fn new(ictx: &format::context::Input, cancel: &Cancel, rotation: u16, trim: Trim, scale: &str, tail: &str) -> Result<Self, JobError> {
+    pub fn new(
+        ictx: &format::context::Input,
+        cancel: &Cancel,
+        rotation: u16,
+        trim: Trim,
+        scale: &str,
+        tail: &str,
+    ) -> Result<Self, JobError> {
         let ist = ictx.streams().best(media::Type::Video).ok_or(JobError::NoVideo)?;
         let mut ctx = codec::context::Context::from_parameters(ist.parameters())?;
         ctx.set_threading(codec::threading::Config { kind: codec::threading::Type::Frame, count: 0, ..Default::default() });
@@ -245,7 +252,17 @@ impl<F: DerefMut<Target = ff::Frame> + Empty> Pipeline<F> {
         target_tb: Option<Rational>,
         cancel: &Cancel,
     ) -> Self {
-        Pipeline { stream, what, decoder, graph, decoded: F::empty(), filtered: F::empty(), end_pts: None, target_tb, cancel: cancel.clone() }
+        Pipeline {
+            stream,
+            what,
+            decoder,
+            graph,
+            decoded: F::empty(),
+            filtered: F::empty(),
+            end_pts: None,
+            target_tb,
+            cancel: cancel.clone(),
+        }
     }
 
     /// Feeds one packet; calls `emit` for each filtered frame.
@@ -337,11 +354,7 @@ fn build_graph(src: &str, sink: &str, args: &str, spec: &str) -> Result<filter::
     } else {
         spec
     };
-    graph
-        .output("in", 0)?
-        .input("out", 0)?
-        .parse(spec)
-        .map_err(JobError::ffmpeg(format!("cannot build the filter chain '{spec}'")))?;
+    graph.output("in", 0)?.input("out", 0)?.parse(spec).map_err(JobError::ffmpeg(format!("cannot build the filter chain '{spec}'")))?;
     graph.validate()?;
     Ok(graph)
 }

@@ -20,7 +20,9 @@ pub enum Status {
     /// Would be written (a dry run).
     Planned,
     /// Written; with the video frames written, when counted.
-    Written { frames: Option<u64> },
+    Written {
+        frames: Option<u64>,
+    },
     /// Exported before from the same sources: left as it is.
     AlreadyThere,
     /// A file livephoto did not write is at the target: kept (`--overwrite` replaces it).

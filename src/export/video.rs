@@ -320,7 +320,9 @@ fn write_encoded(
 /// Write failures are almost always the disk: say so.
 fn write_error(e: ff::Error) -> JobError {
     match e {
-        ff::Error::Other { errno: 28 } => JobError::Io { doing: "cannot write the MP4".into(), source: std::io::Error::from_raw_os_error(28) },
+        ff::Error::Other { errno: 28 } => {
+            JobError::Io { doing: "cannot write the MP4".into(), source: std::io::Error::from_raw_os_error(28) }
+        }
         other => JobError::Ffmpeg { doing: "cannot write the MP4".into(), source: other },
     }
 }

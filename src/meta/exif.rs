@@ -4,9 +4,9 @@
 //! still").
 
 use super::bytes::{Endian, Source};
+use super::error::{MetaError, Result};
 use super::time::CaptureTime;
 use super::{GeoLocation, StillInfo};
-use super::error::{MetaError, Result};
 use exif::{In, Tag, Value};
 
 /// Largest JPEG APPn segment is 64 KiB by construction; we stop at the first non-APPn marker.

@@ -8,10 +8,10 @@
 //! against the file or `idat` before its buffer is allocated.
 
 use super::bytes::{Reader, Source, MAX_READ};
+use super::error::{MetaError, Result};
 use super::exif::apply_tiff;
 use super::isobmff::{self, fourcc_str, meta_children, TopBox};
 use super::StillInfo;
-use super::error::{MetaError, Result};
 
 /// Bytes an item entry takes at least: id (2), data_reference_index (2), extent_count (2).
 const MIN_ITEM_BYTES: usize = 6;
@@ -132,7 +132,9 @@ fn item_location(src: &Source, r: &mut Reader<'_>, version: u8, w: &Widths) -> R
         return Err(MetaError::corrupt(format!("HEIF 'iloc': item {id} has no extent")));
     }
     if n > 1 && (w.off == 0 || w.len == 0) {
-        return Err(MetaError::corrupt(format!("HEIF 'iloc': item {id} has {n} extents with implied offsets or lengths (only one allowed)")));
+        return Err(MetaError::corrupt(format!(
+            "HEIF 'iloc': item {id} has {n} extents with implied offsets or lengths (only one allowed)"
+        )));
     }
     if n.saturating_mul(per_extent) > r.remaining() {
         return Err(MetaError::corrupt(format!("HEIF 'iloc': item {id} claims {n} extents but the box has {} bytes left", r.remaining())));
@@ -141,7 +143,8 @@ fn item_location(src: &Source, r: &mut Reader<'_>, version: u8, w: &Widths) -> R
     let mut extents = Vec::with_capacity(n);
     for _ in 0..n {
         r.uint(w.index)?;
-        let off = base.checked_add(r.uint(w.off)?).ok_or_else(|| MetaError::corrupt(format!("HEIF 'iloc': item {id}'s offset overflows")))?;
+        let off =
+            base.checked_add(r.uint(w.off)?).ok_or_else(|| MetaError::corrupt(format!("HEIF 'iloc': item {id}'s offset overflows")))?;
         extents.push((off, r.uint(w.len)?));
     }
     Ok(ItemLocation { id, method, extents, implied_len: w.len == 0 })
@@ -162,7 +165,10 @@ fn read_item(src: &Source, meta: &[u8], loc: &ItemLocation) -> Result<Vec<u8>> {
         let len = if loc.implied_len { source_len.saturating_sub(off) } else { len };
         let end = off.checked_add(len).filter(|&e| e <= source_len).ok_or_else(|| {
             let place = if idat.is_some() { "the 'idat' box" } else { "the file" };
-            MetaError::corrupt(format!("HEIF item {}: {len} bytes at offset {off} run past the end of {place} ({source_len} bytes)", loc.id))
+            MetaError::corrupt(format!(
+                "HEIF item {}: {len} bytes at offset {off} run past the end of {place} ({source_len} bytes)",
+                loc.id
+            ))
         })?;
         total = total.saturating_add(len);
         spans.push((off, end));

@@ -9,9 +9,9 @@ pub(crate) mod quicktime;
 mod time;
 mod tracks;
 
+use bytes::Source;
 pub use error::MetaError;
 use error::Result;
-use bytes::Source;
 use serde::Serialize;
 use std::path::Path;
 pub use time::CaptureTime;

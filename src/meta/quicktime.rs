@@ -2,12 +2,12 @@
 //! clip"): `mvhd`, `mdta` keys/ilst and classic `udta` strings here; tracks in [`super::tracks`].
 
 use super::bytes::{Reader, Source};
+use super::error::{MetaError, Result};
 use super::exif::normalize_content_id;
 use super::isobmff::{self, fourcc_str, meta_children, BoxRef, TopBox};
 use super::time::CaptureTime;
 use super::tracks::{apply_track, own_tracks, track_tables};
 use super::{ClipInfo, GeoLocation};
-use super::error::{MetaError, Result};
 use std::collections::BTreeMap;
 
 const KEY_CONTENT_ID: &str = "com.apple.quicktime.content.identifier";

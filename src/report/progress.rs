@@ -149,8 +149,11 @@ impl FileBar {
         }
         let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(10));
         pb.set_style(
-            ProgressStyle::with_template(&format!("reading {} {{pos}}/{{len}} files  {{elapsed_precise}} elapsed, ETA {{eta}}", color.bar()))
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(&format!(
+                "reading {} {{pos}}/{{len}} files  {{elapsed_precise}} elapsed, ETA {{eta}}",
+                color.bar()
+            ))
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         FileBar(Some(pb))
     }

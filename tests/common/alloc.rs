@@ -44,4 +44,3 @@ pub fn peak_live<T>(f: impl FnOnce() -> T) -> (T, usize) {
     let peak = PEAK.with(|p| p.get()) - base;
     (r, peak.max(0) as usize)
 }
-
