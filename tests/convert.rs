@@ -1,5 +1,6 @@
 //! `livephoto convert` and `livephoto stills`: outputs probed with ffmpeg-next for what a person
 //! checks (every frame, the duration, audio, capture time, location, rotation, bytes unchanged).
+#![cfg(feature = "media")]
 
 mod common;
 use common::probe::probe;

@@ -16,6 +16,7 @@ fn lone_livephoto(dir: &Path) -> std::path::PathBuf {
     exe
 }
 
+#[cfg(feature = "media")]
 fn media() -> std::path::PathBuf {
     Path::new(env!("CARGO_BIN_EXE_livephoto")).with_file_name("livephoto-media")
 }
@@ -25,15 +26,21 @@ fn stills(exe: &Path, path: &str, out: &Path) -> std::process::Output {
 }
 
 #[test]
-fn the_helper_is_found_beside_in_libexec_or_on_path_and_named_when_missing() {
+fn a_missing_helper_is_named_with_how_to_get_it() {
     let d = tempfile::tempdir().unwrap();
     let exe = lone_livephoto(d.path());
-
     let r = stills(&exe, "/nonexistent", &d.path().join("o1"));
     let err = String::from_utf8_lossy(&r.stderr);
     assert_eq!(r.status.code(), Some(2), "{err}");
     assert!(err.contains("livephoto-media") && err.contains("cargo install"), "{err}");
     assert!(!d.path().join("o1").exists());
+}
+
+#[cfg(feature = "media")] // the helper is built with the media feature only
+#[test]
+fn the_helper_is_found_beside_in_libexec_or_on_path() {
+    let d = tempfile::tempdir().unwrap();
+    let exe = lone_livephoto(d.path());
 
     let on_path = d.path().join("tools");
     std::fs::create_dir(&on_path).unwrap();

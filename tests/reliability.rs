@@ -4,10 +4,14 @@
 
 mod common;
 use common::alloc::peak_live;
+#[cfg(feature = "media")]
 use common::probe::probe;
 use common::*;
+#[cfg(feature = "media")]
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
+#[cfg(feature = "media")]
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 #[global_allocator]
@@ -158,6 +162,7 @@ fn huge_size_fields_are_refused_not_allocated() {
     assert!(matches!(got, Ok(Some(livephoto::meta::MediaInfo::Still(..)))), "{got:?}");
 }
 
+#[cfg(feature = "media")] // needs the media feature (convert/stills)
 #[test]
 fn inputs_are_never_written_by_any_command_even_failing_ones() {
     let lib = fixture_copy(&["heic_mov", "jpeg_mov", "broken", "facetime", "takeout"]);
@@ -183,6 +188,7 @@ fn inputs_are_never_written_by_any_command_even_failing_ones() {
     }
 }
 
+#[cfg(feature = "media")]
 /// A library of `n` renamed copies of one fixture pair, big enough that converting takes a while.
 fn many_pairs(n: usize) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -201,11 +207,13 @@ fn many_pairs(n: usize) -> tempfile::TempDir {
     dir
 }
 
+#[cfg(feature = "media")]
 fn outputs(dir: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
     let all = if dir.exists() { walk(dir) } else { vec![] };
     all.into_iter().partition(|p| !is_temporary(p))
 }
 
+#[cfg(feature = "media")] // needs the media feature (convert/stills)
 #[test]
 fn ctrl_c_stops_quickly_removes_temporaries_and_a_rerun_finishes_the_rest() {
     let lib = many_pairs(24);
@@ -241,6 +249,7 @@ fn ctrl_c_stops_quickly_removes_temporaries_and_a_rerun_finishes_the_rest() {
     assert_eq!(outputs(&dest).0.len(), 24);
 }
 
+#[cfg(feature = "media")] // needs the media feature (convert/stills)
 #[test]
 fn a_full_disk_is_named_and_leaves_no_partial_file() {
     let mnt = tempfile::tempdir().unwrap();

@@ -2,7 +2,9 @@
 //! Each test builds its own library from the fixtures.
 
 mod common;
+#[cfg(feature = "media")]
 use base64::Engine;
+#[cfg(feature = "media")]
 use common::probe::probe;
 use common::*;
 use std::ffi::OsStr;
@@ -26,6 +28,7 @@ fn pair_named(dir: &Path, name: &[u8]) -> (PathBuf, PathBuf) {
     (still, clip)
 }
 
+#[cfg(feature = "media")]
 fn b64(s: &str) -> Vec<u8> {
     base64::engine::general_purpose::STANDARD.decode(s).unwrap()
 }
@@ -34,6 +37,7 @@ fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+#[cfg(feature = "media")] // needs the media feature (convert/stills)
 #[test]
 fn any_file_name_works_in_every_command() {
     let d = tempfile::tempdir().unwrap();
@@ -104,6 +108,7 @@ fn a_closed_pipe_ends_the_run_quietly() {
     }
 }
 
+#[cfg(feature = "media")]
 /// A library whose `IMG_0001.mp4` is an unrelated video that sits where an export would go.
 fn library_with_bystander() -> (tempfile::TempDir, PathBuf, PathBuf) {
     let d = tempfile::tempdir().unwrap();
@@ -115,6 +120,7 @@ fn library_with_bystander() -> (tempfile::TempDir, PathBuf, PathBuf) {
     (d, lib, bystander)
 }
 
+#[cfg(feature = "media")] // needs the media feature (convert/stills)
 #[test]
 fn no_spelling_of_o_replaces_a_scanned_file() {
     let (d, lib, bystander) = library_with_bystander();
@@ -135,6 +141,7 @@ fn no_spelling_of_o_replaces_a_scanned_file() {
     assert!(walk(&elsewhere).iter().all(|p| !p.to_string_lossy().ends_with(".mp4") || p == &elsewhere.join("inside/IMG_0001.mp4")));
 }
 
+#[cfg(feature = "media")] // needs the media feature (convert/stills)
 #[test]
 fn o_naming_a_file_is_a_usage_error_before_any_work() {
     let (_d, lib, bystander) = library_with_bystander();
@@ -145,6 +152,7 @@ fn o_naming_a_file_is_a_usage_error_before_any_work() {
     assert_eq!(err.lines().count(), 1, "one usage error, not one per Live Photo: {err}");
 }
 
+#[cfg(feature = "media")]
 /// Every file under `dir` with its modification time, to tell "nothing written" exactly.
 fn state(dir: &Path) -> Vec<(PathBuf, std::time::SystemTime, u64)> {
     let mut v: Vec<_> = walk(dir)
@@ -158,6 +166,7 @@ fn state(dir: &Path) -> Vec<(PathBuf, std::time::SystemTime, u64)> {
     v
 }
 
+#[cfg(feature = "media")] // needs the media feature (convert/stills)
 #[test]
 fn a_second_identical_run_writes_nothing() {
     let d = tempfile::tempdir().unwrap();
@@ -194,6 +203,7 @@ fn a_second_identical_run_writes_nothing() {
     assert!(stderr(&r).contains("copied 0, skipped 2 (already there)"), "{}", stderr(&r));
 }
 
+#[cfg(feature = "media")] // needs the media feature (convert/stills)
 #[test]
 fn trims_outside_the_clip_or_without_a_frame_write_nothing() {
     let out = tempfile::tempdir().unwrap();

@@ -125,6 +125,7 @@ pub fn replace_all(data: &mut [u8], from: &[u8], to: &[u8]) -> usize {
 }
 
 pub mod alloc;
+#[cfg(feature = "media")]
 pub mod probe;
 
 /// A private copy of some fixture folders (tests that write never share a folder).
