@@ -66,3 +66,16 @@ fn only_report_writes_to_stdout_or_stderr() {
         }
     }
 }
+
+/// `--color` is global and checked; off a terminal nothing is drawn whatever it says.
+#[test]
+fn color_is_a_checked_global_flag_and_pipes_get_no_escape_codes() {
+    for when in ["auto", "always", "never"] {
+        let r = bin().args(["scan", "--color", when]).arg(fixtures().join("heic_mov")).env("NO_COLOR", "1").output().unwrap();
+        assert_eq!(r.status.code(), Some(0), "--color {when}: {}", String::from_utf8_lossy(&r.stderr));
+        assert!(!r.stdout.contains(&0x1b) && !r.stderr.contains(&0x1b), "--color {when}: escape codes in a pipe");
+    }
+    let r = bin().args(["--color", "sometimes", "scan"]).arg(fixtures().join("heic_mov")).output().unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("never"), "the choices are listed");
+}

@@ -358,3 +358,18 @@ fn build_graph(src: &str, sink: &str, args: &str, spec: &str) -> Result<filter::
     graph.validate()?;
     Ok(graph)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_outside_the_clip_or_without_a_frame_are_named() {
+        let past = Trim { start: Some(3.0), end: None };
+        assert!(matches!(past.check(2.5), Err(JobError::OutsideClip { clip_s, .. }) if clip_s == 2.5));
+        assert!(Trim { start: Some(1.0), end: Some(1.01) }.check(2.5).is_ok(), "inside: decided by the frames");
+        assert!(matches!(Trim { start: Some(1.0), end: Some(1.01) }.selects_nothing(2.5), JobError::NothingInRange { .. }));
+        assert!(matches!(Trim::default().selects_nothing(2.5), JobError::NoFrames));
+        assert_eq!(past.filter(false), "trim=start=3.000000,setpts=PTS-STARTPTS,");
+    }
+}

@@ -1,10 +1,10 @@
 //! What `convert` and `stills` say when done: unreadable files and notes on stderr, then either
 //! the `--json` document or (dry run) one planned line per output on stdout, then a summary line.
 
+use super::json::{ErrorDoc, PathFields};
 use super::paths::{escape, show};
 use crate::export::{Outcome, Status};
 use serde::Serialize;
-use serde_json::{Map, Value};
 use std::io;
 
 /// One Live Photo's export in `--json`.
@@ -15,12 +15,12 @@ struct ItemDoc {
     error: Option<String>,
     /// `still`, `clip`, `output` (and their `_bytes` twins when not UTF-8).
     #[serde(flatten)]
-    paths: Map<String, Value>,
+    paths: PathFields,
 }
 
 /// The `--json` document of a run.
 #[derive(Serialize)]
-struct RunDoc {
+struct RunDoc<'a> {
     schema_version: u32,
     results: Vec<ItemDoc>,
     converted: usize,
@@ -28,7 +28,7 @@ struct RunDoc {
     out_of_date: usize,
     failed: usize,
     interrupted: usize,
-    scan_errors: Vec<Value>,
+    scan_errors: Vec<ErrorDoc<'a>>,
 }
 
 /// The JSON `status` and, for items left alone or failed, why.
@@ -50,10 +50,7 @@ fn item(i: &crate::export::Item) -> ItemDoc {
         Status::Written { frames } => frames,
         _ => None,
     };
-    let mut paths = Map::new();
-    for (k, p) in [("still", &i.still), ("clip", &i.clip), ("output", &i.output)] {
-        super::paths::put(&mut paths, k, p);
-    }
+    let paths = PathFields::of(&[("still", &i.still), ("clip", &i.clip), ("output", &i.output)]);
     ItemDoc { status, frames, error, paths }
 }
 

@@ -1,81 +1,143 @@
-//! The `--json` documents: the only thing written to stdout in that mode. Paths follow the
-//! convention in [`super::paths`]: a string, plus `<field>_bytes` (base64) when not UTF-8.
+//! The `--json` documents of `scan` (and the pieces `export`'s reuses), as typed `Serialize`
+//! structs: the only thing written to stdout in that mode. Paths follow the convention in
+//! [`super::paths`]: a string, plus `<field>_bytes` (base64) when not UTF-8.
 
 use super::paths;
-use crate::scan::{ClipFile, FileError, Library, LivePhoto, Note, StillFile};
-use serde_json::{json, Map, Value};
+use crate::scan::{FileError, Library, LivePhoto, Note};
+use crate::MatchedBy;
+use serde::Serialize;
+use serde_json::{Map, Value};
 use std::path::Path;
-
-/// Adds path fields to a `json!` object.
-pub fn with_paths(mut v: Value, fields: &[(&str, &Path)]) -> Value {
-    if let Value::Object(m) = &mut v {
-        for (k, p) in fields {
-            paths::put(m, k, p);
-        }
-    }
-    v
-}
-
-pub fn live_photo(lp: &LivePhoto) -> Value {
-    let v = json!({
-        "content_id": lp.content_id(),
-        "matched_by": lp.matched_by,
-        "facetime": lp.is_facetime(),
-        "captured_at": lp.captured_at().map(|t| t.to_rfc3339()),
-        "key_time_s": lp.clip.info.key_time_s.map(round3),
-        "duration_s": round3(lp.clip.info.duration_s),
-        "make": lp.make(),
-        "model": lp.model(),
-        "lens": lp.lens(),
-        "frames": lp.clip.info.video.as_ref().map(|v| v.frames),
-        "fps": lp.clip.info.video.as_ref().map(|v| round3(v.fps)),
-        "width": lp.clip.info.video.as_ref().map(|v| v.width),
-        "height": lp.clip.info.video.as_ref().map(|v| v.height),
-        "rotation": lp.clip.info.video.as_ref().map(|v| v.rotation),
-        "video_codec": lp.clip.info.video.as_ref().map(|v| v.codec.clone()),
-        "audio_codec": lp.clip.info.audio_codec,
-    });
-    // still and clip first, as people read them
-    let mut m = Map::new();
-    paths::put(&mut m, "still", &lp.still.path);
-    paths::put(&mut m, "clip", &lp.clip.path);
-    if let Value::Object(rest) = v {
-        m.extend(rest);
-    }
-    Value::Object(m)
-}
-
-fn still(s: &StillFile) -> Value {
-    with_paths(json!({ "content_id": s.info.shot.content_id }), &[("path", &s.path)])
-}
-
-fn clip(c: &ClipFile) -> Value {
-    with_paths(json!({ "content_id": c.info.shot.content_id }), &[("path", &c.path)])
-}
-
-pub fn error(e: &FileError) -> Value {
-    with_paths(json!({ "error": e.error }), &[("path", &e.path)])
-}
-
-fn note(n: &Note) -> Value {
-    with_paths(json!({ "note": n.note }), &[("path", &n.path)])
-}
 
 /// Version of the `--json` documents' layout: raised when a field changes meaning or goes away
 /// (new fields may appear without it).
 pub const SCHEMA_VERSION: u32 = 2;
 
-pub fn scan(lib: &Library) -> Value {
-    json!({
-        "schema_version": SCHEMA_VERSION,
-        "live_photos": lib.live_photos.iter().map(live_photo).collect::<Vec<_>>(),
-        "unpaired_stills": lib.unpaired_stills.iter().map(still).collect::<Vec<_>>(),
-        "unpaired_clips": lib.unpaired_clips.iter().map(clip).collect::<Vec<_>>(),
-        "errors": lib.errors.iter().map(error).collect::<Vec<_>>(),
-        "skipped": lib.skipped,
-        "notes": lib.notes.iter().map(note).collect::<Vec<_>>(),
-        "stats": {"media_files": lib.media_files, "bytes_read": lib.bytes_read},
-    })
+/// Path fields, flattened into the document that holds them.
+#[derive(Serialize)]
+#[serde(transparent)]
+pub struct PathFields(Map<String, Value>);
+
+impl PathFields {
+    pub fn of(fields: &[(&str, &Path)]) -> Self {
+        let mut m = Map::new();
+        for (k, p) in fields {
+            paths::put(&mut m, k, p);
+        }
+        PathFields(m)
+    }
+}
+
+#[derive(Serialize)]
+pub struct LivePhotoDoc<'a> {
+    /// `still`, `clip` first, as people read them.
+    #[serde(flatten)]
+    paths: PathFields,
+    content_id: Option<&'a str>,
+    matched_by: MatchedBy,
+    facetime: bool,
+    captured_at: Option<String>,
+    key_time_s: Option<f64>,
+    duration_s: f64,
+    make: Option<&'a str>,
+    model: Option<&'a str>,
+    lens: Option<&'a str>,
+    frames: Option<u64>,
+    fps: Option<f64>,
+    width: Option<u32>,
+    height: Option<u32>,
+    rotation: Option<u16>,
+    video_codec: Option<&'a str>,
+    audio_codec: Option<&'a str>,
+}
+
+pub fn live_photo(lp: &LivePhoto) -> LivePhotoDoc<'_> {
+    let video = lp.clip.info.video.as_ref();
+    LivePhotoDoc {
+        paths: PathFields::of(&[("still", &lp.still.path), ("clip", &lp.clip.path)]),
+        content_id: lp.content_id(),
+        matched_by: lp.matched_by,
+        facetime: lp.is_facetime(),
+        captured_at: lp.captured_at().map(|t| t.to_rfc3339()),
+        key_time_s: lp.clip.info.key_time_s.map(round3),
+        duration_s: round3(lp.clip.info.duration_s),
+        make: lp.make(),
+        model: lp.model(),
+        lens: lp.lens(),
+        frames: video.map(|v| v.frames),
+        fps: video.map(|v| round3(v.fps)),
+        width: video.map(|v| v.width),
+        height: video.map(|v| v.height),
+        rotation: video.map(|v| v.rotation),
+        video_codec: video.map(|v| v.codec.as_str()),
+        audio_codec: lp.clip.info.audio_codec.as_deref(),
+    }
+}
+
+/// A file left over (a still or clip without its other half).
+#[derive(Serialize)]
+pub struct LoneDoc<'a> {
+    #[serde(flatten)]
+    paths: PathFields,
+    content_id: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+pub struct ErrorDoc<'a> {
+    #[serde(flatten)]
+    paths: PathFields,
+    error: &'a str,
+}
+
+pub fn error(e: &FileError) -> ErrorDoc<'_> {
+    ErrorDoc { paths: PathFields::of(&[("path", &e.path)]), error: &e.error }
+}
+
+#[derive(Serialize)]
+pub struct NoteDoc<'a> {
+    #[serde(flatten)]
+    paths: PathFields,
+    note: &'a str,
+}
+
+fn note(n: &Note) -> NoteDoc<'_> {
+    NoteDoc { paths: PathFields::of(&[("path", &n.path)]), note: &n.note }
+}
+
+#[derive(Serialize)]
+pub struct Stats {
+    media_files: usize,
+    bytes_read: u64,
+}
+
+/// `livephoto scan --json`.
+#[derive(Serialize)]
+pub struct ScanDoc<'a> {
+    schema_version: u32,
+    live_photos: Vec<LivePhotoDoc<'a>>,
+    unpaired_stills: Vec<LoneDoc<'a>>,
+    unpaired_clips: Vec<LoneDoc<'a>>,
+    errors: Vec<ErrorDoc<'a>>,
+    skipped: usize,
+    notes: Vec<NoteDoc<'a>>,
+    stats: Stats,
+}
+
+fn lone<'a>(path: &Path, content_id: Option<&'a str>) -> LoneDoc<'a> {
+    LoneDoc { paths: PathFields::of(&[("path", path)]), content_id }
+}
+
+pub fn scan(lib: &Library) -> ScanDoc<'_> {
+    ScanDoc {
+        schema_version: SCHEMA_VERSION,
+        live_photos: lib.live_photos.iter().map(live_photo).collect(),
+        unpaired_stills: lib.unpaired_stills.iter().map(|s| lone(&s.path, s.info.shot.content_id.as_deref())).collect(),
+        unpaired_clips: lib.unpaired_clips.iter().map(|c| lone(&c.path, c.info.shot.content_id.as_deref())).collect(),
+        errors: lib.errors.iter().map(error).collect(),
+        skipped: lib.skipped,
+        notes: lib.notes.iter().map(note).collect(),
+        stats: Stats { media_files: lib.media_files, bytes_read: lib.bytes_read },
+    }
 }
 
 /// Seconds to the millisecond: what a person (or a test) compares.

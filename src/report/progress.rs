@@ -188,3 +188,14 @@ pub fn for_export(quiet: bool, color: Color) -> Box<dyn crate::export::Progress>
         Box::new(Silent)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_is_asked_for_or_left_out() {
+        assert!(Color::Always.enabled() && Color::Always.bar().contains("cyan"));
+        assert!(!Color::Never.enabled() && !Color::Never.bar().contains('.'), "no colour in {}", Color::Never.bar());
+    }
+}
