@@ -102,3 +102,15 @@ fn the_scanner_links_neither_ffmpeg_nor_libheif() {
         assert!(media.iter().any(|l| l.starts_with("libavformat")) && media.iter().any(|l| l.starts_with("libheif")), "{libs:?}");
     }
 }
+
+/// Every source file says in its first comment what it owns, and stays small enough to read.
+#[test]
+fn every_module_says_what_it_owns_and_stays_short() {
+    let (_, files) = sources();
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        assert!(text.starts_with("//!"), "{} does not open with a //! comment saying what it owns", f.display());
+        let lines = text.lines().count();
+        assert!(lines <= 450, "{} has {lines} lines: split it by what it owns", f.display());
+    }
+}
