@@ -183,6 +183,8 @@ fn stills_are_byte_identical_and_only_live_photos() {
             "hdr/IMG_0013.HEIC",
             "heic_mov/IMG_0001.HEIC",
             "jpeg_mov/IMG_0002.JPG",
+            "png_app/IMG_0014.HEIC",
+            "png_app/live_0015.png",
             "renamed/photos/holiday.jpg",
             "stripped/IMG_0009.JPG",
             "takeout/IMG_0005.HEIC"

@@ -21,7 +21,9 @@ fn fixtures_pair_exactly_the_live_photos() {
             s("IMG_0005.HEIC", "IMG_0005(1).HEIC", "content_id"),
             s("IMG_0009.JPG", "IMG_0009_HEVC.MOV", "name_and_time"),
             s("IMG_0013.HEIC", "IMG_0013.MOV", "content_id"),
+            s("IMG_0014.HEIC", "IMG_0014.MOV", "content_id"),
             s("holiday.jpg", "clip-0042.mov", "content_id"),
+            s("live_0015.png", "live_0015.mov", "content_id"),
         ]
     );
     let names = |k: &str| -> Vec<(String, Value)> {
@@ -42,6 +44,20 @@ fn fixtures_pair_exactly_the_live_photos() {
     assert_eq!(doc["skipped"], 1, "README.txt is not media");
 }
 
+/// App-made Live Photos keep their key photo as PNG: behind a `.HEIC` name with EXIF in an
+/// `eXIf` chunk, or as `.png` with EXIF hex-encoded in a compressed text chunk.
+#[test]
+fn png_stills_are_read_by_their_bytes_whatever_their_name() {
+    let (code, doc) = scan_json(&[&fixtures().join("png_app")], &[]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(pairs(&doc), vec![s("IMG_0014.HEIC", "IMG_0014.MOV", "content_id"), s("live_0015.png", "live_0015.mov", "content_id")]);
+    let lp = &doc["live_photos"];
+    assert_eq!(lp[0]["content_id"], "1B7A3F2C-0D4E-4C5B-9A8F-000000000014");
+    assert_eq!(lp[0]["captured_at"], "2023-05-05T10:00:00+02:00");
+    assert_eq!(lp[1]["content_id"], "1B7A3F2C-0D4E-4C5B-9A8F-000000000015");
+    assert_eq!(lp[1]["captured_at"], "2023-05-06T10:00:00+02:00");
+}
+
 #[test]
 fn broken_files_are_per_file_errors_that_say_what_is_wrong() {
     let (code, doc) = scan_json(&[&fixtures().join("broken")], &[]);
@@ -49,7 +65,7 @@ fn broken_files_are_per_file_errors_that_say_what_is_wrong() {
     let errors: Vec<(String, String)> =
         doc["errors"].as_array().unwrap().iter().map(|e| (name(&e["path"]), e["error"].as_str().unwrap().to_string())).collect();
     assert_eq!(errors.len(), 3, "{errors:?}");
-    assert!(errors[0].0 == "corrupt.HEIC" && errors[0].1.contains("neither JPEG, HEIF nor QuickTime"), "{errors:?}");
+    assert!(errors[0].0 == "corrupt.HEIC" && errors[0].1.contains("neither JPEG, HEIF, PNG nor QuickTime"), "{errors:?}");
     assert!(errors[1].0 == "truncated.JPG" && errors[1].1.contains("end-of-image"), "{errors:?}");
     assert!(errors[2].0 == "truncated.MOV" && errors[2].1.contains("'mdat'") && errors[2].1.contains("file ends after"), "{errors:?}");
 }

@@ -9,6 +9,7 @@
 mod control;
 mod error;
 mod gif;
+mod icc;
 mod options;
 mod output;
 mod palette;
@@ -113,7 +114,7 @@ pub fn stills(
     progress: &dyn Progress,
 ) -> Result<Outcome, ExportError> {
     let (lib, marker) = runner::prepare(paths, out)?;
-    let converts = |lp: &LivePhoto| format == StillOut::Jpeg && lp.still.format == StillFormat::Heif;
+    let converts = |lp: &LivePhoto| format == StillOut::Jpeg && lp.still.format != StillFormat::Jpeg;
     let name = |lp: &LivePhoto| match converts(lp) {
         true => target::name_with(&lp.still.path, "", "jpg"),
         false => lp.still.path.file_name().map(|n| n.to_os_string()).unwrap_or_default(),

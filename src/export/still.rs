@@ -1,13 +1,13 @@
-//! Stills: a byte-identical copy, or HEIC decoded by libheif (transformations applied, so the
-//! pixels are upright) and written as a full-resolution JPEG that keeps the original EXIF block
-//! (capture date, GPS, camera) with its Orientation reset to 1.
+//! Stills: a byte-identical copy, or HEIC (libheif) or PNG (image) decoded upright and written
+//! as a full-resolution JPEG that keeps the original EXIF block (capture date, GPS, camera, the
+//! MakerNote) with its Orientation reset to 1, and the original's colour profile.
 
 use super::error::JobError;
 use crate::meta::bytes::Endian;
 use crate::meta::StillFormat;
 use image::codecs::jpeg::JpegEncoder;
-use image::ExtendedColorType;
-use libheif_rs::{ColorSpace, HeifContext, ItemId, RgbChroma};
+use image::{ExtendedColorType, ImageEncoder};
+use libheif_rs::{ColorProfile, ColorSpace, HeifContext, ItemId, RgbChroma};
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::Path;
@@ -20,16 +20,51 @@ pub fn copy(src: &Path, out: &mut File) -> Result<u64, JobError> {
     Ok(n)
 }
 
-/// Writes the still as JPEG: JPEGs are copied as they are, HEIFs converted.
+/// Writes the still as JPEG: JPEGs are copied as they are; HEIF and PNG stills are decoded
+/// (upright) and encoded at quality 95 with their EXIF (Orientation reset to 1) and their ICC
+/// colour profile, so the JPEG shows the colours the original does (Display P3 stays P3).
 pub fn to_jpeg(src: &Path, format: StillFormat, out: &mut File) -> Result<(u32, u32), JobError> {
-    if format == StillFormat::Jpeg {
-        copy(src, out)?;
-        return Ok((0, 0));
+    // decoders read from memory: any file name works, and the file's real size is what is held
+    let bytes = match format {
+        StillFormat::Jpeg => {
+            copy(src, out)?;
+            return Ok((0, 0));
+        }
+        StillFormat::Heif | StillFormat::Png => std::fs::read(src).map_err(JobError::io("cannot read the still"))?,
+    };
+    let decoded = match format {
+        StillFormat::Png => decode_png(&bytes)?,
+        _ => decode_heif(&bytes)?,
+    };
+    let mut jpeg = Vec::new();
+    let mut enc = JpegEncoder::new_with_quality(&mut jpeg, 95);
+    if let Some(mut tiff) = decoded.exif.filter(|t| t.len() + 8 <= 65_535) {
+        reset_orientation(&mut tiff);
+        let _ = enc.set_exif_metadata(tiff); // supported by the JPEG encoder
     }
-    // libheif reads from memory: any file name works, and the file's real size is what is held
-    let bytes = std::fs::read(src).map_err(JobError::io("cannot read the still"))?;
+    if let Some(icc) = decoded.icc {
+        let _ = enc.set_icc_profile(icc);
+    }
+    enc.encode(&decoded.rgb, decoded.width, decoded.height, ExtendedColorType::Rgb8)
+        .map_err(|e| JobError::Media(format!("cannot encode JPEG: {e}")))?;
+    out.write_all(&jpeg)?;
+    out.flush()?;
+    Ok((decoded.width, decoded.height))
+}
+
+/// A decoded still: upright RGB pixels, and what the JPEG carries over.
+struct Decoded {
+    rgb: Vec<u8>,
+    width: u32,
+    height: u32,
+    /// The EXIF TIFF block (from `II`/`MM`).
+    exif: Option<Vec<u8>>,
+    icc: Option<Vec<u8>>,
+}
+
+fn decode_heif(bytes: &[u8]) -> Result<Decoded, JobError> {
     let heif = |e: libheif_rs::HeifError| JobError::Media(format!("libheif cannot decode this HEIC: {e}"));
-    let ctx = HeifContext::read_from_bytes(&bytes).map_err(heif)?;
+    let ctx = HeifContext::read_from_bytes(bytes).map_err(heif)?;
     let handle = ctx.primary_image_handle().map_err(heif)?;
     let image = handle.decode(ColorSpace::Rgb(RgbChroma::Rgb), None).map_err(heif)?;
     let plane = image.planes().interleaved.ok_or_else(|| JobError::Media("libheif returned no RGB plane".into()))?;
@@ -40,16 +75,27 @@ pub fn to_jpeg(src: &Path, format: StillFormat, out: &mut File) -> Result<(u32, 
         let line = plane.data.get(y * plane.stride..y * plane.stride + row).ok_or_else(|| JobError::Media("short image row".into()))?;
         rgb.extend_from_slice(line);
     }
-    let mut jpeg = Vec::new();
-    JpegEncoder::new_with_quality(&mut jpeg, 92)
-        .encode(&rgb, w, h, ExtendedColorType::Rgb8)
-        .map_err(|e| JobError::Media(format!("cannot encode JPEG: {e}")))?;
-    let exif = exif_tiff(&handle).map(|mut t| {
-        reset_orientation(&mut t);
-        t
+    let icc = handle.color_profile_raw().filter(|p| matches!(&p.profile_type().0, b"prof" | b"rICC")).map(|p| p.data);
+    let icc = icc.or_else(|| {
+        handle.color_profile_nclx().and_then(|n| super::icc::from_nclx(n.color_primaries() as u16, n.transfer_characteristics() as u16))
     });
-    write_with_exif(out, &jpeg, exif.as_deref())?;
-    Ok((w, h))
+    Ok(Decoded { rgb, width: w, height: h, exif: exif_tiff(&handle), icc })
+}
+
+/// PNG through the image crate, its orientation applied; its `iCCP` profile and EXIF kept.
+fn decode_png(bytes: &[u8]) -> Result<Decoded, JobError> {
+    use image::ImageDecoder;
+    let bad = |e: image::ImageError| JobError::Media(format!("cannot decode this PNG: {e}"));
+    let mut dec = image::codecs::png::PngDecoder::new(std::io::Cursor::new(bytes)).map_err(bad)?;
+    let icc = dec.icc_profile().ok().flatten();
+    let exif = crate::meta::png::exif_block(bytes); // eXIf, or the raw-profile text chunk older tools write
+    let from_exif = exif.as_deref().and_then(orientation_of).and_then(image::metadata::Orientation::from_exif);
+    let orientation = from_exif.unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut img = image::DynamicImage::from_decoder(dec).map_err(bad)?;
+    img.apply_orientation(orientation);
+    let rgb = img.into_rgb8();
+    let (width, height) = rgb.dimensions();
+    Ok(Decoded { rgb: rgb.into_raw(), width, height, exif, icc })
 }
 
 /// The EXIF TIFF block of a HEIF image (payload starts with a 4-byte offset to the TIFF header).
@@ -61,33 +107,28 @@ fn exif_tiff(handle: &libheif_rs::ImageHandle) -> Option<Vec<u8>> {
     payload.get(4usize.checked_add(skip)?..).map(<[u8]>::to_vec)
 }
 
-/// Writes SOI, an APP1 `Exif\0\0` segment (when it fits), then the rest of the JPEG.
-fn write_with_exif(out: &mut File, jpeg: &[u8], tiff: Option<&[u8]>) -> Result<(), JobError> {
-    let (soi, rest) = jpeg.split_at(2.min(jpeg.len()));
-    out.write_all(soi)?;
-    if let Some(t) = tiff.filter(|t| t.len() + 8 <= 65_535) {
-        out.write_all(&[0xFF, 0xE1])?;
-        out.write_all(&((t.len() + 8) as u16).to_be_bytes())?;
-        out.write_all(b"Exif\0\0")?;
-        out.write_all(t)?;
-    }
-    out.write_all(rest)?;
-    out.flush()?;
-    Ok(())
+/// Where IFD0's Orientation (0x0112, SHORT) value sits in `tiff`, and the byte order.
+fn orientation_at(tiff: &[u8]) -> Option<(usize, Endian)> {
+    let order = Endian { big: tiff.starts_with(b"MM") };
+    let ifd = order.u32_at(tiff, 4)? as usize;
+    let count = order.u16_at(tiff, ifd)?;
+    (0..usize::from(count))
+        .map(|i| ifd + 2 + i * 12)
+        .find(|&e| order.u16_at(tiff, e) == Some(0x0112) && order.u16_at(tiff, e + 2) == Some(3))
+        .map(|e| (e + 8, order))
+}
+
+/// IFD0's Orientation (1–8), if the block has one.
+fn orientation_of(tiff: &[u8]) -> Option<u8> {
+    let (at, order) = orientation_at(tiff)?;
+    order.u16_at(tiff, at).and_then(|v| u8::try_from(v).ok())
 }
 
 /// Sets IFD0's Orientation (0x0112) to 1 in place: the decoded pixels are already upright.
 pub fn reset_orientation(tiff: &mut [u8]) {
-    let order = Endian { big: tiff.starts_with(b"MM") };
-    let Some(ifd) = order.u32_at(tiff, 4).map(|o| o as usize) else { return };
-    let Some(count) = order.u16_at(tiff, ifd) else { return };
-    for i in 0..usize::from(count) {
-        let e = ifd + 2 + i * 12;
-        if order.u16_at(tiff, e) == Some(0x0112) && order.u16_at(tiff, e + 2) == Some(3) {
-            let one = order.u16_bytes(1);
-            if let Some(v) = tiff.get_mut(e + 8..e + 10) {
-                v.copy_from_slice(&one);
-            }
+    if let Some((at, order)) = orientation_at(tiff) {
+        if let Some(v) = tiff.get_mut(at..at + 2) {
+            v.copy_from_slice(&order.u16_bytes(1));
         }
     }
 }
@@ -103,8 +144,10 @@ mod tests {
         reset_orientation(&mut mm);
         assert_eq!(&mm[18..20], &[0, 1]);
         let mut ii = b"II\x2a\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0\x06\0\0\0\0\0\0\0".to_vec();
+        assert_eq!(orientation_of(&ii), Some(6));
         reset_orientation(&mut ii);
         assert_eq!(&ii[18..20], &[1, 0]);
+        assert_eq!(orientation_of(&ii), Some(1));
         let mut junk = b"MM\0\x2a\xff\xff\xff\xff".to_vec();
         reset_orientation(&mut junk);
     }

@@ -44,7 +44,7 @@ pub fn read_jpeg(src: &Source) -> Result<StillInfo> {
 }
 
 /// Google Motion Photo / legacy MicroVideo flags in XMP (FORMATS.md "Android motion photos").
-fn xmp_mentions_video(xmp: &[u8]) -> bool {
+pub(super) fn xmp_mentions_video(xmp: &[u8]) -> bool {
     let find = |needle: &[u8]| xmp.windows(needle.len()).any(|w| w == needle);
     find(b"MotionPhoto") || find(b"MicroVideo")
 }

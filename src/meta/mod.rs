@@ -5,6 +5,7 @@ mod error;
 pub(crate) mod exif;
 mod heif;
 pub(crate) mod isobmff;
+pub(crate) mod png;
 pub(crate) mod quicktime;
 mod time;
 mod tracks;
@@ -40,6 +41,8 @@ impl GeoLocation {
 pub enum StillFormat {
     Jpeg,
     Heif,
+    /// App-made Live Photos (EXIF in `eXIf` or a raw-profile text chunk).
+    Png,
 }
 
 /// What either half says about the shot: the still from EXIF and the Apple MakerNote, the clip
@@ -97,6 +100,7 @@ pub enum MediaInfo {
 pub enum Sniffed {
     Jpeg,
     Heif,
+    Png,
     Movie,
     /// macOS "._" resource-fork companions: never media, whatever their name.
     AppleDouble,
@@ -111,6 +115,9 @@ const MOVIE_BRANDS: [&[u8; 4]; 8] = [b"qt  ", b"isom", b"iso2", b"mp41", b"mp42"
 pub fn sniff(head: &[u8]) -> Sniffed {
     if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
         return Sniffed::Jpeg;
+    }
+    if head.starts_with(&png::SIGNATURE) {
+        return Sniffed::Png;
     }
     if head.starts_with(&[0x00, 0x05, 0x16, 0x07]) {
         return Sniffed::AppleDouble;
@@ -144,7 +151,7 @@ pub fn sniff(head: &[u8]) -> Sniffed {
 /// File names that promise media: an unrecognisable file with such a name is reported, not skipped.
 pub fn has_media_extension(path: &Path) -> bool {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    matches!(ext.as_str(), "jpg" | "jpeg" | "heic" | "heif" | "hif" | "mov" | "mp4" | "m4v" | "qt")
+    matches!(ext.as_str(), "jpg" | "jpeg" | "heic" | "heif" | "hif" | "png" | "mov" | "mp4" | "m4v" | "qt")
 }
 
 /// Reads one file's metadata. `Ok(None)` means "not a photo or video" (skipped).
@@ -164,6 +171,7 @@ fn read_source(src: &Source, path: &Path) -> Result<(Option<MediaInfo>, u64)> {
     let sniffed = sniff(&head);
     let info = match sniffed {
         Sniffed::Jpeg => Some(MediaInfo::Still(StillFormat::Jpeg, exif::read_jpeg(src)?)),
+        Sniffed::Png => Some(MediaInfo::Still(StillFormat::Png, png::read_png(src)?)),
         Sniffed::Heif => {
             let top = isobmff::top_level(src)?;
             Some(MediaInfo::Still(StillFormat::Heif, heif::read_heif(src, &top)?))
@@ -185,7 +193,7 @@ fn unrecognised(head: &[u8]) -> MetaError {
     }
     let hex: Vec<String> = head.iter().take(8).map(|b| format!("{b:02X}")).collect();
     MetaError::corrupt(format!(
-        "named like a photo or video, but its content is neither JPEG, HEIF nor QuickTime/MP4 (starts with {})",
+        "named like a photo or video, but its content is neither JPEG, HEIF, PNG nor QuickTime/MP4 (starts with {})",
         hex.join(" ")
     ))
 }
@@ -211,7 +219,7 @@ mod tests {
         assert_eq!(sniff(&ftyp(b"qt  ", &[b"qt  "])), Sniffed::Movie);
         assert_eq!(sniff(&ftyp(b"isom", &[b"isom", b"iso2", b"avc1", b"mp41"])), Sniffed::Movie);
         assert_eq!(sniff(b"\0\0\0\x08wide\0\0\0\x10mdat"), Sniffed::Movie);
-        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Sniffed::Other);
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), Sniffed::Png);
         assert_eq!(sniff(&[0, 5, 22, 7, 0, 2, 0, 0, 0, 0, 0, 0]), Sniffed::AppleDouble);
         assert_eq!(sniff(b""), Sniffed::Other);
         // found by the corruption test: an ftyp shorter than its own brands panicked
