@@ -158,3 +158,22 @@ fn real_android_samples_are_read_without_errors() {
     assert_eq!(doc["live_photos"], Value::Array(vec![]));
     assert_eq!(doc["unpaired_stills"].as_array().unwrap().len(), 5);
 }
+
+/// A clip's length is its video track's as played (`tkhd`, edits applied): the movie may run
+/// longer (audio, metadata tracks), and a Live Photo's frames and duration are the video's.
+#[test]
+fn duration_and_frames_are_the_video_tracks_not_the_movies() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut clip = std::fs::read(fixtures().join("heic_mov/IMG_0001.MOV")).unwrap();
+    let at = clip.windows(4).position(|w| w == b"mvhd").unwrap() + 4; // version/flags, then v0 fields
+    let field = |c: &[u8], o: usize| u32::from_be_bytes(c[at + o..at + o + 4].try_into().unwrap());
+    let (timescale, duration) = (field(&clip, 12), field(&clip, 16));
+    clip[at + 16..at + 20].copy_from_slice(&(duration * 3).to_be_bytes()); // the movie now claims 3x
+    std::fs::write(dir.path().join("IMG_0001.MOV"), &clip).unwrap();
+    std::fs::copy(fixtures().join("heic_mov/IMG_0001.HEIC"), dir.path().join("IMG_0001.HEIC")).unwrap();
+    let (_, doc) = scan_json(&[dir.path()], &[]);
+    let lp = &doc["live_photos"][0];
+    assert!(f64::from(duration * 3) / f64::from(timescale) > 4.0, "the movie claims over 4 s");
+    assert_eq!(lp["duration_s"], 1.534, "{lp}");
+    assert_eq!(lp["frames"], 23);
+}

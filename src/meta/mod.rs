@@ -82,6 +82,7 @@ pub struct VideoTrack {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ClipInfo {
     pub shot: ShotInfo,
+    /// The video track's duration (the movie's when there is no video track).
     pub duration_s: f64,
     pub video: Option<VideoTrack>,
     pub audio_codec: Option<String>,

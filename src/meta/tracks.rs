@@ -177,6 +177,12 @@ pub(super) fn apply_track(src: &Source, info: &mut ClipInfo, own: &OwnTrack, t: 
                 fps: if media_s > 0.0 { frames as f64 / media_s } else { 0.0 },
                 rotation: own.matrix.map_or(0, rotation_of),
             });
+            // what a viewer plays is the video track as presented (its `tkhd` duration, edits
+            // applied), not the movie, whose audio or metadata may run longer
+            let presented = t.tkhd.as_ref().map(|k| k.duration).filter(|&d| d > 0 && movie_ts > 0).map(|d| d as f64 / movie_ts as f64);
+            if let Some(s) = presented.or((media_s > 0.0).then_some(media_s)) {
+                info.duration_s = s;
+            }
         }
         b"soun" if info.audio_codec.is_none() => info.audio_codec = Some(codec_name(&own.entry)),
         b"meta" => {
