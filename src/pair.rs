@@ -1,7 +1,9 @@
 //! Pairing stills with clips: a pure function, no I/O (FORMATS.md "Where exports break pairs").
 //!
 //! 1. By content identifier. When several stills or clips share one (the same export copied
-//!    twice), prefer the same folder, then the same name stem, then the nearest capture time.
+//!    twice), prefer the same folder, then the same name stem, then the nearest capture time,
+//!    then names without a copy suffix (`wave.jpg` over `wave-2-2.jpg`, `IMG_1234.HEIC` over
+//!    `IMG_1234(1).HEIC`), then the oldest file, then the first path in sorted order.
 //! 2. For what is left without a usable identifier: same folder, same stem (ignoring `_HEVC`,
 //!    `(1)`, `-2`, ` 2`, ` copy` suffixes), and capture times within [`TIME_TOLERANCE_S`].
 //!    Never two different identifiers, never disagreeing or unknown times, never a file twice.
@@ -22,6 +24,8 @@ pub struct Half {
     pub path: PathBuf,
     pub content_id: Option<String>,
     pub captured_at: Option<CaptureTime>,
+    /// When the file was last written: among copies, the oldest is the original.
+    pub modified: Option<std::time::SystemTime>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -104,6 +108,10 @@ struct Cand {
     other_exact_stem: bool,
     other_stem: bool,
     gap: f64,
+    /// How many of the two names carry a copy suffix (`-2`, `(1)`, ` copy`).
+    copies: u8,
+    /// Modification times, oldest first (unknown last).
+    ages: (Option<std::time::SystemTime>, Option<std::time::SystemTime>),
     still: usize,
     clip: usize,
 }
@@ -123,6 +131,8 @@ fn candidates(stills: &[Half], clips: &[Half], ss: &[usize], cs: &[usize], allow
                     other_exact_stem: plain_stem(&s.path) != plain_stem(&c.path),
                     other_stem: stem_key(&s.path) != stem_key(&c.path),
                     gap,
+                    copies: u8::from(is_copy(&s.path)) + u8::from(is_copy(&c.path)),
+                    ages: (s.modified, c.modified),
                     still: si,
                     clip: ci,
                 });
@@ -133,9 +143,28 @@ fn candidates(stills: &[Half], clips: &[Half], ss: &[usize], cs: &[usize], allow
         (a.other_folder, a.other_exact_stem, a.other_stem)
             .cmp(&(b.other_folder, b.other_exact_stem, b.other_stem))
             .then(a.gap.partial_cmp(&b.gap).unwrap_or(Ordering::Equal))
+            .then(a.copies.cmp(&b.copies))
+            .then(oldest_first(a.ages.0, b.ages.0))
+            .then(oldest_first(a.ages.1, b.ages.1))
             .then((a.still, a.clip).cmp(&(b.still, b.clip)))
     });
     out
+}
+
+/// Older first; a file whose time is unknown after those whose time is known.
+fn oldest_first(a: Option<std::time::SystemTime>, b: Option<std::time::SystemTime>) -> Ordering {
+    match (a, b) {
+        (Some(a), Some(b)) => a.cmp(&b),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
+    }
+}
+
+/// A name that carries a copy suffix (`IMG_1234(1).HEIC`, `wave-2-2.jpg`, `IMG_1 copy.jpg`):
+/// its stem without export decorations differs from its plain stem.
+fn is_copy(path: &Path) -> bool {
+    plain_stem(path) != stem_key(path)
 }
 
 fn take_greedy(cands: Vec<Cand>, used_s: &mut [bool], used_c: &mut [bool], by: MatchedBy, pairs: &mut Vec<Pair>) {

@@ -24,6 +24,18 @@ pub struct ClipFile {
     pub info: ClipInfo,
 }
 
+/// Where a Live Photo's capture time came from (`captured_at_source` in `--json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeSource {
+    /// The still's EXIF time, with its own offset or none known.
+    Still,
+    /// The still's local time with the clip's UTC offset (the still had none).
+    StillWithClipOffset,
+    /// The clip's (the still has no time).
+    Clip,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct LivePhoto {
     pub still: StillFile,
@@ -42,8 +54,25 @@ impl LivePhoto {
     }
 
     /// The still's time (the shutter moment), else the clip's.
+    /// The capture instant, and where it came from: the still's time (the shutter moment) with
+    /// its own UTC offset; else the still's local time with the clip's offset, when the clip's
+    /// local time agrees with it within the pairing tolerance; else the still's local time; else
+    /// the clip's.
+    pub fn captured_at_with_source(&self) -> Option<(CaptureTime, TimeSource)> {
+        let (s, c) = (self.still.info.shot.captured_at, self.clip.info.shot.captured_at);
+        match (s, c) {
+            (Some(s), _) if s.offset_s.is_some() => Some((s, TimeSource::Still)),
+            (Some(s), Some(c)) if c.offset_s.is_some() && (s.local - c.local).abs() <= crate::pair::TIME_TOLERANCE_S => {
+                Some((CaptureTime { local: s.local, offset_s: c.offset_s }, TimeSource::StillWithClipOffset))
+            }
+            (Some(s), _) => Some((s, TimeSource::Still)),
+            (None, Some(c)) => Some((c, TimeSource::Clip)),
+            (None, None) => None,
+        }
+    }
+
     pub fn captured_at(&self) -> Option<CaptureTime> {
-        self.either(|s| s.captured_at.as_ref()).copied()
+        self.captured_at_with_source().map(|(t, _)| t)
     }
 
     pub fn make(&self) -> Option<&str> {
@@ -202,12 +231,46 @@ fn link(lib: &mut Library, mut stills: Vec<StillFile>, mut clips: Vec<ClipFile>)
 }
 
 fn half(path: &Path, id: &Option<String>, t: Option<CaptureTime>) -> Half {
-    Half { path: path.to_path_buf(), content_id: id.clone(), captured_at: t }
+    let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    Half { path: path.to_path_buf(), content_id: id.clone(), captured_at: t, modified }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn live(still: Option<&str>, clip: Option<&str>) -> LivePhoto {
+        let mut lp = LivePhoto {
+            still: StillFile { path: "a.jpg".into(), root: ".".into(), format: StillFormat::Jpeg, info: StillInfo::default() },
+            clip: ClipFile { path: "a.mov".into(), root: ".".into(), info: ClipInfo::default() },
+            matched_by: MatchedBy::ContentId,
+        };
+        lp.still.info.shot.captured_at = still.and_then(CaptureTime::from_iso);
+        lp.clip.info.shot.captured_at = clip.and_then(CaptureTime::from_iso);
+        lp
+    }
+
+    #[test]
+    fn capture_time_takes_the_clips_offset_when_the_still_has_none_and_they_agree() {
+        let got = |s, c| live(s, c).captured_at_with_source().map(|(t, from)| (t.to_rfc3339(), from));
+        let with = |t: &str, from| Some((t.to_string(), from));
+        // a JPEG without OffsetTimeOriginal, its clip's creationdate one second earlier with -06:00
+        assert_eq!(
+            got(Some("2016-12-07T11:42:14"), Some("2016-12-07T11:42:13-06:00")),
+            with("2016-12-07T11:42:14-06:00", TimeSource::StillWithClipOffset)
+        );
+        assert_eq!(
+            got(Some("2016-12-07T11:42:14+01:00"), Some("2016-12-07T11:42:13-06:00")),
+            with("2016-12-07T11:42:14+01:00", TimeSource::Still)
+        );
+        assert_eq!(
+            got(Some("2016-12-07T11:42:14"), Some("2016-12-07T17:42:13-06:00")),
+            with("2016-12-07T11:42:14", TimeSource::Still),
+            "disagreeing: no offset borrowed"
+        );
+        assert_eq!(got(None, Some("2016-12-07T11:42:13-06:00")), with("2016-12-07T11:42:13-06:00", TimeSource::Clip));
+        assert_eq!(got(None, None), None);
+    }
 
     fn lp(still: ShotInfo, clip: ShotInfo) -> LivePhoto {
         LivePhoto {

@@ -177,3 +177,19 @@ fn duration_and_frames_are_the_video_tracks_not_the_movies() {
     assert_eq!(lp["duration_s"], 1.534, "{lp}");
     assert_eq!(lp["frames"], 23);
 }
+
+/// Same-identifier copies in one folder: the name without a copy suffix wins, whatever order
+/// the names sort in (`wave-2-2.jpg` sorts first); the rule is in `scan --help`.
+#[test]
+fn among_copies_the_name_without_a_copy_suffix_is_the_still() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["wave-2-2.jpg", "wave.jpg"] {
+        std::fs::copy(fixtures().join("jpeg_mov/IMG_0002.JPG"), dir.path().join(name)).unwrap();
+    }
+    std::fs::copy(fixtures().join("jpeg_mov/IMG_0002.MOV"), dir.path().join("clip.mov")).unwrap();
+    let (_, doc) = scan_json(&[dir.path()], &[]);
+    assert_eq!(pairs(&doc), vec![s("wave.jpg", "clip.mov", "content_id")]);
+    assert_eq!(name(&doc["unpaired_stills"][0]["path"]), "wave-2-2.jpg");
+    let help = bin().args(["scan", "--help"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&help.stdout).contains("wave.jpg over wave-2-2.jpg"));
+}

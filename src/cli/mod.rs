@@ -27,11 +27,16 @@ pub struct Cli {
 const EXIT_CODES: &str = "Exit codes: 0 every file was read (and every output written), 1 some file failed \
 (each is listed with its path and the reason; the run goes on), 2 usage error, 130 interrupted.";
 
+const PAIRING: &str = "Pairing: by content identifier first; among files sharing one, the same folder wins, \
+then the same name, then the nearest capture time, then names without a copy suffix (wave.jpg over wave-2-2.jpg, \
+IMG_1234.HEIC over IMG_1234(1).HEIC), then the oldest file. Without identifiers: same folder, same name stem \
+and capture times within 3 s. Two different identifiers, or disagreeing times, are never linked.";
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Find every Live Photo (still + clip) under PATHs, list leftovers and unreadable files.
     #[command(after_help = format!("Examples:\n  livephoto scan ~/Exports\n  livephoto scan ~/Exports --json > found.json\n  \
-livephoto scan ~/Exports --facetime\n\n{EXIT_CODES}"))]
+livephoto scan ~/Exports --facetime\n\n{PAIRING}\n\n{EXIT_CODES}"))]
     Scan(ScanArgs),
     /// Convert each Live Photo's clip to MP4 or GIF.
     #[command(after_help = format!("Examples:\n  livephoto convert ~/Exports --to mp4 -o ~/Shared/live\n  \

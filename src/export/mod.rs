@@ -60,12 +60,12 @@ impl ExportMeta {
     }
 }
 
-/// The capture instant in UTC: the still's when its offset is known, else the clip's (whose
-/// `creationdate` has an offset and whose `mvhd` is UTC), else the still's local time as UTC.
+/// The capture instant in UTC: the Live Photo's time when its offset is known (the still's own,
+/// or the clip's offset on the still's local time), else the clip's instant (its `creationdate`
+/// has an offset, its `mvhd` is UTC), else the still's local time as UTC.
 fn utc_capture(lp: &LivePhoto) -> Option<f64> {
-    let s = lp.still.info.shot.captured_at;
-    let c = lp.clip.info.shot.captured_at;
-    s.and_then(|t| t.utc()).or_else(|| c.and_then(|t| t.utc())).or_else(|| s.or(c).map(|t| t.local))
+    let (s, c) = (lp.still.info.shot.captured_at, lp.clip.info.shot.captured_at);
+    lp.captured_at().and_then(|t| t.utc()).or_else(|| c.and_then(|t| t.utc())).or_else(|| s.or(c).map(|t| t.local))
 }
 
 /// Scans `paths` and writes each Live Photo's clip as an MP4 or GIF under `out.dir`.

@@ -10,7 +10,13 @@ fn t(s: &str) -> Option<CaptureTime> {
 }
 
 fn half(path: &str, id: Option<&str>, time: Option<CaptureTime>) -> Half {
-    Half { path: PathBuf::from(path), content_id: id.map(String::from), captured_at: time }
+    Half { path: PathBuf::from(path), content_id: id.map(String::from), captured_at: time, modified: None }
+}
+
+/// A half last written `days` after 2020-01-01.
+fn aged(path: &str, id: Option<&str>, time: Option<CaptureTime>, days: u64) -> Half {
+    let modified = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_577_836_800 + days * 86_400);
+    Half { modified: Some(modified), ..half(path, id, time) }
 }
 
 /// (still paths, clip paths) of the pairs, with how they matched.
@@ -177,4 +183,23 @@ fn stem_key_strips_export_decorations() {
     assert_eq!(stem_key(Path::new("IMG_1234.jpg")), "IMG_1234");
     assert_eq!(stem_key(Path::new("20210410_114400.jpg")), "20210410_114400");
     assert_eq!(stem_key(Path::new("2.jpg")), "2");
+}
+
+/// Among equal candidates: the name without a copy suffix, then the oldest file (README
+/// "Pairing rules"), whatever order the paths sort in.
+#[test]
+fn ties_prefer_the_name_without_a_copy_suffix_then_the_oldest_file() {
+    let noon = t("2021-04-10T12:00:00+01:00");
+    // "wave-2-2.jpg" sorts before "wave.jpg" ('-' < '.'): the copy must still lose
+    let stills = [half("f/wave-2-2.jpg", Some(A), noon), half("f/wave.jpg", Some(A), noon)];
+    let clips = [half("f/clip.mov", Some(A), noon)];
+    assert_eq!(run(&stills, &clips).0, vec![("f/wave.jpg".into(), "f/clip.mov".into(), MatchedBy::ContentId)]);
+    let stills = [half("f/IMG_1234(1).HEIC", Some(A), noon), half("f/IMG_1234.HEIC", Some(A), noon)];
+    let clips = [half("f/IMG_1234(1).MOV", Some(A), noon), half("f/x.MOV", Some(A), noon)];
+    let (got, ..) = run(&stills, &clips);
+    assert!(got.contains(&("f/IMG_1234(1).HEIC".into(), "f/IMG_1234(1).MOV".into(), MatchedBy::ContentId)), "same names first: {got:?}");
+    // no suffix to tell them apart: the oldest file is the original
+    let stills = [aged("a/one.jpg", Some(A), noon, 30), aged("a/two.jpg", Some(A), noon, 2)];
+    let clips = [aged("a/clip.mov", Some(A), noon, 5)];
+    assert_eq!(run(&stills, &clips).0, vec![("a/two.jpg".into(), "a/clip.mov".into(), MatchedBy::ContentId)]);
 }

@@ -3,7 +3,7 @@
 //! [`super::paths`]: a string, plus `<field>_bytes` (base64) when not UTF-8.
 
 use super::paths;
-use crate::scan::{FileError, Library, LivePhoto, Note};
+use crate::scan::{FileError, Library, LivePhoto, Note, TimeSource};
 use crate::MatchedBy;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -30,6 +30,8 @@ impl PathFields {
 
 #[derive(Serialize)]
 pub struct LivePhotoDoc<'a> {
+    /// `"live_photo"`: an Apple still + clip pair (other kinds may come, as Android motion photos).
+    kind: &'static str,
     /// `still`, `clip` first, as people read them.
     #[serde(flatten)]
     paths: PathFields,
@@ -37,6 +39,7 @@ pub struct LivePhotoDoc<'a> {
     matched_by: MatchedBy,
     facetime: bool,
     captured_at: Option<String>,
+    captured_at_source: Option<TimeSource>,
     key_time_s: Option<f64>,
     duration_s: f64,
     make: Option<&'a str>,
@@ -54,11 +57,13 @@ pub struct LivePhotoDoc<'a> {
 pub fn live_photo(lp: &LivePhoto) -> LivePhotoDoc<'_> {
     let video = lp.clip.info.video.as_ref();
     LivePhotoDoc {
+        kind: "live_photo",
         paths: PathFields::of(&[("still", &lp.still.path), ("clip", &lp.clip.path)]),
         content_id: lp.content_id(),
         matched_by: lp.matched_by,
         facetime: lp.is_facetime(),
         captured_at: lp.captured_at().map(|t| t.to_rfc3339()),
+        captured_at_source: lp.captured_at_with_source().map(|(_, from)| from),
         key_time_s: lp.clip.info.key_time_s.map(round3),
         duration_s: round3(lp.clip.info.duration_s),
         make: lp.make(),
