@@ -29,6 +29,7 @@ pub fn read_png(src: &Source) -> Result<StillInfo> {
 }
 
 /// The EXIF TIFF block of a PNG in memory (what a JPEG made from it carries over), if any.
+#[cfg(feature = "media")] // export keeps it in the JPEG
 pub fn exif_block(data: &[u8]) -> Option<Vec<u8>> {
     walk(&Source::from_bytes(data)).ok()?.0
 }
