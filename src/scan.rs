@@ -5,7 +5,7 @@ use crate::pair::{self, Half, MatchedBy};
 use crate::walk::{self, FileId};
 pub use crate::walk::{FileError, Note};
 use rayon::prelude::*;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +34,10 @@ pub enum TimeSource {
     StillWithClipOffset,
     /// The clip's (the still has no time).
     Clip,
+    /// The still's Google Takeout sidecar (`photoTakenTime`, UTC): its own metadata had none.
+    StillSidecar,
+    /// The clip's Takeout sidecar (the still has no time of its own).
+    ClipSidecar,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -60,7 +64,12 @@ impl LivePhoto {
     /// the clip's.
     pub fn captured_at_with_source(&self) -> Option<(CaptureTime, TimeSource)> {
         let (s, c) = (self.still.info.shot.captured_at, self.clip.info.shot.captured_at);
-        match (s, c) {
+        let sidecar = |from| match from {
+            TimeSource::Still if self.still.info.shot.time_from_sidecar => TimeSource::StillSidecar,
+            TimeSource::Clip if self.clip.info.shot.time_from_sidecar => TimeSource::ClipSidecar,
+            other => other,
+        };
+        let found = match (s, c) {
             (Some(s), _) if s.offset_s.is_some() => Some((s, TimeSource::Still)),
             (Some(s), Some(c)) if c.offset_s.is_some() && (s.local - c.local).abs() <= crate::pair::TIME_TOLERANCE_S => {
                 Some((CaptureTime { local: s.local, offset_s: c.offset_s }, TimeSource::StillWithClipOffset))
@@ -68,7 +77,8 @@ impl LivePhoto {
             (Some(s), _) => Some((s, TimeSource::Still)),
             (None, Some(c)) => Some((c, TimeSource::Clip)),
             (None, None) => None,
-        }
+        };
+        found.map(|(t, from)| (t, sidecar(from)))
     }
 
     pub fn captured_at(&self) -> Option<CaptureTime> {
@@ -194,10 +204,42 @@ pub fn scan_with_progress(roots: &[PathBuf], found: &dyn Fn(usize), read: &(dyn 
         }
     }
     lib.media_files = stills.len() + clips.len();
+    let sidecars = takeout_sidecars(&files);
+    if !sidecars.is_empty() {
+        stills.iter_mut().for_each(|s| fill_from_sidecar(&mut s.info.shot, &s.path, &sidecars));
+        clips.iter_mut().for_each(|c| fill_from_sidecar(&mut c.info.shot, &c.path, &sidecars));
+    }
     errors.sort();
     lib.errors = errors;
     link(&mut lib, stills, clips);
     lib
+}
+
+/// The JSON files found, by folder: Google Takeout's sidecars among them.
+fn takeout_sidecars(files: &[(PathBuf, PathBuf)]) -> HashMap<&Path, Vec<&Path>> {
+    let mut by_dir: HashMap<&Path, Vec<&Path>> = HashMap::new();
+    for (f, _) in files {
+        if f.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+            by_dir.entry(f.parent().unwrap_or(Path::new(""))).or_default().push(f);
+        }
+    }
+    by_dir
+}
+
+/// A half without a capture time or place takes them from its Takeout sidecar, if it has one.
+fn fill_from_sidecar(shot: &mut ShotInfo, path: &Path, sidecars: &HashMap<&Path, Vec<&Path>>) {
+    if shot.captured_at.is_some() && shot.location.is_some() {
+        return;
+    }
+    let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else { return };
+    let Some(candidates) = sidecars.get(dir) else { return };
+    let describes = |j: &&&Path| j.file_name().and_then(|n| n.to_str()).is_some_and(|j| meta::takeout::describes(j, name));
+    let Some(sidecar) = candidates.iter().find(describes).and_then(|j| meta::takeout::read(j)) else { return };
+    if shot.captured_at.is_none() && sidecar.captured_at.is_some() {
+        shot.captured_at = sidecar.captured_at;
+        shot.time_from_sidecar = true;
+    }
+    shot.location = shot.location.or(sidecar.location);
 }
 
 fn read_one(path: &Path, root: &Path) -> (Outcome, u64) {

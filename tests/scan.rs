@@ -193,3 +193,33 @@ fn among_copies_the_name_without_a_copy_suffix_is_the_still() {
     let help = bin().args(["scan", "--help"]).output().unwrap();
     assert!(String::from_utf8_lossy(&help.stdout).contains("wave.jpg over wave-2-2.jpg"));
 }
+
+/// Google Takeout strips a clip's dates (and writes it as `.MP4`, QuickTime inside); its JSON
+/// sidecar keeps `photoTakenTime`, so name + time pairing still works.
+#[test]
+fn takeout_sidecars_give_a_dateless_clip_its_time() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(fixtures().join("stripped/IMG_0009.JPG"), dir.path().join("IMG_0009.JPG")).unwrap();
+    let mut clip = std::fs::read(fixtures().join("stripped/IMG_0009_HEVC.MOV")).unwrap();
+    assert_eq!(replace_all(&mut clip, b"com.apple.quicktime.creationdate", b"com.apple.quicktime.creationdat_"), 1);
+    let at = clip.windows(4).position(|w| w == b"mvhd").unwrap() + 4;
+    clip[at + 4..at + 12].fill(0); // no creation or modification time in the movie header
+    std::fs::write(dir.path().join("IMG_0009.MP4"), &clip).unwrap();
+
+    let (_, doc) = scan_json(&[dir.path()], &[]);
+    assert_eq!(pairs(&doc), vec![], "a clip without a time is never linked by name alone");
+
+    // 2020-02-02T13:15:16Z is the still's 14:15:16+01:00
+    let sidecar = r#"{"title": "IMG_0009.MP4", "photoTakenTime": {"timestamp": "1580649316", "formatted": "Feb 2, 2020"},
+                      "geoData": {"latitude": 0.0, "longitude": 0.0, "altitude": 0.0}}"#;
+    std::fs::write(dir.path().join("IMG_0009.MP4.supplemental-metadata.json"), sidecar).unwrap();
+    let (code, doc) = scan_json(&[dir.path()], &[]);
+    assert_eq!(code, 0);
+    assert_eq!(pairs(&doc), vec![s("IMG_0009.JPG", "IMG_0009.MP4", "name_and_time")]);
+    assert_eq!(doc["live_photos"][0]["captured_at_source"], "still");
+
+    // a sidecar for another file, or a dated clip, changes nothing
+    std::fs::rename(dir.path().join("IMG_0009.MP4.supplemental-metadata.json"), dir.path().join("IMG_0019.MP4.json")).unwrap();
+    let (_, doc) = scan_json(&[dir.path()], &[]);
+    assert_eq!(pairs(&doc), vec![]);
+}

@@ -7,6 +7,7 @@ mod heif;
 pub(crate) mod isobmff;
 pub(crate) mod png;
 pub(crate) mod quicktime;
+pub(crate) mod takeout;
 mod time;
 mod tracks;
 
@@ -56,6 +57,8 @@ pub struct ShotInfo {
     pub software: Option<String>,
     pub lens: Option<String>,
     pub location: Option<GeoLocation>,
+    /// `captured_at` came from a Google Takeout sidecar, not the file itself.
+    pub time_from_sidecar: bool,
 }
 
 /// What a still says about itself.
