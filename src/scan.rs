@@ -256,8 +256,16 @@ fn read_one(path: &Path, root: &Path) -> (Outcome, u64) {
 fn link(lib: &mut Library, mut stills: Vec<StillFile>, mut clips: Vec<ClipFile>) {
     stills.sort_by(|a, b| a.path.cmp(&b.path));
     clips.sort_by(|a, b| a.path.cmp(&b.path));
-    let sh: Vec<Half> = stills.iter().map(|s| half(&s.path, &s.info.shot.content_id, s.info.shot.captured_at)).collect();
-    let ch: Vec<Half> = clips.iter().map(|c| half(&c.path, &c.info.shot.content_id, c.info.shot.captured_at)).collect();
+    // modification times break ties between copies: only files whose identifier is shared need one
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for id in stills.iter().map(|s| &s.info.shot.content_id).chain(clips.iter().map(|c| &c.info.shot.content_id)).flatten() {
+        *seen.entry(id.as_str()).or_default() += 1;
+    }
+    let copied = |id: &Option<String>| id.as_deref().is_some_and(|i| seen.get(i).is_some_and(|&n| n > 2));
+    let sh: Vec<Half> =
+        stills.iter().map(|s| half(&s.path, &s.info.shot.content_id, s.info.shot.captured_at, copied(&s.info.shot.content_id))).collect();
+    let ch: Vec<Half> =
+        clips.iter().map(|c| half(&c.path, &c.info.shot.content_id, c.info.shot.captured_at, copied(&c.info.shot.content_id))).collect();
     let p = pair::pair(&sh, &ch);
     // Pairing uses each file once: move the files out rather than copy them.
     let mut stills: Vec<Option<StillFile>> = stills.into_iter().map(Some).collect();
@@ -272,8 +280,8 @@ fn link(lib: &mut Library, mut stills: Vec<StillFile>, mut clips: Vec<ClipFile>)
     lib.unpaired_clips = p.unpaired_clips.iter().filter_map(|&i| clips[i].take()).collect();
 }
 
-fn half(path: &Path, id: &Option<String>, t: Option<CaptureTime>) -> Half {
-    let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+fn half(path: &Path, id: &Option<String>, t: Option<CaptureTime>, copied: bool) -> Half {
+    let modified = if copied { std::fs::metadata(path).and_then(|m| m.modified()).ok() } else { None };
     Half { path: path.to_path_buf(), content_id: id.clone(), captured_at: t, modified }
 }
 
