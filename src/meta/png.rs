@@ -62,7 +62,7 @@ fn walk(src: &Source) -> Result<(Option<Vec<u8>>, bool)> {
             b"IEND" => break,
             b"eXIf" if from_chunk.is_none() => {
                 let data = src.read_at(body, len, "PNG eXIf chunk")?;
-                from_chunk = Some(data.strip_prefix(b"Exif\0\0").map_or_else(|| data.clone(), <[u8]>::to_vec));
+                from_chunk = Some(tiff_of(data));
             }
             b"tEXt" | b"zTXt" | b"iTXt" if len <= MAX_TEXT_CHUNK => {
                 let keyword = src.read_upto(body, 80.min(len), "PNG text chunk keyword")?;
@@ -74,7 +74,7 @@ fn walk(src: &Source) -> Result<(Option<Vec<u8>>, bool)> {
                     let data = src.read_at(body, len, "PNG text chunk")?;
                     let text = text_of(src, &kind, &data)?;
                     if is_exif {
-                        from_text = raw_profile(&text).map(|b| b.strip_prefix(b"Exif\0\0").map_or_else(|| b.clone(), <[u8]>::to_vec));
+                        from_text = raw_profile(&text).map(tiff_of);
                     } else {
                         video |= super::exif::xmp_mentions_video(&text);
                     }
@@ -85,6 +85,14 @@ fn walk(src: &Source) -> Result<(Option<Vec<u8>>, bool)> {
         offset = next;
     }
     Ok((from_chunk.or(from_text), video))
+}
+
+/// An EXIF block from its TIFF header on: some writers keep JPEG's `Exif\0\0` in front of it.
+fn tiff_of(mut block: Vec<u8>) -> Vec<u8> {
+    if block.starts_with(b"Exif\0\0") {
+        block.drain(..6);
+    }
+    block
 }
 
 /// The text of a `tEXt`, `zTXt` or `iTXt` chunk (after its keyword), inflated when compressed.
