@@ -7,12 +7,19 @@ use common::*;
 use std::path::Path;
 use std::process::Command;
 
-/// A copy of `livephoto` alone in `dir/bin`, run with `PATH` set to `path`.
+/// A folder on the build's own file system, so `livephoto` can be hard-linked into it.
+fn scratch() -> tempfile::TempDir {
+    tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap()
+}
+
+/// `livephoto` alone in `dir/bin`. A hard link, not a copy: a copy is a file this process
+/// has open for writing, and a child another test forks meanwhile inherits that descriptor
+/// until its own exec, which makes running the copy fail with "Text file busy" (ETXTBSY).
 fn lone_livephoto(dir: &Path) -> std::path::PathBuf {
     let bin = dir.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let exe = bin.join("livephoto");
-    std::fs::copy(env!("CARGO_BIN_EXE_livephoto"), &exe).unwrap();
+    std::fs::hard_link(env!("CARGO_BIN_EXE_livephoto"), &exe).unwrap();
     exe
 }
 
@@ -27,7 +34,7 @@ fn stills(exe: &Path, path: &str, out: &Path) -> std::process::Output {
 
 #[test]
 fn a_missing_helper_is_named_with_how_to_get_it() {
-    let d = tempfile::tempdir().unwrap();
+    let d = scratch();
     let exe = lone_livephoto(d.path());
     let r = stills(&exe, "/nonexistent", &d.path().join("o1"));
     let err = String::from_utf8_lossy(&r.stderr);
@@ -39,7 +46,7 @@ fn a_missing_helper_is_named_with_how_to_get_it() {
 #[cfg(feature = "media")] // the helper is built with the media feature only
 #[test]
 fn the_helper_is_found_beside_in_libexec_or_on_path() {
-    let d = tempfile::tempdir().unwrap();
+    let d = scratch();
     let exe = lone_livephoto(d.path());
 
     let on_path = d.path().join("tools");
