@@ -26,6 +26,6 @@ pub mod cli;
 pub mod fuzzing;
 
 pub use meta::MetaError;
-pub use pair::MatchedBy;
-pub use scan::{scan, ClipFile, FileError, Filter, Library, LivePhoto, Note, StillFile};
+pub use pair::{MatchedBy, PairOptions};
+pub use scan::{scan, ClipFile, FileError, Filter, Library, LivePhoto, Note, StillFile, Versions};
 pub use walk::EXPORT_MARKER;

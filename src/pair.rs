@@ -7,6 +7,9 @@
 //! 2. For what is left without a usable identifier: same folder, same stem (ignoring `_HEVC`,
 //!    `(1)`, `-2`, ` 2`, ` copy` suffixes), and capture times within [`TIME_TOLERANCE_S`].
 //!    Never two different identifiers, never disagreeing or unknown times, never a file twice.
+//! 3. Edited versions ([`edits`]) pair only with edits, originals only with originals; each edit
+//!    is then linked to its original's pair. Asked to, an edit's lone still takes its original's
+//!    clip (that clip then serves two Live Photos).
 
 use crate::meta::CaptureTime;
 use serde::Serialize;
@@ -33,6 +36,15 @@ pub struct Half {
 pub enum MatchedBy {
     ContentId,
     NameAndTime,
+    /// An edit's still with its original's clip (`--edit-uses-original-clip`).
+    OriginalClip,
+}
+
+/// Choices the user makes about pairing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PairOptions {
+    /// An edited still without a clip of its own takes its original's clip.
+    pub edit_uses_original_clip: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +52,8 @@ pub struct Pair {
     pub still: usize,
     pub clip: usize,
     pub matched_by: MatchedBy,
+    /// For an edited version: its original's pair (an index into [`Pairing::pairs`]).
+    pub edit_of: Option<usize>,
 }
 
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -50,21 +64,18 @@ pub struct Pairing {
 }
 
 /// Pairs `stills` with `clips` (indices into each slice).
-pub fn pair(stills: &[Half], clips: &[Half]) -> Pairing {
+pub fn pair(stills: &[Half], clips: &[Half], opts: PairOptions) -> Pairing {
     let mut used_s = vec![false; stills.len()];
     let mut used_c = vec![false; clips.len()];
     let mut pairs = Vec::new();
 
-    let mut by_id: BTreeMap<&str, (Vec<usize>, Vec<usize>)> = BTreeMap::new();
-    for (i, s) in stills.iter().enumerate() {
-        if let Some(id) = &s.content_id {
-            by_id.entry(id).or_default().0.push(i);
-        }
+    // an edit keeps its original's identifier: the key is (identifier, edited)
+    let mut by_id: Groups = BTreeMap::new();
+    for (i, k) in stills.iter().enumerate().filter_map(|(i, s)| Some((i, id_key(s)?))) {
+        by_id.entry(k).or_default().0.push(i);
     }
-    for (i, c) in clips.iter().enumerate() {
-        if let Some(id) = &c.content_id {
-            by_id.entry(id).or_default().1.push(i);
-        }
+    for (i, k) in clips.iter().enumerate().filter_map(|(i, c)| Some((i, id_key(c)?))) {
+        by_id.entry(k).or_default().1.push(i);
     }
     for (ss, cs) in by_id.values() {
         let cands = candidates(stills, clips, ss, cs, |_, _, _| true);
@@ -72,9 +83,9 @@ pub fn pair(stills: &[Half], clips: &[Half]) -> Pairing {
     }
 
     // Step 2: only files whose identifier is absent or found on no file of the other kind.
-    let orphan = |h: &Half, others: &BTreeMap<&str, (Vec<usize>, Vec<usize>)>, still: bool| match &h.content_id {
+    let orphan = |h: &Half, others: &Groups, still: bool| match id_key(h) {
         None => true,
-        Some(id) => others.get(id.as_str()).is_none_or(|(s, c)| if still { c.is_empty() } else { s.is_empty() }),
+        Some(k) => others.get(&k).is_none_or(|(s, c)| if still { c.is_empty() } else { s.is_empty() }),
     };
     let mut buckets: BTreeMap<(PathBuf, String), (Vec<usize>, Vec<usize>)> = BTreeMap::new();
     for (i, s) in stills.iter().enumerate().filter(|(i, s)| !used_s[*i] && orphan(s, &by_id, true)) {
@@ -93,13 +104,25 @@ pub fn pair(stills: &[Half], clips: &[Half]) -> Pairing {
         });
         take_greedy(cands, &mut used_s, &mut used_c, MatchedBy::NameAndTime, &mut pairs);
     }
+    if opts.edit_uses_original_clip {
+        edits::borrow_original_clips(stills, clips, &mut used_s, &mut used_c, &mut pairs);
+    }
 
     pairs.sort_by_key(|p| (p.still, p.clip));
+    edits::link(stills, clips, &mut pairs);
     Pairing {
         pairs,
         unpaired_stills: (0..stills.len()).filter(|&i| !used_s[i]).collect(),
         unpaired_clips: (0..clips.len()).filter(|&i| !used_c[i]).collect(),
     }
+}
+
+/// Stills and clips (indices) by identifier group.
+type Groups<'h> = BTreeMap<(&'h str, bool), (Vec<usize>, Vec<usize>)>;
+
+/// Which identifier group a half belongs to: an edit keeps its original's identifier.
+fn id_key(h: &Half) -> Option<(&str, bool)> {
+    h.content_id.as_deref().map(|id| (id, edits::is_edit(&h.path)))
 }
 
 /// A possible pair and how good it is: lower sorts first.
@@ -172,7 +195,7 @@ fn take_greedy(cands: Vec<Cand>, used_s: &mut [bool], used_c: &mut [bool], by: M
         if !used_s[c.still] && !used_c[c.clip] {
             used_s[c.still] = true;
             used_c[c.clip] = true;
-            pairs.push(Pair { still: c.still, clip: c.clip, matched_by: by });
+            pairs.push(Pair { still: c.still, clip: c.clip, matched_by: by, edit_of: None });
         }
     }
 }
@@ -234,5 +257,6 @@ fn strip_counter(s: &str) -> &str {
     s
 }
 
+pub mod edits;
 #[cfg(test)]
 mod tests;

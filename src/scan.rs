@@ -1,7 +1,7 @@
 //! Walk the roots, read every file's metadata in parallel, pair stills with clips.
 
 use crate::meta::{self, CaptureTime, ClipInfo, GeoLocation, MediaInfo, ShotInfo, StillFormat, StillInfo};
-use crate::pair::{self, Half, MatchedBy};
+use crate::pair::{self, Half, MatchedBy, PairOptions};
 use crate::walk::{self, FileId};
 pub use crate::walk::{FileError, Note};
 use rayon::prelude::*;
@@ -45,6 +45,12 @@ pub struct LivePhoto {
     pub still: StillFile,
     pub clip: ClipFile,
     pub matched_by: MatchedBy,
+    /// An edited version (`IMG_E1234`, `IMG_1234_edited`, `FullSizeRender`): see [`pair::edits`].
+    pub edited: bool,
+    /// For an edit: its original's still, when the original was found as a Live Photo.
+    pub edit_of: Option<PathBuf>,
+    /// For an original: the stills of its edited versions found as Live Photos.
+    pub edited_versions: Vec<PathBuf>,
 }
 
 impl LivePhoto {
@@ -142,16 +148,31 @@ pub struct Library {
     pub inputs: HashSet<FileId>,
 }
 
+/// Originals, edited versions, or both.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Versions {
+    #[default]
+    All,
+    OriginalsOnly,
+    EditsOnly,
+}
+
 /// Which Live Photos to keep.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
     pub facetime_only: bool,
     pub lens: Option<String>,
+    pub versions: Versions,
 }
 
 impl Filter {
     pub fn keeps(&self, lp: &LivePhoto) -> bool {
-        (!self.facetime_only || lp.is_facetime()) && self.lens.as_deref().is_none_or(|t| lp.lens_matches(t))
+        let version = match self.versions {
+            Versions::All => true,
+            Versions::OriginalsOnly => !lp.edited,
+            Versions::EditsOnly => lp.edited,
+        };
+        version && (!self.facetime_only || lp.is_facetime()) && self.lens.as_deref().is_none_or(|t| lp.lens_matches(t))
     }
 }
 
@@ -175,13 +196,13 @@ pub fn missing_root(roots: &[PathBuf]) -> Option<&PathBuf> {
 
 /// Scans `roots` (files or folders, recursively, following links: see [`crate::walk`]).
 /// Results are sorted, so they do not depend on the thread count.
-pub fn scan(roots: &[PathBuf]) -> Library {
-    scan_with_progress(roots, &|_| {}, &|| {})
+pub fn scan(roots: &[PathBuf], opts: PairOptions) -> Library {
+    scan_with_progress(roots, opts, &|_| {}, &|| {})
 }
 
 /// [`scan`], telling `found(n)` how many files the walk found, then `read()` after each file:
 /// on a NAS with a cold cache a large library takes minutes, and people want to see it move.
-pub fn scan_with_progress(roots: &[PathBuf], found: &dyn Fn(usize), read: &(dyn Fn() + Sync)) -> Library {
+pub fn scan_with_progress(roots: &[PathBuf], opts: PairOptions, found: &dyn Fn(usize), read: &(dyn Fn() + Sync)) -> Library {
     let walk::Walked { files, mut errors, notes, ids } = walk::walk(roots);
     found(files.len());
     let outcomes: Vec<(Outcome, u64)> = files
@@ -211,7 +232,7 @@ pub fn scan_with_progress(roots: &[PathBuf], found: &dyn Fn(usize), read: &(dyn 
     }
     errors.sort();
     lib.errors = errors;
-    link(&mut lib, stills, clips);
+    link(&mut lib, stills, clips, opts);
     lib
 }
 
@@ -253,7 +274,7 @@ fn read_one(path: &Path, root: &Path) -> (Outcome, u64) {
     }
 }
 
-fn link(lib: &mut Library, mut stills: Vec<StillFile>, mut clips: Vec<ClipFile>) {
+fn link(lib: &mut Library, mut stills: Vec<StillFile>, mut clips: Vec<ClipFile>, opts: PairOptions) {
     stills.sort_by(|a, b| a.path.cmp(&b.path));
     clips.sort_by(|a, b| a.path.cmp(&b.path));
     // modification times break ties between copies: only files whose identifier is shared need one
@@ -266,15 +287,34 @@ fn link(lib: &mut Library, mut stills: Vec<StillFile>, mut clips: Vec<ClipFile>)
         stills.iter().map(|s| half(&s.path, &s.info.shot.content_id, s.info.shot.captured_at, copied(&s.info.shot.content_id))).collect();
     let ch: Vec<Half> =
         clips.iter().map(|c| half(&c.path, &c.info.shot.content_id, c.info.shot.captured_at, copied(&c.info.shot.content_id))).collect();
-    let p = pair::pair(&sh, &ch);
-    // Pairing uses each file once: move the files out rather than copy them.
+    let p = pair::pair(&sh, &ch, opts);
+    // An original's clip that an edit borrows serves two Live Photos: copy it before the move.
+    let borrowed: HashMap<usize, ClipFile> =
+        p.pairs.iter().filter(|pr| pr.matched_by == MatchedBy::OriginalClip).map(|pr| (pr.clip, clips[pr.clip].clone())).collect();
+    // Otherwise pairing uses each file once: move the files out rather than copy them.
     let mut stills: Vec<Option<StillFile>> = stills.into_iter().map(Some).collect();
     let mut clips: Vec<Option<ClipFile>> = clips.into_iter().map(Some).collect();
-    for pr in &p.pairs {
-        if let (Some(still), Some(clip)) = (stills[pr.still].take(), clips[pr.clip].take()) {
-            lib.live_photos.push(LivePhoto { still, clip, matched_by: pr.matched_by });
+    let mut made: Vec<Option<LivePhoto>> = p
+        .pairs
+        .iter()
+        .map(|pr| {
+            let clip = if pr.matched_by == MatchedBy::OriginalClip { borrowed.get(&pr.clip).cloned() } else { clips[pr.clip].take() };
+            let (still, clip) = (stills[pr.still].take()?, clip?);
+            let edited = pair::edits::is_edit(&still.path);
+            Some(LivePhoto { still, clip, matched_by: pr.matched_by, edited, edit_of: None, edited_versions: Vec::new() })
+        })
+        .collect();
+    for (e, o) in p.pairs.iter().enumerate().filter_map(|(e, pr)| Some((e, pr.edit_of?))) {
+        let (Some(edit), Some(orig)) = (&made[e], &made[o]) else { continue };
+        let (edit_still, orig_still) = (edit.still.path.clone(), orig.still.path.clone());
+        if let Some(lp) = made[e].as_mut() {
+            lp.edit_of = Some(orig_still);
+        }
+        if let Some(lp) = made[o].as_mut() {
+            lp.edited_versions.push(edit_still);
         }
     }
+    lib.live_photos = made.into_iter().flatten().collect();
     lib.live_photos.sort_by(|a, b| (&a.still.path, &a.clip.path).cmp(&(&b.still.path, &b.clip.path)));
     lib.unpaired_stills = p.unpaired_stills.iter().filter_map(|&i| stills[i].take()).collect();
     lib.unpaired_clips = p.unpaired_clips.iter().filter_map(|&i| clips[i].take()).collect();
@@ -294,6 +334,9 @@ mod tests {
             still: StillFile { path: "a.jpg".into(), root: ".".into(), format: StillFormat::Jpeg, info: StillInfo::default() },
             clip: ClipFile { path: "a.mov".into(), root: ".".into(), info: ClipInfo::default() },
             matched_by: MatchedBy::ContentId,
+            edited: false,
+            edit_of: None,
+            edited_versions: Vec::new(),
         };
         lp.still.info.shot.captured_at = still.and_then(CaptureTime::from_iso);
         lp.clip.info.shot.captured_at = clip.and_then(CaptureTime::from_iso);
@@ -332,6 +375,9 @@ mod tests {
             },
             clip: ClipFile { path: "a.mov".into(), root: ".".into(), info: ClipInfo { shot: clip, ..Default::default() } },
             matched_by: MatchedBy::ContentId,
+            edited: false,
+            edit_of: None,
+            edited_versions: Vec::new(),
         }
     }
 
@@ -367,7 +413,7 @@ mod tests {
         assert!(x.lens_matches("BACK CAMERA"));
         assert!(x.lens_matches("iphone 8"));
         assert!(!x.lens_matches("front"));
-        let f = Filter { facetime_only: true, lens: None };
+        let f = Filter { facetime_only: true, ..Filter::default() };
         assert!(!f.keeps(&x));
     }
 }

@@ -132,6 +132,18 @@ fn facetime_only_export() {
 }
 
 #[test]
+fn edits_export_alone_each_with_its_clip_or_asked_its_originals() {
+    let out = tempfile::tempdir().unwrap();
+    let r = convert(&fixtures().join("edited"), out.path(), &["--to", "mp4", "--edits-only", "--edit-uses-original-clip"]);
+    assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    let mut files: Vec<_> = walk(out.path()).iter().map(|p| p.strip_prefix(out.path()).unwrap().display().to_string()).collect();
+    files.sort();
+    assert_eq!(files, vec!["IMG_E0016.mp4", "IMG_E0017.mp4"]);
+    assert_eq!(probe(&out.path().join("IMG_E0016.mp4")).frames, 15, "the edit's own trimmed clip");
+    assert_eq!(probe(&out.path().join("IMG_E0017.mp4")).frames, 23, "the original's clip");
+}
+
+#[test]
 fn existing_outputs_are_skipped_unless_overwrite() {
     let out = tempfile::tempdir().unwrap();
     let dest = out.path().join("IMG_0001.mp4");
@@ -179,6 +191,9 @@ fn stills_are_byte_identical_and_only_live_photos() {
     assert_eq!(
         files,
         vec![
+            "edited/IMG_0016.HEIC",
+            "edited/IMG_0017.JPG",
+            "edited/IMG_E0016.HEIC",
             "facetime/IMG_0003.HEIC",
             "hdr/IMG_0013.HEIC",
             "heic_mov/IMG_0001.HEIC",

@@ -22,6 +22,9 @@ fn fixtures_pair_exactly_the_live_photos() {
             s("IMG_0009.JPG", "IMG_0009_HEVC.MOV", "name_and_time"),
             s("IMG_0013.HEIC", "IMG_0013.MOV", "content_id"),
             s("IMG_0014.HEIC", "IMG_0014.MOV", "content_id"),
+            s("IMG_0016.HEIC", "IMG_0016.MOV", "content_id"),
+            s("IMG_0017.JPG", "IMG_0017.MOV", "content_id"),
+            s("IMG_E0016.HEIC", "IMG_E0016.MOV", "content_id"),
             s("holiday.jpg", "clip-0042.mov", "content_id"),
             s("live_0015.png", "live_0015.mov", "content_id"),
         ]
@@ -32,6 +35,7 @@ fn fixtures_pair_exactly_the_live_photos() {
     assert_eq!(
         names("unpaired_stills"),
         vec![
+            ("IMG_E0017.JPG".into(), Value::from("1B7A3F2C-0D4E-4C5B-9A8F-000000000017")),
             ("IMG_0006.HEIC".into(), Value::from("1B7A3F2C-0D4E-4C5B-9A8F-000000000006")),
             ("IMG_0008.JPG".into(), Value::Null),
             ("IMG_0010.JPG".into(), Value::Null),
@@ -56,6 +60,42 @@ fn png_stills_are_read_by_their_bytes_whatever_their_name() {
     assert_eq!(lp[0]["captured_at"], "2023-05-05T10:00:00+02:00");
     assert_eq!(lp[1]["content_id"], "1B7A3F2C-0D4E-4C5B-9A8F-000000000015");
     assert_eq!(lp[1]["captured_at"], "2023-05-06T10:00:00+02:00");
+}
+
+/// An edit (`IMG_E0016`) keeps its original's identifier: it is its own Live Photo, with its own
+/// trimmed clip, linked to its original; an edited still without a clip takes the original's
+/// clip only when asked.
+#[test]
+fn edited_versions_are_their_own_live_photos_linked_to_their_originals() {
+    let dir = fixtures().join("edited");
+    let (code, doc) = scan_json(&[&dir], &[]);
+    assert_eq!(code, 0, "{doc}");
+    assert_eq!(
+        pairs(&doc),
+        vec![
+            s("IMG_0016.HEIC", "IMG_0016.MOV", "content_id"),
+            s("IMG_0017.JPG", "IMG_0017.MOV", "content_id"),
+            s("IMG_E0016.HEIC", "IMG_E0016.MOV", "content_id"),
+        ]
+    );
+    let lp = &doc["live_photos"];
+    let (orig, edit) = (&lp[0], &lp[2]);
+    assert_eq!((orig["edited"].clone(), edit["edited"].clone()), (Value::Bool(false), Value::Bool(true)));
+    assert_eq!(name(&edit["edit_of"]), "IMG_0016.HEIC");
+    assert_eq!(name(&orig["edited_versions"][0]["still"]), "IMG_E0016.HEIC");
+    assert_eq!((orig["frames"].as_u64(), edit["frames"].as_u64()), (Some(23), Some(15)), "each with its own clip");
+    assert_eq!(edit["content_id"], orig["content_id"]);
+    assert_eq!(doc["unpaired_stills"][0]["edited"], true);
+
+    let (_, doc) = scan_json(&[&dir], &["--edits-only", "--edit-uses-original-clip"]);
+    assert_eq!(pairs(&doc), vec![s("IMG_E0016.HEIC", "IMG_E0016.MOV", "content_id"), s("IMG_E0017.JPG", "IMG_0017.MOV", "original_clip")]);
+    assert_eq!(name(&doc["live_photos"][1]["edit_of"]), "IMG_0017.JPG");
+    assert_eq!(doc["unpaired_stills"], Value::Array(vec![]));
+
+    let (_, doc) = scan_json(&[&dir], &["--originals-only"]);
+    assert_eq!(pairs(&doc), vec![s("IMG_0016.HEIC", "IMG_0016.MOV", "content_id"), s("IMG_0017.JPG", "IMG_0017.MOV", "content_id")]);
+    let r = bin().args(["scan", "--originals-only", "--edits-only"]).arg(&dir).output().unwrap();
+    assert_eq!(r.status.code(), Some(2), "the two exclude each other");
 }
 
 #[test]

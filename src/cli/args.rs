@@ -1,8 +1,9 @@
 //! The flags of each command (clap derive) and their translation into the library's plain
 //! option types: clap stops here.
 
+use crate::pair::PairOptions;
 use crate::report::progress::Color;
-use crate::scan::Filter;
+use crate::scan::{Filter, Versions};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
@@ -14,11 +15,30 @@ pub struct FilterArgs {
     /// Keep only Live Photos whose lens (or camera model) contains TEXT, case-insensitively.
     #[arg(long, value_name = "TEXT")]
     pub lens: Option<String>,
+    /// Keep only originals, not their edited versions (IMG_E1234, IMG_1234_edited, FullSizeRender).
+    #[arg(long, conflicts_with = "edits_only")]
+    pub originals_only: bool,
+    /// Keep only edited versions (IMG_E1234, IMG_1234_edited, FullSizeRender).
+    #[arg(long)]
+    pub edits_only: bool,
+    /// An edited still without a clip of its own is paired with its original's clip (found by
+    /// identifier, or by the original's name and capture time in the same folder).
+    #[arg(long)]
+    pub edit_uses_original_clip: bool,
 }
 
 impl FilterArgs {
     pub fn filter(&self) -> Filter {
-        Filter { facetime_only: self.facetime, lens: self.lens.clone() }
+        let versions = match (self.originals_only, self.edits_only) {
+            (true, _) => Versions::OriginalsOnly,
+            (_, true) => Versions::EditsOnly,
+            _ => Versions::All,
+        };
+        Filter { facetime_only: self.facetime, lens: self.lens.clone(), versions }
+    }
+
+    pub fn pairing(&self) -> PairOptions {
+        PairOptions { edit_uses_original_clip: self.edit_uses_original_clip }
     }
 }
 
@@ -164,6 +184,7 @@ mod to_options {
                 jobs: self.jobs,
                 overwrite: self.overwrite,
                 dry_run: self.dry_run,
+                pairing: self.filter.pairing(),
                 filter: self.filter.filter(),
             }
         }

@@ -30,7 +30,9 @@ const EXIT_CODES: &str = "Exit codes: 0 every file was read (and every output wr
 const PAIRING: &str = "Pairing: by content identifier first; among files sharing one, the same folder wins, \
 then the same name, then the nearest capture time, then names without a copy suffix (wave.jpg over wave-2-2.jpg, \
 IMG_1234.HEIC over IMG_1234(1).HEIC), then the oldest file. Without identifiers: same folder, same name stem \
-and capture times within 3 s. Two different identifiers, or disagreeing times, are never linked.";
+and capture times within 3 s. Two different identifiers, or disagreeing times, are never linked. \
+Edited versions (IMG_E1234, IMG_1234_edited, FullSizeRender) keep their original's identifier: they pair \
+with edits only, and are linked to their original.";
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
@@ -120,7 +122,7 @@ fn check_paths(paths: &[std::path::PathBuf]) -> anyhow::Result<()> {
 fn run_scan(args: &ScanArgs, color: ColorArg) -> anyhow::Result<u8> {
     check_paths(&args.paths)?;
     let bar = report::progress::FileBar::new(args.quiet, color.into());
-    let mut lib = scan::scan_with_progress(&args.paths, &|n| bar.found(n), &|| bar.read());
+    let mut lib = scan::scan_with_progress(&args.paths, args.filter.pairing(), &|n| bar.found(n), &|| bar.read());
     drop(bar);
     lib.apply(&args.filter.filter());
     if args.json {

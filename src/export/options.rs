@@ -3,6 +3,7 @@
 
 use super::error::OptionError;
 use super::pipeline::Trim;
+use crate::pair::PairOptions;
 use crate::scan::{Filter, LivePhoto};
 use std::path::PathBuf;
 
@@ -17,6 +18,8 @@ pub struct OutputOptions {
     pub overwrite: bool,
     /// Plan only: write nothing.
     pub dry_run: bool,
+    /// How stills and clips are paired.
+    pub pairing: PairOptions,
     /// Which Live Photos to export.
     pub filter: Filter,
 }

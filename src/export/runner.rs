@@ -78,7 +78,7 @@ pub(super) fn prepare(paths: &[PathBuf], out: &OutputOptions) -> Result<(Library
         return Err(ExportError::NoSuchPath(p.clone()));
     }
     target::check_out_dir(&out.dir, paths)?;
-    let mut lib = scan::scan(paths);
+    let mut lib = scan::scan(paths, out.pairing);
     lib.apply(&out.filter);
     target::check_out_dir_contents(&out.dir, &lib.inputs)?;
     let marker = Marker::open(&out.dir, !out.dry_run).map_err(|source| ExportError::Marker { path: out.dir.clone(), source })?;

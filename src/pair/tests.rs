@@ -21,7 +21,7 @@ fn aged(path: &str, id: Option<&str>, time: Option<CaptureTime>, days: u64) -> H
 
 /// (still paths, clip paths) of the pairs, with how they matched.
 fn run(stills: &[Half], clips: &[Half]) -> (Vec<(String, String, MatchedBy)>, usize, usize) {
-    let p = pair(stills, clips);
+    let p = pair(stills, clips, PairOptions::default());
     let pairs = p
         .pairs
         .iter()
@@ -138,6 +138,27 @@ fn cases() -> Vec<Case> {
             clips: vec![half("m/IMG_13(2).MOV", None, t("2021-04-10T12:00:59+01:00")), half("m/IMG_13.MOV", None, noon_clip)],
             want: vec![("m/IMG_13(1).HEIC", "m/IMG_13(2).MOV", NameAndTime), ("m/IMG_13.HEIC", "m/IMG_13.MOV", NameAndTime)],
         },
+        Case {
+            name: "an edit keeps its original's identifier: edits pair with edits, originals with originals",
+            stills: vec![half("i/IMG_E1234.HEIC", Some(A), noon), half("i/IMG_1234.HEIC", Some(A), noon)],
+            clips: vec![half("i/IMG_E1234.MOV", Some(A), noon_clip), half("i/IMG_1234.MOV", Some(A), noon_clip)],
+            want: vec![("i/IMG_1234.HEIC", "i/IMG_1234.MOV", ContentId), ("i/IMG_E1234.HEIC", "i/IMG_E1234.MOV", ContentId)],
+        },
+        Case {
+            name: "an edit's still never takes the original's clip unless asked",
+            stills: vec![half("i/IMG_E1234.HEIC", Some(A), noon)],
+            clips: vec![half("i/IMG_1234.MOV", Some(A), noon_clip)],
+            want: vec![],
+        },
+        Case {
+            name: "an osxphotos edit without identifiers pairs by its own name",
+            stills: vec![half("x/IMG_1234_edited.jpeg", None, noon), half("x/IMG_1234.jpeg", None, noon)],
+            clips: vec![half("x/IMG_1234.mov", None, noon_clip), half("x/IMG_1234_edited.mov", None, noon_clip)],
+            want: vec![
+                ("x/IMG_1234.jpeg", "x/IMG_1234.mov", NameAndTime),
+                ("x/IMG_1234_edited.jpeg", "x/IMG_1234_edited.mov", NameAndTime),
+            ],
+        },
     ]
 }
 
@@ -156,7 +177,7 @@ fn every_breakage_case() {
 #[test]
 fn no_file_is_used_twice_and_leftovers_are_complete() {
     for case in cases() {
-        let p = pair(&case.stills, &case.clips);
+        let p = pair(&case.stills, &case.clips, PairOptions::default());
         let mut s: Vec<usize> = p.pairs.iter().map(|x| x.still).chain(p.unpaired_stills.iter().copied()).collect();
         let mut c: Vec<usize> = p.pairs.iter().map(|x| x.clip).chain(p.unpaired_clips.iter().copied()).collect();
         s.sort();
@@ -202,4 +223,66 @@ fn ties_prefer_the_name_without_a_copy_suffix_then_the_oldest_file() {
     let stills = [aged("a/one.jpg", Some(A), noon, 30), aged("a/two.jpg", Some(A), noon, 2)];
     let clips = [aged("a/clip.mov", Some(A), noon, 5)];
     assert_eq!(run(&stills, &clips).0, vec![("a/two.jpg".into(), "a/clip.mov".into(), MatchedBy::ContentId)]);
+}
+
+/// (still path, clip path, how matched, the original's still path) of each pair.
+fn linked(stills: &[Half], clips: &[Half], opts: PairOptions) -> Vec<(String, String, MatchedBy, Option<String>)> {
+    let p = pair(stills, clips, opts);
+    let still = |i: usize| stills[i].path.display().to_string();
+    p.pairs
+        .iter()
+        .map(|x| (still(x.still), clips[x.clip].path.display().to_string(), x.matched_by, x.edit_of.map(|o| still(p.pairs[o].still))))
+        .collect()
+}
+
+#[test]
+fn edits_are_linked_to_their_originals_by_identifier_or_by_name() {
+    let noon = t("2021-04-10T12:00:00+01:00");
+    let row = |s: &str, c: &str, m, o: Option<&str>| (s.to_string(), c.to_string(), m, o.map(String::from));
+    // AirDrop's FullSizeRender in another folder: the identifier links it
+    let stills = [half("orig/IMG_1234.HEIC", Some(A), noon), half("drop/FullSizeRender.heic", Some(A), noon)];
+    let clips = [half("drop/FullSizeRender.mov", Some(A), noon), half("orig/IMG_1234.MOV", Some(A), noon)];
+    assert_eq!(
+        linked(&stills, &clips, PairOptions::default()),
+        vec![
+            row("orig/IMG_1234.HEIC", "orig/IMG_1234.MOV", MatchedBy::ContentId, None),
+            row("drop/FullSizeRender.heic", "drop/FullSizeRender.mov", MatchedBy::ContentId, Some("orig/IMG_1234.HEIC")),
+        ]
+    );
+    // identifiers stripped: the edit's name and time in the same folder link it
+    let stills = [half("s/IMG_E0042.JPG", None, noon), half("s/IMG_0042.JPG", None, noon), half("s/IMG_0043.JPG", None, noon)];
+    let clips = [half("s/IMG_0042.MOV", None, noon), half("s/IMG_E0042.MOV", None, noon), half("s/IMG_0043.MOV", None, noon)];
+    let got = linked(&stills, &clips, PairOptions::default());
+    assert!(got.contains(&row("s/IMG_E0042.JPG", "s/IMG_E0042.MOV", MatchedBy::NameAndTime, Some("s/IMG_0042.JPG"))), "{got:?}");
+    // the name alone, with capture times years apart, links nothing
+    let later = t("2024-01-01T12:00:00+01:00");
+    let stills = [half("s/IMG_E0042.JPG", None, later), half("s/IMG_0042.JPG", None, noon)];
+    let clips = [half("s/IMG_0042.MOV", None, noon), half("s/IMG_E0042.MOV", None, later)];
+    let got = linked(&stills, &clips, PairOptions::default());
+    assert!(got.iter().all(|r| r.3.is_none()), "{got:?}");
+}
+
+#[test]
+fn asked_to_an_edits_lone_still_takes_its_originals_clip() {
+    let noon = t("2021-04-10T12:00:00+01:00");
+    let asked = PairOptions { edit_uses_original_clip: true };
+    let row = |s: &str, c: &str, m, o: Option<&str>| (s.to_string(), c.to_string(), m, o.map(String::from));
+    // the original is a Live Photo: its clip serves both
+    let stills = [half("i/IMG_1234.HEIC", Some(A), noon), half("i/IMG_E1234.HEIC", Some(A), noon), half("i/IMG_9.HEIC", Some(B), noon)];
+    let clips = [half("i/IMG_1234.MOV", Some(A), noon), half("i/IMG_9.MOV", Some(B), noon)];
+    assert_eq!(
+        linked(&stills, &clips, asked),
+        vec![
+            row("i/IMG_1234.HEIC", "i/IMG_1234.MOV", MatchedBy::ContentId, None),
+            row("i/IMG_E1234.HEIC", "i/IMG_1234.MOV", MatchedBy::OriginalClip, Some("i/IMG_1234.HEIC")),
+            row("i/IMG_9.HEIC", "i/IMG_9.MOV", MatchedBy::ContentId, None),
+        ]
+    );
+    let p = pair(&stills, &clips, PairOptions::default());
+    assert_eq!(p.unpaired_stills, vec![1], "not asked: the edit's still stays alone");
+    // only the original's clip was kept: the edit takes it, and it is no longer left over
+    let stills = [half("i/IMG_E1234.HEIC", None, noon)];
+    let clips = [half("i/IMG_1234.MOV", None, noon), half("i/IMG_1235.MOV", None, noon)];
+    let p = pair(&stills, &clips, asked);
+    assert_eq!((p.pairs.len(), p.pairs[0].clip, p.unpaired_clips.clone()), (1, 0, vec![1]));
 }

@@ -37,6 +37,13 @@ pub struct LivePhotoDoc<'a> {
     paths: PathFields,
     content_id: Option<&'a str>,
     matched_by: MatchedBy,
+    /// An edited version (`IMG_E1234`, `IMG_1234_edited`, `FullSizeRender`).
+    edited: bool,
+    /// An edit's original (`edit_of`: its still), when found.
+    #[serde(flatten)]
+    edit_of: PathFields,
+    /// An original's edited versions (`{"still": …}` each).
+    edited_versions: Vec<PathFields>,
     facetime: bool,
     captured_at: Option<String>,
     captured_at_source: Option<TimeSource>,
@@ -61,6 +68,9 @@ pub fn live_photo(lp: &LivePhoto) -> LivePhotoDoc<'_> {
         paths: PathFields::of(&[("still", &lp.still.path), ("clip", &lp.clip.path)]),
         content_id: lp.content_id(),
         matched_by: lp.matched_by,
+        edited: lp.edited,
+        edit_of: PathFields::of(&lp.edit_of.iter().map(|p| ("edit_of", p.as_path())).collect::<Vec<_>>()),
+        edited_versions: lp.edited_versions.iter().map(|p| PathFields::of(&[("still", p)])).collect(),
         facetime: lp.is_facetime(),
         captured_at: lp.captured_at().map(|t| t.to_rfc3339()),
         captured_at_source: lp.captured_at_with_source().map(|(_, from)| from),
@@ -85,6 +95,8 @@ pub struct LoneDoc<'a> {
     #[serde(flatten)]
     paths: PathFields,
     content_id: Option<&'a str>,
+    /// Named as an edited version.
+    edited: bool,
 }
 
 #[derive(Serialize)]
@@ -129,7 +141,7 @@ pub struct ScanDoc<'a> {
 }
 
 fn lone<'a>(path: &Path, content_id: Option<&'a str>) -> LoneDoc<'a> {
-    LoneDoc { paths: PathFields::of(&[("path", path)]), content_id }
+    LoneDoc { paths: PathFields::of(&[("path", path)]), content_id, edited: crate::pair::edits::is_edit(path) }
 }
 
 pub fn scan(lib: &Library) -> ScanDoc<'_> {

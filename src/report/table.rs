@@ -15,8 +15,11 @@ pub fn scan(lib: &Library) -> String {
         let matched = match lp.matched_by {
             crate::pair::MatchedBy::ContentId => "identifier",
             crate::pair::MatchedBy::NameAndTime => "name+time",
+            crate::pair::MatchedBy::OriginalClip => "orig. clip",
         };
-        let camera = escape(lp.model().unwrap_or("?")) + if lp.is_facetime() { " [FaceTime]" } else { "" };
+        let camera = escape(lp.model().unwrap_or("?"))
+            + if lp.is_facetime() { " [FaceTime]" } else { "" }
+            + if lp.edited { " [edited]" } else { "" };
         let _ = writeln!(
             out,
             "{:<40} {:<40} {:<13} {:<25} {:>5.2}s {:>5}  {}",
@@ -58,12 +61,14 @@ pub fn scan(lib: &Library) -> String {
         });
     }
     let facetime = lib.live_photos.iter().filter(|lp| lp.is_facetime()).count();
+    let edited = lib.live_photos.iter().filter(|lp| lp.edited).count();
     let _ = writeln!(
         out,
-        "\n{} Live Photo(s) ({} FaceTime); {} still(s) and {} clip(s) missing their other half; \
+        "\n{} Live Photo(s) ({} FaceTime, {} edited); {} still(s) and {} clip(s) missing their other half; \
          {} still(s) and {} clip(s) that are not Live Photos; {} other file(s) skipped; {} error(s)",
         lib.live_photos.len(),
         facetime,
+        edited,
         orphans.len(),
         lone_clips.len(),
         plain_stills,

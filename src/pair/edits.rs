@@ -1,0 +1,99 @@
+//! Edited versions of a Live Photo, told by name: Photos and iCloud write `IMG_E1234.HEIC` +
+//! `IMG_E1234.MOV`, osxphotos `IMG_1234_edited.jpeg`, AirDrop `FullSizeRender.heic`. An edit keeps
+//! its original's content identifier, so identifiers alone cannot tell the two apart: edits pair
+//! with edits and originals with originals, then each edit is linked to its original.
+
+use super::{stem_key, Half, MatchedBy, Pair, TIME_TOLERANCE_S};
+use std::path::Path;
+
+/// Whether `path` names an edited version and, when the name tells, its original's stem
+/// (upper case, as [`stem_key`] gives it; `FullSizeRender` names none).
+fn edit_base(path: &Path) -> Option<Option<String>> {
+    let stem = stem_key(path);
+    if stem == "FULLSIZERENDER" {
+        return Some(None);
+    }
+    if let Some(base) = stem.strip_suffix("_EDITED").filter(|b| !b.is_empty()) {
+        return Some(Some(base.to_string()));
+    }
+    let (head, digits) = stem.rsplit_once("_E")?;
+    (!head.is_empty() && digits.len() >= 4 && digits.bytes().all(|b| b.is_ascii_digit())).then(|| Some(format!("{head}_{digits}")))
+}
+
+/// `IMG_E1234.HEIC`, `IMG_1234_edited.mov`, `FullSizeRender (1).heic` are edits; `IMG_1234.HEIC` is not.
+pub fn is_edit(path: &Path) -> bool {
+    edit_base(path).is_some()
+}
+
+/// How well `orig` (a half of an original) fits `edit` (a half of an edit): the same identifier,
+/// else the original's name in the same folder with capture times that agree. Lower is better;
+/// `None` when it does not fit at all.
+fn fit(edit: &Half, orig: &Half) -> Option<bool> {
+    let other_folder = edit.path.parent() != orig.path.parent();
+    match (&edit.content_id, &orig.content_id) {
+        (Some(a), Some(b)) => (a == b).then_some(other_folder),
+        _ => {
+            let named = edit_base(&edit.path).flatten().is_some_and(|base| base == stem_key(&orig.path));
+            let gap = match (&edit.captured_at, &orig.captured_at) {
+                (Some(a), Some(b)) => a.distance(b),
+                _ => f64::INFINITY,
+            };
+            (named && !other_folder && gap <= TIME_TOLERANCE_S).then_some(false)
+        }
+    }
+}
+
+/// The best of `origs` (index, still-or-clip half) for `edit`: same folder first, then the first.
+fn best<'h>(edit: &Half, origs: impl Iterator<Item = (usize, &'h Half)>) -> Option<usize> {
+    origs.filter_map(|(i, h)| fit(edit, h).map(|other| (other, i))).min().map(|(_, i)| i)
+}
+
+/// `--edit-uses-original-clip`: each edit's still left without a clip takes its original's clip
+/// — the clip of the original's Live Photo, else an original clip nobody took. The first kind
+/// of clip then belongs to two Live Photos.
+pub(super) fn borrow_original_clips(stills: &[Half], clips: &[Half], used_s: &mut [bool], used_c: &mut [bool], pairs: &mut Vec<Pair>) {
+    let lone_edits: Vec<usize> = (0..stills.len()).filter(|&i| !used_s[i] && is_edit(&stills[i].path)).collect();
+    for si in lone_edits {
+        let s = &stills[si];
+        let originals = pairs.iter().filter(|p| !is_edit(&stills[p.still].path) && !is_edit(&clips[p.clip].path));
+        let of_pair = best(s, originals.flat_map(|p| [(p.clip, &stills[p.still]), (p.clip, &clips[p.clip])]));
+        let clip = of_pair.or_else(|| {
+            let free = clips.iter().enumerate().filter(|(i, c)| !used_c[*i] && !is_edit(&c.path));
+            best(s, free).inspect(|&ci| used_c[ci] = true)
+        });
+        if let Some(clip) = clip {
+            used_s[si] = true;
+            pairs.push(Pair { still: si, clip, matched_by: MatchedBy::OriginalClip, edit_of: None });
+        }
+    }
+}
+
+/// Sets each edit's `edit_of` to the index of its original's pair, when there is one.
+pub(super) fn link(stills: &[Half], clips: &[Half], pairs: &mut [Pair]) {
+    let edited: Vec<bool> = pairs.iter().map(|p| is_edit(&stills[p.still].path)).collect();
+    for e in (0..pairs.len()).filter(|&e| edited[e]) {
+        let (es, ec) = (&stills[pairs[e].still], &clips[pairs[e].clip]);
+        let originals = pairs.iter().enumerate().filter(|(o, _)| !edited[*o]);
+        let halves = originals.flat_map(|(o, p)| [(o, &stills[p.still]), (o, &clips[p.clip])]);
+        pairs[e].edit_of = best(es, halves.clone()).or_else(|| best(ec, halves));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_names_and_their_originals() {
+        let base = |n: &str| edit_base(Path::new(n));
+        assert_eq!(base("IMG_E1234.HEIC"), Some(Some("IMG_1234".into())));
+        assert_eq!(base("IMG_E1234.MOV"), Some(Some("IMG_1234".into())));
+        assert_eq!(base("img_e0042 (1).jpg"), Some(Some("IMG_0042".into())));
+        assert_eq!(base("IMG_1234_edited.jpeg"), Some(Some("IMG_1234".into())));
+        assert_eq!(base("FullSizeRender.heic"), Some(None));
+        assert_eq!(base("FullSizeRender 2.mov"), Some(None));
+        for original in ["IMG_1234.HEIC", "IMG_E12.HEIC", "_E1234.jpg", "EDITED.jpg", "IMG_EXPO.jpg", "DSC_E9.JPG"] {
+            assert_eq!(base(original), None, "{original}");
+        }
+    }
+}
