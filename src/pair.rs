@@ -38,6 +38,8 @@ pub enum MatchedBy {
     NameAndTime,
     /// An edit's still with its original's clip (`--edit-uses-original-clip`).
     OriginalClip,
+    /// An Android motion photo: the video is inside the still's file.
+    Embedded,
 }
 
 /// Choices the user makes about pairing.

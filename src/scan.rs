@@ -1,5 +1,6 @@
 //! Walk the roots, read every file's metadata in parallel, pair stills with clips.
 
+use crate::meta::motion::Embedded;
 use crate::meta::{self, CaptureTime, ClipInfo, GeoLocation, MediaInfo, ShotInfo, StillFormat, StillInfo};
 use crate::pair::{self, Half, MatchedBy, PairOptions};
 use crate::walk::{self, FileId};
@@ -22,6 +23,8 @@ pub struct ClipFile {
     pub path: PathBuf,
     pub root: PathBuf,
     pub info: ClipInfo,
+    /// A motion photo's video: where it lies inside `path` (the still's own file).
+    pub embedded: Option<Embedded>,
 }
 
 /// Where a Live Photo's capture time came from (`captured_at_source` in `--json`).
@@ -57,6 +60,11 @@ impl LivePhoto {
     /// A field from the still, else from the clip.
     fn either<'a, T: ?Sized>(&'a self, f: impl Fn(&'a ShotInfo) -> Option<&'a T>) -> Option<&'a T> {
         f(&self.still.info.shot).or_else(|| f(&self.clip.info.shot))
+    }
+
+    /// An Android motion photo (one file, the video inside), not an Apple pair.
+    pub fn is_motion_photo(&self) -> bool {
+        self.clip.embedded.is_some()
     }
 
     pub fn content_id(&self) -> Option<&str> {
@@ -185,6 +193,7 @@ impl Library {
 enum Outcome {
     Still(StillFile),
     Clip(ClipFile),
+    Motion(Box<LivePhoto>),
     Skipped,
     Failed(FileError),
 }
@@ -214,17 +223,24 @@ pub fn scan_with_progress(roots: &[PathBuf], opts: PairOptions, found: &dyn Fn(u
         })
         .collect();
     let mut lib = Library { notes, inputs: ids, ..Library::default() };
-    let (mut stills, mut clips) = (Vec::new(), Vec::new());
+    let (mut stills, mut clips, mut motion) = (Vec::new(), Vec::new(), Vec::new());
     for (o, bytes) in outcomes {
         lib.bytes_read += bytes;
         match o {
             Outcome::Still(s) => stills.push(s),
             Outcome::Clip(c) => clips.push(c),
+            Outcome::Motion(lp) => motion.push(*lp),
             Outcome::Skipped => lib.skipped += 1,
             Outcome::Failed(e) => errors.push(e),
         }
     }
-    lib.media_files = stills.len() + clips.len();
+    lib.media_files = stills.len() + clips.len() + motion.len();
+    for s in &stills {
+        if let Some(why) = &s.info.motion.claim_unconfirmed {
+            lib.notes.push(Note { path: s.path.clone(), note: why.clone() });
+        }
+    }
+    lib.notes.sort();
     let sidecars = takeout_sidecars(&files);
     if !sidecars.is_empty() {
         stills.iter_mut().for_each(|s| fill_from_sidecar(&mut s.info.shot, &s.path, &sidecars));
@@ -233,6 +249,8 @@ pub fn scan_with_progress(roots: &[PathBuf], opts: PairOptions, found: &dyn Fn(u
     errors.sort();
     lib.errors = errors;
     link(&mut lib, stills, clips, opts);
+    lib.live_photos.extend(motion);
+    lib.live_photos.sort_by(|a, b| (&a.still.path, &a.clip.path).cmp(&(&b.still.path, &b.clip.path)));
     lib
 }
 
@@ -268,7 +286,15 @@ fn read_one(path: &Path, root: &Path) -> (Outcome, u64) {
         Ok((Some(MediaInfo::Still(format, info)), n)) => {
             (Outcome::Still(StillFile { path: path.into(), root: root.into(), format, info }), n)
         }
-        Ok((Some(MediaInfo::Clip(info)), n)) => (Outcome::Clip(ClipFile { path: path.into(), root: root.into(), info }), n),
+        Ok((Some(MediaInfo::Clip(info)), n)) => (Outcome::Clip(ClipFile { path: path.into(), root: root.into(), info, embedded: None }), n),
+        Ok((Some(MediaInfo::MotionPhoto(format, still, clip)), n)) => {
+            let embedded = still.motion.video;
+            let clip = ClipFile { path: path.into(), root: root.into(), info: clip, embedded };
+            let still = StillFile { path: path.into(), root: root.into(), format, info: still };
+            let edited = pair::edits::is_edit(path);
+            let lp = LivePhoto { still, clip, matched_by: MatchedBy::Embedded, edited, edit_of: None, edited_versions: Vec::new() };
+            (Outcome::Motion(Box::new(lp)), n)
+        }
         Ok((None, n)) => (Outcome::Skipped, n),
         Err(e) => (Outcome::Failed(FileError { path: path.into(), error: e.to_string() }), 0),
     }
@@ -332,7 +358,7 @@ mod tests {
     fn live(still: Option<&str>, clip: Option<&str>) -> LivePhoto {
         let mut lp = LivePhoto {
             still: StillFile { path: "a.jpg".into(), root: ".".into(), format: StillFormat::Jpeg, info: StillInfo::default() },
-            clip: ClipFile { path: "a.mov".into(), root: ".".into(), info: ClipInfo::default() },
+            clip: ClipFile { path: "a.mov".into(), root: ".".into(), info: ClipInfo::default(), embedded: None },
             matched_by: MatchedBy::ContentId,
             edited: false,
             edit_of: None,
@@ -373,7 +399,7 @@ mod tests {
                 format: StillFormat::Heif,
                 info: StillInfo { shot: still, ..Default::default() },
             },
-            clip: ClipFile { path: "a.mov".into(), root: ".".into(), info: ClipInfo { shot: clip, ..Default::default() } },
+            clip: ClipFile { path: "a.mov".into(), root: ".".into(), info: ClipInfo { shot: clip, ..Default::default() }, embedded: None },
             matched_by: MatchedBy::ContentId,
             edited: false,
             edit_of: None,

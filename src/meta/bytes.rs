@@ -30,6 +30,9 @@ pub struct Source<'a> {
 enum Backing<'a> {
     File(File),
     Memory(&'a [u8]),
+    /// A span of another source (a motion photo's embedded video): reads, counts and budget
+    /// are the other source's.
+    Within(&'a Source<'a>, u64),
 }
 
 impl Source<'static> {
@@ -46,9 +49,20 @@ impl<'a> Source<'a> {
         Source { len, backing: Backing::Memory(data), read: Cell::new(0), budget: Cell::new(budget_for(len)) }
     }
 
+    /// The `len` bytes at `offset` as a source of their own (offsets count from `offset`).
+    pub fn window(&'a self, offset: u64, len: u64) -> Result<Source<'a>> {
+        if offset.checked_add(len).is_none_or(|end| end > self.len) {
+            return Err(MetaError::Truncated { what: "embedded video".into(), offset, claimed: len, file_len: self.len });
+        }
+        Ok(Source { backing: Backing::Within(self, offset), len, read: Cell::new(0), budget: Cell::new(0) })
+    }
+
     /// Takes `n` bytes from the file's budget before they are allocated; `what` names the
     /// structure that wants them.
     pub fn charge(&self, n: u64, what: &str) -> Result<()> {
+        if let Backing::Within(outer, _) = &self.backing {
+            return outer.charge(n, what);
+        }
         let left = self.budget.get();
         if n > left {
             return Err(MetaError::corrupt(format!(
@@ -67,7 +81,10 @@ impl<'a> Source<'a> {
 
     /// Bytes actually read so far (for the "headers only" promise and the benchmark).
     pub fn bytes_read(&self) -> u64 {
-        self.read.get()
+        match &self.backing {
+            Backing::Within(outer, _) => outer.bytes_read(),
+            _ => self.read.get(),
+        }
     }
 
     /// Reads exactly `len` bytes at `offset`; `what` names the structure for error messages.
@@ -79,11 +96,15 @@ impl<'a> Source<'a> {
         if len > MAX_READ {
             return Err(MetaError::TooLarge { what: what.to_string(), size: len, limit: MAX_READ });
         }
+        if let Backing::Within(outer, base) = &self.backing {
+            return outer.read_at(base + offset, len, what);
+        }
         self.charge(len, what)?;
         let mut buf = vec![0u8; len as usize];
         match &self.backing {
             Backing::File(f) => read_exact_at(f, &mut buf, offset).map_err(|e| shrink_error(e, what, self.len))?,
             Backing::Memory(m) => buf.copy_from_slice(&m[offset as usize..end as usize]),
+            Backing::Within(..) => unreachable!("handled above"),
         }
         self.read.set(self.read.get() + len);
         Ok(buf)

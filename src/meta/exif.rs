@@ -16,7 +16,7 @@ const MAX_JPEG_SEGMENTS: usize = 64;
 pub fn read_jpeg(src: &Source) -> Result<StillInfo> {
     let mut info = StillInfo::default();
     let mut offset = 2u64;
-    let mut embedded_video_flag = false;
+    let mut xmp = None;
     for _ in 0..MAX_JPEG_SEGMENTS {
         let head = src.read_at(offset, 4, "JPEG segment header")?;
         if head[0] != 0xFF {
@@ -33,33 +33,32 @@ pub fn read_jpeg(src: &Source) -> Result<StillInfo> {
         let body = src.read_at(offset + 4, seg_len - 2, "JPEG APP segment")?;
         if marker == 0xE1 && body.starts_with(b"Exif\0\0") {
             apply_tiff(&mut info, body[6..].to_vec())?;
-        } else if marker == 0xE1 && body.starts_with(b"http://ns.adobe.com/xap/1.0/\0") {
-            embedded_video_flag |= xmp_mentions_video(&body);
+        } else if marker == 0xE1 && body.starts_with(XMP_SIGNATURE) && xmp.is_none() {
+            xmp = Some(body);
         }
         offset += 2 + seg_len;
     }
-    check_jpeg_end(src, offset, embedded_video_flag)?;
-    info.embedded_video = embedded_video_flag;
+    info.motion = super::motion::appended(src, xmp.as_deref());
+    let image_end = info.motion.video.map_or(src.len(), |v| v.offset);
+    check_jpeg_end(src, offset, image_end)?;
     Ok(info)
 }
 
-/// Google Motion Photo / legacy MicroVideo flags in XMP (FORMATS.md "Android motion photos").
-pub(super) fn xmp_mentions_video(xmp: &[u8]) -> bool {
-    let find = |needle: &[u8]| xmp.windows(needle.len()).any(|w| w == needle);
-    find(b"MotionPhoto") || find(b"MicroVideo")
-}
+/// What starts a JPEG APP1 segment that holds the XMP packet.
+pub const XMP_SIGNATURE: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
 
 /// How far from the end an end-of-image marker may sit (trailing padding or junk after it).
 const JPEG_TAIL: u64 = 4096;
 
 /// A truncated JPEG loses its end-of-image marker. FF D9 cannot occur inside entropy-coded data
 /// (an FF there is stuffed as FF 00), so an FF D9 in the last few KiB, past the header segments,
-/// means the image is complete, whatever padding follows. A Samsung `SEFT` trailer or an
-/// appended video announced in XMP also count as a complete file.
-fn check_jpeg_end(src: &Source, header_end: u64, embedded_video: bool) -> Result<()> {
-    let start = src.len().saturating_sub(JPEG_TAIL).max(header_end.min(src.len()));
-    let tail = src.read_at(start, src.len() - start, "JPEG end")?;
-    if tail.windows(2).any(|w| w == [0xFF, 0xD9]) || tail.ends_with(b"SEFT") || embedded_video {
+/// means the image is complete, whatever padding follows. `image_end` is where the image's
+/// bytes end (a motion photo's video follows them); a Samsung `SEFT` trailer also counts as a
+/// complete file.
+fn check_jpeg_end(src: &Source, header_end: u64, image_end: u64) -> Result<()> {
+    let start = image_end.saturating_sub(JPEG_TAIL).max(header_end.min(image_end));
+    let tail = src.read_at(start, image_end - start, "JPEG end")?;
+    if tail.windows(2).any(|w| w == [0xFF, 0xD9]) || tail.ends_with(b"SEFT") {
         return Ok(());
     }
     Err(MetaError::corrupt(format!(

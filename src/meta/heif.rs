@@ -38,7 +38,11 @@ pub fn read_heif(src: &Source, top: &[TopBox]) -> Result<StillInfo> {
             }
         }
     }
-    let mut info = StillInfo { embedded_video: top.iter().any(|b| &b.kind == b"mpvd"), ..Default::default() };
+    let mut info = StillInfo { motion: super::motion::mpvd(src, top), ..Default::default() };
+    let xmp_id = items.iter().find(|i| &i.1 == b"xmp ").map(|i| i.0);
+    if let Some(loc) = xmp_id.filter(|_| info.motion.video.is_some()).and_then(|id| locations.iter().find(|l| l.id == id)) {
+        info.motion.key_time_us = super::motion::key_time_us(&read_item(src, children, loc)?);
+    }
     let exif_id = items.iter().find(|i| &i.1 == b"Exif").map(|i| i.0);
     if let Some(loc) = exif_id.and_then(|id| locations.iter().find(|l| l.id == id)) {
         let payload = read_item(src, children, loc)?;
@@ -66,7 +70,11 @@ fn item_types(meta: &[u8]) -> Result<Vec<(u32, [u8; 4])>> {
         let id = if v >= 3 { r.u32()? } else { u32::from(r.u16()?) };
         if v >= 2 {
             r.skip(2)?;
-            out.push((id, r.fourcc()?));
+            let kind = r.fourcc()?;
+            // an XMP packet is a 'mime' item of type application/rdf+xml: called 'xmp ' here
+            let mut strings = r.rest().split(|&b| b == 0).skip(1);
+            let xmp = &kind == b"mime" && strings.next() == Some(b"application/rdf+xml");
+            out.push((id, if xmp { *b"xmp " } else { kind }));
         }
     }
     Ok(out)
@@ -180,7 +188,7 @@ fn read_item(src: &Source, meta: &[u8], loc: &ItemLocation) -> Result<Vec<u8>> {
     for (off, end) in spans {
         match idat {
             Some(d) => out.extend_from_slice(&d[off as usize..end as usize]),
-            None => out.extend(src.read_at(off, end - off, "HEIF Exif item")?),
+            None => out.extend(src.read_at(off, end - off, "HEIF metadata item")?),
         }
     }
     Ok(out)

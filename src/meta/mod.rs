@@ -5,6 +5,7 @@ mod error;
 pub(crate) mod exif;
 mod heif;
 pub(crate) mod isobmff;
+pub mod motion;
 pub(crate) mod png;
 pub(crate) mod quicktime;
 pub(crate) mod takeout;
@@ -66,8 +67,8 @@ pub struct ShotInfo {
 pub struct StillInfo {
     pub shot: ShotInfo,
     pub orientation: Option<u16>,
-    /// An Android motion photo: the video is inside the still (not paired here).
-    pub embedded_video: bool,
+    /// An Android motion photo's video, when the still holds one (or claims to).
+    pub motion: motion::Motion,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -97,6 +98,8 @@ pub struct ClipInfo {
 pub enum MediaInfo {
     Still(StillFormat, StillInfo),
     Clip(ClipInfo),
+    /// An Android motion photo: a still whose video is inside it.
+    MotionPhoto(StillFormat, StillInfo, ClipInfo),
 }
 
 /// What the first bytes say a file is.
@@ -188,7 +191,34 @@ fn read_source(src: &Source, path: &Path) -> Result<(Option<MediaInfo>, u64)> {
         Sniffed::Other if has_media_extension(path) => return Err(unrecognised(&head)),
         Sniffed::Other => None,
     };
+    let info = match info {
+        Some(MediaInfo::Still(format, still)) if still.motion.video.is_some() => Some(motion_photo(src, format, still)),
+        other => other,
+    };
     Ok((info, src.bytes_read()))
+}
+
+/// A still with a confirmed embedded video: the video's headers read like any clip's. One
+/// whose video cannot be read stays a still, with the reason in its `claim_unconfirmed`.
+fn motion_photo(src: &Source, format: StillFormat, mut still: StillInfo) -> MediaInfo {
+    let Some(video) = still.motion.video else { return MediaInfo::Still(format, still) };
+    let clip = src.window(video.offset, video.len).and_then(|w| {
+        let top = isobmff::top_level(&w)?;
+        quicktime::read_clip(&w, &top)
+    });
+    match clip {
+        Ok(mut clip) => {
+            if let Some(us) = still.motion.key_time_us {
+                clip.key_time_s = Some(us as f64 / 1e6);
+            }
+            MediaInfo::MotionPhoto(format, still, clip)
+        }
+        Err(e) => {
+            still.motion.video = None;
+            still.motion.claim_unconfirmed = Some(format!("its embedded video cannot be read ({e}): read as an ordinary still"));
+            MediaInfo::Still(format, still)
+        }
+    }
 }
 
 fn unrecognised(head: &[u8]) -> MetaError {

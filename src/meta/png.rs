@@ -3,7 +3,7 @@
 //! image data is skipped); EXIF comes from the `eXIf` chunk (PNG 1.5 extension), else from a
 //! `Raw profile type exif` / `APP1` text chunk (`tEXt`, `zTXt` or `iTXt`, hex as ImageMagick and
 //! ExifTool write it), else nothing. XMP (`iTXt` `XML:com.adobe.xmp`) is read for the
-//! motion-photo flags only.
+//! motion-photo facts only ([`super::motion`]).
 
 use super::bytes::Source;
 use super::error::{MetaError, Result};
@@ -20,11 +20,11 @@ const MAX_INFLATED: usize = 8 << 20;
 /// Reads a PNG still's metadata from its chunks.
 pub fn read_png(src: &Source) -> Result<StillInfo> {
     let mut info = StillInfo::default();
-    let (tiff, video) = walk(src)?;
+    let (tiff, xmp) = walk(src)?;
     if let Some(tiff) = tiff {
         super::exif::apply_tiff(&mut info, tiff)?;
     }
-    info.embedded_video = video;
+    info.motion = super::motion::appended(src, xmp.as_deref());
     Ok(info)
 }
 
@@ -35,9 +35,9 @@ pub fn exif_block(data: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Walks the chunks to IEND: the EXIF TIFF block (`eXIf` first, else a raw-profile text chunk)
-/// and whether XMP announces an embedded video.
-fn walk(src: &Source) -> Result<(Option<Vec<u8>>, bool)> {
-    let (mut from_chunk, mut from_text, mut video) = (None, None, false);
+/// and the XMP packet.
+fn walk(src: &Source) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>)> {
+    let (mut from_chunk, mut from_text, mut xmp) = (None, None, None);
     let mut offset = SIGNATURE.len() as u64;
     loop {
         if offset == src.len() {
@@ -76,7 +76,7 @@ fn walk(src: &Source) -> Result<(Option<Vec<u8>>, bool)> {
                     if is_exif {
                         from_text = raw_profile(&text).map(tiff_of);
                     } else {
-                        video |= super::exif::xmp_mentions_video(&text);
+                        xmp = Some(text);
                     }
                 }
             }
@@ -84,7 +84,7 @@ fn walk(src: &Source) -> Result<(Option<Vec<u8>>, bool)> {
         }
         offset = next;
     }
-    Ok((from_chunk.or(from_text), video))
+    Ok((from_chunk.or(from_text), xmp))
 }
 
 /// An EXIF block from its TIFF header on: some writers keep JPEG's `Exif\0\0` in front of it.

@@ -30,8 +30,12 @@ impl PathFields {
 
 #[derive(Serialize)]
 pub struct LivePhotoDoc<'a> {
-    /// `"live_photo"`: an Apple still + clip pair (other kinds may come, as Android motion photos).
+    /// `"live_photo"`: an Apple still + clip pair; `"motion_photo"`: an Android still with its
+    /// video inside (`still` and `clip` name the same file).
     kind: &'static str,
+    /// A motion photo's video: `offset`, `length` and `container` (where it was found).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    embedded_video: Option<crate::meta::motion::Embedded>,
     /// `still`, `clip` first, as people read them.
     #[serde(flatten)]
     paths: PathFields,
@@ -64,7 +68,8 @@ pub struct LivePhotoDoc<'a> {
 pub fn live_photo(lp: &LivePhoto) -> LivePhotoDoc<'_> {
     let video = lp.clip.info.video.as_ref();
     LivePhotoDoc {
-        kind: "live_photo",
+        kind: if lp.is_motion_photo() { "motion_photo" } else { "live_photo" },
+        embedded_video: lp.clip.embedded,
         paths: PathFields::of(&[("still", &lp.still.path), ("clip", &lp.clip.path)]),
         content_id: lp.content_id(),
         matched_by: lp.matched_by,

@@ -16,6 +16,7 @@ pub fn scan(lib: &Library) -> String {
             crate::pair::MatchedBy::ContentId => "identifier",
             crate::pair::MatchedBy::NameAndTime => "name+time",
             crate::pair::MatchedBy::OriginalClip => "orig. clip",
+            crate::pair::MatchedBy::Embedded => "embedded",
         };
         let camera = escape(lp.model().unwrap_or("?"))
             + if lp.is_facetime() { " [FaceTime]" } else { "" }
@@ -55,7 +56,7 @@ pub fn scan(lib: &Library) -> String {
         });
     }
     if !lib.notes.is_empty() {
-        let _ = writeln!(out, "\nNot read (and why):");
+        let _ = writeln!(out, "\nNotes:");
         lib.notes.iter().for_each(|n| {
             let _ = writeln!(out, "  {}: {}", show(&n.path), n.note);
         });
