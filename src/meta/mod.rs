@@ -99,7 +99,7 @@ pub enum MediaInfo {
     Still(StillFormat, StillInfo),
     Clip(ClipInfo),
     /// An Android motion photo: a still whose video is inside it.
-    MotionPhoto(StillFormat, StillInfo, ClipInfo),
+    MotionPhoto(StillFormat, StillInfo, Box<ClipInfo>),
 }
 
 /// What the first bytes say a file is.
@@ -211,7 +211,7 @@ fn motion_photo(src: &Source, format: StillFormat, mut still: StillInfo) -> Medi
             if let Some(us) = still.motion.key_time_us {
                 clip.key_time_s = Some(us as f64 / 1e6);
             }
-            MediaInfo::MotionPhoto(format, still, clip)
+            MediaInfo::MotionPhoto(format, still, Box::new(clip))
         }
         Err(e) => {
             still.motion.video = None;

@@ -173,9 +173,8 @@ pub fn appended(src: &Source, xmp: Option<&[u8]>) -> Motion {
     });
     let micro = x.micro_offset.and_then(|back| found(len.checked_sub(back)?, back, Container::MicroVideo));
     let video = samsung.or(google).or(micro);
-    let claim_unconfirmed = (x.claims && video.is_none()).then(|| {
-        "its XMP announces a motion photo video, but no MP4 is where it says: read as an ordinary still".to_string()
-    });
+    let claim_unconfirmed = (x.claims && video.is_none())
+        .then(|| "its XMP announces a motion photo video, but no MP4 is where it says: read as an ordinary still".to_string());
     Motion { video, key_time_us, claim_unconfirmed }
 }
 
@@ -206,7 +205,9 @@ mod tests {
         assert!(x.claims);
         assert_eq!(x.key_time_us, Some(500_000));
         assert_eq!(x.items, vec![("Primary".into(), 0, 0), ("MotionPhoto".into(), 16, 0)]);
-        let legacy = xmp_motion(b"<rdf:Description><GCamera:MicroVideo>1</GCamera:MicroVideo><GCamera:MicroVideoOffset>16</GCamera:MicroVideoOffset>");
+        let legacy = xmp_motion(
+            b"<rdf:Description><GCamera:MicroVideo>1</GCamera:MicroVideo><GCamera:MicroVideoOffset>16</GCamera:MicroVideoOffset>",
+        );
         assert!(legacy.claims);
         assert_eq!(legacy.micro_offset, Some(16));
         let hdr = xmp_motion(br#"<Container:Item Item:Semantic="Primary"/><Container:Item Item:Semantic="GainMap" Item:Length="9"/>"#);

@@ -34,9 +34,12 @@ pub fn exif_block(data: &[u8]) -> Option<Vec<u8>> {
     walk(&Source::from_bytes(data)).ok()?.0
 }
 
+type Tiff = Vec<u8>;
+type Xmp = Vec<u8>;
+
 /// Walks the chunks to IEND: the EXIF TIFF block (`eXIf` first, else a raw-profile text chunk)
 /// and the XMP packet.
-fn walk(src: &Source) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>)> {
+fn walk(src: &Source) -> Result<(Option<Tiff>, Option<Xmp>)> {
     let (mut from_chunk, mut from_text, mut xmp) = (None, None, None);
     let mut offset = SIGNATURE.len() as u64;
     loop {
