@@ -82,6 +82,10 @@ pub struct ScanArgs {
 pub enum TargetArg {
     Mp4,
     Gif,
+    /// A Google Motion Photo for Android and Google Photos: `<still stem>.MP.jpg`, the still as
+    /// JPEG (EXIF, GPS, colour profile kept) with the clip as an MP4 inside (H.264 unless
+    /// `--codec copy`; H.264 clips are copied).
+    MotionPhoto,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -196,6 +200,7 @@ mod to_options {
                 to: match self.to {
                     TargetArg::Mp4 => Target::Mp4,
                     TargetArg::Gif => Target::Gif,
+                    TargetArg::MotionPhoto => Target::MotionPhoto,
                 },
                 codec: match self.codec {
                     CodecArg::Auto => Mp4Codec::Auto,

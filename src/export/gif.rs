@@ -11,7 +11,7 @@
 use super::control::{Cancel, Ticker};
 use super::error::JobError;
 use super::palette::{dither, even_sample, learn_palette, Nearest, Sampler, LEARN_PIXELS, TRANSPARENT};
-use super::pipeline::{next_packet, open_input, Trim, VideoPipeline};
+use super::pipeline::{next_packet, open_input, ClipSource, Trim, VideoPipeline};
 use ffmpeg_next as ff;
 use std::borrow::Cow;
 use std::fs::File;
@@ -43,7 +43,7 @@ struct Rgb {
 /// Writes `clip` as an animated GIF into `out`. Returns the frames written (0: none in range,
 /// nothing worth keeping was written).
 pub fn to_gif(
-    clip: &std::path::Path,
+    clip: ClipSource<'_>,
     out: &mut File,
     rotation: u16,
     trim: Trim,
@@ -89,7 +89,7 @@ pub fn to_gif(
 /// Decodes the clip through the filter chain, handing each RGB frame to `sink`. Returns the
 /// frame size and count.
 fn decode(
-    clip: &std::path::Path,
+    clip: ClipSource<'_>,
     rotation: u16,
     trim: Trim,
     opts: &GifOptions,
@@ -278,7 +278,7 @@ mod tests {
             let path = dir.path().join(format!("{hold}.gif"));
             let (cancel, tick) = (Cancel::new(), |_| {});
             let ticker = Ticker::new(&cancel, &tick);
-            let n = to_gif(&clip, &mut File::create(&path).unwrap(), 90, Trim::default(), &opts, &ticker).unwrap();
+            let n = to_gif(clip.as_path().into(), &mut File::create(&path).unwrap(), 90, Trim::default(), &opts, &ticker).unwrap();
             made.push((n, gif_frames(&path)));
         }
         let ((n1, held), (n2, streamed)) = (&made[0], &made[1]);

@@ -10,6 +10,7 @@ mod control;
 mod error;
 mod gif;
 mod icc;
+mod motion;
 mod options;
 mod output;
 mod palette;
@@ -78,11 +79,12 @@ pub fn convert(
 ) -> Result<Outcome, ExportError> {
     opts.validate()?;
     let (lib, marker) = runner::prepare(paths, out)?;
-    let ext = match opts.to {
-        Target::Mp4 => "mp4",
-        Target::Gif => "gif",
+    let (suffix, ext) = match opts.to {
+        Target::Mp4 => ("", "mp4"),
+        Target::Gif => ("", "gif"),
+        Target::MotionPhoto => (".MP", "jpg"),
     };
-    let jobs = runner::plan(&lib, &out.dir, |lp| target::name_with(&lp.still.path, "", ext), |lp| vec![&lp.still.path, &lp.clip.path]);
+    let jobs = runner::plan(&lib, &out.dir, |lp| target::name_with(&lp.still.path, suffix, ext), |lp| vec![&lp.still.path, &lp.clip.path]);
     let gif_opts = GifOptions::new(opts.fps, opts.width);
     let work = |job: &Job<'_>, pending: &mut Pending, ticker: &Ticker<'_>| -> Result<Option<u64>, JobError> {
         let meta = ExportMeta::of(job.lp);
@@ -90,8 +92,9 @@ pub fn convert(
         let clip_s = job.lp.clip.info.duration_s;
         trim.check(clip_s)?;
         let frames = match opts.to {
-            Target::Mp4 => video::to_mp4(&job.lp.clip.path, pending.file(), &meta, opts.codec, trim, ticker)?,
-            Target::Gif => gif::to_gif(&job.lp.clip.path, pending.file(), meta.rotation, trim, &gif_opts, ticker)?,
+            Target::Mp4 => video::to_mp4((&job.lp.clip).into(), pending.file(), &meta, opts.codec, trim, ticker)?,
+            Target::Gif => gif::to_gif((&job.lp.clip).into(), pending.file(), meta.rotation, trim, &gif_opts, ticker)?,
+            Target::MotionPhoto => motion::write(job.lp, pending.file(), &meta, opts.codec, trim, ticker)?,
         };
         if frames == 0 {
             return Err(trim.selects_nothing(clip_s));
@@ -122,8 +125,8 @@ pub fn stills(
     let jobs = runner::plan(&lib, &out.dir, name, |lp| vec![&lp.still.path]);
     let work = |job: &Job<'_>, pending: &mut Pending, _: &Ticker<'_>| -> Result<Option<u64>, JobError> {
         match format {
-            StillOut::Original => still::copy(&job.lp.still.path, pending.file()).map(|_| None),
-            StillOut::Jpeg => still::to_jpeg(&job.lp.still.path, job.lp.still.format, pending.file()).map(|_| None),
+            StillOut::Original => still::copy(&job.lp.still, pending.file()).map(|_| None),
+            StillOut::Jpeg => still::to_jpeg(&job.lp.still, pending.file()).map(|_| None),
         }
     };
     // A byte-identical copy keeps the original's modification time; a conversion gets the capture time.

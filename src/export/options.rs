@@ -29,6 +29,8 @@ pub struct OutputOptions {
 pub enum Target {
     Mp4,
     Gif,
+    /// A Google Motion Photo: a JPEG with the MP4 appended (`<stem>.MP.jpg`).
+    MotionPhoto,
 }
 
 /// How an MP4's video is made.
@@ -61,7 +63,7 @@ impl ConvertOptions {
     /// Options that make no sense, alone or together, found before any work.
     pub fn validate(&self) -> Result<(), OptionError> {
         let trims = self.start.is_some() || self.end.is_some() || self.around_key.is_some();
-        if self.to == Target::Mp4 && self.codec == Mp4Codec::Copy && trims {
+        if self.to != Target::Gif && self.codec == Mp4Codec::Copy && trims {
             return Err(OptionError::CopyCannotTrim);
         }
         if !(self.fps > 0.0 && self.fps <= 60.0) {

@@ -82,14 +82,39 @@ pub fn fd_url(file: &std::fs::File) -> String {
     return String::new();
 }
 
-/// Opens a clip read-only. FFmpeg opens it through our descriptor, so any file name works.
-pub fn open_input(path: &std::path::Path) -> Result<format::context::Input, JobError> {
+/// A clip to decode: a file, or the span of one that holds a motion photo's video.
+#[derive(Debug, Clone, Copy)]
+pub struct ClipSource<'a> {
+    pub path: &'a std::path::Path,
+    /// (offset, length) of the embedded MP4.
+    pub span: Option<(u64, u64)>,
+}
+
+impl<'a> From<&'a std::path::Path> for ClipSource<'a> {
+    fn from(path: &'a std::path::Path) -> Self {
+        ClipSource { path, span: None }
+    }
+}
+
+impl<'a> From<&'a crate::scan::ClipFile> for ClipSource<'a> {
+    fn from(c: &'a crate::scan::ClipFile) -> Self {
+        ClipSource { path: &c.path, span: c.embedded.map(|e| (e.offset, e.len)) }
+    }
+}
+
+/// Opens a clip read-only. FFmpeg opens it through our descriptor, so any file name works; an
+/// embedded video is read in place through FFmpeg's `subfile` protocol (nothing is copied).
+pub fn open_input(clip: ClipSource<'_>) -> Result<format::context::Input, JobError> {
     init();
-    let file = std::fs::File::open(path).map_err(JobError::io("cannot open the clip"))?;
+    let file = std::fs::File::open(clip.path).map_err(JobError::io("cannot open the clip"))?;
     #[cfg(unix)]
     let url = fd_url(&file);
     #[cfg(not(unix))]
-    let url = path.to_str().ok_or_else(|| JobError::Unsupported("the clip's name is not valid Unicode".into()))?.to_string();
+    let url = clip.path.to_str().ok_or_else(|| JobError::Unsupported("the clip's name is not valid Unicode".into()))?.to_string();
+    let url = match clip.span {
+        Some((offset, len)) => format!("subfile,,start,{offset},end,{},,:{url}", offset + len),
+        None => url,
+    };
     let ictx = format::input(&url).map_err(JobError::ffmpeg("FFmpeg cannot open the clip"));
     drop(file); // FFmpeg holds its own descriptor now
     ictx

@@ -5,34 +5,54 @@
 use super::error::JobError;
 use crate::meta::bytes::Endian;
 use crate::meta::StillFormat;
+use crate::scan::StillFile;
 use image::codecs::jpeg::JpegEncoder;
 use image::{ExtendedColorType, ImageEncoder};
 use libheif_rs::{ColorProfile, ColorSpace, HeifContext, ItemId, RgbChroma};
 use std::fs::File;
 use std::io::{self, Write};
-use std::path::Path;
 
-/// Copies `src` into `out` byte for byte.
-pub fn copy(src: &Path, out: &mut File) -> Result<u64, JobError> {
-    let mut input = File::open(src).map_err(JobError::io("cannot open the still"))?;
-    let n = io::copy(&mut input, out)?;
+/// Copies the still into `out` byte for byte (an Android motion photo's without its video).
+pub fn copy(still: &StillFile, out: &mut File) -> Result<u64, JobError> {
+    let n = if still.info.motion.video.is_some() {
+        let bytes = read(still)?;
+        out.write_all(&bytes)?;
+        bytes.len() as u64
+    } else {
+        let mut input = File::open(&still.path).map_err(JobError::io("cannot open the still"))?;
+        io::copy(&mut input, out)?
+    };
     out.flush()?;
     Ok(n)
 }
 
-/// Writes the still as JPEG: JPEGs are copied as they are; HEIF and PNG stills are decoded
-/// (upright) and encoded at quality 95 with their EXIF (Orientation reset to 1) and their ICC
-/// colour profile, so the JPEG shows the colours the original does (Display P3 stays P3).
-pub fn to_jpeg(src: &Path, format: StillFormat, out: &mut File) -> Result<(u32, u32), JobError> {
-    // decoders read from memory: any file name works, and the file's real size is what is held
-    let bytes = match format {
-        StillFormat::Jpeg => {
-            copy(src, out)?;
-            return Ok((0, 0));
-        }
-        StillFormat::Heif | StillFormat::Png => std::fs::read(src).map_err(JobError::io("cannot read the still"))?,
-    };
+/// The still's bytes, an Android motion photo's without its video. Decoders read from memory:
+/// any file name works, and the file's real size is what is held.
+fn read(still: &StillFile) -> Result<Vec<u8>, JobError> {
+    let data = std::fs::read(&still.path).map_err(JobError::io("cannot read the still"))?;
+    match &still.info.motion.video {
+        Some(video) => super::motion::without_video(&data, still.format, video),
+        None => Ok(data),
+    }
+}
+
+/// Writes the still as JPEG (see [`jpeg_bytes`]).
+pub fn to_jpeg(still: &StillFile, out: &mut File) -> Result<(), JobError> {
+    if still.format == StillFormat::Jpeg {
+        return copy(still, out).map(|_| ());
+    }
+    out.write_all(&jpeg_bytes(still)?)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// The still as JPEG: a JPEG as it is; HEIF and PNG stills decoded (upright) and encoded at
+/// quality 95 with their EXIF (Orientation reset to 1) and their ICC colour profile, so the
+/// JPEG shows the colours the original does (Display P3 stays P3).
+pub fn jpeg_bytes(still: &StillFile) -> Result<Vec<u8>, JobError> {
+    let (format, bytes) = (still.format, read(still)?);
     let decoded = match format {
+        StillFormat::Jpeg => return Ok(bytes),
         StillFormat::Png => decode_png(&bytes)?,
         _ => decode_heif(&bytes)?,
     };
@@ -47,9 +67,7 @@ pub fn to_jpeg(src: &Path, format: StillFormat, out: &mut File) -> Result<(u32, 
     }
     enc.encode(&decoded.rgb, decoded.width, decoded.height, ExtendedColorType::Rgb8)
         .map_err(|e| JobError::Media(format!("cannot encode JPEG: {e}")))?;
-    out.write_all(&jpeg)?;
-    out.flush()?;
-    Ok((decoded.width, decoded.height))
+    Ok(jpeg)
 }
 
 /// A decoded still: upright RGB pixels, and what the JPEG carries over.

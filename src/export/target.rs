@@ -58,9 +58,15 @@ pub fn check_out_dir_contents(out: &Path, inputs: &HashSet<FileId>) -> Result<()
     Ok(())
 }
 
-/// `<stem of source><suffix>.<ext>`, byte for byte (names need not be UTF-8).
+/// `<stem of source><suffix>.<ext>`, byte for byte (names need not be UTF-8). A motion photo's
+/// `.MP` (Google's `PXL_….MP.jpg`) is not part of its stem.
 pub fn name_with(source: &Path, suffix: &str, ext: &str) -> OsString {
-    let mut s = source.file_stem().unwrap_or_else(|| OsStr::new("output")).to_os_string();
+    let stem = source.file_stem().unwrap_or_else(|| OsStr::new("output"));
+    let stem = match Path::new(stem).extension() {
+        Some(e) if e.eq_ignore_ascii_case("MP") => Path::new(stem).file_stem().unwrap_or(stem),
+        _ => stem,
+    };
+    let mut s = stem.to_os_string();
     s.push(suffix);
     s.push(".");
     s.push(ext);

@@ -6,12 +6,11 @@
 use super::control::{Cancel, Ticker};
 use super::error::JobError;
 use super::options::Mp4Codec;
-use super::pipeline::{fd_url, more, next_packet, open_input, AudioPipeline, Trim, VideoPipeline};
+use super::pipeline::{fd_url, more, next_packet, open_input, AudioPipeline, ClipSource, Trim, VideoPipeline};
 use super::ExportMeta;
 use ff::{codec, encoder, format, media, Dictionary, Packet, Rational};
 use ffmpeg_next as ff;
 use std::fs::File;
-use std::path::Path;
 
 /// Where each input stream goes.
 enum Route {
@@ -45,7 +44,7 @@ struct Encoders {
 /// Writes `clip` as an MP4 into `dest` (the pending output, reached through its descriptor so
 /// any folder name works). Returns the video frames written.
 pub fn to_mp4(
-    clip: &Path,
+    clip: ClipSource<'_>,
     dest: &mut File,
     meta: &ExportMeta,
     codec_choice: Mp4Codec,

@@ -18,6 +18,8 @@ pub fn fourcc_str(f: &FourCC) -> String {
 #[derive(Debug, Clone, Copy)]
 pub struct TopBox {
     pub kind: FourCC,
+    /// Where the box (its header) starts.
+    pub offset: u64,
     pub body_offset: u64,
     pub body_len: u64,
 }
@@ -42,7 +44,7 @@ pub fn top_level(src: &Source) -> Result<Vec<TopBox>> {
                 human_bytes(src.len())
             )));
         }
-        out.push(TopBox { kind, body_offset: offset + header_len, body_len: size - header_len });
+        out.push(TopBox { kind, offset, body_offset: offset + header_len, body_len: size - header_len });
         if out.len() > MAX_TOP_LEVEL {
             return Err(MetaError::corrupt(format!("more than {MAX_TOP_LEVEL} top-level boxes")));
         }

@@ -1,0 +1,221 @@
+//! Motion photos out and in: the Google Motion Photo writer (`convert --to motion-photo`: a JPEG,
+//! an XMP packet that points at the video, the MP4 appended), and an Android motion photo's still
+//! without its video (`stills`).
+
+use super::control::Ticker;
+use super::error::JobError;
+use super::options::Mp4Codec;
+use super::pipeline::Trim;
+use super::{still, video, ExportMeta};
+use crate::meta::motion::{Container, Embedded};
+use crate::meta::{exif::XMP_SIGNATURE, isobmff, StillFormat};
+use crate::scan::LivePhoto;
+use std::fs::File;
+use std::io::{self, Seek, Write};
+
+/// Writes `lp` as a Google Motion Photo into `out`: the still as JPEG (see
+/// [`still::jpeg_bytes`]) with the motion-photo XMP, then the clip as an MP4. The video is H.264
+/// unless asked otherwise (HEVC inside a motion photo does not play in several Android
+/// galleries); an H.264 clip is copied. Returns the video frames written.
+pub fn write(lp: &LivePhoto, out: &mut File, meta: &ExportMeta, codec: Mp4Codec, trim: Trim, ticker: &Ticker<'_>) -> Result<u64, JobError> {
+    let is_h264 = lp.clip.info.video.as_ref().is_some_and(|v| v.codec == "h264");
+    let codec = if codec == Mp4Codec::Auto && !is_h264 { Mp4Codec::H264 } else { codec };
+    // the MP4 is made first (its length goes into the XMP), in a file with no name to leave behind
+    let mut mp4 = tempfile::tempfile().map_err(JobError::io("cannot create a temporary file for the video"))?;
+    let frames = video::to_mp4((&lp.clip).into(), &mut mp4, meta, codec, trim, ticker)?;
+    let len = mp4.seek(io::SeekFrom::End(0))?;
+    let key_us = lp.clip.info.key_time_s.map(|k| ((k - trim.start.unwrap_or(0.0)) * 1e6).round() as i64).filter(|&k| k >= 0);
+    let jpeg = with_xmp(&still::jpeg_bytes(&lp.still)?, &xmp(len, key_us.unwrap_or(-1)))?;
+    out.write_all(&jpeg)?;
+    mp4.rewind()?;
+    io::copy(&mut mp4, out)?;
+    out.flush()?;
+    Ok(frames)
+}
+
+/// The XMP packet of a Google Motion Photo 1.0 whose video is `video_len` bytes at the end, with
+/// the key photo `key_time_us` into it (-1: unknown), and the legacy MicroVideo tags older
+/// galleries read.
+pub fn xmp(video_len: u64, key_time_us: i64) -> String {
+    format!(
+        concat!(
+            r#"<rdf:Description rdf:about="" xmlns:GCamera="http://ns.google.com/photos/1.0/camera/""#,
+            r#" xmlns:Container="http://ns.google.com/photos/1.0/container/""#,
+            r#" xmlns:Item="http://ns.google.com/photos/1.0/container/item/""#,
+            r#" GCamera:MotionPhoto="1" GCamera:MotionPhotoVersion="1" GCamera:MotionPhotoPresentationTimestampUs="{key}""#,
+            r#" GCamera:MicroVideo="1" GCamera:MicroVideoVersion="1" GCamera:MicroVideoOffset="{len}""#,
+            r#" GCamera:MicroVideoPresentationTimestampUs="{key}">"#,
+            r#"<Container:Directory><rdf:Seq>"#,
+            r#"<rdf:li rdf:parseType="Resource"><Container:Item Item:Mime="image/jpeg" Item:Semantic="Primary" Item:Length="0" Item:Padding="0"/></rdf:li>"#,
+            r#"<rdf:li rdf:parseType="Resource"><Container:Item Item:Mime="video/mp4" Item:Semantic="MotionPhoto" Item:Length="{len}" Item:Padding="0"/></rdf:li>"#,
+            r#"</rdf:Seq></Container:Directory></rdf:Description>"#
+        ),
+        key = key_time_us,
+        len = video_len
+    )
+}
+
+/// The largest body a JPEG APP1 segment holds.
+const MAX_SEGMENT: usize = 65_533;
+
+/// `jpeg` with the motion-photo `description` in its XMP: added to the JPEG's own packet when it
+/// has one (its other properties kept), else as a new packet; in either case in an APP1 segment
+/// right after SOI and the EXIF segment, before any MPF (APP2) segment whose offsets must not move.
+pub fn with_xmp(jpeg: &[u8], description: &str) -> Result<Vec<u8>, JobError> {
+    let segments = app_segments(jpeg).ok_or_else(|| JobError::Media("the still is not a JPEG that can carry XMP".into()))?;
+    let fresh = || {
+        format!(
+            r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">{description}</rdf:RDF></x:xmpmeta>"#
+        )
+    };
+    let own = segments.iter().find(|s| s.xmp).map(|s| &jpeg[s.body.0 + XMP_SIGNATURE.len()..s.body.1]);
+    let packet = match own.map(String::from_utf8_lossy) {
+        // a packet that already describes a motion photo (an Android still) is replaced
+        Some(p) if !p.contains("MotionPhoto") && !p.contains("MicroVideo") && p.contains("</rdf:RDF>") => {
+            p.replacen("</rdf:RDF>", &format!("{description}</rdf:RDF>"), 1)
+        }
+        _ => fresh(),
+    };
+    let packet = if XMP_SIGNATURE.len() + packet.len() > MAX_SEGMENT { fresh() } else { packet };
+    let mut body = XMP_SIGNATURE.to_vec();
+    body.extend_from_slice(packet.as_bytes());
+    let at = segments.iter().take_while(|s| s.marker == 0xE0 || (s.marker == 0xE1 && !s.xmp)).last().map_or(2, |s| s.body.1);
+    let mut out = Vec::with_capacity(jpeg.len() + body.len() + 4);
+    out.extend_from_slice(&jpeg[..at]);
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((body.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(&body);
+    let mut from = at;
+    if let Some(old) = segments.iter().find(|s| s.xmp) {
+        if old.body.0 >= at {
+            out.extend_from_slice(&jpeg[from..old.body.0 - 4]);
+            from = old.body.1;
+        }
+    }
+    out.extend_from_slice(&jpeg[from..]);
+    Ok(out)
+}
+
+/// One APPn segment: its marker, whether it is the XMP packet, and its body's byte range.
+struct Segment {
+    marker: u8,
+    xmp: bool,
+    body: (usize, usize),
+}
+
+/// The APPn segments after SOI, up to the first other marker; `None` if this is not a JPEG.
+fn app_segments(jpeg: &[u8]) -> Option<Vec<Segment>> {
+    if !jpeg.starts_with(&[0xFF, 0xD8]) {
+        return None;
+    }
+    let mut out = Vec::new();
+    let mut p = 2;
+    while let [0xFF, marker @ 0xE0..=0xEF, hi, lo, ..] = *jpeg.get(p..)? {
+        let end = p + 2 + usize::from(u16::from_be_bytes([hi, lo]));
+        let body = (p + 4, end.min(jpeg.len()));
+        out.push(Segment { marker, xmp: jpeg.get(body.0..body.1)?.starts_with(XMP_SIGNATURE), body });
+        p = end;
+    }
+    Some(out)
+}
+
+/// Where a JPEG's image ends: just past the EOI marker that follows its first scan (entropy-coded
+/// data cannot hold FF D9), found before `limit`.
+fn jpeg_image_end(jpeg: &[u8], limit: usize) -> Option<usize> {
+    let mut p = 2;
+    loop {
+        let [0xFF, marker, hi, lo] = *jpeg.get(p..p + 4)? else { return None };
+        p += 2 + usize::from(u16::from_be_bytes([hi, lo]));
+        if marker == 0xDA {
+            break;
+        }
+    }
+    let scan = jpeg.get(p..limit)?;
+    scan.windows(2).position(|w| w == [0xFF, 0xD9]).map(|i| p + i + 2)
+}
+
+/// An Android motion photo's still without its video: a JPEG up to its end-of-image (the
+/// trailer and video after it dropped; its XMP kept as it is), a PNG up to the video, a HEIF
+/// without its `mpvd` box.
+pub fn without_video(data: &[u8], format: StillFormat, video: &Embedded) -> Result<Vec<u8>, JobError> {
+    let start = usize::try_from(video.offset).ok().filter(|&o| o <= data.len()).ok_or(JobError::NoVideo)?;
+    match (format, video.container) {
+        (StillFormat::Heif, _) | (_, Container::SamsungMpvd) => without_mpvd(data),
+        (StillFormat::Jpeg, _) => Ok(data[..jpeg_image_end(data, start).unwrap_or(start)].to_vec()),
+        (StillFormat::Png, _) => Ok(data[..start].to_vec()),
+    }
+}
+
+/// A HEIF's top-level boxes but `mpvd`. Item offsets (`iloc`) count from the file's start, so
+/// image data that follows the video would move: such a file is left to other tools.
+fn without_mpvd(data: &[u8]) -> Result<Vec<u8>, JobError> {
+    let mut out = Vec::with_capacity(data.len());
+    let mut dropped = false;
+    for b in isobmff::top_level(&crate::meta::bytes::Source::from_bytes(data)).map_err(|e| JobError::Media(e.to_string()))? {
+        if &b.kind == b"mpvd" {
+            dropped = true;
+            continue;
+        }
+        if dropped && matches!(&b.kind, b"mdat" | b"meta" | b"idat") {
+            return Err(JobError::Unsupported(
+                "image data follows the embedded video ('mpvd'): cannot drop it without moving the image".into(),
+            ));
+        }
+        out.extend_from_slice(&data[b.offset as usize..(b.body_offset + b.body_len) as usize]);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jpeg(segments: &[(u8, &[u8])]) -> Vec<u8> {
+        let mut out = vec![0xFF, 0xD8];
+        for (m, body) in segments {
+            out.extend_from_slice(&[0xFF, *m]);
+            out.extend_from_slice(&((body.len() + 2) as u16).to_be_bytes());
+            out.extend_from_slice(body);
+        }
+        out.extend_from_slice(&[0xFF, 0xDA, 0, 2, 1, 2, 3, 0xFF, 0xD9]);
+        out
+    }
+
+    #[test]
+    fn xmp_goes_after_exif_and_before_mpf_and_merges_with_the_jpegs_own() {
+        let plain = jpeg(&[(0xE1, b"Exif\0\0MM"), (0xE2, b"MPF\0")]);
+        let out = with_xmp(&plain, "<rdf:Description/>").unwrap();
+        let segs = app_segments(&out).unwrap();
+        assert_eq!(segs.iter().map(|s| (s.marker, s.xmp)).collect::<Vec<_>>(), vec![(0xE1, false), (0xE1, true), (0xE2, false)]);
+        assert!(out.ends_with(&[0xFF, 0xD9]));
+
+        let mut own = XMP_SIGNATURE.to_vec();
+        own.extend_from_slice(b"<x:xmpmeta><rdf:RDF><rdf:Description apple:x=\"1\"/></rdf:RDF></x:xmpmeta>");
+        let out = with_xmp(&jpeg(&[(0xE1, b"Exif\0\0MM"), (0xE1, &own)]), "<rdf:Description mine=\"1\"/>").unwrap();
+        let segs = app_segments(&out).unwrap();
+        assert_eq!(segs.len(), 2, "one XMP packet, not two");
+        let text = String::from_utf8_lossy(&out[segs[1].body.0..segs[1].body.1]).to_string();
+        assert!(text.contains("apple:x=\"1\"") && text.contains("mine=\"1\""), "{text}");
+    }
+
+    #[test]
+    fn a_jpeg_motion_photo_loses_everything_after_its_end_of_image() {
+        let mut file = jpeg(&[(0xE1, b"Exif\0\0MM")]);
+        let image = file.len();
+        file.extend_from_slice(b"\0\0\0\x10ftypisom\0\0\0\0");
+        let video = Embedded { offset: image as u64, len: 16, container: Container::MicroVideo };
+        assert_eq!(without_video(&file, StillFormat::Jpeg, &video).unwrap(), file[..image]);
+    }
+
+    #[test]
+    fn a_heif_loses_its_mpvd_box_only() {
+        let boxed = |k: &[u8; 4], body: &[u8]| isobmff::boxed(k, body);
+        let head = [boxed(b"ftyp", b"heic"), boxed(b"meta", b"m"), boxed(b"mdat", b"pixels")].concat();
+        let file = [head.clone(), boxed(b"mpvd", b"\0\0\0\x10ftypisom\0\0\0\0"), boxed(b"sefd", b"S")].concat();
+        let video = Embedded { offset: head.len() as u64 + 8, len: 16, container: Container::SamsungMpvd };
+        assert_eq!(without_video(&file, StillFormat::Heif, &video).unwrap(), [head, boxed(b"sefd", b"S")].concat());
+        let late = [boxed(b"ftyp", b"heic"), boxed(b"mpvd", b"v"), boxed(b"mdat", b"pixels")].concat();
+        let video = Embedded { offset: 20, len: 1, container: Container::SamsungMpvd };
+        assert!(matches!(without_video(&late, StillFormat::Heif, &video), Err(JobError::Unsupported(_))));
+    }
+}
