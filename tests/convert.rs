@@ -191,6 +191,10 @@ fn stills_are_byte_identical_and_only_live_photos() {
     assert_eq!(
         files,
         vec![
+            "android/20240501_100002.jpg",
+            "android/20240501_100003.heic",
+            "android/MVIMG_20240501_100001.jpg",
+            "android/PXL_20240501_100000000.MP.jpg",
             "edited/IMG_0016.HEIC",
             "edited/IMG_0017.JPG",
             "edited/IMG_E0016.HEIC",
@@ -205,7 +209,8 @@ fn stills_are_byte_identical_and_only_live_photos() {
             "takeout/IMG_0005.HEIC"
         ]
     );
-    for f in &files {
+    // (motion photos' stills lose their video: tests/android.rs)
+    for f in files.iter().filter(|f| !f.starts_with("android/")) {
         assert_eq!(sha256(&out.path().join(f)), sha256(&fixtures().join(f)), "{f}");
     }
 }

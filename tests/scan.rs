@@ -15,6 +15,8 @@ fn fixtures_pair_exactly_the_live_photos() {
     assert_eq!(
         pairs(&doc),
         vec![
+            s("20240501_100002.jpg", "20240501_100002.jpg", "embedded"),
+            s("20240501_100003.heic", "20240501_100003.heic", "embedded"),
             s("IMG_0001.HEIC", "IMG_0001.MOV", "content_id"),
             s("IMG_0002.JPG", "IMG_0002.MOV", "content_id"),
             s("IMG_0003.HEIC", "IMG_0003.MOV", "content_id"),
@@ -25,6 +27,8 @@ fn fixtures_pair_exactly_the_live_photos() {
             s("IMG_0016.HEIC", "IMG_0016.MOV", "content_id"),
             s("IMG_0017.JPG", "IMG_0017.MOV", "content_id"),
             s("IMG_E0016.HEIC", "IMG_E0016.MOV", "content_id"),
+            s("MVIMG_20240501_100001.jpg", "MVIMG_20240501_100001.jpg", "embedded"),
+            s("PXL_20240501_100000000.MP.jpg", "PXL_20240501_100000000.MP.jpg", "embedded"),
             s("holiday.jpg", "clip-0042.mov", "content_id"),
             s("live_0015.png", "live_0015.mov", "content_id"),
         ]
@@ -35,6 +39,8 @@ fn fixtures_pair_exactly_the_live_photos() {
     assert_eq!(
         names("unpaired_stills"),
         vec![
+            ("MVIMG_lying.jpg".into(), Value::Null),
+            ("PXL_ultrahdr.jpg".into(), Value::Null),
             ("IMG_E0017.JPG".into(), Value::from("1B7A3F2C-0D4E-4C5B-9A8F-000000000017")),
             ("IMG_0006.HEIC".into(), Value::from("1B7A3F2C-0D4E-4C5B-9A8F-000000000006")),
             ("IMG_0008.JPG".into(), Value::Null),
