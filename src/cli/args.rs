@@ -141,7 +141,7 @@ pub struct ConvertArgs {
     #[arg(long, value_enum)]
     pub to: TargetArg,
     /// MP4 video: copy the stream (auto, copy) or re-encode to H.264 (h264). `auto` re-encodes
-    /// only when trimming needs exact cuts.
+    /// only when trimming needs exact cuts (for motion photos: also any clip that is not H.264).
     #[arg(long, value_enum, default_value = "auto")]
     pub codec: CodecArg,
     /// GIF frames per second.

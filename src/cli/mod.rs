@@ -40,9 +40,10 @@ pub enum Command {
     #[command(after_help = format!("Examples:\n  livephoto scan ~/Exports\n  livephoto scan ~/Exports --json > found.json\n  \
 livephoto scan ~/Exports --facetime\n\n{PAIRING}\n\n{EXIT_CODES}"))]
     Scan(ScanArgs),
-    /// Convert each Live Photo's clip to MP4 or GIF.
+    /// Convert each Live Photo (or Android motion photo) to MP4, GIF or a Google Motion Photo.
     #[command(after_help = format!("Examples:\n  livephoto convert ~/Exports --to mp4 -o ~/Shared/live\n  \
 livephoto convert ~/Exports --facetime --to gif --width 360 -o ~/Shared/facetime\n  \
+livephoto convert ~/Exports --to motion-photo -o ~/ForAndroid   (writes <name>.MP.jpg)\n  \
 livephoto convert ~/Exports --to mp4 --around-key 0.5 --dry-run\n\n{EXIT_CODES}"))]
     Convert(ConvertArgs),
     /// Copy the still of every Live Photo (byte-identical, or converted to JPEG).
