@@ -5,8 +5,10 @@ use crate::pair::{self, Half, MatchedBy, PairOptions};
 use crate::walk::{self, FileId};
 pub use crate::walk::{FileError, Note};
 
+mod filter;
 mod live_photo;
-pub use live_photo::{ClipFile, Filter, LivePhoto, StillFile, TimeSource, Versions};
+pub use filter::{DateBound, Filter, Versions};
+pub use live_photo::{ClipFile, LivePhoto, StillFile, TimeSource};
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -26,14 +28,28 @@ pub struct Library {
     pub bytes_read: u64,
     /// Paths not read, with the reason.
     pub notes: Vec<Note>,
+    /// Live Photos the filters left out, by the first filter that left each out.
+    pub left_out: Vec<(&'static str, usize)>,
     /// Every file and link found under the roots, media or not, by identity: outputs must
     /// never land on one.
     pub inputs: HashSet<FileId>,
 }
 
 impl Library {
+    /// Keeps the Live Photos `filter` keeps, counting the others in [`Library::left_out`].
     pub fn apply(&mut self, filter: &Filter) {
-        self.live_photos.retain(|lp| filter.keeps(lp));
+        let mut left_out: Vec<(&'static str, usize)> = Vec::new();
+        self.live_photos.retain(|lp| match filter.left_out_by(lp) {
+            None => true,
+            Some(why) => {
+                match left_out.iter_mut().find(|(w, _)| *w == why) {
+                    Some((_, n)) => *n += 1,
+                    None => left_out.push((why, 1)),
+                }
+                false
+            }
+        });
+        self.left_out = left_out;
     }
 }
 

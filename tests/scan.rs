@@ -104,6 +104,28 @@ fn edited_versions_are_their_own_live_photos_linked_to_their_originals() {
     assert_eq!(r.status.code(), Some(2), "the two exclude each other");
 }
 
+/// `--since`/`--until` take calendar dates (the capture's local date, inclusive) or instants;
+/// filters combine with AND, and the summary says what each left out.
+#[test]
+fn filters_combine_and_say_what_they_left_out() {
+    let stills = |doc: &Value| -> Vec<String> { doc["live_photos"].as_array().unwrap().iter().map(|lp| name(&lp["still"])).collect() };
+    let (_, doc) = scan_json(&[&fixtures()], &["--since", "2022-07-01", "--until", "2023-06-30"]);
+    assert_eq!(stills(&doc), vec!["IMG_0003.HEIC", "IMG_0013.HEIC", "IMG_0002.JPG", "IMG_0014.HEIC", "live_0015.png"], "in path order");
+    assert_eq!(doc["left_out"], serde_json::json!({"--since": 4, "--until": 7}));
+    // IMG_0002 was taken at 18:30:05-04:00, that is 22:30:05Z
+    let (_, doc) = scan_json(&[&fixtures().join("jpeg_mov")], &["--since", "2022-07-01T22:30:05Z"]);
+    assert_eq!(stills(&doc), vec!["IMG_0002.JPG"]);
+    let (_, doc) = scan_json(&[&fixtures().join("jpeg_mov")], &["--since", "2022-07-02T00:30:06+02:00"]);
+    assert_eq!(stills(&doc), Vec::<String>::new(), "one second later, in another zone");
+    let (_, doc) = scan_json(&[&fixtures()], &["--camera", "iphone 8", "--since", "2022-01-01"]);
+    assert_eq!(stills(&doc), vec!["IMG_0002.JPG"]);
+    let r = bin().args(["scan", "--camera", "iPhone 8", "--since", "2022-01-01"]).arg(fixtures()).output().unwrap();
+    let text = String::from_utf8_lossy(&r.stdout);
+    assert!(text.contains("left out by filters: 15 (--camera)"), "{text}");
+    let r = bin().args(["scan", "--until", "last week"]).arg(fixtures()).output().unwrap();
+    assert_eq!(r.status.code(), Some(2), "a date that is not one is a usage error");
+}
+
 #[test]
 fn broken_files_are_per_file_errors_that_say_what_is_wrong() {
     let (code, doc) = scan_json(&[&fixtures().join("broken")], &[]);

@@ -3,7 +3,7 @@
 
 use crate::pair::PairOptions;
 use crate::report::progress::Color;
-use crate::scan::{Filter, Versions};
+use crate::scan::{DateBound, Filter, Versions};
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
@@ -15,6 +15,17 @@ pub struct FilterArgs {
     /// Keep only Live Photos whose lens (or camera model) contains TEXT, case-insensitively.
     #[arg(long, value_name = "TEXT")]
     pub lens: Option<String>,
+    /// Keep only Live Photos whose camera make or model contains TEXT, case-insensitively.
+    #[arg(long, value_name = "TEXT")]
+    pub camera: Option<String>,
+    /// Keep only Live Photos captured on or after DATE: a calendar date (2023-07-08, the capture's
+    /// local date) or a date-time with an offset (2016-12-07T11:43:00-06:00, compared as instants).
+    /// Live Photos without a capture time are left out by a date filter.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub since: Option<DateBound>,
+    /// Keep only Live Photos captured on or before DATE (a calendar date includes the whole day).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub until: Option<DateBound>,
     /// Keep only originals, not their edited versions (IMG_E1234, IMG_1234_edited, FullSizeRender).
     #[arg(long, conflicts_with = "edits_only")]
     pub originals_only: bool,
@@ -27,6 +38,10 @@ pub struct FilterArgs {
     pub edit_uses_original_clip: bool,
 }
 
+fn parse_date(s: &str) -> Result<DateBound, String> {
+    DateBound::parse(s).ok_or_else(|| format!("'{s}' is neither a date (2023-07-08) nor a date-time (2016-12-07T11:43:00-06:00)"))
+}
+
 impl FilterArgs {
     pub fn filter(&self) -> Filter {
         let versions = match (self.originals_only, self.edits_only) {
@@ -34,7 +49,14 @@ impl FilterArgs {
             (_, true) => Versions::EditsOnly,
             _ => Versions::All,
         };
-        Filter { facetime_only: self.facetime, lens: self.lens.clone(), versions }
+        Filter {
+            facetime_only: self.facetime,
+            lens: self.lens.clone(),
+            camera: self.camera.clone(),
+            versions,
+            since: self.since,
+            until: self.until,
+        }
     }
 
     pub fn pairing(&self) -> PairOptions {

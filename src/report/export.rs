@@ -29,6 +29,7 @@ struct RunDoc<'a> {
     failed: usize,
     interrupted: usize,
     scan_errors: Vec<ErrorDoc<'a>>,
+    left_out: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The JSON `status` and, for items left alone or failed, why.
@@ -79,6 +80,7 @@ pub fn print(outcome: &Outcome, json: bool, verb: &str) -> io::Result<()> {
             failed,
             interrupted,
             scan_errors: lib.errors.iter().map(super::json::error).collect(),
+            left_out: super::json::left_out(lib),
         };
         super::stdout_json(&doc)?;
     } else if outcome.dry_run {
@@ -102,5 +104,8 @@ pub fn print(outcome: &Outcome, json: bool, verb: &str) -> io::Result<()> {
         line.push_str(&format!("; {} file(s) could not be read", lib.errors.len()));
     }
     super::stderr_line(&line);
+    if let Some(left_out) = super::table::left_out_line(lib) {
+        super::stderr_line(&left_out);
+    }
     Ok(())
 }

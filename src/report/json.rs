@@ -142,7 +142,13 @@ pub struct ScanDoc<'a> {
     errors: Vec<ErrorDoc<'a>>,
     skipped: usize,
     notes: Vec<NoteDoc<'a>>,
+    /// Live Photos the filters left out, by the first filter that left each out.
+    left_out: Map<String, Value>,
     stats: Stats,
+}
+
+pub fn left_out(lib: &Library) -> Map<String, Value> {
+    lib.left_out.iter().map(|(why, n)| (why.to_string(), Value::from(*n))).collect()
 }
 
 fn lone<'a>(path: &Path, content_id: Option<&'a str>) -> LoneDoc<'a> {
@@ -158,6 +164,7 @@ pub fn scan(lib: &Library) -> ScanDoc<'_> {
         errors: lib.errors.iter().map(error).collect(),
         skipped: lib.skipped,
         notes: lib.notes.iter().map(note).collect(),
+        left_out: left_out(lib),
         stats: Stats { media_files: lib.media_files, bytes_read: lib.bytes_read },
     }
 }

@@ -77,6 +77,9 @@ pub fn scan(lib: &Library) -> String {
         lib.skipped,
         lib.errors.len()
     );
+    if let Some(line) = left_out_line(lib) {
+        let _ = writeln!(out, "{line}");
+    }
     if lib.media_files > 0 {
         let per_file = lib.bytes_read as f64 / lib.media_files as f64 / 1024.0;
         let _ = writeln!(out, "(read {per_file:.1} KiB of headers per media file)");
@@ -95,4 +98,10 @@ fn short(p: &Path) -> String {
     } else {
         s
     }
+}
+
+/// "left out by filters: 3 (--since), 1 (no capture time (date filters))", when any were.
+pub fn left_out_line(lib: &Library) -> Option<String> {
+    let parts: Vec<String> = lib.left_out.iter().map(|(why, n)| format!("{n} ({why})")).collect();
+    (!parts.is_empty()).then(|| format!("left out by filters: {}", parts.join(", ")))
 }

@@ -134,34 +134,6 @@ impl LivePhoto {
     }
 }
 
-/// Originals, edited versions, or both.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum Versions {
-    #[default]
-    All,
-    OriginalsOnly,
-    EditsOnly,
-}
-
-/// Which Live Photos to keep.
-#[derive(Debug, Clone, Default)]
-pub struct Filter {
-    pub facetime_only: bool,
-    pub lens: Option<String>,
-    pub versions: Versions,
-}
-
-impl Filter {
-    pub fn keeps(&self, lp: &LivePhoto) -> bool {
-        let version = match self.versions {
-            Versions::All => true,
-            Versions::OriginalsOnly => !lp.edited,
-            Versions::EditsOnly => lp.edited,
-        };
-        version && (!self.facetime_only || lp.is_facetime()) && self.lens.as_deref().is_none_or(|t| lp.lens_matches(t))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,6 +150,17 @@ mod tests {
         lp.still.info.shot.captured_at = still.and_then(CaptureTime::from_iso);
         lp.clip.info.shot.captured_at = clip.and_then(CaptureTime::from_iso);
         lp
+    }
+
+    /// A date filter leaves out a Live Photo whose time is unknown, and says so.
+    #[test]
+    fn date_filters_leave_out_unknown_times_under_their_own_name() {
+        use crate::scan::{DateBound, Filter};
+        let f = Filter { since: DateBound::parse("2016-01-01"), ..Default::default() };
+        assert_eq!(f.left_out_by(&live(None, None)), Some("no capture time (date filters)"));
+        assert_eq!(f.left_out_by(&live(Some("2016-12-07T11:42:14"), None)), None);
+        assert_eq!(f.left_out_by(&live(Some("2015-12-31T23:59:59"), None)), Some("--since"));
+        assert_eq!(Filter::default().left_out_by(&live(None, None)), None, "no date filter, no time needed");
     }
 
     #[test]
@@ -250,7 +233,7 @@ mod tests {
         assert!(x.lens_matches("BACK CAMERA"));
         assert!(x.lens_matches("iphone 8"));
         assert!(!x.lens_matches("front"));
-        let f = Filter { facetime_only: true, ..Filter::default() };
+        let f = crate::scan::Filter { facetime_only: true, ..Default::default() };
         assert!(!f.keeps(&x));
     }
 }
