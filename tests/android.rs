@@ -91,9 +91,13 @@ mod media {
         assert_eq!(made, want.iter().map(|n| (n.to_string(), 23)).collect::<Vec<_>>());
         let Some(samples) = samples() else { return };
         let out = tempfile::tempdir().unwrap();
-        run_ok(&[&"convert", &samples.join("android/samsung-one-ui-6.heic"), &"--to", &"mp4", &"-o", &out.path()]);
+        run_ok(&[&"convert", &samples.join("android/samsung-one-ui-6.heic"), &"--to", &"mp4", &"--codec", &"copy", &"-o", &out.path()]);
         let got = probe(&out.path().join("samsung-one-ui-6.mp4"));
         assert_eq!((got.frames, got.video_codec.as_str()), (42, "hevc"), "stream-copied, every frame");
+        let h264 = tempfile::tempdir().unwrap();
+        run_ok(&[&"convert", &samples.join("android/samsung-one-ui-6.heic"), &"--to", &"mp4", &"-o", &h264.path()]);
+        let got = probe(&h264.path().join("samsung-one-ui-6.mp4"));
+        assert_eq!((got.frames, got.video_codec.as_str(), got.width, got.height), (42, "h264", 1080, 1440), "by default: H.264, upright");
     }
 
     /// `stills` writes the photo alone: a JPEG up to its end-of-image, a HEIF without `mpvd`.

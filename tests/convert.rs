@@ -16,7 +16,7 @@ fn mp4_keeps_every_frame_the_duration_rotation_audio_time_and_place() {
     let input = fixture_copy(&["heic_mov", "jpeg_mov"]);
     let out = tempfile::tempdir().unwrap();
     let before = checksums(input.path());
-    let r = convert(input.path(), out.path(), &["--to", "mp4"]);
+    let r = convert(input.path(), out.path(), &["--to", "mp4", "--codec", "copy"]);
     assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
 
     let hevc = out.path().join("heic_mov/IMG_0001.mp4");
@@ -41,16 +41,27 @@ fn mp4_keeps_every_frame_the_duration_rotation_audio_time_and_place() {
     assert_no_temporaries(out.path());
 }
 
+/// The default MP4 plays everywhere: HEVC becomes H.264, upright, index first (`+faststart`);
+/// an H.264 clip is copied.
 #[test]
-fn h264_reencode_applies_the_rotation() {
+fn the_default_mp4_is_h264_upright_with_its_index_first() {
     let out = tempfile::tempdir().unwrap();
-    let r = convert(&fixtures().join("heic_mov"), out.path(), &["--to", "mp4", "--codec", "h264"]);
+    let r = convert(&fixtures().join("heic_mov"), out.path(), &["--to", "mp4"]);
     assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
-    let got = probe(&out.path().join("IMG_0001.mp4"));
-    assert_eq!((got.video_codec.as_str(), got.width, got.height), ("h264", 120, 160));
+    let path = out.path().join("IMG_0001.mp4");
+    let got = probe(&path);
+    assert_eq!((got.video_codec.as_str(), got.codec_tag.as_str(), got.width, got.height), ("h264", "avc1", 120, 160));
     assert_eq!(got.rotation, None);
     assert_eq!(got.frames, 23);
     assert!((got.duration - 1.533).abs() < 0.05, "{}", got.duration);
+    let bytes = std::fs::read(&path).unwrap();
+    let at = |k: &[u8]| bytes.windows(4).position(|w| w == k).unwrap();
+    assert!(at(b"moov") < at(b"mdat"), "moov before mdat");
+
+    let r = convert(&fixtures().join("jpeg_mov"), out.path(), &["--to", "mp4"]);
+    assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    let (src, got) = (probe(&fixtures().join("jpeg_mov/IMG_0002.MOV")), probe(&out.path().join("IMG_0002.mp4")));
+    assert_eq!((got.video_codec.as_str(), got.frames), ("h264", src.frames));
 }
 
 #[test]
@@ -92,7 +103,7 @@ fn hdr_clips_are_tone_mapped_not_washed_out() {
     // were BT.709 its mean saturation drops from 0.98 to about 0.59.
     let out = tempfile::tempdir().unwrap();
     for to in ["gif", "mp4"] {
-        let extra: &[&str] = if to == "mp4" { &["--to", "mp4", "--codec", "h264"] } else { &["--to", "gif"] };
+        let extra: &[&str] = &["--to", to]; // the default MP4 of a 10-bit HLG clip is tone-mapped H.264
         let r = convert(&fixtures().join("hdr"), &out.path().join(to), extra);
         assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
         let sat = common::probe::first_frame_saturation(&out.path().join(to).join(format!("IMG_0013.{to}")));

@@ -112,7 +112,7 @@ pub enum TargetArg {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CodecArg {
-    /// Copy the video stream, or re-encode to H.264 when trimming needs exact cuts.
+    /// Copy H.264; re-encode anything else (or a trimmed clip) to 8-bit H.264.
     Auto,
     /// Copy the video stream untouched.
     Copy,
@@ -162,8 +162,9 @@ pub struct ConvertArgs {
     /// What to make of each Live Photo.
     #[arg(long, value_enum)]
     pub to: TargetArg,
-    /// MP4 video: copy the stream (auto, copy) or re-encode to H.264 (h264). `auto` re-encodes
-    /// only when trimming needs exact cuts (for motion photos: also any clip that is not H.264).
+    /// MP4 and motion-photo video. `auto`: an MP4 that plays everywhere (H.264 is copied; HEVC and
+    /// HDR become 8-bit H.264, tone-mapped and upright); `copy`: the stream untouched (HEVC/HDR
+    /// for Apple players); `h264`: always re-encode.
     #[arg(long, value_enum, default_value = "auto")]
     pub codec: CodecArg,
     /// GIF frames per second.

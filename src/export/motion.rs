@@ -14,12 +14,10 @@ use std::fs::File;
 use std::io::{self, Seek, Write};
 
 /// Writes `lp` as a Google Motion Photo into `out`: the still as JPEG (see
-/// [`still::jpeg_bytes`]) with the motion-photo XMP, then the clip as an MP4. The video is H.264
-/// unless asked otherwise (HEVC inside a motion photo does not play in several Android
-/// galleries); an H.264 clip is copied. Returns the video frames written.
+/// [`still::jpeg_bytes`]) with the motion-photo XMP, then the clip as an MP4 made as `--to mp4`
+/// makes it: H.264 unless asked otherwise (HEVC inside a motion photo does not play in several
+/// Android galleries); an H.264 clip is copied. Returns the video frames written.
 pub fn write(lp: &LivePhoto, out: &mut File, meta: &ExportMeta, codec: Mp4Codec, trim: Trim, ticker: &Ticker<'_>) -> Result<u64, JobError> {
-    let is_h264 = lp.clip.info.video.as_ref().is_some_and(|v| v.codec == "h264");
-    let codec = if codec == Mp4Codec::Auto && !is_h264 { Mp4Codec::H264 } else { codec };
     // the MP4 is made first (its length goes into the XMP), in a file with no name to leave behind
     let mut mp4 = tempfile::tempfile().map_err(JobError::io("cannot create a temporary file for the video"))?;
     let frames = video::to_mp4((&lp.clip).into(), &mut mp4, meta, codec, trim, ticker)?;

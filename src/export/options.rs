@@ -36,7 +36,8 @@ pub enum Target {
 /// How an MP4's video is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mp4Codec {
-    /// Copy the video stream, or re-encode to H.264 when trimming needs exact cuts.
+    /// An MP4 that plays everywhere: copy H.264, re-encode anything else (or a trimmed clip) to
+    /// 8-bit H.264.
     Auto,
     /// Copy the video stream untouched.
     Copy,

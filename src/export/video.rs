@@ -53,8 +53,15 @@ pub fn to_mp4(
 ) -> Result<u64, JobError> {
     let mut ictx = open_input(clip)?;
     let mut octx = format::output_as(&fd_url(dest), "mp4").map_err(JobError::ffmpeg("cannot create the MP4"))?;
-    let reencode = codec_choice == Mp4Codec::H264 || (codec_choice == Mp4Codec::Auto && trim.is_set());
     let best_v = ictx.streams().best(media::Type::Video).map(|s| s.index());
+    let is_h264 = best_v.and_then(|v| ictx.stream(v)).is_some_and(|s| s.parameters().id() == codec::Id::H264);
+    // `auto`: an MP4 that plays everywhere. H.264 is copied untouched; anything else (HEVC, 10-bit
+    // HDR) becomes 8-bit H.264, tone-mapped and upright. Exact trims need a re-encode too.
+    let reencode = match codec_choice {
+        Mp4Codec::H264 => true,
+        Mp4Codec::Auto => trim.is_set() || !is_h264,
+        Mp4Codec::Copy => false,
+    };
     let best_a = ictx.streams().best(media::Type::Audio).map(|s| s.index());
     let mut routes: Vec<Route> = (0..ictx.nb_streams()).map(|_| Route::Drop).collect();
     let mut enc = Encoders { video: None, audio: None };
@@ -79,7 +86,9 @@ pub fn to_mp4(
         }
     }
     octx.set_metadata(container_metadata(meta));
-    octx.write_header().map_err(JobError::ffmpeg("cannot write the MP4 header"))?;
+    let mut mux = Dictionary::new();
+    mux.set("movflags", "+faststart"); // the index first: players start before the file has loaded
+    octx.write_header_with(mux).map_err(JobError::ffmpeg("cannot write the MP4 header"))?;
     let frames = pump(&mut ictx, &mut octx, &routes, &mut enc, ticker)?;
     octx.write_trailer().map_err(JobError::ffmpeg("cannot finish the MP4"))?;
     Ok(frames)
