@@ -218,15 +218,6 @@ fn real_apple_samples_give_the_manifest_result() {
     assert_eq!(doc["errors"], Value::Array(vec![]));
 }
 
-#[test]
-fn real_android_samples_are_read_without_errors() {
-    let Some(samples) = samples() else { return };
-    let (code, doc) = scan_json(&[&samples.join("android")], &[]);
-    assert_eq!(code, 0, "{doc:#}");
-    assert_eq!(doc["live_photos"], Value::Array(vec![]));
-    assert_eq!(doc["unpaired_stills"].as_array().unwrap().len(), 5);
-}
-
 /// A clip's length is its video track's as played (`tkhd`, edits applied): the movie may run
 /// longer (audio, metadata tracks), and a Live Photo's frames and duration are the video's.
 #[test]
