@@ -97,6 +97,37 @@ fn gif_has_the_asked_width_rate_and_loops_forever() {
     assert!((14..=16).contains(&got.frames), "1.53 s at 10 fps: {}", got.frames);
 }
 
+/// Bounce: forward then backward, the turn's frame once (2n-1 frames), no sound. Loop: the end
+/// cross-fades into the start, so the last frame leads into the first.
+#[test]
+fn bounce_and_loop_play_as_in_photos() {
+    use common::probe::{mean_difference, rgb_frames};
+    let out = tempfile::tempdir().unwrap();
+    let src = probe(&fixtures().join("jpeg_mov/IMG_0002.MOV"));
+    for to in ["mp4", "gif"] {
+        let r = convert(&fixtures().join("jpeg_mov"), &out.path().join(format!("b-{to}")), &["--to", to, "--effect", "bounce"]);
+        assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+        let got = probe(&out.path().join(format!("b-{to}/IMG_0002.{to}")));
+        assert_eq!(got.frames, 2 * src.frames - 1, "{to}");
+        assert!((got.duration / src.duration - 2.0).abs() < 0.1, "{to}: {} s from {} s", got.duration, src.duration);
+        assert_eq!(got.audio_codec, None, "{to}: no sound");
+    }
+    let bounce = rgb_frames(&out.path().join("b-mp4/IMG_0002.mp4"));
+    let n = src.frames as usize;
+    assert!(mean_difference(&bounce[n - 2], &bounce[n]) < 3.0, "frame n-2 plays again right after the turn");
+
+    let plain = rgb_frames(&fixtures().join("jpeg_mov/IMG_0002.MOV"));
+    let jump = mean_difference(&plain[0], plain.last().unwrap());
+    let r = convert(&fixtures().join("jpeg_mov"), &out.path().join("loop"), &["--to", "mp4", "--effect", "loop"]);
+    assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    let looped = rgb_frames(&out.path().join("loop/IMG_0002.mp4"));
+    let seam = mean_difference(&looped[0], looped.last().unwrap());
+    let step = mean_difference(&plain[5], &plain[6]);
+    println!("loop seam {seam:.2}/255, one frame step {step:.2}, plain clip's wrap {jump:.2}");
+    assert!(seam <= step * 1.5 + 1.0 && seam < jump / 2.0, "seam {seam:.2}, step {step:.2}, wrap {jump:.2}");
+    assert!((looped.len() as i64 - (n as i64 - 6)).abs() <= 1, "0.4 s shorter: {} frames from {n}", looped.len());
+}
+
 #[test]
 fn hdr_clips_are_tone_mapped_not_washed_out() {
     // hdr/IMG_0013.MOV is the SDR test pattern converted to 10-bit HLG BT.2020; shown as if it

@@ -111,6 +111,14 @@ pub enum TargetArg {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EffectArg {
+    /// Forward then backward: about twice the frames and the length.
+    Bounce,
+    /// A seamless loop: the last 0.4 s cross-fade into the start (0.4 s shorter than the clip).
+    Loop,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum CodecArg {
     /// Copy H.264; re-encode anything else (or a trimmed clip) to 8-bit H.264.
     Auto,
@@ -162,6 +170,9 @@ pub struct ConvertArgs {
     /// What to make of each Live Photo.
     #[arg(long, value_enum)]
     pub to: TargetArg,
+    /// Play the clip as the Photos app's effects do (audio dropped).
+    #[arg(long, value_enum)]
+    pub effect: Option<EffectArg>,
     /// MP4 and motion-photo video. `auto`: an MP4 that plays everywhere (H.264 is copied; HEVC and
     /// HDR become 8-bit H.264, tone-mapped and upright); `copy`: the stream untouched (HEVC/HDR
     /// for Apple players); `h264`: always re-encode.
@@ -220,6 +231,10 @@ mod to_options {
     impl ConvertArgs {
         pub fn options(&self) -> ConvertOptions {
             ConvertOptions {
+                effect: self.effect.map(|e| match e {
+                    EffectArg::Bounce => crate::export::Effect::Bounce,
+                    EffectArg::Loop => crate::export::Effect::Loop,
+                }),
                 to: match self.to {
                     TargetArg::Mp4 => Target::Mp4,
                     TargetArg::Gif => Target::Gif,

@@ -39,6 +39,8 @@ pub enum ExportError {
 pub enum OptionError {
     #[error("--codec copy cannot cut exactly; use --codec auto or h264 to trim")]
     CopyCannotTrim,
+    #[error("--codec copy cannot apply an effect; use --codec auto or h264 with --effect")]
+    CopyCannotApplyEffect,
     #[error("--fps must be above 0 and at most 60")]
     Fps,
     #[error("--width must be between 16 and 4096")]

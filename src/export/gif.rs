@@ -10,6 +10,7 @@
 
 use super::control::{Cancel, Ticker};
 use super::error::JobError;
+use super::options::Effect;
 use super::palette::{dither, even_sample, learn_palette, Nearest, Sampler, LEARN_PIXELS, TRANSPARENT};
 use super::pipeline::{next_packet, open_input, ClipSource, Trim, VideoPipeline};
 use ffmpeg_next as ff;
@@ -26,11 +27,13 @@ pub struct GifOptions {
     /// Decoded frames held while the palette is learnt, at most ([`HOLD_BYTES`]; tests force
     /// the two-pass path with 0).
     pub hold_bytes: usize,
+    /// Bounce or Loop, with the trimmed clip's length in seconds.
+    pub effect: Option<(Effect, f64)>,
 }
 
 impl GifOptions {
     pub fn new(fps: f64, width: u32) -> Self {
-        GifOptions { fps, width, hold_bytes: HOLD_BYTES }
+        GifOptions { fps, width, hold_bytes: HOLD_BYTES, effect: None }
     }
 }
 
@@ -98,7 +101,7 @@ fn decode(
 ) -> Result<(u16, u16, u64), JobError> {
     let mut ictx = open_input(clip)?;
     let scale = format!("fps={},scale={}:-2:flags=lanczos", opts.fps, opts.width);
-    let mut pipe = VideoPipeline::new(&ictx, ticker.cancel(), rotation, trim, &scale, "format=rgb24")?;
+    let mut pipe = VideoPipeline::new(&ictx, ticker.cancel(), rotation, trim, &scale, "format=rgb24", opts.effect)?;
     let tb = pipe.out_time_base();
     let mut count = 0u64;
     let mut size = (0u32, 0u32);

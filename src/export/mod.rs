@@ -23,7 +23,7 @@ mod video;
 pub use control::{Cancel, NoProgress, Progress, Ticker};
 pub use error::{io_words, ExportError, JobError, OptionError};
 pub use gif::GifOptions;
-pub use options::{ConvertOptions, Mp4Codec, OutputOptions, StillOut, Target};
+pub use options::{ConvertOptions, Effect, Mp4Codec, OutputOptions, StillOut, Target};
 pub use runner::{Item, Outcome, Status};
 
 use crate::meta::{CaptureTime, StillFormat};
@@ -85,16 +85,20 @@ pub fn convert(
         Target::MotionPhoto => (".MP", "jpg"),
     };
     let jobs = runner::plan(&lib, &out.dir, |lp| target::name_with(&lp.still.path, suffix, ext), |lp| vec![&lp.still.path, &lp.clip.path]);
-    let gif_opts = GifOptions::new(opts.fps, opts.width);
     let work = |job: &Job<'_>, pending: &mut Pending, ticker: &Ticker<'_>| -> Result<Option<u64>, JobError> {
         let meta = ExportMeta::of(job.lp);
         let trim = opts.trim_for(job.lp);
         let clip_s = job.lp.clip.info.duration_s;
         trim.check(clip_s)?;
+        let kept_s = trim.end.unwrap_or(clip_s).min(clip_s) - trim.start.unwrap_or(0.0);
+        let effect = opts.effect.map(|e| (e, kept_s));
         let frames = match opts.to {
-            Target::Mp4 => video::to_mp4((&job.lp.clip).into(), pending.file(), &meta, opts.codec, trim, ticker)?,
-            Target::Gif => gif::to_gif((&job.lp.clip).into(), pending.file(), meta.rotation, trim, &gif_opts, ticker)?,
-            Target::MotionPhoto => motion::write(job.lp, pending.file(), &meta, opts.codec, trim, ticker)?,
+            Target::Mp4 => video::to_mp4((&job.lp.clip).into(), pending.file(), &meta, opts.codec, trim, effect, ticker)?,
+            Target::Gif => {
+                let gif_opts = GifOptions { effect, ..GifOptions::new(opts.fps, opts.width) };
+                gif::to_gif((&job.lp.clip).into(), pending.file(), meta.rotation, trim, &gif_opts, ticker)?
+            }
+            Target::MotionPhoto => motion::write(job.lp, pending.file(), &meta, opts.codec, (trim, effect), ticker)?,
         };
         if frames == 0 {
             return Err(trim.selects_nothing(clip_s));

@@ -4,7 +4,7 @@
 
 use super::control::Ticker;
 use super::error::JobError;
-use super::options::Mp4Codec;
+use super::options::{Effect, Mp4Codec};
 use super::pipeline::Trim;
 use super::{still, video, ExportMeta};
 use crate::meta::motion::{Container, Embedded};
@@ -17,12 +17,21 @@ use std::io::{self, Seek, Write};
 /// [`still::jpeg_bytes`]) with the motion-photo XMP, then the clip as an MP4 made as `--to mp4`
 /// makes it: H.264 unless asked otherwise (HEVC inside a motion photo does not play in several
 /// Android galleries); an H.264 clip is copied. Returns the video frames written.
-pub fn write(lp: &LivePhoto, out: &mut File, meta: &ExportMeta, codec: Mp4Codec, trim: Trim, ticker: &Ticker<'_>) -> Result<u64, JobError> {
+pub fn write(
+    lp: &LivePhoto,
+    out: &mut File,
+    meta: &ExportMeta,
+    codec: Mp4Codec,
+    (trim, effect): (Trim, Option<(Effect, f64)>),
+    ticker: &Ticker<'_>,
+) -> Result<u64, JobError> {
     // the MP4 is made first (its length goes into the XMP), in a file with no name to leave behind
     let mut mp4 = tempfile::tempfile().map_err(JobError::io("cannot create a temporary file for the video"))?;
-    let frames = video::to_mp4((&lp.clip).into(), &mut mp4, meta, codec, trim, ticker)?;
+    let frames = video::to_mp4((&lp.clip).into(), &mut mp4, meta, codec, trim, effect, ticker)?;
     let len = mp4.seek(io::SeekFrom::End(0))?;
-    let key_us = lp.clip.info.key_time_s.map(|k| ((k - trim.start.unwrap_or(0.0)) * 1e6).round() as i64).filter(|&k| k >= 0);
+    // the key photo's moment in the new video (with an effect, the still is no moment of it)
+    let key_us = lp.clip.info.key_time_s.filter(|_| effect.is_none());
+    let key_us = key_us.map(|k| ((k - trim.start.unwrap_or(0.0)) * 1e6).round() as i64).filter(|&k| k >= 0);
     let jpeg = with_xmp(&still::jpeg_bytes(&lp.still)?, &xmp(len, key_us.unwrap_or(-1)))?;
     out.write_all(&jpeg)?;
     mp4.rewind()?;

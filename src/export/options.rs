@@ -45,9 +45,20 @@ pub enum Mp4Codec {
     H264,
 }
 
+/// How the clip plays, as the Photos app's Live Photo effects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// Forward, then backward (the turn's frame not repeated); audio dropped.
+    Bounce,
+    /// A seamless loop: the clip's end cross-fades into its start; audio dropped.
+    Loop,
+}
+
 #[derive(Debug, Clone)]
 pub struct ConvertOptions {
     pub to: Target,
+    /// Bounce or Loop (`None`: the clip as it is).
+    pub effect: Option<Effect>,
     pub codec: Mp4Codec,
     /// GIF frames per second.
     pub fps: f64,
@@ -66,6 +77,9 @@ impl ConvertOptions {
         let trims = self.start.is_some() || self.end.is_some() || self.around_key.is_some();
         if self.to != Target::Gif && self.codec == Mp4Codec::Copy && trims {
             return Err(OptionError::CopyCannotTrim);
+        }
+        if self.to != Target::Gif && self.codec == Mp4Codec::Copy && self.effect.is_some() {
+            return Err(OptionError::CopyCannotApplyEffect);
         }
         if !(self.fps > 0.0 && self.fps <= 60.0) {
             return Err(OptionError::Fps);
@@ -108,13 +122,27 @@ mod tests {
     use super::*;
 
     fn opts() -> ConvertOptions {
-        ConvertOptions { to: Target::Mp4, codec: Mp4Codec::Auto, fps: 15.0, width: 480, start: None, end: None, around_key: None }
+        ConvertOptions {
+            to: Target::Mp4,
+            effect: None,
+            codec: Mp4Codec::Auto,
+            fps: 15.0,
+            width: 480,
+            start: None,
+            end: None,
+            around_key: None,
+        }
     }
 
     #[test]
     fn nonsense_options_are_named() {
         assert_eq!(opts().validate(), Ok(()));
         assert_eq!(ConvertOptions { codec: Mp4Codec::Copy, start: Some(1.0), ..opts() }.validate(), Err(OptionError::CopyCannotTrim));
+        assert_eq!(
+            ConvertOptions { codec: Mp4Codec::Copy, effect: Some(Effect::Loop), ..opts() }.validate(),
+            Err(OptionError::CopyCannotApplyEffect)
+        );
+        assert_eq!(ConvertOptions { to: Target::Gif, codec: Mp4Codec::Copy, effect: Some(Effect::Loop), ..opts() }.validate(), Ok(()));
         assert_eq!(ConvertOptions { fps: 0.0, ..opts() }.validate(), Err(OptionError::Fps));
         assert_eq!(ConvertOptions { width: 8, ..opts() }.validate(), Err(OptionError::Width));
         assert_eq!(ConvertOptions { around_key: Some(f64::NAN), ..opts() }.validate(), Err(OptionError::NegativeTime));

@@ -4,6 +4,7 @@
 
 use super::control::Cancel;
 use super::error::JobError;
+use super::options::Effect;
 use ff::{codec, filter, format, frame, media, Packet, Rational, Rescale};
 use ffmpeg_next as ff;
 use std::ops::DerefMut;
@@ -146,6 +147,36 @@ pub fn next_packet(ictx: &mut format::context::Input) -> Result<Option<Packet>, 
     Err(JobError::Media("cannot read the clip: the demuxer keeps asking to try again".into()))
 }
 
+/// The filters that play the clip as Photos' effects do (before the caller's pixel format):
+/// - Bounce: forward, then reversed without the turn's frame (2n-1 frames, about twice as long).
+/// - Loop: the last `d` seconds cross-fade into the first `d` (d = 0.4 s, at most a quarter of
+///   the clip), so the loop's last frame leads into its first: the output starts at `d` and ends
+///   on the frame at `d` (`len - d` seconds). A constant frame rate first: the fade needs one.
+fn effect_filter(effect: Option<(Effect, f64)>, rate: Rational) -> Result<String, JobError> {
+    match effect {
+        None => Ok(String::new()),
+        Some((Effect::Bounce, _)) => {
+            Ok("split[fw][bw];[bw]reverse,trim=start_frame=1,setpts=PTS-STARTPTS[rv];[fw][rv]concat=n=2:v=1:a=0,".into())
+        }
+        Some((Effect::Loop, len)) => {
+            let d = (len / 4.0).min(0.4);
+            if d < 0.1 {
+                return Err(JobError::Media(format!("a {len:.2} s clip is too short to loop")));
+            }
+            let fps = if rate.numerator() > 0 && rate.denominator() > 0 {
+                format!("{}/{}", rate.numerator(), rate.denominator())
+            } else {
+                "30".into()
+            };
+            Ok(format!(
+                "fps={fps},split[x][y];[x]trim=start={d:.3},setpts=PTS-STARTPTS[a];[y]trim=end={d:.3},setpts=PTS-STARTPTS[b];\
+                 [a][b]xfade=transition=fade:duration={d:.3}:offset={:.3},setpts=N/FRAME_RATE/TB,",
+                len - 2.0 * d
+            ))
+        }
+    }
+}
+
 /// The filter that makes a clip upright: QuickTime display matrices rotate clockwise.
 fn rotation_filter(rotation: u16) -> &'static str {
     match rotation {
@@ -191,6 +222,7 @@ impl VideoPipeline {
     /// `scale` and `tail` are the caller's part of the filter chain: `scale` (frame rate, size)
     /// runs before HDR tone mapping so that runs on small frames (a 4K float frame is 100 MB),
     /// `tail` (pixel format) after it.
+    /// `effect` (with the trimmed clip's length in seconds) comes last, on the smallest frames.
     pub fn new(
         ictx: &format::context::Input,
         cancel: &Cancel,
@@ -198,6 +230,7 @@ impl VideoPipeline {
         trim: Trim,
         scale: &str,
         tail: &str,
+        effect: Option<(Effect, f64)>,
     ) -> Result<Self, JobError> {
         let ist = ictx.streams().best(media::Type::Video).ok_or(JobError::NoVideo)?;
         let mut ctx = codec::context::Context::from_parameters(ist.parameters())?;
@@ -218,11 +251,12 @@ impl VideoPipeline {
             sar.denominator()
         );
         let spec = format!(
-            "{}{}{},{}{}",
+            "{}{}{},{}{}{}",
             rotation_filter(rotation),
             trim.filter(false),
             scale,
             hdr_filter(decoder.color_transfer_characteristic()),
+            effect_filter(effect, ist.avg_frame_rate())?,
             tail
         );
         let graph = build_graph("buffer", "buffersink", &args, spec.trim_end_matches(','))?;

@@ -5,7 +5,7 @@
 
 use super::control::{Cancel, Ticker};
 use super::error::JobError;
-use super::options::Mp4Codec;
+use super::options::{Effect, Mp4Codec};
 use super::pipeline::{fd_url, more, next_packet, open_input, AudioPipeline, ClipSource, Trim, VideoPipeline};
 use super::ExportMeta;
 use ff::{codec, encoder, format, media, Dictionary, Packet, Rational};
@@ -24,12 +24,23 @@ enum Route {
 struct VideoEnc {
     enc: encoder::Video,
     durations: std::collections::HashMap<i64, i64>,
+    last_pts: Option<i64>,
 }
 
 impl VideoEnc {
     fn send(&mut self, f: &ff::frame::Video) -> Result<(), JobError> {
+        // Some filters (fps, xfade) change the time base without rescaling a frame's duration:
+        // one that claims over a second is not a Live Photo frame's, and is left to the muxer.
+        let tb = self.enc.time_base();
+        let d = f.packet().duration;
+        let plausible = d > 0 && (d as f64) * f64::from(tb.numerator()) <= f64::from(tb.denominator());
         if let Some(t) = f.pts() {
-            self.durations.insert(t, f.packet().duration);
+            // such a frame lasts as long as the one before it
+            let d = if plausible { Some(d) } else { self.last_pts.map(|p| t - p).filter(|&g| g > 0) };
+            if let Some(d) = d {
+                self.durations.insert(t, d);
+            }
+            self.last_pts = Some(t);
         }
         self.enc.send_frame(f)?;
         Ok(())
@@ -49,6 +60,7 @@ pub fn to_mp4(
     meta: &ExportMeta,
     codec_choice: Mp4Codec,
     trim: Trim,
+    effect: Option<(Effect, f64)>,
     ticker: &Ticker<'_>,
 ) -> Result<u64, JobError> {
     let mut ictx = open_input(clip)?;
@@ -59,16 +71,17 @@ pub fn to_mp4(
     // HDR) becomes 8-bit H.264, tone-mapped and upright. Exact trims need a re-encode too.
     let reencode = match codec_choice {
         Mp4Codec::H264 => true,
-        Mp4Codec::Auto => trim.is_set() || !is_h264,
+        Mp4Codec::Auto => trim.is_set() || !is_h264 || effect.is_some(),
         Mp4Codec::Copy => false,
     };
-    let best_a = ictx.streams().best(media::Type::Audio).map(|s| s.index());
+    // Photos drops the sound of Bounce and Loop: it would not follow the pictures
+    let best_a = ictx.streams().best(media::Type::Audio).map(|s| s.index()).filter(|_| effect.is_none());
     let mut routes: Vec<Route> = (0..ictx.nb_streams()).map(|_| Route::Drop).collect();
     let mut enc = Encoders { video: None, audio: None };
 
     if let Some(v) = best_v {
         if reencode {
-            enc.video = Some(h264_encoder(&ictx, &mut octx, ticker.cancel(), meta.rotation, trim)?);
+            enc.video = Some(h264_encoder(&ictx, &mut octx, ticker.cancel(), meta.rotation, trim, effect)?);
             routes[v] = Route::Video;
         } else {
             routes[v] = copy_stream(&ictx, &mut octx, v)?;
@@ -143,8 +156,9 @@ fn h264_encoder(
     cancel: &Cancel,
     rotation: u16,
     trim: Trim,
+    effect: Option<(Effect, f64)>,
 ) -> Result<(VideoPipeline, VideoEnc, usize), JobError> {
-    let mut pipe = VideoPipeline::new(ictx, cancel, rotation, trim, "scale=trunc(iw/2)*2:trunc(ih/2)*2", "format=yuv420p")?;
+    let mut pipe = VideoPipeline::new(ictx, cancel, rotation, trim, "scale=trunc(iw/2)*2:trunc(ih/2)*2", "format=yuv420p", effect)?;
     let ist = ictx.streams().best(media::Type::Video).ok_or(JobError::NoVideo)?;
     let par = ist.parameters();
     // SAFETY: reading plain fields of the input stream's codec parameters.
@@ -170,7 +184,7 @@ fn h264_encoder(
     ost.set_parameters(&opened);
     ost.set_time_base(tb);
     let index = ost.index();
-    Ok((pipe, VideoEnc { enc: opened, durations: Default::default() }, index))
+    Ok((pipe, VideoEnc { enc: opened, durations: Default::default(), last_pts: None }, index))
 }
 
 fn aac_encoder(

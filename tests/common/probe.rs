@@ -115,3 +115,47 @@ pub fn first_frame_saturation(path: &Path) -> f64 {
     }
     total / (w * h) as f64
 }
+
+/// Every decoded video frame of `path` as packed RGB (small test files only).
+pub fn rgb_frames(path: &Path) -> Vec<Vec<u8>> {
+    ff::init().unwrap();
+    let mut ictx = ff::format::input(path).unwrap();
+    let vs = ictx.streams().best(ff::media::Type::Video).unwrap();
+    let vi = vs.index();
+    let mut dec = ff::codec::context::Context::from_parameters(vs.parameters()).unwrap().decoder().video().unwrap();
+    let mut out = Vec::new();
+    let take = |dec: &mut ff::decoder::Video, out: &mut Vec<Vec<u8>>| {
+        let mut frame = ff::frame::Video::empty();
+        while dec.receive_frame(&mut frame).is_ok() {
+            let (w, h) = (frame.width(), frame.height());
+            let mut scaler = ff::software::scaling::Context::get(
+                frame.format(),
+                w,
+                h,
+                ff::format::Pixel::RGB24,
+                w,
+                h,
+                ff::software::scaling::Flags::BILINEAR,
+            )
+            .unwrap();
+            let mut rgb = ff::frame::Video::empty();
+            scaler.run(&frame, &mut rgb).unwrap();
+            let stride = rgb.stride(0);
+            out.push((0..h as usize).flat_map(|y| rgb.data(0)[y * stride..y * stride + w as usize * 3].to_vec()).collect());
+        }
+    };
+    for (s, packet) in ictx.packets() {
+        if s.index() == vi {
+            dec.send_packet(&packet).unwrap();
+            take(&mut dec, &mut out);
+        }
+    }
+    dec.send_eof().unwrap();
+    take(&mut dec, &mut out);
+    out
+}
+
+/// Mean absolute difference of two RGB frames, 0..255.
+pub fn mean_difference(a: &[u8], b: &[u8]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| f64::from(x.abs_diff(*y))).sum::<f64>() / a.len().max(1) as f64
+}
