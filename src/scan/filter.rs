@@ -33,10 +33,9 @@ impl DateBound {
             let t = CaptureTime::from_iso(&format!("{s}T00:00:00"))?;
             return Some(DateBound::Day(t.local.div_euclid(86_400.0) as i64));
         }
-        let full = if s.len() >= 16 && s.as_bytes().get(16).is_none_or(|&b| b != b':') {
-            format!("{}:00{}", &s[..16], &s[16..]) // no seconds given
-        } else {
-            s.to_string()
+        let full = match (s.get(..16), s.get(16..)) {
+            (Some(minutes), Some(rest)) if !rest.starts_with(':') => format!("{minutes}:00{rest}"), // no seconds given
+            _ => s.to_string(),
         };
         let t = CaptureTime::from_iso(&full)?;
         // from_iso ignores what it cannot read after the time: only an offset, a Z or nothing may follow
@@ -120,7 +119,7 @@ mod tests {
         assert_eq!(DateBound::parse("2016-12-07T11:43:00-06:00"), Some(DateBound::Time(at("2016-12-07T11:43:00-06:00"))));
         assert_eq!(DateBound::parse("2016-12-07T11:43Z"), Some(DateBound::Time(at("2016-12-07T11:43:00Z"))));
         assert_eq!(DateBound::parse("2016-12-07T11:43:00"), Some(DateBound::Time(at("2016-12-07T11:43:00"))));
-        for bad in ["yesterday", "2023-13-45", "2023-07-08T25:00:00", "2016-12-07T11:43:00 junk", ""] {
+        for bad in ["yesterday", "2023-13-45", "2023-07-08T25:00:00", "2016-12-07T11:43:00 junk", "", "2016-12-07T11:4é", "2016-12-07T1é:43:00"] {
             assert_eq!(DateBound::parse(bad), None, "{bad}");
         }
     }
