@@ -203,8 +203,7 @@ fn link(lib: &mut Library, mut stills: Vec<StillFile>, mut clips: Vec<ClipFile>,
             lp.edited_versions.push(edit_still);
         }
     }
-    lib.live_photos = made.into_iter().flatten().collect();
-    lib.live_photos.sort_by(|a, b| (&a.still.path, &a.clip.path).cmp(&(&b.still.path, &b.clip.path)));
+    lib.live_photos = made.into_iter().flatten().collect(); // sorted by the caller, with motion photos
     lib.unpaired_stills = p.unpaired_stills.iter().filter_map(|&i| stills[i].take()).collect();
     lib.unpaired_clips = p.unpaired_clips.iter().filter_map(|&i| clips[i].take()).collect();
 }

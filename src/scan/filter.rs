@@ -76,7 +76,6 @@ impl Filter {
 
     /// The first filter that leaves `lp` out, as the summary names it.
     pub fn left_out_by(&self, lp: &LivePhoto) -> Option<&'static str> {
-        let contains = |s: Option<&str>, text: &str| s.is_some_and(|s| s.to_lowercase().contains(&text.to_lowercase()));
         match self.versions {
             Versions::OriginalsOnly if lp.edited => return Some("--originals-only"),
             Versions::EditsOnly if !lp.edited => return Some("--edits-only"),
@@ -88,7 +87,7 @@ impl Filter {
         if self.lens.as_deref().is_some_and(|t| !lp.lens_matches(t)) {
             return Some("--lens");
         }
-        if self.camera.as_deref().is_some_and(|t| !contains(lp.make(), t) && !contains(lp.model(), t)) {
+        if self.camera.as_deref().is_some_and(|t| !lp.camera_matches(t)) {
             return Some("--camera");
         }
         if self.since.is_none() && self.until.is_none() {

@@ -128,10 +128,18 @@ impl LivePhoto {
 
     /// `--lens TEXT`: the lens (or, lacking one, the model) contains TEXT, case-insensitively.
     pub fn lens_matches(&self, text: &str) -> bool {
-        let text = text.to_lowercase();
-        let has = |s: Option<&str>| s.is_some_and(|s| s.to_lowercase().contains(&text));
-        has(self.lens()) || has(self.model())
+        contains(self.lens(), text) || contains(self.model(), text)
     }
+
+    /// `--camera TEXT`: the make or model contains TEXT, case-insensitively.
+    pub fn camera_matches(&self, text: &str) -> bool {
+        contains(self.make(), text) || contains(self.model(), text)
+    }
+}
+
+/// `field` contains `text`, case-insensitively.
+fn contains(field: Option<&str>, text: &str) -> bool {
+    field.is_some_and(|s| s.to_lowercase().contains(&text.to_lowercase()))
 }
 
 #[cfg(test)]
