@@ -73,10 +73,13 @@ pub fn pair(stills: &[Half], clips: &[Half], opts: PairOptions) -> Pairing {
 
     // an edit keeps its original's identifier: the key is (identifier, edited)
     let mut by_id: Groups = BTreeMap::new();
-    for (i, k) in stills.iter().enumerate().filter_map(|(i, s)| Some((i, id_key(s)?))) {
+    // whether each file is an edit, told by its name once
+    let s_edit: Vec<bool> = stills.iter().map(|h| edits::is_edit(&h.path)).collect();
+    let c_edit: Vec<bool> = clips.iter().map(|h| edits::is_edit(&h.path)).collect();
+    for (i, k) in stills.iter().enumerate().filter_map(|(i, s)| Some((i, id_key(s, s_edit[i])?))) {
         by_id.entry(k).or_default().0.push(i);
     }
-    for (i, k) in clips.iter().enumerate().filter_map(|(i, c)| Some((i, id_key(c)?))) {
+    for (i, k) in clips.iter().enumerate().filter_map(|(i, c)| Some((i, id_key(c, c_edit[i])?))) {
         by_id.entry(k).or_default().1.push(i);
     }
     for (ss, cs) in by_id.values() {
@@ -85,15 +88,15 @@ pub fn pair(stills: &[Half], clips: &[Half], opts: PairOptions) -> Pairing {
     }
 
     // Step 2: only files whose identifier is absent or found on no file of the other kind.
-    let orphan = |h: &Half, others: &Groups, still: bool| match id_key(h) {
+    let orphan = |h: &Half, edited: bool, others: &Groups, still: bool| match id_key(h, edited) {
         None => true,
         Some(k) => others.get(&k).is_none_or(|(s, c)| if still { c.is_empty() } else { s.is_empty() }),
     };
     let mut buckets: BTreeMap<(PathBuf, String), (Vec<usize>, Vec<usize>)> = BTreeMap::new();
-    for (i, s) in stills.iter().enumerate().filter(|(i, s)| !used_s[*i] && orphan(s, &by_id, true)) {
+    for (i, s) in stills.iter().enumerate().filter(|(i, s)| !used_s[*i] && orphan(s, s_edit[*i], &by_id, true)) {
         buckets.entry(bucket_key(&s.path)).or_default().0.push(i);
     }
-    for (i, c) in clips.iter().enumerate().filter(|(i, c)| !used_c[*i] && orphan(c, &by_id, false)) {
+    for (i, c) in clips.iter().enumerate().filter(|(i, c)| !used_c[*i] && orphan(c, c_edit[*i], &by_id, false)) {
         buckets.entry(bucket_key(&c.path)).or_default().1.push(i);
     }
     for (ss, cs) in buckets.values() {
@@ -107,11 +110,11 @@ pub fn pair(stills: &[Half], clips: &[Half], opts: PairOptions) -> Pairing {
         take_greedy(cands, &mut used_s, &mut used_c, MatchedBy::NameAndTime, &mut pairs);
     }
     if opts.edit_uses_original_clip {
-        edits::borrow_original_clips(stills, clips, &mut used_s, &mut used_c, &mut pairs);
+        edits::borrow_original_clips((stills, &s_edit), (clips, &c_edit), &mut used_s, &mut used_c, &mut pairs);
     }
 
     pairs.sort_by_key(|p| (p.still, p.clip));
-    edits::link(stills, clips, &mut pairs);
+    edits::link(stills, clips, &s_edit, &mut pairs);
     Pairing {
         pairs,
         unpaired_stills: (0..stills.len()).filter(|&i| !used_s[i]).collect(),
@@ -123,8 +126,8 @@ pub fn pair(stills: &[Half], clips: &[Half], opts: PairOptions) -> Pairing {
 type Groups<'h> = BTreeMap<(&'h str, bool), (Vec<usize>, Vec<usize>)>;
 
 /// Which identifier group a half belongs to: an edit keeps its original's identifier.
-fn id_key(h: &Half) -> Option<(&str, bool)> {
-    h.content_id.as_deref().map(|id| (id, edits::is_edit(&h.path)))
+fn id_key(h: &Half, edited: bool) -> Option<(&str, bool)> {
+    h.content_id.as_deref().map(|id| (id, edited))
 }
 
 /// A possible pair and how good it is: lower sorts first.

@@ -4,6 +4,7 @@
 //! with edits and originals with originals, then each edit is linked to its original.
 
 use super::{stem_key, Half, MatchedBy, Pair, TIME_TOLERANCE_S};
+use std::collections::HashMap;
 use std::path::Path;
 
 /// Whether `path` names an edited version and, when the name tells, its original's stem
@@ -48,19 +49,53 @@ fn best<'h>(edit: &Half, origs: impl Iterator<Item = (usize, &'h Half)>) -> Opti
     origs.filter_map(|(i, h)| fit(edit, h).map(|other| (other, i))).min().map(|(_, i)| i)
 }
 
+/// Originals' halves by identifier and by (folder, name stem): an edit is compared only with
+/// those that can [`fit`] it, not with the whole library (exports hold tens of thousands).
+struct Originals<'h> {
+    by_id: HashMap<&'h str, Vec<Indexed<'h>>>,
+    by_name: HashMap<(Option<&'h Path>, String), Vec<Indexed<'h>>>,
+}
+
+/// What to answer with, and an original's half.
+type Indexed<'h> = (usize, &'h Half);
+
+impl<'h> Originals<'h> {
+    fn new(halves: impl Iterator<Item = Indexed<'h>>) -> Self {
+        let mut o = Originals { by_id: HashMap::new(), by_name: HashMap::new() };
+        for (k, h) in halves {
+            if let Some(id) = h.content_id.as_deref() {
+                o.by_id.entry(id).or_default().push((k, h));
+            }
+            o.by_name.entry((h.path.parent(), stem_key(&h.path))).or_default().push((k, h));
+        }
+        o
+    }
+
+    /// [`best`] among the indexed halves that `keep` lets through.
+    fn best_for(&self, edit: &Half, keep: impl Fn(usize) -> bool) -> Option<usize> {
+        let by_id = edit.content_id.as_deref().and_then(|id| self.by_id.get(id));
+        let by_name = edit_base(&edit.path).flatten().and_then(|base| self.by_name.get(&(edit.path.parent(), base)));
+        best(edit, by_id.into_iter().chain(by_name).flatten().copied().filter(|(k, _)| keep(*k)))
+    }
+}
+
 /// `--edit-uses-original-clip`: each edit's still left without a clip takes its original's clip
 /// — the clip of the original's Live Photo, else an original clip nobody took. The first kind
-/// of clip then belongs to two Live Photos.
-pub(super) fn borrow_original_clips(stills: &[Half], clips: &[Half], used_s: &mut [bool], used_c: &mut [bool], pairs: &mut Vec<Pair>) {
-    let lone_edits: Vec<usize> = (0..stills.len()).filter(|&i| !used_s[i] && is_edit(&stills[i].path)).collect();
+/// of clip then belongs to two Live Photos. `s_edit`/`c_edit`: which stills and clips are edits.
+pub(super) fn borrow_original_clips(
+    (stills, s_edit): (&[Half], &[bool]),
+    (clips, c_edit): (&[Half], &[bool]),
+    used_s: &mut [bool],
+    used_c: &mut [bool],
+    pairs: &mut Vec<Pair>,
+) {
+    let originals = pairs.iter().filter(|p| !s_edit[p.still] && !c_edit[p.clip]);
+    let of_pairs = Originals::new(originals.flat_map(|p| [(p.clip, &stills[p.still]), (p.clip, &clips[p.clip])]));
+    let free = Originals::new(clips.iter().enumerate().filter(|(i, _)| !used_c[*i] && !c_edit[*i]));
+    let lone_edits: Vec<usize> = (0..stills.len()).filter(|&i| !used_s[i] && s_edit[i]).collect();
     for si in lone_edits {
         let s = &stills[si];
-        let originals = pairs.iter().filter(|p| !is_edit(&stills[p.still].path) && !is_edit(&clips[p.clip].path));
-        let of_pair = best(s, originals.flat_map(|p| [(p.clip, &stills[p.still]), (p.clip, &clips[p.clip])]));
-        let clip = of_pair.or_else(|| {
-            let free = clips.iter().enumerate().filter(|(i, c)| !used_c[*i] && !is_edit(&c.path));
-            best(s, free).inspect(|&ci| used_c[ci] = true)
-        });
+        let clip = of_pairs.best_for(s, |_| true).or_else(|| free.best_for(s, |ci| !used_c[ci]).inspect(|&ci| used_c[ci] = true));
         if let Some(clip) = clip {
             used_s[si] = true;
             pairs.push(Pair { still: si, clip, matched_by: MatchedBy::OriginalClip, edit_of: None });
@@ -69,13 +104,16 @@ pub(super) fn borrow_original_clips(stills: &[Half], clips: &[Half], used_s: &mu
 }
 
 /// Sets each edit's `edit_of` to the index of its original's pair, when there is one.
-pub(super) fn link(stills: &[Half], clips: &[Half], pairs: &mut [Pair]) {
-    let edited: Vec<bool> = pairs.iter().map(|p| is_edit(&stills[p.still].path)).collect();
-    for e in (0..pairs.len()).filter(|&e| edited[e]) {
-        let (es, ec) = (&stills[pairs[e].still], &clips[pairs[e].clip]);
-        let originals = pairs.iter().enumerate().filter(|(o, _)| !edited[*o]);
-        let halves = originals.flat_map(|(o, p)| [(o, &stills[p.still]), (o, &clips[p.clip])]);
-        pairs[e].edit_of = best(es, halves.clone()).or_else(|| best(ec, halves));
+pub(super) fn link(stills: &[Half], clips: &[Half], s_edit: &[bool], pairs: &mut [Pair]) {
+    let edited: Vec<bool> = pairs.iter().map(|p| s_edit[p.still]).collect();
+    let originals = pairs.iter().enumerate().filter(|(o, _)| !edited[*o]);
+    let index = Originals::new(originals.flat_map(|(o, p)| [(o, &stills[p.still]), (o, &clips[p.clip])]));
+    let found: Vec<(usize, Option<usize>)> = (0..pairs.len())
+        .filter(|&e| edited[e])
+        .map(|e| (e, index.best_for(&stills[pairs[e].still], |_| true).or_else(|| index.best_for(&clips[pairs[e].clip], |_| true))))
+        .collect();
+    for (e, o) in found {
+        pairs[e].edit_of = o;
     }
 }
 

@@ -118,7 +118,9 @@ mod tests {
         assert_eq!(DateBound::parse("2016-12-07T11:43:00-06:00"), Some(DateBound::Time(at("2016-12-07T11:43:00-06:00"))));
         assert_eq!(DateBound::parse("2016-12-07T11:43Z"), Some(DateBound::Time(at("2016-12-07T11:43:00Z"))));
         assert_eq!(DateBound::parse("2016-12-07T11:43:00"), Some(DateBound::Time(at("2016-12-07T11:43:00"))));
-        for bad in ["yesterday", "2023-13-45", "2023-07-08T25:00:00", "2016-12-07T11:43:00 junk", "", "2016-12-07T11:4é", "2016-12-07T1é:43:00"] {
+        for bad in
+            ["yesterday", "2023-13-45", "2023-07-08T25:00:00", "2016-12-07T11:43:00 junk", "", "2016-12-07T11:4é", "2016-12-07T1é:43:00"]
+        {
             assert_eq!(DateBound::parse(bad), None, "{bad}");
         }
     }
