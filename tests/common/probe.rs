@@ -77,43 +77,21 @@ pub fn probe(path: &Path) -> Probe {
 
 /// Mean HSV saturation of the first frame (0..1): a washed-out HDR export scores low.
 pub fn first_frame_saturation(path: &Path) -> f64 {
-    ff::init().unwrap();
-    let mut ictx = ff::format::input(path).unwrap();
-    let vs = ictx.streams().best(ff::media::Type::Video).unwrap();
-    let vi = vs.index();
-    let mut dec = ff::codec::context::Context::from_parameters(vs.parameters()).unwrap().decoder().video().unwrap();
-    let mut frame = ff::frame::Video::empty();
-    for (s, packet) in ictx.packets() {
-        if s.index() != vi {
-            continue;
-        }
-        dec.send_packet(&packet).unwrap();
-        if dec.receive_frame(&mut frame).is_ok() {
-            break;
-        }
-    }
-    let mut scaler = ff::software::scaling::Context::get(
-        frame.format(),
-        frame.width(),
-        frame.height(),
-        ff::format::Pixel::RGB24,
-        frame.width(),
-        frame.height(),
-        ff::software::scaling::Flags::BILINEAR,
-    )
-    .unwrap();
-    let mut rgb = ff::frame::Video::empty();
-    scaler.run(&frame, &mut rgb).unwrap();
-    let (w, h, stride) = (rgb.width() as usize, rgb.height() as usize, rgb.stride(0));
-    let data = rgb.data(0);
-    let mut total = 0.0;
-    for y in 0..h {
-        for px in data[y * stride..y * stride + w * 3].chunks_exact(3) {
+    let frames = rgb_frames(path);
+    let first = frames.first().expect("a decoded frame");
+    let pixels = first.chunks_exact(3);
+    let n = pixels.len().max(1) as f64;
+    pixels
+        .map(|px| {
             let (mx, mn) = (px.iter().max().copied().unwrap_or(0), px.iter().min().copied().unwrap_or(0));
-            total += if mx == 0 { 0.0 } else { f64::from(mx - mn) / f64::from(mx) };
-        }
-    }
-    total / (w * h) as f64
+            if mx == 0 {
+                0.0
+            } else {
+                f64::from(mx - mn) / f64::from(mx)
+            }
+        })
+        .sum::<f64>()
+        / n
 }
 
 /// Every decoded video frame of `path` as packed RGB (small test files only).
