@@ -57,11 +57,20 @@ fn the_default_mp4_is_h264_upright_with_its_index_first() {
     let bytes = std::fs::read(&path).unwrap();
     let at = |k: &[u8]| bytes.windows(4).position(|w| w == k).unwrap();
     assert!(at(b"moov") < at(b"mdat"), "moov before mdat");
+    let said = String::from_utf8_lossy(&r.stderr);
+    assert!(said.contains("converted 1 (1 re-encoded to H.264: 1 HEVC (plays on Apple devices only"), "the summary says why: {said}");
 
-    let r = convert(&fixtures().join("jpeg_mov"), out.path(), &["--to", "mp4"]);
+    // an H.264 clip is copied, and --json says which were re-encoded and why
+    let r = convert(&fixtures().join("jpeg_mov"), out.path(), &["--to", "mp4", "--json"]);
     assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
     let (src, got) = (probe(&fixtures().join("jpeg_mov/IMG_0002.MOV")), probe(&out.path().join("IMG_0002.mp4")));
     assert_eq!((got.video_codec.as_str(), got.frames), ("h264", src.frames));
+    let doc: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(doc["results"][0].get("reencoded"), None, "copied: {doc}");
+    assert_eq!(doc["reencoded"], serde_json::json!({}));
+    let r = convert(&fixtures().join("jpeg_mov"), out.path(), &["--to", "mp4", "--json", "--overwrite", "--start", "0.1"]);
+    let doc: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!((&doc["results"][0]["reencoded"], &doc["reencoded"]), (&serde_json::json!("trimmed"), &serde_json::json!({"trimmed": 1})));
 }
 
 #[test]

@@ -25,11 +25,12 @@ pub use error::{io_words, ExportError, JobError, OptionError};
 pub use gif::GifOptions;
 pub use options::{ConvertOptions, Effect, Mp4Codec, OutputOptions, StillOut, Target};
 pub use runner::{Item, Outcome, Status};
+pub use video::Reencoded;
 
 use crate::meta::{CaptureTime, StillFormat};
 use crate::scan::LivePhoto;
 use output::Pending;
-use runner::{Job, Run};
+use runner::{Done, Job, Run};
 use std::path::{Path, PathBuf};
 
 /// What an output carries over from the Live Photo.
@@ -85,25 +86,25 @@ pub fn convert(
         Target::MotionPhoto => (".MP", "jpg"),
     };
     let jobs = runner::plan(&lib, &out.dir, |lp| target::name_with(&lp.still.path, suffix, ext), |lp| vec![&lp.still.path, &lp.clip.path]);
-    let work = |job: &Job<'_>, pending: &mut Pending, ticker: &Ticker<'_>| -> Result<Option<u64>, JobError> {
+    let work = |job: &Job<'_>, pending: &mut Pending, ticker: &Ticker<'_>| -> Result<Done, JobError> {
         let meta = ExportMeta::of(job.lp);
         let trim = opts.trim_for(job.lp);
         let clip_s = job.lp.clip.info.duration_s;
         trim.check(clip_s)?;
         let kept_s = trim.end.unwrap_or(clip_s).min(clip_s) - trim.start.unwrap_or(0.0);
         let effect = opts.effect.map(|e| (e, kept_s));
-        let frames = match opts.to {
+        let (frames, reencoded) = match opts.to {
             Target::Mp4 => video::to_mp4((&job.lp.clip).into(), pending.file(), &meta, opts.codec, trim, effect, ticker)?,
             Target::Gif => {
                 let gif_opts = GifOptions { effect, ..GifOptions::new(opts.fps, opts.width) };
-                gif::to_gif((&job.lp.clip).into(), pending.file(), meta.rotation, trim, &gif_opts, ticker)?
+                (gif::to_gif((&job.lp.clip).into(), pending.file(), meta.rotation, trim, &gif_opts, ticker)?, None)
             }
             Target::MotionPhoto => motion::write(job.lp, pending.file(), &meta, opts.codec, (trim, effect), ticker)?,
         };
         if frames == 0 {
             return Err(trim.selects_nothing(clip_s));
         }
-        Ok(Some(frames))
+        Ok(Done { frames: Some(frames), reencoded })
     };
     let mtime = |job: &Job<'_>| ExportMeta::of(job.lp).mtime;
     let run = Run { out, marker: &marker, inputs: &lib.inputs, cancel, progress };
@@ -127,10 +128,10 @@ pub fn stills(
         false => lp.still.path.file_name().map(|n| n.to_os_string()).unwrap_or_default(),
     };
     let jobs = runner::plan(&lib, &out.dir, name, |lp| vec![&lp.still.path]);
-    let work = |job: &Job<'_>, pending: &mut Pending, _: &Ticker<'_>| -> Result<Option<u64>, JobError> {
+    let work = |job: &Job<'_>, pending: &mut Pending, _: &Ticker<'_>| -> Result<Done, JobError> {
         match format {
-            StillOut::Original => still::copy(&job.lp.still, pending.file()).map(|_| None),
-            StillOut::Jpeg => still::to_jpeg(&job.lp.still, pending.file()).map(|_| None),
+            StillOut::Original => still::copy(&job.lp.still, pending.file()).map(|_| Done::default()),
+            StillOut::Jpeg => still::to_jpeg(&job.lp.still, pending.file()).map(|_| Done::default()),
         }
     };
     // A byte-identical copy keeps the original's modification time; a conversion gets the capture time.

@@ -24,10 +24,10 @@ pub fn write(
     codec: Mp4Codec,
     (trim, effect): (Trim, Option<(Effect, f64)>),
     ticker: &Ticker<'_>,
-) -> Result<u64, JobError> {
+) -> Result<(u64, Option<video::Reencoded>), JobError> {
     // the MP4 is made first (its length goes into the XMP), in a file with no name to leave behind
     let mut mp4 = tempfile::tempfile().map_err(JobError::io("cannot create a temporary file for the video"))?;
-    let frames = video::to_mp4((&lp.clip).into(), &mut mp4, meta, codec, trim, effect, ticker)?;
+    let (frames, reencoded) = video::to_mp4((&lp.clip).into(), &mut mp4, meta, codec, trim, effect, ticker)?;
     let len = mp4.seek(io::SeekFrom::End(0))?;
     // the key photo's moment in the new video (with an effect, the still is no moment of it)
     let key_us = lp.clip.info.key_time_s.filter(|_| effect.is_none());
@@ -37,7 +37,7 @@ pub fn write(
     mp4.rewind()?;
     io::copy(&mut mp4, out)?;
     out.flush()?;
-    Ok(frames)
+    Ok((frames, reencoded))
 }
 
 /// The XMP packet of a Google Motion Photo 1.0 whose video is `video_len` bytes at the end, with

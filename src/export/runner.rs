@@ -7,6 +7,7 @@ use super::error::{ExportError, JobError};
 use super::options::OutputOptions;
 use super::output::{self, Pending};
 use super::target::{self, Existing, Marker};
+use super::video::Reencoded;
 use crate::scan::{self, Library, LivePhoto};
 use crate::walk::FileId;
 use rayon::prelude::*;
@@ -19,9 +20,11 @@ use std::path::{Path, PathBuf};
 pub enum Status {
     /// Would be written (a dry run).
     Planned,
-    /// Written; with the video frames written, when counted.
+    /// Written; with the video frames written, when counted, and why an MP4's video was
+    /// re-encoded rather than copied.
     Written {
         frames: Option<u64>,
+        reencoded: Option<Reencoded>,
     },
     /// Exported before from the same sources: left as it is.
     AlreadyThere,
@@ -66,8 +69,15 @@ pub(super) struct Job<'a> {
     fingerprint: String,
 }
 
-/// One job's work: write the output into the pending file; the frames written, if counted.
-pub(super) type Work<'a, 'w> = dyn Fn(&Job<'a>, &mut Pending, &Ticker<'_>) -> Result<Option<u64>, JobError> + Sync + 'w;
+/// What one job wrote: the video frames, when counted, and why its video was re-encoded.
+#[derive(Debug, Default)]
+pub(super) struct Done {
+    pub frames: Option<u64>,
+    pub reencoded: Option<Reencoded>,
+}
+
+/// One job's work: write the output into the pending file.
+pub(super) type Work<'a, 'w> = dyn Fn(&Job<'a>, &mut Pending, &Ticker<'_>) -> Result<Done, JobError> + Sync + 'w;
 /// The modification time an output gets, seconds since 1970.
 pub(super) type MtimeOf<'a, 'w> = dyn Fn(&Job<'a>) -> Option<i64> + Sync + 'w;
 
@@ -156,14 +166,14 @@ fn run_one<'a>(i: usize, job: &Job<'a>, run: &Run<'_>, work: &Work<'a, '_>, mtim
     let tick = |n: u64| run.progress.frames(i, n);
     let ticker = Ticker::new(run.cancel, &tick);
     let result = Pending::new(&job.dest).and_then(|mut pending| {
-        let frames = work(job, &mut pending, &ticker)?;
+        let done = work(job, &mut pending, &ticker)?;
         run.cancel.check()?;
         pending.commit(run.out.overwrite, mtime_of(job).and_then(output::system_time), run.inputs)?;
-        Ok(frames)
+        Ok(done)
     });
     run.progress.finished(i);
-    match result.and_then(|frames| run.marker.record(&job.dest, &job.fingerprint).map(|()| frames).map_err(JobError::Manifest)) {
-        Ok(frames) => Status::Written { frames },
+    match result.and_then(|done| run.marker.record(&job.dest, &job.fingerprint).map(|()| done).map_err(JobError::Manifest)) {
+        Ok(Done { frames, reencoded }) => Status::Written { frames, reencoded },
         Err(JobError::Cancelled) => Status::Interrupted,
         Err(e) => Status::Failed(e),
     }

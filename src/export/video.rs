@@ -52,8 +52,34 @@ struct Encoders {
     audio: Option<(AudioPipeline, encoder::Audio, usize)>,
 }
 
+/// Why an MP4's video was re-encoded rather than copied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reencoded {
+    /// The clip's codec (HEVC, lowercase as FFmpeg names it) does not play everywhere.
+    Codec(String),
+    /// A trim: a stream copy cannot cut exactly.
+    Trimmed,
+    /// Bounce or Loop.
+    Effect,
+    /// `--codec h264`.
+    Asked,
+}
+
+impl Reencoded {
+    /// One word for the summary and `--json`: `hevc`, `trimmed`, `effect`, `asked`.
+    pub fn word(&self) -> &str {
+        match self {
+            Reencoded::Codec(c) => c,
+            Reencoded::Trimmed => "trimmed",
+            Reencoded::Effect => "effect",
+            Reencoded::Asked => "asked",
+        }
+    }
+}
+
 /// Writes `clip` as an MP4 into `dest` (the pending output, reached through its descriptor so
-/// any folder name works). Returns the video frames written.
+/// any folder name works). Returns the video frames written, and why the video was
+/// re-encoded when it was.
 pub fn to_mp4(
     clip: ClipSource<'_>,
     dest: &mut File,
@@ -62,18 +88,24 @@ pub fn to_mp4(
     trim: Trim,
     effect: Option<(Effect, f64)>,
     ticker: &Ticker<'_>,
-) -> Result<u64, JobError> {
+) -> Result<(u64, Option<Reencoded>), JobError> {
     let mut ictx = open_input(clip)?;
     let mut octx = format::output_as(&fd_url(dest), "mp4").map_err(JobError::ffmpeg("cannot create the MP4"))?;
     let best_v = ictx.streams().best(media::Type::Video).map(|s| s.index());
-    let is_h264 = best_v.and_then(|v| ictx.stream(v)).is_some_and(|s| s.parameters().id() == codec::Id::H264);
+    let video_codec = best_v.and_then(|v| ictx.stream(v)).map(|s| s.parameters().id());
     // `auto`: an MP4 that plays everywhere. H.264 is copied untouched; anything else (HEVC, 10-bit
-    // HDR) becomes 8-bit H.264, tone-mapped and upright. Exact trims need a re-encode too.
-    let reencode = match codec_choice {
-        Mp4Codec::H264 => true,
-        Mp4Codec::Auto => trim.is_set() || !is_h264 || effect.is_some(),
-        Mp4Codec::Copy => false,
+    // HDR) becomes 8-bit H.264, tone-mapped and upright. Exact trims and effects need a re-encode too.
+    let reencoded = match codec_choice {
+        Mp4Codec::H264 => Some(Reencoded::Asked),
+        Mp4Codec::Copy => None,
+        Mp4Codec::Auto => match video_codec {
+            Some(c) if c != codec::Id::H264 => Some(Reencoded::Codec(codec_word(c))),
+            _ if effect.is_some() => Some(Reencoded::Effect),
+            _ if trim.is_set() => Some(Reencoded::Trimmed),
+            _ => None,
+        },
     };
+    let reencode = reencoded.is_some();
     // Photos drops the sound of Bounce and Loop: it would not follow the pictures
     let best_a = ictx.streams().best(media::Type::Audio).map(|s| s.index()).filter(|_| effect.is_none());
     let mut routes: Vec<Route> = (0..ictx.nb_streams()).map(|_| Route::Drop).collect();
@@ -104,7 +136,12 @@ pub fn to_mp4(
     octx.write_header_with(mux).map_err(JobError::ffmpeg("cannot write the MP4 header"))?;
     let frames = pump(&mut ictx, &mut octx, &routes, &mut enc, ticker)?;
     octx.write_trailer().map_err(JobError::ffmpeg("cannot finish the MP4"))?;
-    Ok(frames)
+    Ok((frames, reencoded))
+}
+
+/// FFmpeg's short name of a codec (`hevc`, `prores`).
+fn codec_word(id: codec::Id) -> String {
+    ff::codec::decoder::find(id).map_or_else(|| format!("{id:?}").to_lowercase(), |c| c.name().to_string())
 }
 
 fn container_metadata(meta: &ExportMeta) -> Dictionary<'static> {

@@ -12,6 +12,9 @@ use std::io;
 struct ItemDoc {
     status: &'static str,
     frames: Option<u64>,
+    /// Why an MP4's video was re-encoded (`hevc`, `trimmed`, `effect`, `asked`); absent when copied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reencoded: Option<String>,
     error: Option<String>,
     /// `still`, `clip`, `output` (and their `_bytes` twins when not UTF-8).
     #[serde(flatten)]
@@ -24,6 +27,8 @@ struct RunDoc<'a> {
     schema_version: u32,
     results: Vec<ItemDoc>,
     converted: usize,
+    /// Re-encoded MP4 videos by reason.
+    reencoded: serde_json::Map<String, serde_json::Value>,
     skipped: usize,
     out_of_date: usize,
     failed: usize,
@@ -47,12 +52,26 @@ fn status_words(s: &Status) -> (&'static str, Option<String>) {
 
 fn item(i: &crate::export::Item) -> ItemDoc {
     let (status, error) = status_words(&i.status);
-    let frames = match i.status {
-        Status::Written { frames } => frames,
-        _ => None,
+    let (frames, reencoded) = match &i.status {
+        Status::Written { frames, reencoded } => (*frames, reencoded.as_ref().map(|r| r.word().to_string())),
+        _ => (None, None),
     };
     let paths = PathFields::of(&[("still", &i.still), ("clip", &i.clip), ("output", &i.output)]);
-    ItemDoc { status, frames, error, paths }
+    ItemDoc { status, frames, reencoded, error, paths }
+}
+
+/// How many MP4 videos were re-encoded for each reason, in the order first met.
+fn reencoded(outcome: &Outcome) -> Vec<(&str, usize)> {
+    let mut by: Vec<(&str, usize)> = Vec::new();
+    for i in &outcome.items {
+        if let Status::Written { reencoded: Some(r), .. } = &i.status {
+            match by.iter_mut().find(|(w, _)| *w == r.word()) {
+                Some((_, n)) => *n += 1,
+                None => by.push((r.word(), 1)),
+            }
+        }
+    }
+    by
 }
 
 /// Prints the outcome; `verb` names what was done ("converted", "copied"). A closed stdout
@@ -75,6 +94,7 @@ pub fn print(outcome: &Outcome, json: bool, verb: &str) -> io::Result<()> {
             schema_version: super::json::SCHEMA_VERSION,
             results: outcome.items.iter().map(item).collect(),
             converted,
+            reencoded: reencoded(outcome).into_iter().map(|(w, n)| (w.to_string(), n.into())).collect(),
             skipped,
             out_of_date: stale,
             failed,
@@ -90,7 +110,14 @@ pub fn print(outcome: &Outcome, json: bool, verb: &str) -> io::Result<()> {
         }
         super::stdout(&lines)?;
     }
-    let mut line = format!("{verb} {converted}, skipped {skipped} (already there), failed {failed}");
+    let mut line = format!("{verb} {converted}");
+    let why = reencoded(outcome);
+    if !why.is_empty() {
+        let total: usize = why.iter().map(|(_, n)| n).sum();
+        let parts: Vec<String> = why.iter().map(|(w, n)| format!("{n} {}", reason_words(w))).collect();
+        line.push_str(&format!(" ({total} re-encoded to H.264: {})", parts.join(", ")));
+    }
+    line.push_str(&format!(", skipped {skipped} (already there), failed {failed}"));
     if outcome.dry_run {
         line = format!("would write {}, skipped {skipped} (already there)", outcome.count(|s| matches!(s, Status::Planned)));
     }
@@ -108,4 +135,14 @@ pub fn print(outcome: &Outcome, json: bool, verb: &str) -> io::Result<()> {
         super::stderr_line(&left_out);
     }
     Ok(())
+}
+
+/// A re-encode reason for people: the codec that does not play everywhere, or what asked for it.
+fn reason_words(word: &str) -> String {
+    match word {
+        "trimmed" => "trimmed (a copy cannot cut exactly)".into(),
+        "effect" => "with an effect".into(),
+        "asked" => "asked (--codec h264)".into(),
+        codec => format!("{} (plays on Apple devices only; --codec copy keeps it)", codec.to_uppercase()),
+    }
 }
