@@ -210,6 +210,40 @@ pub struct StillsArgs {
     pub out: CommonOut,
 }
 
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// Files or folders to scan, recursively. Symbolic links are followed (each file is read once;
+    /// loops and dangling links are listed as notes); folders livephoto exported to are skipped.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// The page to write (a folder: livephoto-report.html in it). Its pictures go in the folder
+    /// `<name>_files` beside it. A page livephoto wrote before is replaced; any other file only
+    /// with --overwrite; a scanned file never.
+    #[arg(short, long, value_name = "FILE", default_value = "livephoto-report.html")]
+    pub output: PathBuf,
+    /// Thumbnails only: no animated previews of the clips (much faster on a large library).
+    #[arg(long)]
+    pub no_previews: bool,
+    /// Width of the animated previews, in pixels.
+    #[arg(long, value_name = "PX", default_value_t = 320)]
+    pub preview_width: u32,
+    /// Frame rate of the animated previews.
+    #[arg(long, value_name = "FPS", default_value_t = 10.0)]
+    pub preview_fps: f64,
+    /// Parallel jobs (default: number of cores).
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Remake every picture (otherwise those made by an earlier report of the same sources are
+    /// kept), and replace an -o file that is not a livephoto report.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// No progress bar (the final summary line is still printed).
+    #[arg(short, long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub filter: FilterArgs,
+}
+
 #[cfg(feature = "media")]
 mod to_options {
     use super::*;
@@ -251,6 +285,23 @@ mod to_options {
                 end: self.end,
                 around_key: self.around_key,
             }
+        }
+    }
+
+    impl ReportArgs {
+        /// The page, its pictures' folder as the output folder, and what to make.
+        pub fn options(&self) -> (crate::export::ReportOptions, OutputOptions) {
+            let page = crate::export::report_page(&self.output);
+            let out = OutputOptions {
+                dir: crate::export::report_assets(&page),
+                jobs: self.jobs,
+                overwrite: self.overwrite,
+                dry_run: false,
+                pairing: self.filter.pairing(),
+                filter: self.filter.filter(),
+            };
+            let preview = (!self.no_previews).then_some((self.preview_fps, self.preview_width));
+            (crate::export::ReportOptions { page, thumb_px: 480, preview }, out)
         }
     }
 

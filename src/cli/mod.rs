@@ -5,7 +5,7 @@
 mod args;
 mod helper;
 
-pub use args::{CommonOut, ConvertArgs, FilterArgs, ScanArgs, StillsArgs};
+pub use args::{CommonOut, ConvertArgs, FilterArgs, ReportArgs, ScanArgs, StillsArgs};
 pub use helper::{exec_media, helper_candidates};
 
 use crate::report;
@@ -50,6 +50,13 @@ livephoto convert ~/Exports --to mp4 --around-key 0.5 --dry-run\n\n{EXIT_CODES}"
     #[command(after_help = format!("Examples:\n  livephoto stills ~/Exports -o ~/Stills\n  \
 livephoto stills ~/Exports --format jpeg -o ~/ForAndroid\n\n{EXIT_CODES}"))]
     Stills(StillsArgs),
+    /// Write an HTML page, readable offline, to check by eye what a scan found: every Live Photo
+    /// with its still's thumbnail and its clip's animated preview, how it was matched, then the
+    /// halves missing their partner and the files that could not be read.
+    #[command(after_help = format!("Examples:\n  livephoto report ~/Exports -o ~/report.html\n  \
+livephoto report ~/Exports --no-previews -o ~/report.html   (thumbnails only, faster)\n  \
+livephoto report ~/Exports --since 2023-07-01 --facetime -o facetime.html\n\n{EXIT_CODES}"))]
+    Report(ReportArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     #[command(after_help = "Examples:\n  livephoto completions bash > ~/.local/share/bash-completion/completions/livephoto\n  \
 livephoto completions zsh > ~/.zfunc/_livephoto")]
@@ -107,7 +114,7 @@ pub fn run_light(cli: &Cli) -> Option<anyhow::Result<u8>> {
         Command::Scan(a) => Some(run_scan(a, cli.color)),
         Command::Completions { shell } => Some(run_completions(*shell)),
         Command::Man => Some(run_man()),
-        Command::Convert(_) | Command::Stills(_) => None,
+        Command::Convert(_) | Command::Stills(_) | Command::Report(_) => None,
     }
 }
 
@@ -155,6 +162,7 @@ pub fn run_media(cli: &Cli) -> anyhow::Result<u8> {
             let (cancel, progress) = start(&a.out)?;
             (export::stills(&a.paths, a.still_out(), &a.out.options(), &cancel, progress.as_ref())?, &a.out, "copied")
         }
+        Command::Report(a) => return run_report(a, cli.color),
         _ => return run_light(cli).unwrap_or(Ok(2)),
     };
     report::export::print(&outcome, common.json, verb)?;
@@ -165,6 +173,28 @@ pub fn run_media(cli: &Cli) -> anyhow::Result<u8> {
     } else {
         0
     })
+}
+
+/// Runs `report`: the pictures in parallel, then the page, then a summary on stderr.
+#[cfg(feature = "media")]
+fn run_report(args: &ReportArgs, color: ColorArg) -> anyhow::Result<u8> {
+    use crate::export::{self, Cancel, Status};
+    let cancel = Cancel::new();
+    install_ctrlc(&cancel)?;
+    let (opts, out) = args.options();
+    let progress = report::progress::for_export(args.quiet, color.into());
+    let outcome = export::report(&args.paths, &opts, &out, &cancel, progress.as_ref())?;
+    drop(progress);
+    if outcome.cancelled {
+        report::stderr_line("interrupted: no page written (temporary files removed)");
+        return Ok(130);
+    }
+    let html = report::html::page(&outcome, &opts.page, &args.paths);
+    export::save_page(&opts.page, &html, &outcome.library.inputs)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", crate::display::show(&opts.page)))?;
+    let failed = outcome.count(|s| matches!(s, Status::Failed(_)));
+    report::html::print_summary(&outcome, &opts.page, failed);
+    Ok(if failed > 0 || !outcome.library.errors.is_empty() { 1 } else { 0 })
 }
 
 /// Ctrl-C cancels the export: jobs stop and remove their temporary files. Without the handler

@@ -30,6 +30,10 @@ pub enum ExportError {
         show(example)
     )]
     OutputHoldsInputs { out: PathBuf, example: PathBuf },
+    #[error("-o {}: exists and is not a livephoto report; --overwrite replaces it", show(.0))]
+    PageExists(PathBuf),
+    #[error("-o {} is one of the scanned files; choose another name for the report", show(.0))]
+    PageIsInput(PathBuf),
     #[error("cannot prepare the output folder {}: {}", show(path), io_words(source))]
     Marker { path: PathBuf, source: io::Error },
 }

@@ -144,6 +144,107 @@ pub fn stills(
     Ok(Outcome { library: lib, items, dry_run: out.dry_run, cancelled: cancel.is_cancelled() })
 }
 
+/// What `report` makes for each Live Photo, beside its page.
+#[derive(Debug, Clone)]
+pub struct ReportOptions {
+    /// The page (see [`report_page`]); its pictures go in [`report_assets`] beside it.
+    pub page: PathBuf,
+    /// Thumbnails' longer side, in pixels.
+    pub thumb_px: u32,
+    /// Animated GIF previews of the clips (rate and width), made as `convert --to gif` makes
+    /// GIFs; `None` for thumbnails only.
+    pub preview: Option<(f64, u32)>,
+}
+
+/// The page `-o` names: the path itself, or `livephoto-report.html` in it when it is a folder.
+pub fn report_page(output: &Path) -> PathBuf {
+    match output.is_dir() {
+        true => output.join("livephoto-report.html"),
+        false => output.to_path_buf(),
+    }
+}
+
+/// The folder beside the page that holds its pictures: `<page name without extension>_files`,
+/// as browsers name a saved page's folder. It carries the export marker.
+pub fn report_assets(page: &Path) -> PathBuf {
+    let mut name = page.file_stem().unwrap_or_else(|| std::ffi::OsStr::new("livephoto-report")).to_os_string();
+    name.push("_files");
+    page.with_file_name(name)
+}
+
+/// How livephoto's own report pages start: a page that does not is never replaced unasked.
+pub const REPORT_SIGNATURE: &str = "<!doctype html>\n<!-- livephoto report -->";
+
+/// Scans `paths` and makes each Live Photo's thumbnail (`.jpg`) and, unless asked not to, its
+/// animated preview (`.gif`) in [`report_assets`], in parallel, with the runner's rules
+/// (temporary files, manifest, never over a scanned file). For `n` Live Photos, `items[i]` is
+/// the thumbnail of `library.live_photos[i]` and `items[n + i]` its preview. The page itself is
+/// written by [`save_page`] once rendered.
+pub fn report(
+    paths: &[PathBuf],
+    opts: &ReportOptions,
+    out: &OutputOptions,
+    cancel: &Cancel,
+    progress: &dyn Progress,
+) -> Result<Outcome, ExportError> {
+    if let Some((fps, width)) = opts.preview {
+        ConvertOptions { fps, width, ..ConvertOptions::gif() }.validate()?;
+    }
+    if !out.overwrite && std::fs::symlink_metadata(&opts.page).is_ok() && !is_report_page(&opts.page) {
+        return Err(ExportError::PageExists(opts.page.clone()));
+    }
+    let (mut lib, marker) = runner::prepare(paths, out)?;
+    if is_report_page(&opts.page) {
+        // an earlier report inside a scanned folder was walked (and skipped: it is no photo),
+        // but it is livephoto's own page, which a re-run replaces
+        for id in [crate::walk::FileId::here(&opts.page), crate::walk::FileId::follow(&opts.page)].into_iter().flatten() {
+            lib.inputs.remove(&id);
+        }
+    } else if crate::walk::is_one_of(&opts.page, &lib.inputs) {
+        return Err(ExportError::PageIsInput(opts.page.clone()));
+    }
+    let mut jobs = runner::plan(&lib, &out.dir, |lp| target::name_with(&lp.still.path, "", "jpg"), |lp| vec![&lp.still.path]);
+    if opts.preview.is_some() {
+        jobs.extend(runner::plan(&lib, &out.dir, |lp| target::name_with(&lp.still.path, "", "gif"), |lp| vec![&lp.clip.path]));
+    }
+    let work = |job: &Job<'_>, pending: &mut Pending, ticker: &Ticker<'_>| -> Result<Done, JobError> {
+        match (opts.preview, job.dest.extension().is_some_and(|e| e == "gif")) {
+            (Some((fps, width)), true) => {
+                let video = job.lp.clip.info.video.as_ref();
+                let rotation = video.map_or(0, |v| v.rotation);
+                // never wider than the clip shows: a preview is not worth upscaled bytes
+                let shown = video.map(|v| if rotation % 180 == 90 { v.height } else { v.width }).filter(|&w| w >= 16);
+                let gif_opts = GifOptions::new(fps, shown.map_or(width, |w| w.min(width)));
+                let frames = gif::to_gif((&job.lp.clip).into(), pending.file(), rotation, pipeline::Trim::default(), &gif_opts, ticker)?;
+                match frames {
+                    0 => Err(JobError::NoFrames),
+                    n => Ok(Done { frames: Some(n), reencoded: None }),
+                }
+            }
+            _ => still::thumbnail(&job.lp.still, opts.thumb_px, pending.file()).map(|()| Done::default()),
+        }
+    };
+    let run = Run { out, marker: &marker, inputs: &lib.inputs, cancel, progress };
+    let items = runner::run_all(jobs, &run, &work, &|_| None);
+    Ok(Outcome { library: lib, items, dry_run: false, cancelled: cancel.is_cancelled() })
+}
+
+/// True when `page` is a report livephoto wrote (it starts with [`REPORT_SIGNATURE`]).
+fn is_report_page(page: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; REPORT_SIGNATURE.len()];
+    std::fs::File::open(page).and_then(|mut f| f.read_exact(&mut head)).is_ok() && head == REPORT_SIGNATURE.as_bytes()
+}
+
+/// Writes the rendered page: to a temporary file beside it, renamed over the previous report
+/// when complete; never over a scanned file.
+pub fn save_page(page: &Path, html: &str, inputs: &std::collections::HashSet<crate::walk::FileId>) -> Result<(), JobError> {
+    use std::io::Write;
+    let mut pending = Pending::new(page)?;
+    pending.file().write_all(html.as_bytes())?;
+    pending.commit(true, None, inputs)
+}
+
 fn file_mtime(p: &Path) -> Option<i64> {
     let t = std::fs::metadata(p).ok()?.modified().ok()?;
     t.duration_since(std::time::UNIX_EPOCH).ok().and_then(|d| i64::try_from(d.as_secs()).ok())

@@ -72,6 +72,20 @@ pub struct ConvertOptions {
 }
 
 impl ConvertOptions {
+    /// A plain GIF at 15 fps and 480 px, as `convert --to gif` makes by default.
+    pub fn gif() -> Self {
+        ConvertOptions {
+            to: Target::Gif,
+            effect: None,
+            codec: Mp4Codec::Auto,
+            fps: 15.0,
+            width: 480,
+            start: None,
+            end: None,
+            around_key: None,
+        }
+    }
+
     /// Options that make no sense, alone or together, found before any work.
     pub fn validate(&self) -> Result<(), OptionError> {
         let trims = self.start.is_some() || self.end.is_some() || self.around_key.is_some();

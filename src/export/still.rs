@@ -70,6 +70,73 @@ pub fn jpeg_bytes(still: &StillFile) -> Result<Vec<u8>, JobError> {
     Ok(jpeg)
 }
 
+/// A small upright JPEG of the still (the longer side at most `max_side` pixels), with the
+/// still's colour profile, for the report. A HEIC's own thumbnail is used when it is large
+/// enough and lies the same way as the photo (iPhones store a 320x240 one); anything else is
+/// decoded in full.
+pub fn thumbnail(still: &StillFile, max_side: u32, out: &mut File) -> Result<(), JobError> {
+    let bytes = read(still)?;
+    let decoded = match still.format {
+        StillFormat::Jpeg => decode_jpeg(&bytes, still.info.orientation)?,
+        StillFormat::Png => decode_png(&bytes)?,
+        _ => decode_heif_small(&bytes, max_side)?,
+    };
+    let img = image::RgbImage::from_raw(decoded.width, decoded.height, decoded.rgb)
+        .ok_or_else(|| JobError::Media("the decoder returned fewer pixels than its size".into()))?;
+    let scale = f64::from(max_side) / f64::from(decoded.width.max(decoded.height));
+    let img = match scale < 1.0 {
+        true => {
+            let w = ((f64::from(decoded.width) * scale).round() as u32).max(1);
+            let h = ((f64::from(decoded.height) * scale).round() as u32).max(1);
+            image::imageops::thumbnail(&img, w, h)
+        }
+        false => img,
+    };
+    let mut jpeg = Vec::new();
+    let mut enc = JpegEncoder::new_with_quality(&mut jpeg, 82);
+    if let Some(icc) = decoded.icc {
+        let _ = enc.set_icc_profile(icc);
+    }
+    enc.encode(img.as_raw(), img.width(), img.height(), ExtendedColorType::Rgb8)
+        .map_err(|e| JobError::Media(format!("cannot encode JPEG: {e}")))?;
+    out.write_all(&jpeg)?;
+    out.flush()?;
+    Ok(())
+}
+
+/// A JPEG decoded and turned upright by its EXIF orientation; its ICC profile kept.
+fn decode_jpeg(bytes: &[u8], orientation: Option<u16>) -> Result<Decoded, JobError> {
+    use image::ImageDecoder;
+    let bad = |e: image::ImageError| JobError::Media(format!("cannot decode this JPEG: {e}"));
+    let mut dec = image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(bytes)).map_err(bad)?;
+    let icc = dec.icc_profile().ok().flatten();
+    let mut img = image::DynamicImage::from_decoder(dec).map_err(bad)?;
+    let o = orientation.and_then(|o| u8::try_from(o).ok()).and_then(image::metadata::Orientation::from_exif);
+    img.apply_orientation(o.unwrap_or(image::metadata::Orientation::NoTransforms));
+    let rgb = img.into_rgb8();
+    let (width, height) = rgb.dimensions();
+    Ok(Decoded { rgb: rgb.into_raw(), width, height, exif: None, icc })
+}
+
+/// A HEIF's primary image, or its own thumbnail when that is at least `min_side` on its longer
+/// side and has the photo's shape (landscape or portrait) after both are turned upright.
+fn decode_heif_small(bytes: &[u8], min_side: u32) -> Result<Decoded, JobError> {
+    let heif = |e: libheif_rs::HeifError| JobError::Media(format!("libheif cannot decode this HEIC: {e}"));
+    let ctx = HeifContext::read_from_bytes(bytes).map_err(heif)?;
+    let primary = ctx.primary_image_handle().map_err(heif)?;
+    let mut ids: [ItemId; 4] = [0; 4];
+    let n = primary.thumbnail_ids(&mut ids);
+    let landscape = |h: &libheif_rs::ImageHandle| h.width() >= h.height();
+    let small = ids[..n.min(ids.len())]
+        .iter()
+        .filter_map(|&id| primary.thumbnail(id).ok())
+        .find(|t| t.width().max(t.height()) >= min_side && landscape(t) == landscape(&primary));
+    let handle = small.as_ref().unwrap_or(&primary);
+    let mut decoded = decode_handle(handle)?;
+    decoded.icc = profile(&primary);
+    Ok(decoded)
+}
+
 /// A decoded still: upright RGB pixels, and what the JPEG carries over.
 struct Decoded {
     rgb: Vec<u8>,
@@ -84,6 +151,15 @@ fn decode_heif(bytes: &[u8]) -> Result<Decoded, JobError> {
     let heif = |e: libheif_rs::HeifError| JobError::Media(format!("libheif cannot decode this HEIC: {e}"));
     let ctx = HeifContext::read_from_bytes(bytes).map_err(heif)?;
     let handle = ctx.primary_image_handle().map_err(heif)?;
+    let mut decoded = decode_handle(&handle)?;
+    decoded.icc = profile(&handle);
+    decoded.exif = exif_tiff(&handle);
+    Ok(decoded)
+}
+
+/// One HEIF image decoded upright to packed RGB (no profile or EXIF yet).
+fn decode_handle(handle: &libheif_rs::ImageHandle) -> Result<Decoded, JobError> {
+    let heif = |e: libheif_rs::HeifError| JobError::Media(format!("libheif cannot decode this HEIC: {e}"));
     let image = handle.decode(ColorSpace::Rgb(RgbChroma::Rgb), None).map_err(heif)?;
     let plane = image.planes().interleaved.ok_or_else(|| JobError::Media("libheif returned no RGB plane".into()))?;
     let (w, h) = (plane.width, plane.height);
@@ -93,11 +169,15 @@ fn decode_heif(bytes: &[u8]) -> Result<Decoded, JobError> {
         let line = plane.data.get(y * plane.stride..y * plane.stride + row).ok_or_else(|| JobError::Media("short image row".into()))?;
         rgb.extend_from_slice(line);
     }
+    Ok(Decoded { rgb, width: w, height: h, exif: None, icc: None })
+}
+
+/// A HEIF image's ICC profile, or one built from its `nclx` primaries and transfer.
+fn profile(handle: &libheif_rs::ImageHandle) -> Option<Vec<u8>> {
     let icc = handle.color_profile_raw().filter(|p| matches!(&p.profile_type().0, b"prof" | b"rICC")).map(|p| p.data);
-    let icc = icc.or_else(|| {
+    icc.or_else(|| {
         handle.color_profile_nclx().and_then(|n| super::icc::from_nclx(n.color_primaries() as u16, n.transfer_characteristics() as u16))
-    });
-    Ok(Decoded { rgb, width: w, height: h, exif: exif_tiff(&handle), icc })
+    })
 }
 
 /// PNG through the image crate, its orientation applied; its `iCCP` profile and EXIF kept.

@@ -6,6 +6,8 @@
 
 #[cfg(feature = "media")]
 pub mod export;
+#[cfg(feature = "media")]
+pub mod html;
 pub mod json;
 pub mod paths;
 pub mod progress;

@@ -125,6 +125,8 @@ pub fn replace_all(data: &mut [u8], from: &[u8], to: &[u8]) -> usize {
 }
 
 pub mod alloc;
+#[cfg(target_os = "linux")]
+pub mod chromium;
 #[cfg(feature = "media")]
 pub mod probe;
 
