@@ -153,13 +153,14 @@ pub fn file_url(p: &Path) -> String {
 
 /// JavaScript: waits (at most `ms`) for every `<img>` (forced to load now, not lazily) and
 /// every `<video>` (played muted to its end), then returns what the browser saw of each by its
-/// `src` attribute: `{state: "load"|"ended"|"error"|"timeout", w, h}`.
+/// `src` attribute: `{state: "load"|"ended"|"error"|"timeout", w, h}` (and a video's
+/// duration `d` and where it stopped, `t`, in seconds).
 pub fn media_check_js(ms: u32) -> String {
     format!(
         r#"(async () => {{
   const one = el => new Promise(done => {{
     const key = el.getAttribute('src');
-    const give = state => done([key, {{state, w: el.naturalWidth ?? el.videoWidth, h: el.naturalHeight ?? el.videoHeight}}]);
+    const give = state => done([key, {{state, w: el.naturalWidth ?? el.videoWidth, h: el.naturalHeight ?? el.videoHeight, d: el.duration ?? null, t: el.currentTime ?? null}}]);
     setTimeout(() => give('timeout'), {ms});
     if (el.tagName === 'IMG') {{
       el.loading = 'eager';
