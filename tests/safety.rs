@@ -177,7 +177,8 @@ fn a_second_identical_run_writes_nothing() {
     for args in [&["convert", "--to", "mp4", "."][..], &["stills", ".", "-o", "./export"]] {
         let first = run(args);
         assert_eq!(first.status.code(), Some(0), "{args:?}: {}", stderr(&first));
-        assert!(stderr(&first).contains(&format!("{} 2, skipped 0", if args[0] == "convert" { "converted" } else { "copied" })));
+        let verb = if args[0] == "convert" { "converted" } else { "copied" };
+        assert!(stderr(&first).contains(&format!("{verb} 2")) && stderr(&first).contains(", skipped 0"), "{}", stderr(&first));
         let before = state(&lib);
         let second = run(args);
         assert_eq!(second.status.code(), Some(0), "{args:?}: {}", stderr(&second));

@@ -43,7 +43,7 @@ pub fn exec_media() -> anyhow::Result<u8> {
     let candidates = helper_candidates(&exe, std::env::var_os("PATH").as_deref());
     let Some(media) = candidates.iter().find(|p| is_executable(p)) else {
         anyhow::bail!(
-            "convert and stills need the {HELPER} helper (it links FFmpeg and libheif), which is neither beside {}, \
+            "convert, stills and report need the {HELPER} helper (it links FFmpeg and libheif), which is neither beside {}, \
              in ../libexec/livephoto/, nor on PATH. `cargo install livephoto` installs both programs; a build \
              without the default `media` feature has no helper",
             show(&exe)

@@ -108,7 +108,7 @@ fn run_man() -> anyhow::Result<u8> {
     Ok(0)
 }
 
-/// Runs the commands that need no media libraries; `None` for `convert`/`stills`.
+/// Runs the commands that need no media libraries; `None` for `convert`, `stills` and `report`.
 pub fn run_light(cli: &Cli) -> Option<anyhow::Result<u8>> {
     match &cli.command {
         Command::Scan(a) => Some(run_scan(a, cli.color)),

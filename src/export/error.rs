@@ -6,7 +6,7 @@ use crate::display::show;
 use std::io;
 use std::path::PathBuf;
 
-/// Why `convert`/`stills` did not start.
+/// Why `convert`, `stills` or `report` did not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
     #[error("{}: no such file or folder", show(.0))]

@@ -199,7 +199,7 @@ fn h264_encoder(
     let ist = ictx.streams().best(media::Type::Video).ok_or(JobError::NoVideo)?;
     let par = ist.parameters();
     // SAFETY: reading plain fields of the input stream's codec parameters.
-    let (w, h) = unsafe { ((*par.as_ptr()).width as u32, (*par.as_ptr()).height as u32) };
+    let (w, h, source_bps) = unsafe { ((*par.as_ptr()).width as u32, (*par.as_ptr()).height as u32, (*par.as_ptr()).bit_rate) };
     let (w, h) = if rotation == 90 || rotation == 270 { (h, w) } else { (w, h) };
     let x264 = encoder::find_by_name("libx264").ok_or_else(|| JobError::Unsupported("this FFmpeg has no libx264 encoder".into()))?;
     let global = octx.format().flags().contains(format::Flags::GLOBAL_HEADER);
@@ -214,9 +214,17 @@ fn h264_encoder(
     if global {
         e.set_flags(codec::Flags::GLOBAL_HEADER);
     }
+    // CRF 20, capped at the source's own video bit rate: measured on real clips (README,
+    // "MP4 quality"), the cap keeps a re-encode no larger than its source at an SSIM of 0.98,
+    // where plain CRF 20 made a 5 Mbit/s iPhone H.264 clip 1.13x larger. `slow` measured no
+    // better than `medium` (SSIM +0.0002) at the same size.
     let mut opts = Dictionary::new();
     opts.set("preset", "medium");
     opts.set("crf", "20");
+    if source_bps > 0 {
+        opts.set("maxrate", &source_bps.to_string());
+        opts.set("bufsize", &(source_bps * 2).to_string());
+    }
     let opened = e.open_as_with(x264, opts).map_err(JobError::ffmpeg("cannot start the H.264 encoder"))?;
     ost.set_parameters(&opened);
     ost.set_time_base(tb);
