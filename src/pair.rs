@@ -15,7 +15,7 @@ use crate::meta::CaptureTime;
 use serde::Serialize;
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// A still's DateTimeOriginal and its clip's creationdate differ by under two seconds (the clip
 /// starts ~1.5 s before the shutter; both are truncated to whole seconds).
@@ -23,9 +23,9 @@ pub const TIME_TOLERANCE_S: f64 = 3.0;
 
 /// The part of a still or clip that pairing looks at.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Half {
-    pub path: PathBuf,
-    pub content_id: Option<String>,
+pub struct Half<'a> {
+    pub path: &'a Path,
+    pub content_id: Option<&'a str>,
     pub captured_at: Option<CaptureTime>,
     /// When the file was last written: among copies, the oldest is the original.
     pub modified: Option<std::time::SystemTime>,
@@ -74,8 +74,8 @@ pub fn pair(stills: &[Half], clips: &[Half], opts: PairOptions) -> Pairing {
     // an edit keeps its original's identifier: the key is (identifier, edited)
     let mut by_id: Groups = BTreeMap::new();
     // whether each file is an edit, told by its name once
-    let s_edit: Vec<bool> = stills.iter().map(|h| edits::is_edit(&h.path)).collect();
-    let c_edit: Vec<bool> = clips.iter().map(|h| edits::is_edit(&h.path)).collect();
+    let s_edit: Vec<bool> = stills.iter().map(|h| edits::is_edit(h.path)).collect();
+    let c_edit: Vec<bool> = clips.iter().map(|h| edits::is_edit(h.path)).collect();
     for (i, k) in stills.iter().enumerate().filter_map(|(i, s)| Some((i, id_key(s, s_edit[i])?))) {
         by_id.entry(k).or_default().0.push(i);
     }
@@ -92,12 +92,12 @@ pub fn pair(stills: &[Half], clips: &[Half], opts: PairOptions) -> Pairing {
         None => true,
         Some(k) => others.get(&k).is_none_or(|(s, c)| if still { c.is_empty() } else { s.is_empty() }),
     };
-    let mut buckets: BTreeMap<(PathBuf, String), (Vec<usize>, Vec<usize>)> = BTreeMap::new();
+    let mut buckets: BTreeMap<(&Path, String), Indices> = BTreeMap::new();
     for (i, s) in stills.iter().enumerate().filter(|(i, s)| !used_s[*i] && orphan(s, s_edit[*i], &by_id, true)) {
-        buckets.entry(bucket_key(&s.path)).or_default().0.push(i);
+        buckets.entry(bucket_key(s.path)).or_default().0.push(i);
     }
     for (i, c) in clips.iter().enumerate().filter(|(i, c)| !used_c[*i] && orphan(c, c_edit[*i], &by_id, false)) {
-        buckets.entry(bucket_key(&c.path)).or_default().1.push(i);
+        buckets.entry(bucket_key(c.path)).or_default().1.push(i);
     }
     for (ss, cs) in buckets.values() {
         let cands = candidates(stills, clips, ss, cs, |s, c, gap| {
@@ -122,12 +122,15 @@ pub fn pair(stills: &[Half], clips: &[Half], opts: PairOptions) -> Pairing {
     }
 }
 
+/// Stills and clips (indices into each list).
+type Indices = (Vec<usize>, Vec<usize>);
+
 /// Stills and clips (indices) by identifier group.
-type Groups<'h> = BTreeMap<(&'h str, bool), (Vec<usize>, Vec<usize>)>;
+type Groups<'h> = BTreeMap<(&'h str, bool), Indices>;
 
 /// Which identifier group a half belongs to: an edit keeps its original's identifier.
-fn id_key(h: &Half, edited: bool) -> Option<(&str, bool)> {
-    h.content_id.as_deref().map(|id| (id, edited))
+fn id_key<'a>(h: &Half<'a>, edited: bool) -> Option<(&'a str, bool)> {
+    h.content_id.map(|id| (id, edited))
 }
 
 /// A possible pair and how good it is: lower sorts first.
@@ -156,10 +159,10 @@ fn candidates(stills: &[Half], clips: &[Half], ss: &[usize], cs: &[usize], allow
             if allowed(s, c, gap) {
                 out.push(Cand {
                     other_folder: s.path.parent() != c.path.parent(),
-                    other_exact_stem: plain_stem(&s.path) != plain_stem(&c.path),
-                    other_stem: stem_key(&s.path) != stem_key(&c.path),
+                    other_exact_stem: plain_stem(s.path) != plain_stem(c.path),
+                    other_stem: stem_key(s.path) != stem_key(c.path),
                     gap,
-                    copies: u8::from(is_copy(&s.path)) + u8::from(is_copy(&c.path)),
+                    copies: u8::from(is_copy(s.path)) + u8::from(is_copy(c.path)),
                     ages: (s.modified, c.modified),
                     still: si,
                     clip: ci,
@@ -205,8 +208,8 @@ fn take_greedy(cands: Vec<Cand>, used_s: &mut [bool], used_c: &mut [bool], by: M
     }
 }
 
-fn bucket_key(path: &Path) -> (PathBuf, String) {
-    (path.parent().map(Path::to_path_buf).unwrap_or_default(), stem_key(path))
+fn bucket_key(path: &Path) -> (&Path, String) {
+    (path.parent().unwrap_or(Path::new("")), stem_key(path))
 }
 
 /// The name without extensions and the iCloud `_HEVC` marker, copy counters kept: among

@@ -53,9 +53,11 @@ impl Library {
     }
 }
 
+/// One file's read. Boxed, so the list of every file's outcome is a list of pointers: the
+/// records themselves move on into the stills and clips without a second copy of the whole.
 enum Outcome {
-    Still(StillFile),
-    Clip(ClipFile),
+    Still(Box<StillFile>),
+    Clip(Box<ClipFile>),
     Motion(Box<LivePhoto>),
     Skipped,
     Failed(FileError),
@@ -77,6 +79,7 @@ pub fn scan(roots: &[PathBuf], opts: PairOptions) -> Library {
 pub fn scan_with_progress(roots: &[PathBuf], opts: PairOptions, found: &dyn Fn(usize), read: &(dyn Fn() + Sync)) -> Library {
     let walk::Walked { files, mut errors, notes, ids } = walk::walk(roots);
     found(files.len());
+    let sidecars = takeout_sidecars(&files);
     let outcomes: Vec<(Outcome, u64)> = files
         .par_iter()
         .map(|(path, root)| {
@@ -85,8 +88,12 @@ pub fn scan_with_progress(roots: &[PathBuf], opts: PairOptions, found: &dyn Fn(u
             r
         })
         .collect();
+    drop(files); // the paths live on in the records
     let mut lib = Library { notes, inputs: ids, ..Library::default() };
-    let (mut stills, mut clips, mut motion) = (Vec::new(), Vec::new(), Vec::new());
+    let count = |f: fn(&Outcome) -> bool| outcomes.iter().filter(|(o, _)| f(o)).count();
+    let mut stills = Vec::with_capacity(count(|o| matches!(o, Outcome::Still(_))));
+    let mut clips = Vec::with_capacity(count(|o| matches!(o, Outcome::Clip(_))));
+    let mut motion = Vec::new();
     for (o, bytes) in outcomes {
         lib.bytes_read += bytes;
         match o {
@@ -104,7 +111,6 @@ pub fn scan_with_progress(roots: &[PathBuf], opts: PairOptions, found: &dyn Fn(u
         }
     }
     lib.notes.sort();
-    let sidecars = takeout_sidecars(&files);
     if !sidecars.is_empty() {
         stills.iter_mut().for_each(|s| fill_from_sidecar(&mut s.info.shot, &s.path, &sidecars));
         clips.iter_mut().for_each(|c| fill_from_sidecar(&mut c.info.shot, &c.path, &sidecars));
@@ -118,24 +124,24 @@ pub fn scan_with_progress(roots: &[PathBuf], opts: PairOptions, found: &dyn Fn(u
 }
 
 /// The JSON files found, by folder: Google Takeout's sidecars among them.
-fn takeout_sidecars(files: &[(PathBuf, PathBuf)]) -> HashMap<&Path, Vec<&Path>> {
-    let mut by_dir: HashMap<&Path, Vec<&Path>> = HashMap::new();
+fn takeout_sidecars(files: &[(PathBuf, PathBuf)]) -> HashMap<PathBuf, Vec<PathBuf>> {
+    let mut by_dir: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
     for (f, _) in files {
         if f.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
-            by_dir.entry(f.parent().unwrap_or(Path::new(""))).or_default().push(f);
+            by_dir.entry(f.parent().unwrap_or(Path::new("")).to_path_buf()).or_default().push(f.clone());
         }
     }
     by_dir
 }
 
 /// A half without a capture time or place takes them from its Takeout sidecar, if it has one.
-fn fill_from_sidecar(shot: &mut ShotInfo, path: &Path, sidecars: &HashMap<&Path, Vec<&Path>>) {
+fn fill_from_sidecar(shot: &mut ShotInfo, path: &Path, sidecars: &HashMap<PathBuf, Vec<PathBuf>>) {
     if shot.captured_at.is_some() && shot.location.is_some() {
         return;
     }
     let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else { return };
     let Some(candidates) = sidecars.get(dir) else { return };
-    let describes = |j: &&&Path| j.file_name().and_then(|n| n.to_str()).is_some_and(|j| meta::takeout::describes(j, name));
+    let describes = |j: &&PathBuf| j.file_name().and_then(|n| n.to_str()).is_some_and(|j| meta::takeout::describes(j, name));
     let Some(sidecar) = candidates.iter().find(describes).and_then(|j| meta::takeout::read(j)) else { return };
     if shot.captured_at.is_none() && sidecar.captured_at.is_some() {
         shot.captured_at = sidecar.captured_at;
@@ -147,14 +153,17 @@ fn fill_from_sidecar(shot: &mut ShotInfo, path: &Path, sidecars: &HashMap<&Path,
 fn read_one(path: &Path, root: &Path) -> (Outcome, u64) {
     match meta::read_media(path) {
         Ok((Some(MediaInfo::Still(format, info)), n)) => {
-            (Outcome::Still(StillFile { path: path.into(), root: root.into(), format, info }), n)
+            (Outcome::Still(Box::new(StillFile { path: path.into(), root: root.into(), format, info })), n)
         }
-        Ok((Some(MediaInfo::Clip(info)), n)) => (Outcome::Clip(ClipFile { path: path.into(), root: root.into(), info, embedded: None }), n),
+        Ok((Some(MediaInfo::Clip(info)), n)) => {
+            (Outcome::Clip(Box::new(ClipFile { path: path.into(), root: root.into(), info, embedded: None })), n)
+        }
         Ok((Some(MediaInfo::MotionPhoto(format, still, clip)), n)) => {
             let embedded = still.motion.video;
             let clip = ClipFile { path: path.into(), root: root.into(), info: *clip, embedded };
             let still = StillFile { path: path.into(), root: root.into(), format, info: still };
             let edited = pair::edits::is_edit(path);
+            let (still, clip) = (Box::new(still), Box::new(clip));
             let lp = LivePhoto { still, clip, matched_by: MatchedBy::Embedded, edited, edit_of: None, edited_versions: Vec::new() };
             (Outcome::Motion(Box::new(lp)), n)
         }
@@ -163,7 +172,9 @@ fn read_one(path: &Path, root: &Path) -> (Outcome, u64) {
     }
 }
 
-fn link(lib: &mut Library, mut stills: Vec<StillFile>, mut clips: Vec<ClipFile>, opts: PairOptions) {
+// Boxed records move into their Live Photos as they are: no second copy of every record.
+#[allow(clippy::vec_box)]
+fn link(lib: &mut Library, mut stills: Vec<Box<StillFile>>, mut clips: Vec<Box<ClipFile>>, opts: PairOptions) {
     stills.sort_by(|a, b| a.path.cmp(&b.path));
     clips.sort_by(|a, b| a.path.cmp(&b.path));
     // modification times break ties between copies: only files whose identifier is shared need one
@@ -177,38 +188,37 @@ fn link(lib: &mut Library, mut stills: Vec<StillFile>, mut clips: Vec<ClipFile>,
     let ch: Vec<Half> =
         clips.iter().map(|c| half(&c.path, &c.info.shot.content_id, c.info.shot.captured_at, copied(&c.info.shot.content_id))).collect();
     let p = pair::pair(&sh, &ch, opts);
+    drop((sh, ch));
     // An original's clip that an edit borrows serves two Live Photos: copy it before the move.
-    let borrowed: HashMap<usize, ClipFile> =
+    let borrowed: HashMap<usize, Box<ClipFile>> =
         p.pairs.iter().filter(|pr| pr.matched_by == MatchedBy::OriginalClip).map(|pr| (pr.clip, clips[pr.clip].clone())).collect();
     // Otherwise pairing uses each file once: move the files out rather than copy them.
-    let mut stills: Vec<Option<StillFile>> = stills.into_iter().map(Some).collect();
-    let mut clips: Vec<Option<ClipFile>> = clips.into_iter().map(Some).collect();
-    let mut made: Vec<Option<LivePhoto>> = p
-        .pairs
-        .iter()
-        .map(|pr| {
-            let clip = if pr.matched_by == MatchedBy::OriginalClip { borrowed.get(&pr.clip).cloned() } else { clips[pr.clip].take() };
-            let (still, clip) = (stills[pr.still].take()?, clip?);
+    let mut stills: Vec<Option<Box<StillFile>>> = stills.into_iter().map(Some).collect();
+    let mut clips: Vec<Option<Box<ClipFile>>> = clips.into_iter().map(Some).collect();
+    // Live Photos are built straight into the library's list; `at[e]` is where pair `e` went
+    let mut at: Vec<Option<usize>> = Vec::with_capacity(p.pairs.len());
+    lib.live_photos = Vec::with_capacity(p.pairs.len());
+    for pr in &p.pairs {
+        let clip = if pr.matched_by == MatchedBy::OriginalClip { borrowed.get(&pr.clip).cloned() } else { clips[pr.clip].take() };
+        let made = stills[pr.still].take().zip(clip).map(|(still, clip)| {
             let edited = pair::edits::is_edit(&still.path);
-            Some(LivePhoto { still, clip, matched_by: pr.matched_by, edited, edit_of: None, edited_versions: Vec::new() })
-        })
-        .collect();
-    for (e, o) in p.pairs.iter().enumerate().filter_map(|(e, pr)| Some((e, pr.edit_of?))) {
-        let (Some(edit), Some(orig)) = (&made[e], &made[o]) else { continue };
-        let (edit_still, orig_still) = (edit.still.path.clone(), orig.still.path.clone());
-        if let Some(lp) = made[e].as_mut() {
-            lp.edit_of = Some(orig_still);
-        }
-        if let Some(lp) = made[o].as_mut() {
-            lp.edited_versions.push(edit_still);
-        }
+            LivePhoto { still, clip, matched_by: pr.matched_by, edited, edit_of: None, edited_versions: Vec::new() }
+        });
+        at.push(made.map(|lp| {
+            lib.live_photos.push(lp);
+            lib.live_photos.len() - 1
+        }));
     }
-    lib.live_photos = made.into_iter().flatten().collect(); // sorted by the caller, with motion photos
-    lib.unpaired_stills = p.unpaired_stills.iter().filter_map(|&i| stills[i].take()).collect();
-    lib.unpaired_clips = p.unpaired_clips.iter().filter_map(|&i| clips[i].take()).collect();
+    for (e, o) in p.pairs.iter().enumerate().filter_map(|(e, pr)| Some((at[e]?, at[pr.edit_of?]?))) {
+        let (edit_still, orig_still) = (lib.live_photos[e].still.path.clone(), lib.live_photos[o].still.path.clone());
+        lib.live_photos[e].edit_of = Some(orig_still);
+        lib.live_photos[o].edited_versions.push(edit_still);
+    }
+    lib.unpaired_stills = p.unpaired_stills.iter().filter_map(|&i| stills[i].take().map(|b| *b)).collect();
+    lib.unpaired_clips = p.unpaired_clips.iter().filter_map(|&i| clips[i].take().map(|b| *b)).collect();
 }
 
-fn half(path: &Path, id: &Option<String>, t: Option<CaptureTime>, copied: bool) -> Half {
+fn half<'a>(path: &'a Path, id: &'a Option<String>, t: Option<CaptureTime>, copied: bool) -> Half<'a> {
     let modified = if copied { std::fs::metadata(path).and_then(|m| m.modified()).ok() } else { None };
-    Half { path: path.to_path_buf(), content_id: id.clone(), captured_at: t, modified }
+    Half { path, content_id: id.as_deref(), captured_at: t, modified }
 }

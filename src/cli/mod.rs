@@ -136,7 +136,7 @@ fn run_scan(args: &ScanArgs, color: ColorArg) -> anyhow::Result<u8> {
     if args.json {
         report::stdout_json(&report::json::scan(&lib))?;
     } else {
-        report::stdout(&report::table::scan(&lib))?;
+        report::stdout_with(|out| report::table::scan(&lib, out))?;
     }
     Ok(if lib.errors.is_empty() { 0 } else { 1 })
 }

@@ -94,10 +94,10 @@ pub fn convert(
         let kept_s = trim.end.unwrap_or(clip_s).min(clip_s) - trim.start.unwrap_or(0.0);
         let effect = opts.effect.map(|e| (e, kept_s));
         let (frames, reencoded) = match opts.to {
-            Target::Mp4 => video::to_mp4((&job.lp.clip).into(), pending.file(), &meta, opts.codec, trim, effect, ticker)?,
+            Target::Mp4 => video::to_mp4((&*job.lp.clip).into(), pending.file(), &meta, opts.codec, trim, effect, ticker)?,
             Target::Gif => {
                 let gif_opts = GifOptions { effect, ..GifOptions::new(opts.fps, opts.width) };
-                (gif::to_gif((&job.lp.clip).into(), pending.file(), meta.rotation, trim, &gif_opts, ticker)?, None)
+                (gif::to_gif((&*job.lp.clip).into(), pending.file(), meta.rotation, trim, &gif_opts, ticker)?, None)
             }
             Target::MotionPhoto => motion::write(job.lp, pending.file(), &meta, opts.codec, (trim, effect), ticker)?,
         };
@@ -215,7 +215,7 @@ pub fn report(
                 // never wider than the clip shows: a preview is not worth upscaled bytes
                 let shown = video.map(|v| if rotation % 180 == 90 { v.height } else { v.width }).filter(|&w| w >= 16);
                 let gif_opts = GifOptions::new(fps, shown.map_or(width, |w| w.min(width)));
-                let frames = gif::to_gif((&job.lp.clip).into(), pending.file(), rotation, pipeline::Trim::default(), &gif_opts, ticker)?;
+                let frames = gif::to_gif((&*job.lp.clip).into(), pending.file(), rotation, pipeline::Trim::default(), &gif_opts, ticker)?;
                 match frames {
                     0 => Err(JobError::NoFrames),
                     n => Ok(Done { frames: Some(n), reencoded: None }),

@@ -27,7 +27,7 @@ pub fn write(
 ) -> Result<(u64, Option<video::Reencoded>), JobError> {
     // the MP4 is made first (its length goes into the XMP), in a file with no name to leave behind
     let mut mp4 = tempfile::tempfile().map_err(JobError::io("cannot create a temporary file for the video"))?;
-    let (frames, reencoded) = video::to_mp4((&lp.clip).into(), &mut mp4, meta, codec, trim, effect, ticker)?;
+    let (frames, reencoded) = video::to_mp4((&*lp.clip).into(), &mut mp4, meta, codec, trim, effect, ticker)?;
     let len = mp4.seek(io::SeekFrom::End(0))?;
     // the key photo's moment in the new video (with an effect, the still is no moment of it)
     let key_us = lp.clip.info.key_time_s.filter(|_| effect.is_none());

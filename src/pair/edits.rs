@@ -34,7 +34,7 @@ fn fit(edit: &Half, orig: &Half) -> Option<bool> {
     match (&edit.content_id, &orig.content_id) {
         (Some(a), Some(b)) => (a == b).then_some(other_folder),
         _ => {
-            let named = edit_base(&edit.path).flatten().is_some_and(|base| base == stem_key(&orig.path));
+            let named = edit_base(edit.path).flatten().is_some_and(|base| base == stem_key(orig.path));
             let gap = match (&edit.captured_at, &orig.captured_at) {
                 (Some(a), Some(b)) => a.distance(b),
                 _ => f64::INFINITY,
@@ -45,7 +45,7 @@ fn fit(edit: &Half, orig: &Half) -> Option<bool> {
 }
 
 /// The best of `origs` (index, still-or-clip half) for `edit`: same folder first, then the first.
-fn best<'h>(edit: &Half, origs: impl Iterator<Item = (usize, &'h Half)>) -> Option<usize> {
+fn best<'a: 'h, 'h>(edit: &Half, origs: impl Iterator<Item = (usize, &'h Half<'a>)>) -> Option<usize> {
     origs.filter_map(|(i, h)| fit(edit, h).map(|other| (other, i))).min().map(|(_, i)| i)
 }
 
@@ -57,24 +57,24 @@ struct Originals<'h> {
 }
 
 /// What to answer with, and an original's half.
-type Indexed<'h> = (usize, &'h Half);
+type Indexed<'h> = (usize, &'h Half<'h>);
 
 impl<'h> Originals<'h> {
     fn new(halves: impl Iterator<Item = Indexed<'h>>) -> Self {
         let mut o = Originals { by_id: HashMap::new(), by_name: HashMap::new() };
         for (k, h) in halves {
-            if let Some(id) = h.content_id.as_deref() {
+            if let Some(id) = h.content_id {
                 o.by_id.entry(id).or_default().push((k, h));
             }
-            o.by_name.entry((h.path.parent(), stem_key(&h.path))).or_default().push((k, h));
+            o.by_name.entry((h.path.parent(), stem_key(h.path))).or_default().push((k, h));
         }
         o
     }
 
     /// [`best`] among the indexed halves that `keep` lets through.
     fn best_for(&self, edit: &Half, keep: impl Fn(usize) -> bool) -> Option<usize> {
-        let by_id = edit.content_id.as_deref().and_then(|id| self.by_id.get(id));
-        let by_name = edit_base(&edit.path).flatten().and_then(|base| self.by_name.get(&(edit.path.parent(), base)));
+        let by_id = edit.content_id.and_then(|id| self.by_id.get(id));
+        let by_name = edit_base(edit.path).flatten().and_then(|base| self.by_name.get(&(edit.path.parent(), base)));
         best(edit, by_id.into_iter().chain(by_name).flatten().copied().filter(|(k, _)| keep(*k)))
     }
 }

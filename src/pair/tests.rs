@@ -9,12 +9,12 @@ fn t(s: &str) -> Option<CaptureTime> {
     CaptureTime::from_iso(s)
 }
 
-fn half(path: &str, id: Option<&str>, time: Option<CaptureTime>) -> Half {
-    Half { path: PathBuf::from(path), content_id: id.map(String::from), captured_at: time, modified: None }
+fn half<'a>(path: &'a str, id: Option<&'a str>, time: Option<CaptureTime>) -> Half<'a> {
+    Half { path: Path::new(path), content_id: id, captured_at: time, modified: None }
 }
 
 /// A half last written `days` after 2020-01-01.
-fn aged(path: &str, id: Option<&str>, time: Option<CaptureTime>, days: u64) -> Half {
+fn aged<'a>(path: &'a str, id: Option<&'a str>, time: Option<CaptureTime>, days: u64) -> Half<'a> {
     let modified = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_577_836_800 + days * 86_400);
     Half { modified: Some(modified), ..half(path, id, time) }
 }
@@ -32,8 +32,8 @@ fn run(stills: &[Half], clips: &[Half]) -> (Vec<(String, String, MatchedBy)>, us
 
 struct Case {
     name: &'static str,
-    stills: Vec<Half>,
-    clips: Vec<Half>,
+    stills: Vec<Half<'static>>,
+    clips: Vec<Half<'static>>,
     want: Vec<(&'static str, &'static str, MatchedBy)>,
 }
 

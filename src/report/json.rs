@@ -3,7 +3,7 @@
 //! [`super::paths`]: a string, plus `<field>_bytes` (base64) when not UTF-8.
 
 use super::paths;
-use crate::scan::{FileError, Library, LivePhoto, Note, TimeSource};
+use crate::scan::{ClipFile, FileError, Library, LivePhoto, Note, StillFile, TimeSource};
 use crate::MatchedBy;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -132,16 +132,26 @@ pub struct Stats {
     bytes_read: u64,
 }
 
+/// A list written as it is produced, one item at a time: at 100,000 files the document is never
+/// held whole, only the library it describes.
+pub struct Each<'a, T, D>(&'a [T], fn(&'a T) -> D);
+
+impl<'a, T, D: Serialize> Serialize for Each<'a, T, D> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(self.1))
+    }
+}
+
 /// `livephoto scan --json`.
 #[derive(Serialize)]
 pub struct ScanDoc<'a> {
     schema_version: u32,
-    live_photos: Vec<LivePhotoDoc<'a>>,
-    unpaired_stills: Vec<LoneDoc<'a>>,
-    unpaired_clips: Vec<LoneDoc<'a>>,
-    errors: Vec<ErrorDoc<'a>>,
+    live_photos: Each<'a, LivePhoto, LivePhotoDoc<'a>>,
+    unpaired_stills: Each<'a, StillFile, LoneDoc<'a>>,
+    unpaired_clips: Each<'a, ClipFile, LoneDoc<'a>>,
+    errors: Each<'a, FileError, ErrorDoc<'a>>,
     skipped: usize,
-    notes: Vec<NoteDoc<'a>>,
+    notes: Each<'a, Note, NoteDoc<'a>>,
     /// Live Photos the filters left out, by the first filter that left each out.
     left_out: Map<String, Value>,
     stats: Stats,
@@ -158,12 +168,12 @@ fn lone<'a>(path: &Path, content_id: Option<&'a str>) -> LoneDoc<'a> {
 pub fn scan(lib: &Library) -> ScanDoc<'_> {
     ScanDoc {
         schema_version: SCHEMA_VERSION,
-        live_photos: lib.live_photos.iter().map(live_photo).collect(),
-        unpaired_stills: lib.unpaired_stills.iter().map(|s| lone(&s.path, s.info.shot.content_id.as_deref())).collect(),
-        unpaired_clips: lib.unpaired_clips.iter().map(|c| lone(&c.path, c.info.shot.content_id.as_deref())).collect(),
-        errors: lib.errors.iter().map(error).collect(),
+        live_photos: Each(&lib.live_photos, live_photo),
+        unpaired_stills: Each(&lib.unpaired_stills, |s| lone(&s.path, s.info.shot.content_id.as_deref())),
+        unpaired_clips: Each(&lib.unpaired_clips, |c| lone(&c.path, c.info.shot.content_id.as_deref())),
+        errors: Each(&lib.errors, error),
         skipped: lib.skipped,
-        notes: lib.notes.iter().map(note).collect(),
+        notes: Each(&lib.notes, note),
         left_out: left_out(lib),
         stats: Stats { media_files: lib.media_files, bytes_read: lib.bytes_read },
     }

@@ -22,6 +22,13 @@ pub fn stdout(s: &str) -> io::Result<()> {
     out.flush()
 }
 
+/// Hands a buffered stdout to `write`, then flushes it.
+pub fn stdout_with(write: impl FnOnce(&mut io::BufWriter<io::StdoutLock<'static>>) -> io::Result<()>) -> io::Result<()> {
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    write(&mut out)?;
+    out.flush()
+}
+
 /// Writes a JSON document (pretty, newline-terminated) to stdout as it is serialised.
 pub fn stdout_json(doc: &impl serde::Serialize) -> io::Result<()> {
     let mut out = io::BufWriter::new(io::stdout().lock());

@@ -2,14 +2,13 @@
 
 use super::paths::{escape, show};
 use crate::scan::Library;
-use std::fmt::Write;
+use std::io::{self, Write};
 use std::path::Path;
 
-pub fn scan(lib: &Library) -> String {
-    let mut out = String::new();
+/// Writes the table to `out` row by row (at 100,000 files it is never held whole).
+pub fn scan(lib: &Library, out: &mut impl Write) -> io::Result<()> {
     if !lib.live_photos.is_empty() {
-        let _ =
-            writeln!(out, "{:<40} {:<40} {:<13} {:<25} {:>6} {:>5}  CAMERA", "STILL", "CLIP", "MATCHED BY", "CAPTURED", "LENGTH", "KEY");
+        writeln!(out, "{:<40} {:<40} {:<13} {:<25} {:>6} {:>5}  CAMERA", "STILL", "CLIP", "MATCHED BY", "CAPTURED", "LENGTH", "KEY")?;
     }
     for lp in &lib.live_photos {
         let matched = match lp.matched_by {
@@ -21,7 +20,7 @@ pub fn scan(lib: &Library) -> String {
         let camera = escape(lp.model().unwrap_or("?"))
             + if lp.is_facetime() { " [FaceTime]" } else { "" }
             + if lp.edited { " [edited]" } else { "" };
-        let _ = writeln!(
+        writeln!(
             out,
             "{:<40} {:<40} {:<13} {:<25} {:>5.2}s {:>5}  {}",
             short(&lp.still.path),
@@ -31,39 +30,39 @@ pub fn scan(lib: &Library) -> String {
             lp.clip.info.duration_s,
             lp.clip.info.key_time_s.map_or("-".into(), |k| format!("{k:.2}s")),
             camera
-        );
+        )?;
     }
     let orphans: Vec<_> = lib.unpaired_stills.iter().filter(|s| s.info.shot.content_id.is_some()).collect();
     let plain_stills = lib.unpaired_stills.len() - orphans.len();
     let lone_clips: Vec<_> = lib.unpaired_clips.iter().filter(|c| c.info.shot.content_id.is_some()).collect();
     let plain_clips = lib.unpaired_clips.len() - lone_clips.len();
     if !orphans.is_empty() {
-        let _ = writeln!(out, "\nStills whose clip was not found:");
-        orphans.iter().for_each(|s| {
-            let _ = writeln!(out, "  {}  ({})", show(&s.path), s.info.shot.content_id.as_deref().unwrap_or(""));
-        });
+        writeln!(out, "\nStills whose clip was not found:")?;
+        for s in orphans.iter() {
+            writeln!(out, "  {}  ({})", show(&s.path), s.info.shot.content_id.as_deref().unwrap_or(""))?;
+        }
     }
     if !lone_clips.is_empty() {
-        let _ = writeln!(out, "\nClips whose still was not found:");
-        lone_clips.iter().for_each(|c| {
-            let _ = writeln!(out, "  {}  ({})", show(&c.path), c.info.shot.content_id.as_deref().unwrap_or(""));
-        });
+        writeln!(out, "\nClips whose still was not found:")?;
+        for c in lone_clips.iter() {
+            writeln!(out, "  {}  ({})", show(&c.path), c.info.shot.content_id.as_deref().unwrap_or(""))?;
+        }
     }
     if !lib.errors.is_empty() {
-        let _ = writeln!(out, "\nFiles that could not be read:");
-        lib.errors.iter().for_each(|e| {
-            let _ = writeln!(out, "  {}: {}", show(&e.path), escape(&e.error));
-        });
+        writeln!(out, "\nFiles that could not be read:")?;
+        for e in lib.errors.iter() {
+            writeln!(out, "  {}: {}", show(&e.path), escape(&e.error))?;
+        }
     }
     if !lib.notes.is_empty() {
-        let _ = writeln!(out, "\nNotes:");
-        lib.notes.iter().for_each(|n| {
-            let _ = writeln!(out, "  {}: {}", show(&n.path), n.note);
-        });
+        writeln!(out, "\nNotes:")?;
+        for n in lib.notes.iter() {
+            writeln!(out, "  {}: {}", show(&n.path), n.note)?;
+        }
     }
     let facetime = lib.live_photos.iter().filter(|lp| lp.is_facetime()).count();
     let edited = lib.live_photos.iter().filter(|lp| lp.edited).count();
-    let _ = writeln!(
+    writeln!(
         out,
         "\n{} Live Photo(s) ({} FaceTime, {} edited); {} still(s) and {} clip(s) missing their other half; \
          {} still(s) and {} clip(s) that are not Live Photos; {} other file(s) skipped; {} error(s)",
@@ -76,15 +75,15 @@ pub fn scan(lib: &Library) -> String {
         plain_clips,
         lib.skipped,
         lib.errors.len()
-    );
+    )?;
     if let Some(line) = left_out_line(lib) {
-        let _ = writeln!(out, "{line}");
+        writeln!(out, "{line}")?;
     }
     if lib.media_files > 0 {
         let per_file = lib.bytes_read as f64 / lib.media_files as f64 / 1024.0;
-        let _ = writeln!(out, "(read {per_file:.1} KiB of headers per media file)");
+        writeln!(out, "(read {per_file:.1} KiB of headers per media file)")?;
     }
-    out
+    Ok(())
 }
 
 /// The last two path components, so the table stays readable; full paths are in `--json`.

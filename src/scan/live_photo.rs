@@ -41,10 +41,12 @@ pub enum TimeSource {
     ClipSidecar,
 }
 
+/// A still and its clip. Both are boxed: the scan reads each file into a box, and pairing moves
+/// the boxes here rather than copying every record into a new list (memory at 100,000 files).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LivePhoto {
-    pub still: StillFile,
-    pub clip: ClipFile,
+    pub still: Box<StillFile>,
+    pub clip: Box<ClipFile>,
     pub matched_by: MatchedBy,
     /// An edited version (`IMG_E1234`, `IMG_1234_edited`, `FullSizeRender`): see [`pair::edits`].
     pub edited: bool,
@@ -148,8 +150,8 @@ mod tests {
 
     fn live(still: Option<&str>, clip: Option<&str>) -> LivePhoto {
         let mut lp = LivePhoto {
-            still: StillFile { path: "a.jpg".into(), root: ".".into(), format: StillFormat::Jpeg, info: StillInfo::default() },
-            clip: ClipFile { path: "a.mov".into(), root: ".".into(), info: ClipInfo::default(), embedded: None },
+            still: Box::new(StillFile { path: "a.jpg".into(), root: ".".into(), format: StillFormat::Jpeg, info: StillInfo::default() }),
+            clip: Box::new(ClipFile { path: "a.mov".into(), root: ".".into(), info: ClipInfo::default(), embedded: None }),
             matched_by: MatchedBy::ContentId,
             edited: false,
             edit_of: None,
@@ -195,13 +197,18 @@ mod tests {
 
     fn lp(still: ShotInfo, clip: ShotInfo) -> LivePhoto {
         LivePhoto {
-            still: StillFile {
+            still: Box::new(StillFile {
                 path: "a.heic".into(),
                 root: ".".into(),
                 format: StillFormat::Heif,
                 info: StillInfo { shot: still, ..Default::default() },
-            },
-            clip: ClipFile { path: "a.mov".into(), root: ".".into(), info: ClipInfo { shot: clip, ..Default::default() }, embedded: None },
+            }),
+            clip: Box::new(ClipFile {
+                path: "a.mov".into(),
+                root: ".".into(),
+                info: ClipInfo { shot: clip, ..Default::default() },
+                embedded: None,
+            }),
             matched_by: MatchedBy::ContentId,
             edited: false,
             edit_of: None,
