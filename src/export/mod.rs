@@ -190,11 +190,12 @@ pub fn report(
     if let Some((fps, width)) = opts.preview {
         ConvertOptions { fps, width, ..ConvertOptions::gif() }.validate()?;
     }
-    if !out.overwrite && std::fs::symlink_metadata(&opts.page).is_ok() && !is_report_page(&opts.page) {
+    let ours = is_report_page(&opts.page);
+    if !out.overwrite && !ours && std::fs::symlink_metadata(&opts.page).is_ok() {
         return Err(ExportError::PageExists(opts.page.clone()));
     }
     let (mut lib, marker) = runner::prepare(paths, out)?;
-    if is_report_page(&opts.page) {
+    if ours {
         // an earlier report inside a scanned folder was walked (and skipped: it is no photo),
         // but it is livephoto's own page, which a re-run replaces
         for id in [crate::walk::FileId::here(&opts.page), crate::walk::FileId::follow(&opts.page)].into_iter().flatten() {

@@ -136,16 +136,7 @@ mod tests {
     use super::*;
 
     fn opts() -> ConvertOptions {
-        ConvertOptions {
-            to: Target::Mp4,
-            effect: None,
-            codec: Mp4Codec::Auto,
-            fps: 15.0,
-            width: 480,
-            start: None,
-            end: None,
-            around_key: None,
-        }
+        ConvertOptions { to: Target::Mp4, ..ConvertOptions::gif() }
     }
 
     #[test]

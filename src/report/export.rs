@@ -2,7 +2,7 @@
 //! the `--json` document or (dry run) one planned line per output on stdout, then a summary line.
 
 use super::json::{ErrorDoc, PathFields};
-use super::paths::{escape, show};
+use super::paths::show;
 use crate::export::{Outcome, Status};
 use serde::Serialize;
 use std::io;
@@ -78,9 +78,7 @@ fn reencoded(outcome: &Outcome) -> Vec<(&str, usize)> {
 /// comes back as an error (main exits quietly).
 pub fn print(outcome: &Outcome, json: bool, verb: &str) -> io::Result<()> {
     let lib = &outcome.library;
-    for e in &lib.errors {
-        super::stderr_line(&format!("livephoto: {}: {}", show(&e.path), escape(&e.error)));
-    }
+    super::scan_errors(lib);
     for n in &lib.notes {
         super::stderr_line(&format!("livephoto: {}: {}", show(&n.path), n.note));
     }

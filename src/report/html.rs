@@ -109,9 +109,7 @@ pub fn page(outcome: &Outcome, page: &Path, roots: &[std::path::PathBuf]) -> Str
 /// reasons), then one summary line naming the page.
 pub fn print_summary(outcome: &Outcome, page: &Path, failed: usize) {
     let lib = &outcome.library;
-    for e in &lib.errors {
-        super::stderr_line(&format!("livephoto: {}: {}", show(&e.path), super::paths::escape(&e.error)));
-    }
+    super::scan_errors(lib);
     for it in &outcome.items {
         if let Status::Failed(e) = &it.status {
             super::stderr_line(&format!("livephoto: {}: {}", show(&it.output), e));

@@ -42,6 +42,13 @@ pub fn stderr_line(s: &str) {
     let _ = writeln!(io::stderr().lock(), "{s}");
 }
 
+/// Says each file the scan could not read on stderr, with its path and what was wrong.
+pub fn scan_errors(lib: &crate::scan::Library) {
+    for e in &lib.errors {
+        stderr_line(&format!("livephoto: {}: {}", paths::show(&e.path), paths::escape(&e.error)));
+    }
+}
+
 /// True when `e` comes from writing to a pipe whose reader has gone (`livephoto scan | head`).
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
