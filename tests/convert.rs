@@ -106,6 +106,60 @@ fn gif_has_the_asked_width_rate_and_loops_forever() {
     assert!((14..=16).contains(&got.frames), "1.53 s at 10 fps: {}", got.frames);
 }
 
+/// `--max-size`: the GIF is lowered until it fits and says what was chosen; one that cannot fit
+/// fails and nothing is written.
+#[test]
+fn max_size_gifs_fit_and_say_what_was_chosen() {
+    let out = tempfile::tempdir().unwrap();
+    let r = convert(&fixtures().join("heic_mov"), &out.path().join("full"), &["--to", "gif"]);
+    assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    let full = std::fs::metadata(out.path().join("full/IMG_0001.gif")).unwrap().len();
+
+    // room for the asked settings: one encode, byte-identical to the plain run
+    let r = convert(&fixtures().join("heic_mov"), &out.path().join("roomy"), &["--to", "gif", "--max-size", "50MB", "--json"]);
+    assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    let doc: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(doc["results"][0]["fitted"]["lowered"], false, "{doc}");
+    assert_eq!(doc["results"][0]["fitted"]["encodes"], 1, "{doc}");
+    assert_eq!(std::fs::read(out.path().join("roomy/IMG_0001.gif")).unwrap(), std::fs::read(out.path().join("full/IMG_0001.gif")).unwrap());
+
+    for share in [0.5, 0.15] {
+        let max = (full as f64 * share) as u64;
+        let dir = out.path().join(format!("fit-{share}"));
+        let r = convert(&fixtures().join("heic_mov"), &dir, &["--to", "gif", "--max-size", &max.to_string(), "--json"]);
+        assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+        let path = dir.join("IMG_0001.gif");
+        let bytes = std::fs::metadata(&path).unwrap().len();
+        assert!(bytes <= max, "{bytes} bytes over the {max} asked ({full} unbounded)");
+        let doc: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+        let fit = &doc["results"][0]["fitted"];
+        assert_eq!((fit["lowered"].as_bool(), fit["bytes"].as_u64()), (Some(true), Some(bytes)), "{doc}");
+        assert!(fit["encodes"].as_u64().unwrap() <= 5, "a few trial encodes: {fit}");
+        let got = probe(&path);
+        assert_eq!(u64::from(got.width), fit["width"].as_u64().unwrap(), "the GIF is as reported: {fit}");
+        assert!(got.width >= 240 && fit["fps"].as_f64().unwrap() >= 8.0, "never below the least settings: {fit}");
+        assert!(got.frames > 0);
+        // the text output says it too
+        let r = convert(&fixtures().join("heic_mov"), &dir, &["--to", "gif", "--max-size", &max.to_string(), "--overwrite"]);
+        let said = String::from_utf8_lossy(&r.stderr);
+        assert!(said.contains("lowered to fit --max-size") && said.contains(&format!("{} px", fit["width"])), "{said}");
+    }
+
+    let dir = out.path().join("tiny");
+    let r = convert(&fixtures().join("heic_mov"), &dir, &["--to", "gif", "--max-size", "2KB"]);
+    assert_eq!(r.status.code(), Some(1), "a GIF that cannot fit is a failure");
+    let said = String::from_utf8_lossy(&r.stderr);
+    assert!(said.contains("IMG_0001.MOV: cannot fit in 2 KB even at 240 px, 8 fps, quality 40"), "{said}");
+    assert!(walk(&dir).iter().all(|p| !p.to_string_lossy().ends_with(".gif")), "nothing written: {:?}", walk(&dir));
+    assert_no_temporaries(&dir);
+
+    let r = convert(&fixtures().join("heic_mov"), &out.path().join("mp4"), &["--to", "mp4", "--max-size", "8MB"]);
+    assert_eq!(r.status.code(), Some(2), "--max-size is for GIFs");
+    let r = convert(&fixtures().join("heic_mov"), &out.path().join("bad"), &["--to", "gif", "--max-size", "8 parsecs"]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("unknown size unit"));
+}
+
 /// Bounce: forward then backward, the turn's frame once (2n-1 frames), no sound. Loop: the end
 /// cross-fades into the start, so the last frame leads into the first.
 #[test]

@@ -184,6 +184,16 @@ pub struct ConvertArgs {
     /// GIF width in pixels (height follows the aspect ratio).
     #[arg(long, default_value_t = 480)]
     pub width: u32,
+    /// GIF quality, 1 to 100: lower makes smaller files. 100 keeps every frame as dithered; below,
+    /// still areas are kept from the frame before and busy areas are compressed lossily
+    /// (flat areas and gradients stay exact).
+    #[arg(long, value_name = "1..100", default_value_t = 90, value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub quality: u8,
+    /// Largest GIF size, e.g. 8MB, 500KB, 2MiB: quality, then width (down to 240 px), then frame
+    /// rate (down to 8 fps) are lowered until the GIF fits, in a few trial encodes; what was
+    /// chosen is reported. A GIF that cannot fit is a failure and nothing is written.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    pub max_size: Option<u64>,
     /// Start at this many seconds into the clip.
     #[arg(long, value_name = "S", conflicts_with = "around_key")]
     pub start: Option<f64>,
@@ -244,6 +254,30 @@ pub struct ReportArgs {
     pub filter: FilterArgs,
 }
 
+/// A size in bytes: a number with an optional unit, KB/MB/GB (powers of 1000, also K/M/G) or
+/// KiB/MiB/GiB (powers of 1024); "8MB", "1.5 MB", "500KiB", "9000000".
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().map_err(|_| format!("{s:?} is not a size (like 8MB, 500KB or 2MiB)"))?;
+    let mult = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "k" | "kb" => 1e3,
+        "m" | "mb" => 1e6,
+        "g" | "gb" => 1e9,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        other => return Err(format!("unknown size unit {other:?} (use KB, MB, GB, KiB, MiB or GiB)")),
+    };
+    let bytes = (n * mult).round();
+    if !(1.0..1e15).contains(&bytes) {
+        return Err(format!("{s:?}: the size must be at least 1 byte"));
+    }
+    Ok(bytes as u64)
+}
+
 #[cfg(feature = "media")]
 mod to_options {
     use super::*;
@@ -281,6 +315,8 @@ mod to_options {
                 },
                 fps: self.fps,
                 width: self.width,
+                quality: crate::export::GifQuality::new(self.quality).unwrap_or(crate::export::GifQuality::DEFAULT),
+                max_size: self.max_size,
                 start: self.start,
                 end: self.end,
                 around_key: self.around_key,

@@ -45,6 +45,10 @@ pub enum OptionError {
     CopyCannotTrim,
     #[error("--codec copy cannot apply an effect; use --codec auto or h264 with --effect")]
     CopyCannotApplyEffect,
+    #[error("--max-size applies to GIFs (--to gif)")]
+    MaxSizeNotGif,
+    #[error("--quality applies to GIFs (--to gif)")]
+    QualityNotGif,
     #[error("--fps must be above 0 and at most 60")]
     Fps,
     #[error("--width must be between 16 and 4096")]
@@ -82,9 +86,35 @@ pub enum JobError {
     /// What this FFmpeg or libheif lacks ("this FFmpeg has no libx264 encoder").
     #[error("{0}")]
     Unsupported(String),
+    /// `--max-size` could not be met even at the least settings; nothing was written.
+    #[error(
+        "cannot fit in {} even at {width} px, {fps} fps, quality {quality} (that makes {}); nothing written. \
+         Trim the clip (--around-key 1) or allow more (--max-size)",
+        size_words(*.max), size_words(*.smallest)
+    )]
+    TooLarge { max: u64, smallest: u64, width: u32, fps: f64, quality: u8 },
     /// What a decoder or encoder found wrong with this file, in its words.
     #[error("{0}")]
     Media(String),
+}
+
+/// Bytes for people: "8 MB", "512 KB", "1.25 MB" (powers of 1000, as `--max-size` takes them).
+pub fn size_words(bytes: u64) -> String {
+    let b = bytes as f64;
+    let (v, unit) = if b >= 1e9 {
+        (b / 1e9, "GB")
+    } else if b >= 1e6 {
+        (b / 1e6, "MB")
+    } else if b >= 1e3 {
+        (b / 1e3, "KB")
+    } else {
+        (b, "bytes")
+    };
+    let mut n = format!("{v:.2}");
+    while n.contains('.') && (n.ends_with('0') || n.ends_with('.')) {
+        n.pop();
+    }
+    format!("{n} {unit}")
 }
 
 impl JobError {

@@ -10,6 +10,7 @@ mod control;
 mod error;
 mod gif;
 mod icc;
+mod lzw;
 mod motion;
 mod options;
 mod output;
@@ -21,8 +22,9 @@ mod target;
 mod video;
 
 pub use control::{Cancel, NoProgress, Progress, Ticker};
+pub use error::size_words;
 pub use error::{io_words, ExportError, JobError, OptionError};
-pub use gif::GifOptions;
+pub use gif::{GifFit, GifOptions, GifQuality};
 pub use options::{ConvertOptions, Effect, Mp4Codec, OutputOptions, StillOut, Target};
 pub use runner::{Item, Outcome, Status};
 pub use video::Reencoded;
@@ -93,18 +95,28 @@ pub fn convert(
         trim.check(clip_s)?;
         let kept_s = trim.end.unwrap_or(clip_s).min(clip_s) - trim.start.unwrap_or(0.0);
         let effect = opts.effect.map(|e| (e, kept_s));
+        let mut fitted = None;
         let (frames, reencoded) = match opts.to {
             Target::Mp4 => video::to_mp4((&*job.lp.clip).into(), pending.file(), &meta, opts.codec, trim, effect, ticker)?,
             Target::Gif => {
-                let gif_opts = GifOptions { effect, ..GifOptions::new(opts.fps, opts.width) };
-                (gif::to_gif((&*job.lp.clip).into(), pending.file(), meta.rotation, trim, &gif_opts, ticker)?, None)
+                let gif_opts = GifOptions { effect, quality: opts.quality, ..GifOptions::new(opts.fps, opts.width) };
+                let clip = (&*job.lp.clip).into();
+                let frames = match opts.max_size {
+                    Some(max) => {
+                        let (frames, fit) = gif::to_gif_within(clip, pending.file(), meta.rotation, trim, &gif_opts, max, ticker)?;
+                        fitted = Some(fit);
+                        frames
+                    }
+                    None => gif::to_gif(clip, pending.file(), meta.rotation, trim, &gif_opts, ticker)?,
+                };
+                (frames, None)
             }
             Target::MotionPhoto => motion::write(job.lp, pending.file(), &meta, opts.codec, (trim, effect), ticker)?,
         };
         if frames == 0 {
             return Err(trim.selects_nothing(clip_s));
         }
-        Ok(Done { frames: Some(frames), reencoded })
+        Ok(Done { frames: Some(frames), reencoded, fitted })
     };
     let mtime = |job: &Job<'_>| ExportMeta::of(job.lp).mtime;
     let run = Run { out, marker: &marker, inputs: &lib.inputs, cancel, progress };
@@ -219,7 +231,7 @@ pub fn report(
                 let frames = gif::to_gif((&*job.lp.clip).into(), pending.file(), rotation, pipeline::Trim::default(), &gif_opts, ticker)?;
                 match frames {
                     0 => Err(JobError::NoFrames),
-                    n => Ok(Done { frames: Some(n), reencoded: None }),
+                    n => Ok(Done { frames: Some(n), ..Done::default() }),
                 }
             }
             _ => still::thumbnail(&job.lp.still, opts.thumb_px, pending.file()).map(|()| Done::default()),

@@ -2,6 +2,7 @@
 //! caller) fills these in; [`ConvertOptions::validate`] says which combinations make no sense.
 
 use super::error::OptionError;
+use super::gif::GifQuality;
 use super::pipeline::Trim;
 use crate::pair::PairOptions;
 use crate::scan::{Filter, LivePhoto};
@@ -64,6 +65,10 @@ pub struct ConvertOptions {
     pub fps: f64,
     /// GIF width in pixels (height follows the aspect ratio).
     pub width: u32,
+    /// GIF quality: how far frames may stray from the dithered source to save bytes.
+    pub quality: GifQuality,
+    /// The largest a GIF may be, in bytes: quality, width and frame rate are lowered to fit.
+    pub max_size: Option<u64>,
     /// Seconds into the clip to start and end at.
     pub start: Option<f64>,
     pub end: Option<f64>,
@@ -80,6 +85,8 @@ impl ConvertOptions {
             codec: Mp4Codec::Auto,
             fps: 15.0,
             width: 480,
+            quality: GifQuality::DEFAULT,
+            max_size: None,
             start: None,
             end: None,
             around_key: None,
@@ -94,6 +101,12 @@ impl ConvertOptions {
         }
         if self.to != Target::Gif && self.codec == Mp4Codec::Copy && self.effect.is_some() {
             return Err(OptionError::CopyCannotApplyEffect);
+        }
+        if self.to != Target::Gif && self.max_size.is_some() {
+            return Err(OptionError::MaxSizeNotGif);
+        }
+        if self.to != Target::Gif && self.quality != GifQuality::DEFAULT {
+            return Err(OptionError::QualityNotGif);
         }
         if !(self.fps > 0.0 && self.fps <= 60.0) {
             return Err(OptionError::Fps);
@@ -149,6 +162,9 @@ mod tests {
         );
         assert_eq!(ConvertOptions { to: Target::Gif, codec: Mp4Codec::Copy, effect: Some(Effect::Loop), ..opts() }.validate(), Ok(()));
         assert_eq!(ConvertOptions { fps: 0.0, ..opts() }.validate(), Err(OptionError::Fps));
+        assert_eq!(ConvertOptions { max_size: Some(8 << 20), ..opts() }.validate(), Err(OptionError::MaxSizeNotGif));
+        assert_eq!(ConvertOptions { max_size: Some(8 << 20), ..ConvertOptions::gif() }.validate(), Ok(()));
+        assert_eq!(ConvertOptions { quality: GifQuality::new(50).unwrap(), ..opts() }.validate(), Err(OptionError::QualityNotGif));
         assert_eq!(ConvertOptions { width: 8, ..opts() }.validate(), Err(OptionError::Width));
         assert_eq!(ConvertOptions { around_key: Some(f64::NAN), ..opts() }.validate(), Err(OptionError::NegativeTime));
         assert_eq!(ConvertOptions { start: Some(2.0), end: Some(1.0), ..opts() }.validate(), Err(OptionError::EndBeforeStart));

@@ -4,6 +4,7 @@
 
 use super::control::{Cancel, Progress, Ticker};
 use super::error::{ExportError, JobError};
+use super::gif::GifFit;
 use super::options::OutputOptions;
 use super::output::{self, Pending};
 use super::target::{self, Existing, Marker};
@@ -25,6 +26,8 @@ pub enum Status {
     Written {
         frames: Option<u64>,
         reencoded: Option<Reencoded>,
+        /// What `--max-size` chose.
+        fitted: Option<GifFit>,
     },
     /// Exported before from the same sources: left as it is.
     AlreadyThere,
@@ -74,6 +77,7 @@ pub(super) struct Job<'a> {
 pub(super) struct Done {
     pub frames: Option<u64>,
     pub reencoded: Option<Reencoded>,
+    pub fitted: Option<GifFit>,
 }
 
 /// One job's work: write the output into the pending file.
@@ -173,7 +177,7 @@ fn run_one<'a>(i: usize, job: &Job<'a>, run: &Run<'_>, work: &Work<'a, '_>, mtim
     });
     run.progress.finished(i);
     match result.and_then(|done| run.marker.record(&job.dest, &job.fingerprint).map(|()| done).map_err(JobError::Manifest)) {
-        Ok(Done { frames, reencoded }) => Status::Written { frames, reencoded },
+        Ok(Done { frames, reencoded, fitted }) => Status::Written { frames, reencoded, fitted },
         Err(JobError::Cancelled) => Status::Interrupted,
         Err(e) => Status::Failed(e),
     }

@@ -15,10 +15,23 @@ struct ItemDoc {
     /// Why an MP4's video was re-encoded (`hevc`, `trimmed`, `effect`, `asked`); absent when copied.
     #[serde(skip_serializing_if = "Option::is_none")]
     reencoded: Option<String>,
+    /// With `--max-size`: the GIF's settings and bytes, and whether they were lowered to fit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fitted: Option<FitDoc>,
     error: Option<String>,
     /// `still`, `clip`, `output` (and their `_bytes` twins when not UTF-8).
     #[serde(flatten)]
     paths: PathFields,
+}
+
+#[derive(Serialize)]
+struct FitDoc {
+    width: u32,
+    fps: f64,
+    quality: u8,
+    bytes: u64,
+    lowered: bool,
+    encodes: u32,
 }
 
 /// The `--json` document of a run.
@@ -52,12 +65,20 @@ fn status_words(s: &Status) -> (&'static str, Option<String>) {
 
 fn item(i: &crate::export::Item) -> ItemDoc {
     let (status, error) = status_words(&i.status);
-    let (frames, reencoded) = match &i.status {
-        Status::Written { frames, reencoded } => (*frames, reencoded.as_ref().map(|r| r.word().to_string())),
-        _ => (None, None),
+    let (frames, reencoded, fitted) = match &i.status {
+        Status::Written { frames, reencoded, fitted } => (*frames, reencoded.as_ref().map(|r| r.word().to_string()), fitted.as_ref()),
+        _ => (None, None, None),
     };
+    let fitted = fitted.map(|f| FitDoc {
+        width: f.width,
+        fps: f.fps,
+        quality: f.quality.get(),
+        bytes: f.bytes,
+        lowered: f.lowered,
+        encodes: f.passes,
+    });
     let paths = PathFields::of(&[("still", &i.still), ("clip", &i.clip), ("output", &i.output)]);
-    ItemDoc { status, frames, reencoded, error, paths }
+    ItemDoc { status, frames, reencoded, fitted, error, paths }
 }
 
 /// How many MP4 videos were re-encoded for each reason, in the order first met.
@@ -108,7 +129,27 @@ pub fn print(outcome: &Outcome, json: bool, verb: &str) -> io::Result<()> {
         }
         super::stdout(&lines)?;
     }
+    let mut lowered = 0;
+    for i in &outcome.items {
+        if let Status::Written { fitted: Some(f), .. } = &i.status {
+            if f.lowered && !json {
+                super::stderr_line(&format!(
+                    "livephoto: {}: lowered to fit --max-size: {} px, {} fps, quality {}, {} ({} encodes)",
+                    show(&i.output),
+                    f.width,
+                    f.fps,
+                    f.quality.get(),
+                    crate::export::size_words(f.bytes),
+                    f.passes
+                ));
+            }
+            lowered += usize::from(f.lowered);
+        }
+    }
     let mut line = format!("{verb} {converted}");
+    if lowered > 0 {
+        line.push_str(&format!(" ({lowered} lowered to fit --max-size)"));
+    }
     let why = reencoded(outcome);
     if !why.is_empty() {
         let total: usize = why.iter().map(|(_, n)| n).sum();

@@ -1,29 +1,85 @@
 //! Animated GIF export: frames come out of libavfilter upright, tone-mapped, at the asked rate
 //! and width; one palette is learnt for the whole clip (NeuQuant, from an evenly spread sample
-//! of its pixels), every frame is Floyd–Steinberg dithered against it, and pixels that did not
-//! change become transparent so only the changed rectangle of each frame is stored (what
-//! ffmpeg's palettegen/paletteuse + GIF encoder do).
+//! of its pixels). Then ([`writer`]) each frame is dithered against it only where its source
+//! moved (frame differencing with temporally stable dithering: still areas stay transparent,
+//! never redrawn), and its changed rectangle is LZW-encoded, lossily in busy areas below
+//! quality 100 ([`GifQuality`]). [`fit`] finds the settings that fit `--max-size`.
 //!
 //! Memory does not grow with the clip: frames are held only up to [`HOLD_BYTES`] while the
 //! palette is learnt; a clip that does not fit is decoded a second time and streamed through
 //! the ditherer frame by frame.
 
-use super::control::{Cancel, Ticker};
+mod fit;
+mod writer;
+
+pub use fit::{to_gif_within, GifFit};
+
+use super::control::Ticker;
 use super::error::JobError;
 use super::options::Effect;
-use super::palette::{dither, even_sample, learn_palette, Nearest, Sampler, LEARN_PIXELS, TRANSPARENT};
+use super::palette::{even_sample, learn_palette, Sampler, LEARN_PIXELS};
 use super::pipeline::{next_packet, open_input, ClipSource, Trim, VideoPipeline};
 use ffmpeg_next as ff;
-use std::borrow::Cow;
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use writer::GifWriter;
+
+use std::io::Write;
 
 /// Decoded RGB frames held while the palette is learnt, at most; beyond, a second pass.
 /// A 3 s Live Photo at 480 px and 15 fps is ~40 MB and takes one pass.
 const HOLD_BYTES: usize = 64 << 20;
+/// `--quality 1..100`: how far the GIF may stray from the dithered frames to save bytes.
+/// 100 re-dithers every change and writes exact LZW; below, with the slack `s = (100 − q) / 10`:
+/// - an 8×8 block keeps what is shown while its source moved less than √(2·s²) levels per
+///   channel (root mean square) since it was drawn;
+/// - lossy LZW may replace a pixel by a palette colour up to `s` × its block's texture away (mean
+///   luma step between neighbours), at most 6·s levels per channel: flat areas and gradients,
+///   where any error shows, stay exact.
+///
+/// The default, 90, was chosen by measurement (`scripts/bench`): on train.mov and a Samsung clip
+/// at 15 fps and 480 px it is 0.69x and 0.60x the bytes of ffmpeg's palettegen/paletteuse
+/// recipe at a higher SSIM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GifQuality(u8);
+
+impl GifQuality {
+    pub const DEFAULT: GifQuality = GifQuality(90);
+
+    /// `None` outside 1..=100.
+    pub fn new(q: u8) -> Option<Self> {
+        (1..=100).contains(&q).then_some(GifQuality(q))
+    }
+
+    pub fn get(self) -> u8 {
+        self.0
+    }
+
+    fn slack(self) -> f64 {
+        f64::from(100 - self.0) / 10.0
+    }
+
+    /// Mean squared RGB distance per pixel a block's source may move and keep what is shown.
+    fn still_limit(self) -> u32 {
+        (6.0 * self.slack().powi(2)).round() as u32
+    }
+
+    /// How far (levels per channel) the mean of any 8×8 block of a frame as shown may be from
+    /// the same block of the source: what the palette and dithering miss (4), plus the motion a
+    /// kept block may hide and the most lossy LZW may move a pixel.
+    pub fn block_tolerance(self) -> f64 {
+        4.0 + (f64::from(self.still_limit()) / 3.0).sqrt() + self.lossy().map_or(0.0, |(_, cap)| (f64::from(cap) / 3.0).sqrt())
+    }
+
+    /// Lossy LZW's texture factor and its cap (squared RGB distance); `None` at 100.
+    fn lossy(self) -> Option<(f64, u32)> {
+        let s = self.slack();
+        (s > 0.0).then(|| (s, (108.0 * s * s).round() as u32))
+    }
+}
+
 pub struct GifOptions {
     pub fps: f64,
     pub width: u32,
+    pub quality: GifQuality,
     /// Decoded frames held while the palette is learnt, at most ([`HOLD_BYTES`]; tests force
     /// the two-pass path with 0).
     pub hold_bytes: usize,
@@ -33,7 +89,7 @@ pub struct GifOptions {
 
 impl GifOptions {
     pub fn new(fps: f64, width: u32) -> Self {
-        GifOptions { fps, width, hold_bytes: HOLD_BYTES, effect: None }
+        GifOptions { fps, width, quality: GifQuality::DEFAULT, hold_bytes: HOLD_BYTES, effect: None }
     }
 }
 
@@ -47,7 +103,7 @@ struct Rgb {
 /// nothing worth keeping was written).
 pub fn to_gif(
     clip: ClipSource<'_>,
-    out: &mut File,
+    out: &mut dyn Write,
     rotation: u16,
     trim: Trim,
     opts: &GifOptions,
@@ -78,7 +134,7 @@ pub fn to_gif(
         None => sampler.finish(),
     };
     let palette = learn_palette(sample);
-    let mut gif = GifWriter::new(out, w, h, &palette, opts.fps, ticker.cancel())?;
+    let mut gif = GifWriter::new(out, w, h, &palette, opts, ticker.cancel())?;
     match held {
         Some(frames) => frames.iter().try_for_each(|f| gif.push(f))?,
         None => {
@@ -139,136 +195,15 @@ fn decode(
     Ok((size.0 as u16, size.1 as u16, count))
 }
 
-/// Dithers frames as they come and writes each changed rectangle once the next frame's start
-/// (so its own duration) is known; identical frames extend the previous one.
-struct GifWriter<'p, W: Write> {
-    enc: gif::Encoder<BufWriter<W>>,
-    nearest: Nearest<'p>,
-    size: (usize, usize),
-    fps: f64,
-    prev: Option<Vec<u8>>,
-    /// The last changed frame, not yet written, and its start in centiseconds.
-    pending: Option<(gif::Frame<'static>, i64)>,
-    last_start: i64,
-    cancel: Cancel,
-}
-
-fn gif_err(e: gif::EncodingError) -> JobError {
-    match e {
-        gif::EncodingError::Io(io) => JobError::from(io),
-        other => JobError::Media(format!("cannot write the GIF: {other}")),
-    }
-}
-
-impl<'p, W: Write> GifWriter<'p, W> {
-    fn new(out: W, w: u16, h: u16, palette: &'p [[u8; 3]], fps: f64, cancel: &Cancel) -> Result<Self, JobError> {
-        let mut flat: Vec<u8> = palette.iter().flatten().copied().collect();
-        flat.resize(256 * 3, 0);
-        let mut enc = gif::Encoder::new(BufWriter::new(out), w, h, &flat).map_err(gif_err)?;
-        enc.set_repeat(gif::Repeat::Infinite).map_err(gif_err)?;
-        let size = (usize::from(w), usize::from(h));
-        Ok(GifWriter { enc, nearest: Nearest::new(palette), size, fps, prev: None, pending: None, last_start: 0, cancel: cancel.clone() })
-    }
-
-    fn push(&mut self, f: &Rgb) -> Result<(), JobError> {
-        self.cancel.check()?;
-        let (w, h) = self.size;
-        let start = (f.t * 100.0).round() as i64;
-        let idx = dither(&f.data, w, h, &mut self.nearest);
-        if let Some(rect) = changed_rect(self.prev.as_deref(), &idx, w, h) {
-            self.flush_pending(start)?;
-            self.pending = Some((sub_frame(self.prev.as_deref(), &idx, w, rect, 0), start));
-        }
-        self.prev = Some(idx);
-        self.last_start = start;
-        Ok(())
-    }
-
-    /// Writes the pending frame, lasting until `until` (centiseconds).
-    fn flush_pending(&mut self, until: i64) -> Result<(), JobError> {
-        if let Some((mut p, start)) = self.pending.take() {
-            p.delay = u16::try_from((until - start).max(2)).unwrap_or(u16::MAX);
-            self.enc.write_frame(&p).map_err(gif_err)?;
-        }
-        Ok(())
-    }
-
-    fn finish(mut self) -> Result<(), JobError> {
-        let end = self.last_start + (100.0 / self.fps).round() as i64;
-        self.flush_pending(end)?;
-        let w = self.enc.into_inner().map_err(|e| JobError::from(std::io::Error::other(e.to_string())))?;
-        w.into_inner().map_err(|e| JobError::from(e.into_error()))?;
-        Ok(())
-    }
-}
-
-/// Bounding box (inclusive-exclusive) of pixels that differ from the previous frame.
-fn changed_rect(prev: Option<&[u8]>, cur: &[u8], w: usize, h: usize) -> Option<(usize, usize, usize, usize)> {
-    let Some(prev) = prev else { return Some((0, 0, w, h)) };
-    let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
-    for y in 0..h {
-        let (a, b) = (&prev[y * w..(y + 1) * w], &cur[y * w..(y + 1) * w]);
-        if a == b {
-            continue;
-        }
-        let first = a.iter().zip(b).position(|(p, q)| p != q).unwrap_or(0);
-        let last = a.iter().zip(b).rposition(|(p, q)| p != q).unwrap_or(w - 1);
-        x0 = x0.min(first);
-        x1 = x1.max(last + 1);
-        y0 = y0.min(y);
-        y1 = y + 1;
-    }
-    (x1 > x0).then_some((x0, y0, x1, y1))
-}
-
-fn sub_frame(prev: Option<&[u8]>, cur: &[u8], w: usize, r: (usize, usize, usize, usize), delay: u16) -> gif::Frame<'static> {
-    let (x0, y0, x1, y1) = r;
-    let mut buf = Vec::with_capacity((x1 - x0) * (y1 - y0));
-    for y in y0..y1 {
-        for x in x0..x1 {
-            let c = cur[y * w + x];
-            let same = prev.is_some_and(|p| p[y * w + x] == c);
-            buf.push(if same { TRANSPARENT } else { c });
-        }
-    }
-    gif::Frame {
-        left: x0 as u16,
-        top: y0 as u16,
-        width: (x1 - x0) as u16,
-        height: (y1 - y0) as u16,
-        delay,
-        dispose: gif::DisposalMethod::Keep,
-        transparent: prev.map(|_| TRANSPARENT),
-        buffer: Cow::Owned(buf),
-        ..gif::Frame::default()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::export::control::Cancel;
+    use std::fs::File;
 
     /// Decoded frames of a GIF file, as RGBA.
     fn gif_frames(path: &std::path::Path) -> Vec<Vec<u8>> {
-        let mut opts = gif::DecodeOptions::new();
-        opts.set_color_output(gif::ColorOutput::RGBA);
-        let mut d = opts.read_info(File::open(path).unwrap()).unwrap();
-        let (w, h) = (usize::from(d.width()), usize::from(d.height()));
-        let mut canvas = vec![0u8; w * h * 4];
-        let mut out = Vec::new();
-        while let Some(f) = d.read_next_frame().unwrap() {
-            for y in 0..usize::from(f.height) {
-                for x in 0..usize::from(f.width) {
-                    let s = (y * usize::from(f.width) + x) * 4;
-                    if f.buffer[s + 3] != 0 {
-                        let t = ((usize::from(f.top) + y) * w + usize::from(f.left) + x) * 4;
-                        canvas[t..t + 4].copy_from_slice(&f.buffer[s..s + 4]);
-                    }
-                }
-            }
-            out.push(canvas.clone());
-        }
-        out
+        writer::tests::gif_frames_of(File::open(path).unwrap())
     }
 
     #[test]
@@ -290,15 +225,5 @@ mod tests {
         let diff: f64 = held.iter().flatten().zip(streamed.iter().flatten()).map(|(a, b)| f64::from(a.abs_diff(*b))).sum::<f64>()
             / held.iter().map(Vec::len).sum::<usize>() as f64;
         assert!(diff < 4.0, "the streamed GIF looks like the held one: mean difference {diff:.2}/255");
-    }
-
-    #[test]
-    fn unchanged_frames_have_no_rectangle() {
-        let a = vec![1u8; 16];
-        let mut b = a.clone();
-        assert_eq!(changed_rect(Some(&a), &b, 4, 4), None);
-        b[6] = 2; // x=2, y=1
-        assert_eq!(changed_rect(Some(&a), &b, 4, 4), Some((2, 1, 3, 2)));
-        assert_eq!(changed_rect(None, &b, 4, 4), Some((0, 0, 4, 4)));
     }
 }
