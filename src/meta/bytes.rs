@@ -3,7 +3,7 @@
 //! never reads past its slice). Nothing here trusts a size field read from the file.
 
 use super::error::{human_bytes, MetaError, Result};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fs::File;
 use std::path::Path;
 
@@ -25,7 +25,14 @@ pub struct Source<'a> {
     len: u64,
     read: Cell<u64>,
     budget: Cell<u64>,
+    /// The last few small reads: parsers ask for a box header, then its body, then a field
+    /// inside a span already read; those are served from here without another system call.
+    recent: RefCell<Vec<(u64, Vec<u8>)>>,
 }
+
+/// Reads this small or smaller are kept in [`Source::recent`], at most [`RECENT_READS`] of them.
+pub const RECENT_MAX: u64 = 8192;
+const RECENT_READS: usize = 3;
 
 enum Backing<'a> {
     File(File),
@@ -39,14 +46,14 @@ impl Source<'static> {
     pub fn open(path: &Path) -> Result<Self> {
         let file = File::open(path)?; // read-only: inputs are never written
         let len = file.metadata()?.len();
-        Ok(Source { backing: Backing::File(file), len, read: Cell::new(0), budget: Cell::new(budget_for(len)) })
+        Ok(Source { backing: Backing::File(file), len, read: Cell::new(0), budget: Cell::new(budget_for(len)), recent: RefCell::default() })
     }
 }
 
 impl<'a> Source<'a> {
     pub fn from_bytes(data: &'a [u8]) -> Self {
         let len = data.len() as u64;
-        Source { len, backing: Backing::Memory(data), read: Cell::new(0), budget: Cell::new(budget_for(len)) }
+        Source { len, backing: Backing::Memory(data), read: Cell::new(0), budget: Cell::new(budget_for(len)), recent: RefCell::default() }
     }
 
     /// The `len` bytes at `offset` as a source of their own (offsets count from `offset`).
@@ -54,7 +61,7 @@ impl<'a> Source<'a> {
         if offset.checked_add(len).is_none_or(|end| end > self.len) {
             return Err(MetaError::Truncated { what: "embedded video".into(), offset, claimed: len, file_len: self.len });
         }
-        Ok(Source { backing: Backing::Within(self, offset), len, read: Cell::new(0), budget: Cell::new(0) })
+        Ok(Source { backing: Backing::Within(self, offset), len, read: Cell::new(0), budget: Cell::new(0), recent: RefCell::default() })
     }
 
     /// Takes `n` bytes from the file's budget before they are allocated; `what` names the
@@ -99,6 +106,13 @@ impl<'a> Source<'a> {
         if let Backing::Within(outer, base) = &self.backing {
             return outer.read_at(base + offset, len, what);
         }
+        let recent = self.recent.borrow().iter().find_map(|(at, data)| {
+            let from = usize::try_from(offset.checked_sub(*at)?).ok()?;
+            data.get(from..from.checked_add(len as usize)?).map(<[u8]>::to_vec)
+        });
+        if let Some(hit) = recent {
+            return Ok(hit);
+        }
         self.charge(len, what)?;
         let mut buf = vec![0u8; len as usize];
         match &self.backing {
@@ -107,6 +121,13 @@ impl<'a> Source<'a> {
             Backing::Within(..) => unreachable!("handled above"),
         }
         self.read.set(self.read.get() + len);
+        if len <= RECENT_MAX {
+            let mut recent = self.recent.borrow_mut();
+            if recent.len() == RECENT_READS {
+                recent.remove(0);
+            }
+            recent.push((offset, buf.clone()));
+        }
         Ok(buf)
     }
 

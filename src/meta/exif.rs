@@ -17,8 +17,14 @@ pub fn read_jpeg(src: &Source) -> Result<StillInfo> {
     let mut info = StillInfo::default();
     let mut offset = 2u64;
     let mut xmp = None;
+    // the end first, while it is one read: the trailer and end-of-image checks are served from it
+    src.read_upto(src.len().saturating_sub(JPEG_SHORT_TAIL), JPEG_SHORT_TAIL, "JPEG end")?;
     for _ in 0..MAX_JPEG_SEGMENTS {
-        let head = src.read_at(offset, 4, "JPEG segment header")?;
+        // the marker, the length and what an APP1 segment starts with, in one read
+        let head = src.read_upto(offset, 10, "JPEG segment header")?;
+        if head.len() < 4 {
+            return Err(MetaError::Truncated { what: "JPEG segment header".into(), offset, claimed: 4, file_len: src.len() });
+        }
         if head[0] != 0xFF {
             return Err(MetaError::corrupt(format!(
                 "JPEG: expected a marker (FF xx) at offset {offset}, found {:02X} {:02X}",
@@ -30,11 +36,14 @@ pub fn read_jpeg(src: &Source) -> Result<StillInfo> {
         if !(0xE0..=0xEF).contains(&marker) || seg_len < 2 {
             break; // past the APPn segments: metadata is done
         }
-        let body = src.read_at(offset + 4, seg_len - 2, "JPEG APP segment")?;
-        if marker == 0xE1 && body.starts_with(b"Exif\0\0") {
-            apply_tiff(&mut info, body[6..].to_vec())?;
-        } else if marker == 0xE1 && body.starts_with(XMP_SIGNATURE) && xmp.is_none() {
-            xmp = Some(body);
+        let body_len = seg_len - 2;
+        if marker == 0xE1 && body_len > 6 && head.get(4..10) == Some(b"Exif\0\0") {
+            apply_tiff(&mut info, read_tiff_prefix(src, offset + 10, body_len - 6)?)?;
+        } else if marker == 0xE1 && xmp.is_none() {
+            let body = src.read_at(offset + 4, body_len, "JPEG APP segment")?;
+            if body.starts_with(XMP_SIGNATURE) {
+                xmp = Some(body);
+            }
         }
         offset += 2 + seg_len;
     }
@@ -44,11 +53,93 @@ pub fn read_jpeg(src: &Source) -> Result<StillInfo> {
     Ok(info)
 }
 
+/// Bytes of a JPEG's EXIF block read first: an iPhone's directories, MakerNote and GPS fit.
+const EXIF_FIRST_READ: u64 = 2560;
+
+/// The part of a TIFF-structured EXIF block (`len` bytes at `at`) that holds its directories
+/// and their values, without the embedded thumbnail that usually makes up most of it (an
+/// iPhone JPEG: 2.3 of 12 KB). Read as a growing prefix: what the directories read so far
+/// point at is read next, until nothing new is pointed at.
+fn read_tiff_prefix(src: &Source, at: u64, len: u64) -> Result<Vec<u8>> {
+    let mut buf = src.read_at(at, len.min(EXIF_FIRST_READ), "JPEG EXIF block")?;
+    for _ in 0..8 {
+        let want = (tiff_extent(&buf) as u64).min(len);
+        if want <= buf.len() as u64 {
+            return Ok(buf);
+        }
+        let more = src.read_at(at + buf.len() as u64, want - buf.len() as u64, "JPEG EXIF block")?;
+        buf.extend_from_slice(&more);
+    }
+    // directories scattered beyond reason: the rest of the block, in one read
+    let rest = src.read_at(at + buf.len() as u64, len - buf.len() as u64, "JPEG EXIF block")?;
+    buf.extend_from_slice(&rest);
+    Ok(buf)
+}
+
+/// How much of a TIFF block its directories (IFD0, IFD1, EXIF, GPS, interoperability) and their
+/// out-of-line values need, as far as `t` shows: a directory beyond `t` counts up to its entry
+/// count, so reading that far and asking again finds the rest. Thumbnail data (pointed at by
+/// an inline offset) is not counted.
+fn tiff_extent(t: &[u8]) -> usize {
+    const SUB_IFDS: [u16; 3] = [0x8769, 0x8825, 0xA005];
+    if t.len() < 8 {
+        return 8;
+    }
+    let e = Endian { big: t[0] == b'M' };
+    let Some(ifd0) = e.u32_at(t, 4) else { return t.len() };
+    let mut end = 8usize;
+    let mut todo = vec![(ifd0 as usize, true)];
+    let mut seen = 0;
+    while let Some((off, first)) = todo.pop() {
+        seen += 1;
+        if seen > 16 || off < 8 {
+            continue;
+        }
+        let Some(n) = e.u16_at(t, off) else {
+            end = end.max(off.saturating_add(2));
+            continue;
+        };
+        let dir_end = off + 2 + 12 * usize::from(n) + 4;
+        end = end.max(dir_end);
+        if dir_end > t.len() {
+            continue;
+        }
+        for k in 0..usize::from(n) {
+            let p = off + 2 + 12 * k;
+            let (Some(tag), Some(typ), Some(count)) = (e.u16_at(t, p), e.u16_at(t, p + 2), e.u32_at(t, p + 4)) else { continue };
+            let unit: u64 = match typ {
+                1 | 2 | 6 | 7 => 1,
+                3 | 8 => 2,
+                4 | 9 | 11 | 13 => 4,
+                5 | 10 | 12 => 8,
+                _ => 0,
+            };
+            let value = e.u32_at(t, p + 8).unwrap_or(0) as usize;
+            let size = unit * u64::from(count);
+            if size > 4 {
+                end = end.max(value.saturating_add(usize::try_from(size).unwrap_or(usize::MAX)));
+            }
+            if SUB_IFDS.contains(&tag) {
+                todo.push((value, false));
+            }
+        }
+        if first {
+            // IFD1 (the thumbnail's directory): its entries, not the thumbnail
+            if let Some(next) = e.u32_at(t, dir_end - 4).filter(|&n| n != 0) {
+                todo.push((next as usize, false));
+            }
+        }
+    }
+    end
+}
+
 /// What starts a JPEG APP1 segment that holds the XMP packet.
 pub const XMP_SIGNATURE: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
 
 /// How far from the end an end-of-image marker may sit (trailing padding or junk after it).
 const JPEG_TAIL: u64 = 4096;
+/// The end read first: a complete file almost always ends with FF D9 right there.
+const JPEG_SHORT_TAIL: u64 = 32;
 
 /// A truncated JPEG loses its end-of-image marker. FF D9 cannot occur inside entropy-coded data
 /// (an FF there is stuffed as FF 00), so an FF D9 in the last few KiB, past the header segments,
@@ -56,10 +147,15 @@ const JPEG_TAIL: u64 = 4096;
 /// bytes end (a motion photo's video follows them); a Samsung `SEFT` trailer also counts as a
 /// complete file.
 fn check_jpeg_end(src: &Source, header_end: u64, image_end: u64) -> Result<()> {
-    let start = image_end.saturating_sub(JPEG_TAIL).max(header_end.min(image_end));
-    let tail = src.read_at(start, image_end - start, "JPEG end")?;
-    if tail.windows(2).any(|w| w == [0xFF, 0xD9]) || tail.ends_with(b"SEFT") {
-        return Ok(());
+    for span in [JPEG_SHORT_TAIL, JPEG_TAIL] {
+        let start = image_end.saturating_sub(span).max(header_end.min(image_end));
+        let tail = src.read_at(start, image_end - start, "JPEG end")?;
+        if tail.windows(2).any(|w| w == [0xFF, 0xD9]) || tail.ends_with(b"SEFT") {
+            return Ok(());
+        }
+        if start <= header_end {
+            break; // nothing more to look at
+        }
     }
     Err(MetaError::corrupt(format!(
         "JPEG ends without its end-of-image marker (FF D9) after {} bytes: the file looks truncated",

@@ -2,7 +2,7 @@
 //! Top-level boxes are found by reading 8–16 byte headers and seeking over bodies, so a
 //! multi-gigabyte `mdat` costs one header read. Nested boxes are walked over loaded bytes.
 
-use super::bytes::{Reader, Source};
+use super::bytes::{Reader, Source, RECENT_MAX};
 use super::error::{human_bytes, MetaError, Result};
 
 /// Most top-level boxes a file may have before we call it corrupt (real files have < 10).
@@ -34,8 +34,14 @@ pub fn top_level(src: &Source) -> Result<Vec<TopBox>> {
         if left < 8 {
             break; // a few stray trailing bytes are not worth failing a file for
         }
-        let head = src.read_upto(offset, 16, "box header")?;
+        // in a camera file (megabytes), the last few KiB are its `moov`: header and body in one read
+        let tail = left <= RECENT_MAX && src.len() > 64 * RECENT_MAX;
+        let head = src.read_upto(offset, if tail { left } else { 16 }, "box header")?;
         let (kind, header_len, size) = parse_header(&head, left)?;
+        if (&kind == b"meta" || &kind == b"moov") && size + 16 <= RECENT_MAX && size <= left {
+            // the box is read whole next, and the next box's header after it: one read for both
+            src.read_upto(offset, size + 16, "box")?;
+        }
         if size > left {
             return Err(MetaError::corrupt(format!(
                 "QuickTime/ISO box '{}' at offset {offset} claims {} but the file ends after {} (truncated?)",
