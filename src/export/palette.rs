@@ -118,15 +118,26 @@ impl<'a> Nearest<'a> {
 /// Floyd–Steinberg error diffusion onto palette indices, at [`DITHER_STRENGTH`].
 pub(super) fn dither(frame: &[u8], w: usize, h: usize, nearest: &mut Nearest<'_>) -> Vec<u8> {
     let mut out = vec![0u8; w * h];
+    diffuse(frame, w, h, nearest, |_| true, |i, idx| out[i] = idx);
+    out
+}
+
+/// Floyd–Steinberg over the pixels `redraw` picks (by index), handing each its palette index;
+/// the error reaching a pixel not redrawn is dropped.
+fn diffuse(frame: &[u8], w: usize, h: usize, nearest: &mut Nearest<'_>, redraw: impl Fn(usize) -> bool, mut put: impl FnMut(usize, u8)) {
     let mut err_cur = vec![[0i32; 3]; w + 2];
     let mut err_next = vec![[0i32; 3]; w + 2];
     for y in 0..h {
         for x in 0..w {
-            let p = &frame[(y * w + x) * 3..(y * w + x) * 3 + 3];
+            let i = y * w + x;
+            if !redraw(i) {
+                continue;
+            }
+            let p = &frame[i * 3..i * 3 + 3];
             let e = err_cur[x + 1];
             let want = [0, 1, 2].map(|c| (i32::from(p[c]) + e[c] * DITHER_STRENGTH / 256).clamp(0, 255));
             let idx = nearest.index(want[0] as u8, want[1] as u8, want[2] as u8);
-            out[y * w + x] = idx;
+            put(i, idx);
             let got = nearest.palette[usize::from(idx)];
             for c in 0..3 {
                 let q = want[c] - i32::from(got[c]);
@@ -139,7 +150,6 @@ pub(super) fn dither(frame: &[u8], w: usize, h: usize, nearest: &mut Nearest<'_>
         std::mem::swap(&mut err_cur, &mut err_next);
         err_next.iter_mut().for_each(|e| *e = [0; 3]);
     }
-    out
 }
 
 /// What the GIF shows so far: each pixel's palette index and the source colour it was dithered
@@ -185,34 +195,14 @@ pub(super) fn dither_changes(frame: &[u8], w: usize, h: usize, nearest: &mut Nea
     }
     let moved_block: Vec<bool> = sums.iter().map(|&(d, n)| d > i64::from(still_limit) * n).collect();
     let mut out = vec![TRANSPARENT; w * h];
-    let mut err_cur = vec![[0i32; 3]; w + 2];
-    let mut err_next = vec![[0i32; 3]; w + 2];
-    for y in 0..h {
-        for x in 0..w {
-            let i = y * w + x;
-            let p = &frame[i * 3..i * 3 + 3];
-            if !moved_block[(y / bs) * bw + x / bs] {
-                continue; // the error reaching a kept pixel is dropped: still areas stay still
-            }
-            let e = err_cur[x + 1];
-            let want = [0, 1, 2].map(|c| (i32::from(p[c]) + e[c] * DITHER_STRENGTH / 256).clamp(0, 255));
-            let idx = nearest.index(want[0] as u8, want[1] as u8, want[2] as u8);
-            if idx != shown.idx[i] {
-                out[i] = idx;
-            }
-            shown.src[i * 3..i * 3 + 3].copy_from_slice(p);
-            let got = nearest.palette[usize::from(idx)];
-            for c in 0..3 {
-                let q = want[c] - i32::from(got[c]);
-                err_cur[x + 2][c] += q * 7;
-                err_next[x][c] += q * 3;
-                err_next[x + 1][c] += q * 5;
-                err_next[x + 2][c] += q;
-            }
+    // the error reaching a kept pixel is dropped: still areas stay still
+    let redraw = |i: usize| moved_block[(i / w / bs) * bw + (i % w) / bs];
+    diffuse(frame, w, h, nearest, redraw, |i, idx| {
+        if idx != shown.idx[i] {
+            out[i] = idx;
         }
-        std::mem::swap(&mut err_cur, &mut err_next);
-        err_next.iter_mut().for_each(|e| *e = [0; 3]);
-    }
+        shown.src[i * 3..i * 3 + 3].copy_from_slice(&frame[i * 3..i * 3 + 3]);
+    });
     out
 }
 

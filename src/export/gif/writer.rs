@@ -22,7 +22,6 @@ pub(super) struct GifWriter<'p, W: Write> {
     lzw: Lzw,
     /// Lossy LZW's palette distances and texture factor.
     lossy: Option<(Tolerance, f64)>,
-    first: bool,
     /// The last changed frame, not yet written, and its start in centiseconds.
     pending: Option<(gif::Frame<'static>, i64)>,
     last_start: i64,
@@ -52,7 +51,6 @@ impl<'p, W: Write> GifWriter<'p, W> {
             still_limit: opts.quality.still_limit(),
             lzw: Lzw::new(),
             lossy: opts.quality.lossy().map(|(k, cap)| (Tolerance::new(palette, cap), k)),
-            first: true,
             pending: None,
             last_start: 0,
             cancel: cancel.clone(),
@@ -63,8 +61,8 @@ impl<'p, W: Write> GifWriter<'p, W> {
         self.cancel.check()?;
         let (w, h) = self.size;
         let start = (f.t * 100.0).round() as i64;
+        let first = self.shown.idx.is_empty();
         let idx = dither_changes(&f.data, w, h, &mut self.nearest, &mut self.shown, self.still_limit);
-        let first = std::mem::replace(&mut self.first, false);
         if let Some(rect) = changed_rect(first, &idx, w, h) {
             self.flush_pending(start)?;
             let mut frame = sub_frame(first, &idx, w, rect);
