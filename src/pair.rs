@@ -73,9 +73,11 @@ pub fn pair(stills: &[Half], clips: &[Half], opts: PairOptions) -> Pairing {
 
     // an edit keeps its original's identifier: the key is (identifier, edited)
     let mut by_id: Groups = BTreeMap::new();
-    // whether each file is an edit, told by its name once
-    let s_edit: Vec<bool> = stills.iter().map(|h| edits::is_edit(h.path)).collect();
-    let c_edit: Vec<bool> = clips.iter().map(|h| edits::is_edit(h.path)).collect();
+    // what each name says, worked out once per file
+    let (s_names, c_names): (Vec<Named>, Vec<Named>) = (stills.iter().map(named).collect(), clips.iter().map(named).collect());
+    let s_edit: Vec<bool> = s_names.iter().map(|n| n.edited).collect();
+    let c_edit: Vec<bool> = c_names.iter().map(|n| n.edited).collect();
+    let names = (&s_names[..], &c_names[..]);
     for (i, k) in stills.iter().enumerate().filter_map(|(i, s)| Some((i, id_key(s, s_edit[i])?))) {
         by_id.entry(k).or_default().0.push(i);
     }
@@ -83,7 +85,7 @@ pub fn pair(stills: &[Half], clips: &[Half], opts: PairOptions) -> Pairing {
         by_id.entry(k).or_default().1.push(i);
     }
     for (ss, cs) in by_id.values() {
-        let cands = candidates(stills, clips, ss, cs, |_, _, _| true);
+        let cands = candidates(stills, clips, names, ss, cs, |_, _, _| true);
         take_greedy(cands, &mut used_s, &mut used_c, MatchedBy::ContentId, &mut pairs);
     }
 
@@ -92,15 +94,19 @@ pub fn pair(stills: &[Half], clips: &[Half], opts: PairOptions) -> Pairing {
         None => true,
         Some(k) => others.get(&k).is_none_or(|(s, c)| if still { c.is_empty() } else { s.is_empty() }),
     };
-    let mut buckets: BTreeMap<(&Path, String), Indices> = BTreeMap::new();
+    // by folder (its bytes: comparing paths component by component is slower) and name stem
+    let mut buckets: BTreeMap<(&[u8], &str), Indices> = BTreeMap::new();
+    fn bucket<'a>(path: &'a Path, n: &'a Named) -> (&'a [u8], &'a str) {
+        (path.parent().unwrap_or(Path::new("")).as_os_str().as_encoded_bytes(), n.stem.as_str())
+    }
     for (i, s) in stills.iter().enumerate().filter(|(i, s)| !used_s[*i] && orphan(s, s_edit[*i], &by_id, true)) {
-        buckets.entry(bucket_key(s.path)).or_default().0.push(i);
+        buckets.entry(bucket(s.path, &s_names[i])).or_default().0.push(i);
     }
     for (i, c) in clips.iter().enumerate().filter(|(i, c)| !used_c[*i] && orphan(c, c_edit[*i], &by_id, false)) {
-        buckets.entry(bucket_key(c.path)).or_default().1.push(i);
+        buckets.entry(bucket(c.path, &c_names[i])).or_default().1.push(i);
     }
     for (ss, cs) in buckets.values() {
-        let cands = candidates(stills, clips, ss, cs, |s, c, gap| {
+        let cands = candidates(stills, clips, names, ss, cs, |s, c, gap| {
             let ids_agree = match (&s.content_id, &c.content_id) {
                 (Some(a), Some(b)) => a == b,
                 _ => true,
@@ -147,11 +153,41 @@ struct Cand {
     clip: usize,
 }
 
-fn candidates(stills: &[Half], clips: &[Half], ss: &[usize], cs: &[usize], allowed: impl Fn(&Half, &Half, f64) -> bool) -> Vec<Cand> {
+/// What a file's name says, for pairing: its stems and whether it names an edit.
+struct Named {
+    /// [`plain_stem`]: copy counters kept.
+    plain: String,
+    /// [`stem_key`]: export decorations removed.
+    stem: String,
+    edited: bool,
+}
+
+impl Named {
+    /// A name that carries a copy suffix (`IMG_1234(1).HEIC`, `wave-2-2.jpg`, `IMG_1 copy.jpg`):
+    /// its stem without export decorations differs from its plain stem.
+    fn is_copy(&self) -> bool {
+        self.plain != self.stem
+    }
+}
+
+fn named(h: &Half) -> Named {
+    let stem = stem_key(h.path);
+    Named { plain: plain_stem(h.path), edited: edits::is_edit_stem(&stem), stem }
+}
+
+fn candidates(
+    stills: &[Half],
+    clips: &[Half],
+    (s_names, c_names): (&[Named], &[Named]),
+    ss: &[usize],
+    cs: &[usize],
+    allowed: impl Fn(&Half, &Half, f64) -> bool,
+) -> Vec<Cand> {
     let mut out = Vec::new();
     for &si in ss {
         for &ci in cs {
             let (s, c) = (&stills[si], &clips[ci]);
+            let (sn, cn) = (&s_names[si], &c_names[ci]);
             let gap = match (&s.captured_at, &c.captured_at) {
                 (Some(a), Some(b)) => a.distance(b),
                 _ => f64::INFINITY,
@@ -159,10 +195,10 @@ fn candidates(stills: &[Half], clips: &[Half], ss: &[usize], cs: &[usize], allow
             if allowed(s, c, gap) {
                 out.push(Cand {
                     other_folder: s.path.parent() != c.path.parent(),
-                    other_exact_stem: plain_stem(s.path) != plain_stem(c.path),
-                    other_stem: stem_key(s.path) != stem_key(c.path),
+                    other_exact_stem: sn.plain != cn.plain,
+                    other_stem: sn.stem != cn.stem,
                     gap,
-                    copies: u8::from(is_copy(s.path)) + u8::from(is_copy(c.path)),
+                    copies: u8::from(sn.is_copy()) + u8::from(cn.is_copy()),
                     ages: (s.modified, c.modified),
                     still: si,
                     clip: ci,
@@ -192,12 +228,6 @@ fn oldest_first(a: Option<std::time::SystemTime>, b: Option<std::time::SystemTim
     }
 }
 
-/// A name that carries a copy suffix (`IMG_1234(1).HEIC`, `wave-2-2.jpg`, `IMG_1 copy.jpg`):
-/// its stem without export decorations differs from its plain stem.
-fn is_copy(path: &Path) -> bool {
-    plain_stem(path) != stem_key(path)
-}
-
 fn take_greedy(cands: Vec<Cand>, used_s: &mut [bool], used_c: &mut [bool], by: MatchedBy, pairs: &mut Vec<Pair>) {
     for c in cands {
         if !used_s[c.still] && !used_c[c.clip] {
@@ -206,10 +236,6 @@ fn take_greedy(cands: Vec<Cand>, used_s: &mut [bool], used_c: &mut [bool], by: M
             pairs.push(Pair { still: c.still, clip: c.clip, matched_by: by, edit_of: None });
         }
     }
-}
-
-fn bucket_key(path: &Path) -> (&Path, String) {
-    (path.parent().unwrap_or(Path::new("")), stem_key(path))
 }
 
 /// The name without extensions and the iCloud `_HEVC` marker, copy counters kept: among

@@ -10,7 +10,11 @@ use std::path::Path;
 /// Whether `path` names an edited version and, when the name tells, its original's stem
 /// (upper case, as [`stem_key`] gives it; `FullSizeRender` names none).
 fn edit_base(path: &Path) -> Option<Option<String>> {
-    let stem = stem_key(path);
+    edit_base_of(&stem_key(path))
+}
+
+/// [`edit_base`] of a name's [`stem_key`].
+fn edit_base_of(stem: &str) -> Option<Option<String>> {
     if stem == "FULLSIZERENDER" {
         return Some(None);
     }
@@ -24,6 +28,11 @@ fn edit_base(path: &Path) -> Option<Option<String>> {
 /// `IMG_E1234.HEIC`, `IMG_1234_edited.mov`, `FullSizeRender (1).heic` are edits; `IMG_1234.HEIC` is not.
 pub fn is_edit(path: &Path) -> bool {
     edit_base(path).is_some()
+}
+
+/// [`is_edit`] of a name's [`stem_key`].
+pub(super) fn is_edit_stem(stem: &str) -> bool {
+    edit_base_of(stem).is_some()
 }
 
 /// How well `orig` (a half of an original) fits `edit` (a half of an edit): the same identifier,
@@ -106,6 +115,9 @@ pub(super) fn borrow_original_clips(
 /// Sets each edit's `edit_of` to the index of its original's pair, when there is one.
 pub(super) fn link(stills: &[Half], clips: &[Half], s_edit: &[bool], pairs: &mut [Pair]) {
     let edited: Vec<bool> = pairs.iter().map(|p| s_edit[p.still]).collect();
+    if !edited.contains(&true) {
+        return; // no edits: no index of the originals to build
+    }
     let originals = pairs.iter().enumerate().filter(|(o, _)| !edited[*o]);
     let index = Originals::new(originals.flat_map(|(o, p)| [(o, &stills[p.still]), (o, &clips[p.clip])]));
     let found: Vec<(usize, Option<usize>)> = (0..pairs.len())
