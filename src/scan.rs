@@ -77,10 +77,10 @@ pub fn scan(roots: &[PathBuf], opts: PairOptions) -> Library {
 /// [`scan`], telling `found(n)` how many files the walk found, then `read()` after each file:
 /// on a NAS with a cold cache a large library takes minutes, and people want to see it move.
 pub fn scan_with_progress(roots: &[PathBuf], opts: PairOptions, found: &dyn Fn(usize), read: &(dyn Fn() + Sync)) -> Library {
-    let walk::Walked { files, mut errors, notes, ids } = walk::walk(roots);
+    let walk::Walked { files, mut errors, mut notes, mut ids } = walk::walk(roots);
     found(files.len());
     let sidecars = takeout_sidecars(&files);
-    let outcomes: Vec<(Outcome, u64)> = files
+    let outcomes: Vec<(Outcome, u64, Option<FileId>)> = files
         .par_iter()
         .map(|(path, root)| {
             let r = read_one(path, root);
@@ -88,8 +88,13 @@ pub fn scan_with_progress(roots: &[PathBuf], opts: PairOptions, found: &dyn Fn(u
             r
         })
         .collect();
+    let file_ids: Vec<Option<FileId>> = outcomes.iter().map(|o| o.2).collect();
+    let (keep, twice) = walk::first_of_each(files.iter().map(|(p, _)| p.as_path()), &file_ids);
     drop(files); // the paths live on in the records
+    ids.extend(file_ids.into_iter().flatten());
+    notes.extend(twice);
     let mut lib = Library { notes, inputs: ids, ..Library::default() };
+    let outcomes: Vec<(Outcome, u64)> = outcomes.into_iter().zip(keep).filter(|(_, k)| *k).map(|((o, n, _), _)| (o, n)).collect();
     let count = |f: fn(&Outcome) -> bool| outcomes.iter().filter(|(o, _)| f(o)).count();
     let mut stills = Vec::with_capacity(count(|o| matches!(o, Outcome::Still(_))));
     let mut clips = Vec::with_capacity(count(|o| matches!(o, Outcome::Clip(_))));
@@ -150,35 +155,37 @@ fn fill_from_sidecar(shot: &mut ShotInfo, path: &Path, sidecars: &HashMap<PathBu
     shot.location = shot.location.or(sidecar.location);
 }
 
-fn read_one(path: &Path, root: &Path) -> (Outcome, u64) {
-    match meta::read_media(path) {
-        Ok((Some(MediaInfo::Still(format, info)), n)) => {
-            (Outcome::Still(Box::new(StillFile { path: path.into(), root: root.into(), format, info })), n)
+/// One file's read: what it is, the bytes read, and who the file is.
+fn read_one(path: &Path, root: &Path) -> (Outcome, u64, Option<FileId>) {
+    let meta::FileRead { info, bytes_read, id } = meta::read_media(path);
+    let outcome = match info {
+        Ok(Some(MediaInfo::Still(format, info))) => {
+            Outcome::Still(Box::new(StillFile { path: path.into(), root: root.into(), format, info }))
         }
-        Ok((Some(MediaInfo::Clip(info)), n)) => {
-            (Outcome::Clip(Box::new(ClipFile { path: path.into(), root: root.into(), info, embedded: None })), n)
-        }
-        Ok((Some(MediaInfo::MotionPhoto(format, still, clip)), n)) => {
+        Ok(Some(MediaInfo::Clip(info))) => Outcome::Clip(Box::new(ClipFile { path: path.into(), root: root.into(), info, embedded: None })),
+        Ok(Some(MediaInfo::MotionPhoto(format, still, clip))) => {
             let embedded = still.motion.video;
             let clip = ClipFile { path: path.into(), root: root.into(), info: *clip, embedded };
             let still = StillFile { path: path.into(), root: root.into(), format, info: still };
             let edited = pair::edits::is_edit(path);
             let (still, clip) = (Box::new(still), Box::new(clip));
             let lp = LivePhoto { still, clip, matched_by: MatchedBy::Embedded, edited, edit_of: None, edited_versions: Vec::new() };
-            (Outcome::Motion(Box::new(lp)), n)
+            Outcome::Motion(Box::new(lp))
         }
-        Ok((None, n)) => (Outcome::Skipped, n),
-        Err(e) => (Outcome::Failed(FileError { path: path.into(), error: e.to_string() }), 0),
-    }
+        Ok(None) => Outcome::Skipped,
+        Err(e) => Outcome::Failed(FileError { path: path.into(), error: e.to_string() }),
+    };
+    (outcome, bytes_read, id)
 }
 
 // Boxed records move into their Live Photos as they are: no second copy of every record.
 #[allow(clippy::vec_box)]
-fn link(lib: &mut Library, mut stills: Vec<Box<StillFile>>, mut clips: Vec<Box<ClipFile>>, opts: PairOptions) {
-    stills.sort_by(|a, b| a.path.cmp(&b.path));
-    clips.sort_by(|a, b| a.path.cmp(&b.path));
+// `stills` and `clips` come in path order, as the walk listed them: pairing's ties go to the
+// first path.
+fn link(lib: &mut Library, stills: Vec<Box<StillFile>>, clips: Vec<Box<ClipFile>>, opts: PairOptions) {
+    debug_assert!(stills.is_sorted_by(|a, b| a.path <= b.path) && clips.is_sorted_by(|a, b| a.path <= b.path));
     // modification times break ties between copies: only files whose identifier is shared need one
-    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(stills.len() + clips.len());
     for id in stills.iter().map(|s| &s.info.shot.content_id).chain(clips.iter().map(|c| &c.info.shot.content_id)).flatten() {
         *seen.entry(id.as_str()).or_default() += 1;
     }

@@ -2,16 +2,18 @@
 //!
 //! - Symbolic links to files and folders are followed; a link that loops back to a folder above
 //!   it, and a link whose target is gone, are listed as notes with the reason, never dropped.
-//! - A file reached twice (a link and its target, hard links) is read once, under the first path
-//!   in sorted order; the others are noted.
+//! - A file reached twice (a link and its target, hard links) is listed once, under the first
+//!   path in sorted order ([`first_of_each`]); the others are noted.
 //! - A folder holding [`EXPORT_MARKER`] was written by livephoto and is never scanned as input,
 //!   so re-running an export in place does not read its own outputs back.
 //!
-//! It also records the identity (device + inode) of every file and link it found: an export
-//! compares its targets with these, never with how a path is spelled (STYLE.md habit 14).
+//! The walk itself makes no system call per file (the directory listing tells files from
+//! folders): who each file is (device + inode) is learnt when it is opened to be read, from the
+//! open file, and [`first_of_each`] then drops the second paths to one file. Those identities,
+//! with every link's own, are what an export compares its targets with, never how a path is
+//! spelled (STYLE.md habit 14).
 
 use std::collections::{HashMap, HashSet};
-use std::fs::Metadata;
 use std::path::{Path, PathBuf};
 
 /// The file livephoto puts in every output folder it writes (see `convert::output::Marker`).
@@ -41,7 +43,7 @@ pub struct FileId {
 
 impl FileId {
     #[cfg(unix)]
-    pub fn of(m: &Metadata) -> Self {
+    pub fn of(m: &std::fs::Metadata) -> Self {
         use std::os::unix::fs::MetadataExt;
         FileId { dev: m.dev(), ino: m.ino() }
     }
@@ -53,6 +55,14 @@ impl FileId {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         std::fs::canonicalize(p).ok()?.hash(&mut h);
         Some(FileId { dev: 0, ino: h.finish() })
+    }
+
+    /// Who a file just opened is: its metadata's identity (the canonical path without inodes).
+    pub fn of_open(_m: &std::fs::Metadata, _p: &Path) -> Option<Self> {
+        #[cfg(unix)]
+        return Some(Self::of(_m));
+        #[cfg(not(unix))]
+        return Self::of_path(_p);
     }
 
     /// The identity of what `p` names (following links), if it exists.
@@ -81,18 +91,19 @@ pub fn is_one_of(p: &Path, ids: &HashSet<FileId>) -> bool {
 /// What the walk found.
 #[derive(Debug, Default)]
 pub struct Walked {
-    /// (file, the root folder it was found under), sorted by path.
+    /// (file, the root folder it was found under), sorted by path. One file reached by two
+    /// paths is here twice: see [`first_of_each`].
     pub files: Vec<(PathBuf, PathBuf)>,
     pub errors: Vec<FileError>,
     pub notes: Vec<Note>,
-    /// Every file and link found, by identity: outputs must never land on one.
+    /// Every link found, by identity (the files' own are learnt as they are opened): outputs
+    /// must never land on one.
     pub ids: HashSet<FileId>,
 }
 
 /// Lists the regular files under each root.
 pub fn walk(roots: &[PathBuf]) -> Walked {
     let mut w = Walked::default();
-    let mut first_path: HashMap<FileId, PathBuf> = HashMap::new();
     for root in roots {
         let base = if root.is_dir() { root.clone() } else { root.parent().map(Path::to_path_buf).unwrap_or_default() };
         let mut skipped_exports = Vec::new();
@@ -105,7 +116,7 @@ pub fn walk(roots: &[PathBuf]) -> Walked {
         });
         for entry in entries {
             match entry {
-                Ok(e) => visit(&mut w, &mut first_path, e, &base),
+                Ok(e) => visit(&mut w, e, &base),
                 Err(err) => w.errors.extend(walk_error(&mut w.notes, err, root)),
             }
         }
@@ -121,42 +132,38 @@ pub fn walk(roots: &[PathBuf]) -> Walked {
     w
 }
 
-fn visit(w: &mut Walked, first_path: &mut HashMap<FileId, PathBuf>, e: walkdir::DirEntry, base: &Path) {
+fn visit(w: &mut Walked, e: walkdir::DirEntry, base: &Path) {
     if e.path_is_symlink() {
         w.ids.extend(FileId::here(e.path()));
     }
-    if !e.file_type().is_file() {
-        return;
-    }
-    let id = match e.metadata() {
-        Ok(m) => file_id(&m, e.path()),
-        Err(err) => {
-            let why = err.io_error().map_or_else(|| err.to_string(), |io| io.to_string());
-            w.errors.push(FileError { path: e.into_path(), error: format!("cannot read the file: {why}") });
-            return;
-        }
-    };
-    let Some(id) = id else { return };
-    w.ids.insert(id);
-    match first_path.get(&id) {
-        Some(first) => w
-            .notes
-            .push(Note { note: format!("the same file as {} (a link): read once", crate::display::show(first)), path: e.into_path() }),
-        None => {
-            first_path.insert(id, e.path().to_path_buf());
-            w.files.push((e.into_path(), base.to_path_buf()));
-        }
+    if e.file_type().is_file() {
+        w.files.push((e.into_path(), base.to_path_buf()));
     }
 }
 
-#[cfg(unix)]
-fn file_id(m: &Metadata, _: &Path) -> Option<FileId> {
-    Some(FileId::of(m))
-}
-
-#[cfg(not(unix))]
-fn file_id(_: &Metadata, p: &Path) -> Option<FileId> {
-    FileId::of_path(p)
+/// Of several paths to one file (`ids[i]` is who `paths[i]` is, in sorted order), keeps the
+/// first: returns whether each is kept, and a note for each one dropped.
+pub fn first_of_each<'p>(paths: impl Iterator<Item = &'p Path>, ids: &[Option<FileId>]) -> (Vec<bool>, Vec<Note>) {
+    let mut first: HashMap<FileId, &Path> = HashMap::with_capacity(ids.len());
+    let mut notes = Vec::new();
+    let keep = paths
+        .zip(ids)
+        .map(|(path, id)| {
+            let Some(id) = id else { return true };
+            match first.get(id) {
+                Some(f) => {
+                    let note = format!("the same file as {} (a link): listed once", crate::display::show(f));
+                    notes.push(Note { path: path.to_path_buf(), note });
+                    false
+                }
+                None => {
+                    first.insert(*id, path);
+                    true
+                }
+            }
+        })
+        .collect();
+    (keep, notes)
 }
 
 /// A loop or a dangling link is a note; anything else that stops a listing is an error.
@@ -192,6 +199,7 @@ mod tests {
         std::fs::write(outside.join("y.mov"), b"y").unwrap();
         symlink(&outside, lib.join("linked-folder")).unwrap();
         symlink(lib.join("a/x.jpg"), lib.join("x-again.jpg")).unwrap();
+        std::fs::hard_link(lib.join("a/x.jpg"), lib.join("b-hard.jpg")).unwrap();
         symlink(&lib, lib.join("a/loop")).unwrap();
         symlink(lib.join("gone"), lib.join("dangling.jpg")).unwrap();
         std::fs::create_dir(lib.join("export")).unwrap();
@@ -200,13 +208,19 @@ mod tests {
 
         let w = walk(std::slice::from_ref(&lib));
         let names: Vec<_> = w.files.iter().map(|(p, _)| p.strip_prefix(&lib).unwrap().to_path_buf()).collect();
-        assert_eq!(names, vec![PathBuf::from("a/x.jpg"), PathBuf::from("linked-folder/y.mov")]);
+        let listed = ["a/x.jpg", "b-hard.jpg", "linked-folder/y.mov", "x-again.jpg"].map(PathBuf::from);
+        assert_eq!(names, listed, "every path to a file is listed, links included");
+        let ids: Vec<_> = w.files.iter().map(|(p, _)| FileId::follow(p)).collect();
+        let (keep, notes) = first_of_each(w.files.iter().map(|(p, _)| p.as_path()), &ids);
+        assert_eq!(keep, [true, false, true, false], "a hard link and a symbolic link to a/x.jpg: kept once, under the first path");
+        let dropped: Vec<_> =
+            notes.iter().filter(|n| n.note.contains("same file as")).map(|n| n.path.strip_prefix(&lib).unwrap()).collect();
+        assert_eq!(dropped, [Path::new("b-hard.jpg"), Path::new("x-again.jpg")], "{notes:?}");
         assert!(w.errors.is_empty(), "{:?}", w.errors);
         let notes: Vec<_> = w.notes.iter().map(|n| (n.path.strip_prefix(&lib).unwrap().to_path_buf(), n.note.clone())).collect();
         let has = |p: &str, words: &str| notes.iter().any(|(q, n)| q == Path::new(p) && n.contains(words));
         assert!(has("a/loop", "loop"), "{notes:?}");
         assert!(has("dangling.jpg", "does not exist"), "{notes:?}");
-        assert!(has("x-again.jpg", "same file as"), "{notes:?}");
         assert!(has("export", "written by livephoto"), "{notes:?}");
         assert!(w.ids.contains(&FileId::here(&lib.join("x-again.jpg")).unwrap()), "the link itself is an input too");
         assert!(!w.ids.contains(&FileId::follow(&lib.join("export/x.mp4")).unwrap()), "an export folder is not an input");

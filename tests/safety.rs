@@ -236,10 +236,10 @@ fn linked_files_and_folders_are_followed_once_and_loops_noted() {
     symlink(&lib, lib.join("loop")).unwrap();
     let (code, doc) = scan_json(&[&lib], &[]);
     assert_eq!(code, 0, "{doc:#}");
-    // the still is reached twice (linked/IMG_0001.HEIC, again.HEIC): read once, under the first
+    // the still is reached twice (linked/IMG_0001.HEIC, again.HEIC): listed once, under the first
     // path in sorted order
     assert_eq!(pairs(&doc), vec![("again.HEIC".into(), "IMG_0001.MOV".into(), "content_id".into())]);
-    assert_eq!(doc["unpaired_stills"].as_array().unwrap().len(), 0, "the link to the still is the same file: read once");
+    assert_eq!(doc["unpaired_stills"].as_array().unwrap().len(), 0, "the link to the still is the same file: listed once");
     let notes: Vec<(String, String)> =
         doc["notes"].as_array().unwrap().iter().map(|n| (name(&n["path"]), n["note"].as_str().unwrap().to_string())).collect();
     assert!(notes.iter().any(|(p, n)| p == "loop" && n.contains("loop")), "{notes:?}");

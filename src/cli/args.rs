@@ -86,7 +86,7 @@ impl From<ColorArg> for Color {
 
 #[derive(Args, Debug)]
 pub struct ScanArgs {
-    /// Files or folders to scan, recursively. Symbolic links are followed (each file is read once;
+    /// Files or folders to scan, recursively. Symbolic links are followed (each file is listed once;
     /// loops and dangling links are listed as notes); folders livephoto exported to are skipped.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
@@ -163,7 +163,7 @@ pub struct CommonOut {
 
 #[derive(Args, Debug)]
 pub struct ConvertArgs {
-    /// Files or folders to scan, recursively. Symbolic links are followed (each file is read once;
+    /// Files or folders to scan, recursively. Symbolic links are followed (each file is listed once;
     /// loops and dangling links are listed as notes); folders livephoto exported to are skipped.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
@@ -209,7 +209,7 @@ pub struct ConvertArgs {
 
 #[derive(Args, Debug)]
 pub struct StillsArgs {
-    /// Files or folders to scan, recursively. Symbolic links are followed (each file is read once;
+    /// Files or folders to scan, recursively. Symbolic links are followed (each file is listed once;
     /// loops and dangling links are listed as notes); folders livephoto exported to are skipped.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
@@ -222,7 +222,7 @@ pub struct StillsArgs {
 
 #[derive(Args, Debug)]
 pub struct ReportArgs {
-    /// Files or folders to scan, recursively. Symbolic links are followed (each file is read once;
+    /// Files or folders to scan, recursively. Symbolic links are followed (each file is listed once;
     /// loops and dangling links are listed as notes); folders livephoto exported to are skipped.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,

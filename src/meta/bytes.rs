@@ -43,10 +43,19 @@ enum Backing<'a> {
 }
 
 impl Source<'static> {
-    pub fn open(path: &Path) -> Result<Self> {
-        let file = File::open(path)?; // read-only: inputs are never written
-        let len = file.metadata()?.len();
-        Ok(Source { backing: Backing::File(file), len, read: Cell::new(0), budget: Cell::new(budget_for(len)), recent: RefCell::default() })
+    /// Opens `path` read-only (inputs are never written); also gives the open file's metadata.
+    pub fn open(path: &Path) -> Result<(Self, std::fs::Metadata)> {
+        let file = File::open(path)?;
+        let meta = file.metadata()?;
+        let len = meta.len();
+        let src = Source {
+            backing: Backing::File(file),
+            len,
+            read: Cell::new(0),
+            budget: Cell::new(budget_for(len)),
+            recent: RefCell::default(),
+        };
+        Ok((src, meta))
     }
 }
 
@@ -206,7 +215,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("clip.mov");
         std::fs::write(&p, vec![7u8; 4096]).unwrap();
-        let src = Source::open(&p).unwrap();
+        let (src, _) = Source::open(&p).unwrap();
         std::fs::OpenOptions::new().write(true).open(&p).unwrap().set_len(100).unwrap();
         let e = src.read_at(1000, 100, "QuickTime 'moov' box").unwrap_err().to_string();
         assert!(e.contains("became shorter"), "{e}");

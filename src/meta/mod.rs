@@ -12,6 +12,7 @@ pub(crate) mod takeout;
 mod time;
 mod tracks;
 
+use crate::walk::FileId;
 use bytes::Source;
 pub use error::MetaError;
 use error::Result;
@@ -161,19 +162,32 @@ pub fn has_media_extension(path: &Path) -> bool {
     matches!(ext.as_str(), "jpg" | "jpeg" | "heic" | "heif" | "hif" | "png" | "mov" | "mp4" | "m4v" | "qt")
 }
 
-/// Reads one file's metadata. `Ok(None)` means "not a photo or video" (skipped).
-/// Returns the info and the number of bytes read.
-pub fn read_media(path: &Path) -> Result<(Option<MediaInfo>, u64)> {
-    let src = Source::open(path)?;
-    read_source(&src, path)
+/// One file's read.
+pub struct FileRead {
+    /// What the file holds; `Ok(None)` means "not a photo or video" (skipped).
+    pub info: Result<Option<MediaInfo>>,
+    pub bytes_read: u64,
+    /// Who the file is (device + inode), from the open file, or from its path when it could not
+    /// be opened: a scanned file must never be an output, readable or not.
+    pub id: Option<FileId>,
+}
+
+/// Reads one file's metadata.
+pub fn read_media(path: &Path) -> FileRead {
+    let (src, id) = match Source::open(path) {
+        Ok((src, meta)) => (src, FileId::of_open(&meta, path)),
+        Err(e) => return FileRead { info: Err(e), bytes_read: 0, id: FileId::follow(path) },
+    };
+    let info = read_source(&src, path);
+    FileRead { info, bytes_read: src.bytes_read(), id }
 }
 
 /// [`read_media`] over bytes in memory (`name` stands in for the path, e.g. its extension).
 pub fn read_media_bytes(data: &[u8], name: &str) -> Result<Option<MediaInfo>> {
-    read_source(&Source::from_bytes(data), Path::new(name)).map(|r| r.0)
+    read_source(&Source::from_bytes(data), Path::new(name))
 }
 
-fn read_source(src: &Source, path: &Path) -> Result<(Option<MediaInfo>, u64)> {
+fn read_source(src: &Source, path: &Path) -> Result<Option<MediaInfo>> {
     let head = src.read_upto(0, 256, "file header")?;
     let sniffed = sniff(&head);
     let info = match sniffed {
@@ -195,7 +209,7 @@ fn read_source(src: &Source, path: &Path) -> Result<(Option<MediaInfo>, u64)> {
         Some(MediaInfo::Still(format, still)) if still.motion.video.is_some() => Some(motion_photo(src, format, still)),
         other => other,
     };
-    Ok((info, src.bytes_read()))
+    Ok(info)
 }
 
 /// A still with a confirmed embedded video: the video's headers read like any clip's. One
