@@ -26,7 +26,8 @@ pub struct Source<'a> {
     read: Cell<u64>,
     budget: Cell<u64>,
     /// The last few small reads: parsers ask for a box header, then its body, then a field
-    /// inside a span already read; those are served from here without another system call.
+    /// inside a span already read; those are served from here without another system call, and
+    /// a read that starts inside one of them reads only the bytes past its end.
     recent: RefCell<Vec<(u64, Vec<u8>)>>,
 }
 
@@ -115,21 +116,30 @@ impl<'a> Source<'a> {
         if let Backing::Within(outer, base) = &self.backing {
             return outer.read_at(base + offset, len, what);
         }
-        let recent = self.recent.borrow().iter().find_map(|(at, data)| {
-            let from = usize::try_from(offset.checked_sub(*at)?).ok()?;
-            data.get(from..from.checked_add(len as usize)?).map(<[u8]>::to_vec)
-        });
-        if let Some(hit) = recent {
-            return Ok(hit);
+        // a span read before gives the bytes it has: all of them (no read), or the start of them
+        let mut known: &[u8] = &[];
+        let recent = self.recent.borrow();
+        for (at, data) in recent.iter() {
+            let Some(from) = offset.checked_sub(*at).and_then(|f| usize::try_from(f).ok()).filter(|&f| f < data.len()) else { continue };
+            if let Some(all) = data.get(from..from + len as usize) {
+                return Ok(all.to_vec());
+            }
+            if data.len() - from > known.len() {
+                known = &data[from..];
+            }
         }
-        self.charge(len, what)?;
+        let known_len = known.len() as u64;
+        self.charge(len - known_len, what)?;
         let mut buf = vec![0u8; len as usize];
+        buf[..known.len()].copy_from_slice(known);
+        drop(recent);
+        let (fresh, fresh_at) = (&mut buf[known_len as usize..], offset + known_len);
         match &self.backing {
-            Backing::File(f) => read_exact_at(f, &mut buf, offset).map_err(|e| shrink_error(e, what, self.len))?,
-            Backing::Memory(m) => buf.copy_from_slice(&m[offset as usize..end as usize]),
+            Backing::File(f) => read_exact_at(f, fresh, fresh_at).map_err(|e| shrink_error(e, what, self.len))?,
+            Backing::Memory(m) => fresh.copy_from_slice(&m[fresh_at as usize..end as usize]),
             Backing::Within(..) => unreachable!("handled above"),
         }
-        self.read.set(self.read.get() + len);
+        self.read.set(self.read.get() + len - known_len);
         if len <= RECENT_MAX {
             let mut recent = self.recent.borrow_mut();
             if recent.len() == RECENT_READS {
@@ -228,6 +238,19 @@ mod tests {
         let e = src.read_at(8, 100, "HEIF 'meta' box").unwrap_err().to_string();
         assert!(e.contains("HEIF 'meta' box") && e.contains("offset 8") && e.contains("100 bytes"), "{e}");
         assert_eq!(src.read_upto(8, 100, "x").unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_read_that_starts_inside_a_recent_one_reads_only_what_is_new() {
+        let data: Vec<u8> = (0..=255).cycle().take(20_000).collect();
+        let src = Source::from_bytes(&data);
+        assert_eq!(src.read_at(0, 64, "head").unwrap(), &data[..64]);
+        assert_eq!(src.read_at(40, 300, "box").unwrap(), &data[40..340], "the known start and the new rest, joined");
+        assert_eq!(src.bytes_read(), 340, "bytes 40..64 came from the first read");
+        assert_eq!(src.read_at(100, 200, "field").unwrap(), &data[100..300]);
+        assert_eq!(src.bytes_read(), 340, "inside a recent read: no read at all");
+        assert_eq!(src.read_at(10_000, 100, "elsewhere").unwrap(), &data[10_000..10_100]);
+        assert_eq!(src.bytes_read(), 440);
     }
 }
 

@@ -10,7 +10,7 @@
 use super::bytes::{Reader, Source, MAX_READ};
 use super::error::{MetaError, Result};
 use super::exif::apply_tiff;
-use super::isobmff::{self, fourcc_str, meta_children, TopBox};
+use super::isobmff::{self, fourcc_str, meta_children_at};
 use super::StillInfo;
 
 /// Bytes an item entry takes at least: id (2), data_reference_index (2), extent_count (2).
@@ -18,11 +18,23 @@ const MIN_ITEM_BYTES: usize = 6;
 /// What one parsed extent costs in memory (charged to the file's budget).
 const EXTENT_COST: u64 = 16;
 
+/// What a scan reads of a HEIF `meta`: item types, their locations, and the data some items keep
+/// inside the box.
+const META_PARTS: [&isobmff::FourCC; 3] = [b"iinf", b"iloc", b"idat"];
+
 /// Reads a HEIF still's metadata: the top-level `meta` box and the `Exif` item it points to.
-pub fn read_heif(src: &Source, top: &[TopBox]) -> Result<StillInfo> {
-    let meta = top.iter().find(|b| &b.kind == b"meta").ok_or_else(|| MetaError::corrupt("HEIF: no 'meta' box, so no image items"))?;
-    let body = src.read_at(meta.body_offset, meta.body_len, "HEIF 'meta' box")?;
-    let children = meta_children(&body);
+pub fn read_heif(src: &Source) -> Result<StillInfo> {
+    let mut meta = None;
+    // the first `meta` is read as its header is found, so its last read takes the next header too
+    let top = isobmff::top_level_with(src, |b| {
+        if &b.kind == b"meta" && meta.is_none() {
+            let probe = src.read_upto(b.body_offset, 12.min(b.body_len), "HEIF 'meta' box")?;
+            let skip = meta_children_at(&probe) as u64;
+            meta = Some(isobmff::read_children(src, b, skip, &META_PARTS, "HEIF 'meta' box")?);
+        }
+        Ok(())
+    })?;
+    let children = &meta.ok_or_else(|| MetaError::corrupt("HEIF: no 'meta' box, so no image items"))?[..];
     let items = item_types(children)?;
     let locations = item_locations(src, children)?;
     for loc in locations.iter().filter(|l| l.method == 0) {
@@ -38,7 +50,7 @@ pub fn read_heif(src: &Source, top: &[TopBox]) -> Result<StillInfo> {
             }
         }
     }
-    let mut info = StillInfo { motion: super::motion::mpvd(src, top), ..Default::default() };
+    let mut info = StillInfo { motion: super::motion::mpvd(src, &top), ..Default::default() };
     let xmp_id = items.iter().find(|i| &i.1 == b"xmp ").map(|i| i.0);
     if let Some(loc) = xmp_id.filter(|_| info.motion.video.is_some()).and_then(|id| locations.iter().find(|l| l.id == id)) {
         info.motion.key_time_us = super::motion::key_time_us(&read_item(src, children, loc)?);

@@ -27,6 +27,12 @@ pub struct TopBox {
 /// Lists the top-level boxes of a file by their headers only. A box that claims more bytes than
 /// the file has is an error that names the box and both sizes.
 pub fn top_level(src: &Source) -> Result<Vec<TopBox>> {
+    top_level_with(src, |_| Ok(()))
+}
+
+/// [`top_level`], handing each box to `visit` as soon as its header is read, before the next
+/// header: what `visit` reads then can take the next header with it.
+pub fn top_level_with(src: &Source, mut visit: impl FnMut(&TopBox) -> Result<()>) -> Result<Vec<TopBox>> {
     let mut out = Vec::new();
     let mut offset = 0u64;
     while offset < src.len() {
@@ -38,7 +44,7 @@ pub fn top_level(src: &Source) -> Result<Vec<TopBox>> {
         let tail = left <= RECENT_MAX && src.len() > 64 * RECENT_MAX;
         let head = src.read_upto(offset, if tail { left } else { 16 }, "box header")?;
         let (kind, header_len, size) = parse_header(&head, left)?;
-        if (&kind == b"meta" || &kind == b"moov") && size + 16 <= RECENT_MAX && size <= left {
+        if &kind == b"moov" && size + 16 <= RECENT_MAX && size <= left {
             // the box is read whole next, and the next box's header after it: one read for both
             src.read_upto(offset, size + 16, "box")?;
         }
@@ -50,7 +56,9 @@ pub fn top_level(src: &Source) -> Result<Vec<TopBox>> {
                 human_bytes(src.len())
             )));
         }
-        out.push(TopBox { kind, offset, body_offset: offset + header_len, body_len: size - header_len });
+        let b = TopBox { kind, offset, body_offset: offset + header_len, body_len: size - header_len };
+        visit(&b)?;
+        out.push(b);
         if out.len() > MAX_TOP_LEVEL {
             return Err(MetaError::corrupt(format!("more than {MAX_TOP_LEVEL} top-level boxes")));
         }
@@ -74,6 +82,55 @@ fn parse_header(head: &[u8], avail: u64) -> Result<(FourCC, u64, u64)> {
         return Err(MetaError::corrupt(format!("box '{}' has an impossible size {size} (smaller than its own header)", fourcc_str(&kind))));
     }
     Ok((kind, header_len, size))
+}
+
+/// How far a read reaches past the box it is for: the next box header or two (a small box such
+/// as an `iref` or `pitm` comes with them, so it costs no read of its own).
+const LOOK_AHEAD: u64 = 256;
+/// What is left of a parent is read whole once it is this small.
+const REST_WHOLE: u64 = 1024;
+
+/// The children of `parent` (a top-level box; they start `skip` bytes into its body) whose type
+/// is in `keep`, packed one after another as in the file, headers included. The others are
+/// jumped over rather than read when no read needs to cross them: a HEIF `meta`'s `iprp`
+/// (colour profile, codec configurations) is most of its bytes and a scan needs none of it.
+/// Each read runs to the end of the kept child it is for, plus [`LOOK_AHEAD`]; the rest of the
+/// parent is read whole once it is under [`REST_WHOLE`], with the next top-level header after it.
+pub fn read_children(src: &Source, parent: &TopBox, skip: u64, keep: &[&FourCC], what: &str) -> Result<Vec<u8>> {
+    let end = parent.body_offset + parent.body_len;
+    let mut out = Vec::new();
+    // the bytes read last: [at, at + win.len())
+    let (mut win, mut at): (Vec<u8>, u64) = (Vec::new(), 0);
+    let mut pos = parent.body_offset + skip;
+    while end.saturating_sub(pos) >= 8 {
+        let left = end - pos;
+        let has = |win: &[u8], at: u64, from: u64, to: u64| from >= at && to <= at + win.len() as u64;
+        if !has(&win, at, pos, pos + left.min(16)) {
+            let len = if left <= REST_WHOLE { left + 16 } else { LOOK_AHEAD };
+            win = src.read_upto(pos, len, what)?;
+            at = pos;
+        }
+        let here = &win[(pos - at) as usize..];
+        let (kind, _, size) = parse_header(here, left)?;
+        if size > left {
+            return Err(MetaError::corrupt(format!(
+                "box '{}' claims {size} bytes but only {left} remain in its parent",
+                fourcc_str(&kind)
+            )));
+        }
+        if keep.contains(&&kind) {
+            if !has(&win, at, pos, pos + size) {
+                let from = at + win.len() as u64;
+                let rest = end - (pos + size);
+                let to = if rest <= REST_WHOLE { end + 16 } else { pos + size + LOOK_AHEAD };
+                win.extend(src.read_upto(from, to - from, what)?);
+            }
+            let start = (pos - at) as usize;
+            out.extend_from_slice(&win[start..start + size as usize]);
+        }
+        pos += size;
+    }
+    Ok(out)
 }
 
 /// A box inside loaded bytes.
@@ -163,12 +220,18 @@ pub fn full_box(body: &[u8]) -> Result<(u8, &[u8])> {
 /// The children of a `meta` box, which is a plain container in QuickTime and a full box in
 /// ISO-BMFF (QTFF "Metadata atoms"; ISO 14496-12 §8.11.1). Probe for the `hdlr` child.
 pub fn meta_children(body: &[u8]) -> &[u8] {
+    &body[meta_children_at(body)..]
+}
+
+/// Where a `meta` box's children start in its body, told from the body's first 12 bytes: 4
+/// (past an ISO full box's version and flags) or 0.
+pub fn meta_children_at(body: &[u8]) -> usize {
     let qt_hdlr = body.get(4..8) == Some(b"hdlr");
     let iso = body.get(8..12) == Some(b"hdlr") || body.get(..4) == Some(&[0, 0, 0, 0]);
-    if !qt_hdlr && iso {
-        &body[4..]
+    if !qt_hdlr && iso && body.len() >= 4 {
+        4
     } else {
-        body
+        0
     }
 }
 
@@ -209,6 +272,53 @@ mod tests {
         assert_eq!(items.len(), 2);
         let e = items[1].as_ref().unwrap_err().to_string();
         assert!(e.contains("'moov' claims 100 bytes but only 18 remain"), "{e}");
+    }
+
+    /// A HEIF-like file: `ftyp`, then a `meta` whose big `iprp` sits between the boxes a scan
+    /// keeps, then `mdat`.
+    fn file_with_meta(iprp_len: usize) -> (Vec<u8>, Vec<u8>) {
+        let iinf = boxed(b"iinf", &[3u8; 600]);
+        let iloc = boxed(b"iloc", &[5u8; 300]);
+        let idat = boxed(b"idat", &[6u8; 16]);
+        let children = [boxed(b"hdlr", &[0; 25]), boxed(b"pitm", &[0; 6]), iinf.clone(), boxed(b"iref", &[0; 150])];
+        let children = [children.concat(), boxed(b"iprp", &vec![4u8; iprp_len]), idat.clone(), iloc.clone()].concat();
+        let meta = boxed(b"meta", &[vec![0, 0, 0, 0], children].concat());
+        let file = [boxed(b"ftyp", b"heic\0\0\0\0mif1heic"), meta, boxed(b"mdat", &[9; 50_000])].concat();
+        (file, [iinf, idat, iloc].concat())
+    }
+
+    #[test]
+    fn kept_children_are_read_and_a_big_box_between_them_is_jumped_over() {
+        for iprp_len in [100, 1500, 20_000] {
+            let (file, kept) = file_with_meta(iprp_len);
+            let src = Source::from_bytes(&file);
+            let mut got = None;
+            let top = top_level_with(&src, |b| {
+                if &b.kind == b"meta" {
+                    got = Some(read_children(&src, b, 4, &[b"iinf", b"iloc", b"idat"], "meta").unwrap());
+                }
+                Ok(())
+            })
+            .unwrap();
+            assert_eq!(got.as_deref(), Some(&kept[..]), "iprp of {iprp_len} bytes: the kept boxes, whole and in order");
+            assert_eq!(top.iter().map(|b| fourcc_str(&b.kind)).collect::<Vec<_>>(), ["ftyp", "meta", "mdat"]);
+            // ftyp and meta, each byte at most once, with the next header (16)
+            let (read, through_meta) = (src.bytes_read(), top[2].offset + 16);
+            assert!(read <= through_meta, "iprp of {iprp_len} bytes: {read} bytes read of {through_meta}");
+            if iprp_len == 20_000 {
+                assert!(read < through_meta - 19_000, "a 20,000-byte iprp is jumped over: {read} bytes read");
+            }
+        }
+    }
+
+    #[test]
+    fn a_child_running_past_its_parent_is_an_error() {
+        let meta = boxed(b"meta", &[vec![0, 0, 0, 0], boxed(b"iinf", &[0; 20])[..8].to_vec(), vec![0; 4]].concat());
+        let file = [meta, boxed(b"mdat", &[0; 10])].concat();
+        let src = Source::from_bytes(&file);
+        let top = top_level(&src).unwrap();
+        let e = read_children(&src, &top[0], 4, &[b"iinf"], "meta").unwrap_err().to_string();
+        assert!(e.contains("'iinf' claims 28 bytes but only 12 remain"), "{e}");
     }
 
     #[test]

@@ -187,16 +187,27 @@ pub fn read_media_bytes(data: &[u8], name: &str) -> Result<Option<MediaInfo>> {
     read_source(&Source::from_bytes(data), Path::new(name))
 }
 
+/// The first read of every file: enough to tell its kind (a JPEG's APP1 header, a PNG's first
+/// chunk, an `ftyp` and the next box header), and little past what a clip whose `moov` is at its
+/// end needs before it; what else a still needs continues from there in one read.
+const HEAD: u64 = 64;
+/// The most of a long `ftyp` read to sniff its brands.
+const MAX_FTYP: u64 = 4096;
+
 fn read_source(src: &Source, path: &Path) -> Result<Option<MediaInfo>> {
-    let head = src.read_upto(0, 256, "file header")?;
+    let mut head = src.read_upto(0, HEAD, "file header")?;
+    if head.get(4..8) == Some(b"ftyp") {
+        // the brands that tell a HEIF from a movie may run past the first read
+        let ftyp_len = u64::from(u32::from_be_bytes([head[0], head[1], head[2], head[3]]));
+        if ftyp_len > HEAD {
+            head = src.read_upto(0, ftyp_len.min(MAX_FTYP), "file header")?;
+        }
+    }
     let sniffed = sniff(&head);
     let info = match sniffed {
         Sniffed::Jpeg => Some(MediaInfo::Still(StillFormat::Jpeg, exif::read_jpeg(src)?)),
         Sniffed::Png => Some(MediaInfo::Still(StillFormat::Png, png::read_png(src)?)),
-        Sniffed::Heif => {
-            let top = isobmff::top_level(src)?;
-            Some(MediaInfo::Still(StillFormat::Heif, heif::read_heif(src, &top)?))
-        }
+        Sniffed::Heif => Some(MediaInfo::Still(StillFormat::Heif, heif::read_heif(src)?)),
         Sniffed::Movie => {
             let top = isobmff::top_level(src)?;
             Some(MediaInfo::Clip(quicktime::read_clip(src, &top)?))
