@@ -80,14 +80,20 @@ pub fn scan_with_progress(roots: &[PathBuf], opts: PairOptions, found: &dyn Fn(u
     let walk::Walked { files, mut errors, mut notes, mut ids } = walk::walk(roots);
     found(files.len());
     let sidecars = takeout_sidecars(&files);
-    let outcomes: Vec<(Outcome, u64, Option<FileId>)> = files
-        .par_iter()
-        .map(|(path, root)| {
-            let r = read_one(path, root);
-            read();
-            r
-        })
-        .collect();
+    let read_all = || -> Vec<(Outcome, u64, Option<FileId>)> {
+        files
+            .par_iter()
+            .map(|(path, root)| {
+                let r = read_one(path, root);
+                read();
+                r
+            })
+            .collect()
+    };
+    let outcomes = match readers() {
+        Some(pool) => pool.install(read_all),
+        None => read_all(),
+    };
     let file_ids: Vec<Option<FileId>> = outcomes.iter().map(|o| o.2).collect();
     let (keep, twice) = walk::first_of_each(files.iter().map(|(p, _)| p.as_path()), &file_ids);
     drop(files); // the paths live on in the records
@@ -126,6 +132,17 @@ pub fn scan_with_progress(roots: &[PathBuf], opts: PairOptions, found: &dyn Fn(u
     lib.live_photos.extend(motion);
     lib.live_photos.sort_by(|a, b| (&a.still.path, &a.clip.path).cmp(&(&b.still.path, &b.clip.path)));
     lib
+}
+
+/// The threads that read files, unless `RAYON_NUM_THREADS` says how many: two per core. A
+/// file's read is short work between waits on the disk (a NAS, a cache gone cold), so readers
+/// beyond the core count keep the cores busy while others wait.
+fn readers() -> Option<rayon::ThreadPool> {
+    if std::env::var_os("RAYON_NUM_THREADS").is_some() {
+        return None;
+    }
+    let n = std::thread::available_parallelism().map_or(2, |n| n.get()) * 2;
+    rayon::ThreadPoolBuilder::new().num_threads(n).build().ok()
 }
 
 /// The JSON files found, by folder: Google Takeout's sidecars among them.
