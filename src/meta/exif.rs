@@ -54,7 +54,9 @@ pub fn read_jpeg(src: &Source) -> Result<StillInfo> {
 }
 
 /// Bytes of a JPEG's EXIF block read first: an iPhone's directories, MakerNote and GPS fit.
-const EXIF_FIRST_READ: u64 = 2560;
+pub(super) const EXIF_FIRST_READ: u64 = 2560;
+/// Where a camera JPEG's EXIF block starts: after SOI, the APP1 marker and length, `Exif\0\0`.
+pub(super) const JPEG_EXIF_AT: u64 = 12;
 
 /// The part of a TIFF-structured EXIF block (`len` bytes at `at`) that holds its directories
 /// and their values, without the embedded thumbnail that usually makes up most of it (an

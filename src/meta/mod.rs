@@ -187,19 +187,34 @@ pub fn read_media_bytes(data: &[u8], name: &str) -> Result<Option<MediaInfo>> {
     read_source(&Source::from_bytes(data), Path::new(name))
 }
 
-/// The first read of every file: enough to tell its kind (a JPEG's APP1 header, a PNG's first
-/// chunk, an `ftyp` and the next box header), and little past what a clip whose `moov` is at its
-/// end needs before it; what else a still needs continues from there in one read.
+/// The first read of a file: enough to tell its kind (a JPEG's APP1 header, a PNG's first chunk,
+/// an `ftyp` and the next box header), and little past what a clip whose `moov` is at its end
+/// needs before it.
 const HEAD: u64 = 64;
+/// The first read of a file named as a HEIF: its `meta` starts after the `ftyp`, and its first
+/// children (`hdlr`, `dinf`, `pitm`, the `iinf` header) come with the same read.
+const HEAD_HEIF: u64 = 320;
 /// The most of a long `ftyp` read to sniff its brands.
 const MAX_FTYP: u64 = 4096;
 
+/// How much the first read takes: what the name promises is read with it when it follows on
+/// (a JPEG's EXIF directories, a HEIF's first `meta` children). The bytes decide what the file
+/// is; a wrong name only means a first read of another size.
+fn first_read(path: &Path) -> u64 {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    match ext.as_str() {
+        "jpg" | "jpeg" => exif::JPEG_EXIF_AT + exif::EXIF_FIRST_READ,
+        "heic" | "heif" | "hif" | "avif" => HEAD_HEIF,
+        _ => HEAD,
+    }
+}
+
 fn read_source(src: &Source, path: &Path) -> Result<Option<MediaInfo>> {
-    let mut head = src.read_upto(0, HEAD, "file header")?;
+    let mut head = src.read_upto(0, first_read(path), "file header")?;
     if head.get(4..8) == Some(b"ftyp") {
         // the brands that tell a HEIF from a movie may run past the first read
         let ftyp_len = u64::from(u32::from_be_bytes([head[0], head[1], head[2], head[3]]));
-        if ftyp_len > HEAD {
+        if ftyp_len > head.len() as u64 {
             head = src.read_upto(0, ftyp_len.min(MAX_FTYP), "file header")?;
         }
     }
