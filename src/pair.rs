@@ -97,7 +97,7 @@ pub fn pair(stills: &[Half], clips: &[Half], opts: PairOptions) -> Pairing {
     // by folder (its bytes: comparing paths component by component is slower) and name stem
     let mut buckets: BTreeMap<(&[u8], &str), Indices> = BTreeMap::new();
     fn bucket<'a>(path: &'a Path, n: &'a Named) -> (&'a [u8], &'a str) {
-        (path.parent().unwrap_or(Path::new("")).as_os_str().as_encoded_bytes(), n.stem.as_str())
+        (path.parent().unwrap_or(Path::new("")).as_os_str().as_encoded_bytes(), n.stem())
     }
     for (i, s) in stills.iter().enumerate().filter(|(i, s)| !used_s[*i] && orphan(s, s_edit[*i], &by_id, true)) {
         buckets.entry(bucket(s.path, &s_names[i])).or_default().0.push(i);
@@ -155,14 +155,24 @@ struct Cand {
 
 /// What a file's name says, for pairing: its stems and whether it names an edit.
 struct Named {
-    /// [`plain_stem`]: copy counters kept.
-    plain: String,
-    /// [`stem_key`]: export decorations removed.
-    stem: String,
+    /// The name in upper case; both stems are prefixes of it.
+    upper: String,
+    /// The length of [`plain_stem`]: copy counters kept.
+    plain: usize,
+    /// The length of [`stem_of`]: export decorations removed.
+    stem: usize,
     edited: bool,
 }
 
 impl Named {
+    fn plain(&self) -> &str {
+        &self.upper[..self.plain]
+    }
+
+    fn stem(&self) -> &str {
+        &self.upper[..self.stem]
+    }
+
     /// A name that carries a copy suffix (`IMG_1234(1).HEIC`, `wave-2-2.jpg`, `IMG_1 copy.jpg`):
     /// its stem without export decorations differs from its plain stem.
     fn is_copy(&self) -> bool {
@@ -171,8 +181,9 @@ impl Named {
 }
 
 fn named(h: &Half) -> Named {
-    let stem = stem_key(h.path);
-    Named { plain: plain_stem(h.path), edited: edits::is_edit_stem(&stem), stem }
+    let upper = upper_name(h.path);
+    let (plain, stem) = (plain_stem(&upper).len(), stem_of(&upper));
+    Named { plain, stem: stem.len(), edited: edits::is_edit_stem(stem), upper }
 }
 
 fn candidates(
@@ -195,8 +206,8 @@ fn candidates(
             if allowed(s, c, gap) {
                 out.push(Cand {
                     other_folder: s.path.parent() != c.path.parent(),
-                    other_exact_stem: sn.plain != cn.plain,
-                    other_stem: sn.stem != cn.stem,
+                    other_exact_stem: sn.plain() != cn.plain(),
+                    other_stem: sn.stem() != cn.stem(),
                     gap,
                     copies: u8::from(sn.is_copy()) + u8::from(cn.is_copy()),
                     ages: (s.modified, c.modified),
@@ -238,23 +249,32 @@ fn take_greedy(cands: Vec<Cand>, used_s: &mut [bool], used_c: &mut [bool], by: M
     }
 }
 
+/// A file's name in upper case: pairing compares names case-insensitively.
+fn upper_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().to_uppercase()).unwrap_or_default()
+}
+
 /// The name without extensions and the iCloud `_HEVC` marker, copy counters kept: among
-/// duplicates, `IMG_1 2.HEIC` belongs with `IMG_1 2.MOV` before `IMG_1.MOV`.
-fn plain_stem(path: &Path) -> String {
-    let name = path.file_name().map(|n| n.to_string_lossy().to_uppercase()).unwrap_or_default();
-    let mut s = name.as_str();
+/// duplicates, `IMG_1 2.HEIC` belongs with `IMG_1 2.MOV` before `IMG_1.MOV`. Takes and gives
+/// an upper-case name.
+fn plain_stem(name: &str) -> &str {
+    let mut s = name;
     while let Some(dot) = s.rfind('.').filter(|&d| d > 0) {
         s = &s[..dot];
     }
-    s.strip_suffix("_HEVC").unwrap_or(s).to_string()
+    s.strip_suffix("_HEVC").unwrap_or(s)
 }
 
 /// The name a still and its clip share once exports' decorations are removed:
 /// `IMG_1234.HEIC`, `IMG_1234_HEVC.MOV`, `IMG_1234(1).HEIC`, `IMG_1234 2.mov`, `IMG_1234-2.JPG`,
 /// `IMG_1234.HEIC.MOV` all give `IMG_1234`. Case-insensitive.
 pub fn stem_key(path: &Path) -> String {
-    let name = path.file_name().map(|n| n.to_string_lossy().to_uppercase()).unwrap_or_default();
-    let mut s = name.as_str();
+    stem_of(&upper_name(path)).to_string()
+}
+
+/// [`stem_key`] of an upper-case name.
+fn stem_of(name: &str) -> &str {
+    let mut s = name;
     loop {
         let before = s;
         for ext in [".JPG", ".JPEG", ".HEIC", ".HEIF", ".MOV", ".MP4", ".QT"] {
@@ -265,7 +285,7 @@ pub fn stem_key(path: &Path) -> String {
         s = strip_counter(s);
         s = s.trim_end();
         if s == before || s.is_empty() {
-            return if s.is_empty() { before.to_string() } else { s.to_string() };
+            return if s.is_empty() { before } else { s };
         }
     }
 }

@@ -36,26 +36,19 @@ pub fn read_heif(src: &Source) -> Result<StillInfo> {
     })?;
     let children = &meta.ok_or_else(|| MetaError::corrupt("HEIF: no 'meta' box, so no image items"))?[..];
     let items = item_types(children)?;
-    let locations = item_locations(src, children)?;
-    for loc in locations.iter().filter(|l| l.method == 0) {
-        for &(off, len) in &loc.extents {
-            if off.saturating_add(len) > src.len() {
-                let kind = items.iter().find(|i| i.0 == loc.id).map_or("?".into(), |i| fourcc_str(&i.1));
-                return Err(MetaError::Truncated {
-                    what: format!("HEIF item {} ('{kind}')", loc.id),
-                    offset: off,
-                    claimed: len,
-                    file_len: src.len(),
-                });
-            }
-        }
+    let xmp_id = items.iter().find(|i| &i.1 == b"xmp ").map(|i| i.0);
+    let exif_id = items.iter().find(|i| &i.1 == b"Exif").map(|i| i.0);
+    // every item is checked against the file's end (a cut file loses its image tiles); only the
+    // metadata items' locations are kept
+    let (locations, past_end) = item_locations(src, children, |id| Some(id) == exif_id || Some(id) == xmp_id)?;
+    if let Some((id, offset, claimed)) = past_end {
+        let kind = items.iter().find(|i| i.0 == id).map_or("?".into(), |i| fourcc_str(&i.1));
+        return Err(MetaError::Truncated { what: format!("HEIF item {id} ('{kind}')"), offset, claimed, file_len: src.len() });
     }
     let mut info = StillInfo { motion: super::motion::mpvd(src, &top), ..Default::default() };
-    let xmp_id = items.iter().find(|i| &i.1 == b"xmp ").map(|i| i.0);
     if let Some(loc) = xmp_id.filter(|_| info.motion.video.is_some()).and_then(|id| locations.iter().find(|l| l.id == id)) {
         info.motion.key_time_us = super::motion::key_time_us(&read_item(src, children, loc)?);
     }
-    let exif_id = items.iter().find(|i| &i.1 == b"Exif").map(|i| i.0);
     if let Some(loc) = exif_id.and_then(|id| locations.iter().find(|l| l.id == id)) {
         let payload = read_item(src, children, loc)?;
         let mut r = Reader::new(&payload, "HEIF Exif item");
@@ -117,9 +110,13 @@ fn width(n: u8, what: &str) -> Result<u8> {
     }
 }
 
-/// Item locations from `iloc` (ISO 14496-12 §8.11.3).
-fn item_locations(src: &Source, meta: &[u8]) -> Result<Vec<ItemLocation>> {
-    let Some(iloc) = isobmff::find(meta, b"iloc")? else { return Ok(Vec::new()) };
+/// An item's extent that runs past the end of the file: (item id, offset, length).
+type PastEnd = Option<(u32, u64, u64)>;
+
+/// Item locations from `iloc` (ISO 14496-12 §8.11.3), of the items `keep` wants, and the first
+/// extent in the file (construction method 0) of any item that runs past the file's end.
+fn item_locations(src: &Source, meta: &[u8], keep: impl Fn(u32) -> bool) -> Result<(Vec<ItemLocation>, PastEnd)> {
+    let Some(iloc) = isobmff::find(meta, b"iloc")? else { return Ok((Vec::new(), None)) };
     let (version, body) = isobmff::full_box(iloc.body)?;
     let mut r = Reader::new(body, "HEIF 'iloc' box");
     let (a, b) = (r.u8()?, r.u8()?);
@@ -133,15 +130,24 @@ fn item_locations(src: &Source, meta: &[u8]) -> Result<Vec<ItemLocation>> {
     if count > r.remaining() / MIN_ITEM_BYTES {
         return Err(MetaError::corrupt(format!("HEIF 'iloc' claims {count} items but holds {} bytes", r.remaining())));
     }
-    src.charge((count as u64).saturating_mul(EXTENT_COST * 2), "HEIF 'iloc' items")?;
-    let mut out = Vec::with_capacity(count);
+    let mut out = Vec::new();
+    let mut past_end = None;
     for _ in 0..count {
-        out.push(item_location(src, &mut r, version, &w)?);
+        let (loc, beyond) = item_location(src, &mut r, version, &w, &keep)?;
+        out.extend(loc);
+        past_end = past_end.or(beyond);
     }
-    Ok(out)
+    Ok((out, past_end))
 }
 
-fn item_location(src: &Source, r: &mut Reader<'_>, version: u8, w: &Widths) -> Result<ItemLocation> {
+/// One `iloc` entry: its location when `keep` wants it, and its first extent past the file's end.
+fn item_location(
+    src: &Source,
+    r: &mut Reader<'_>,
+    version: u8,
+    w: &Widths,
+    keep: impl Fn(u32) -> bool,
+) -> Result<(Option<ItemLocation>, PastEnd)> {
     let id = if version < 2 { u32::from(r.u16()?) } else { r.u32()? };
     let method = if version >= 1 { (r.u16()? & 15) as u8 } else { 0 };
     r.skip(2)?; // data_reference_index
@@ -159,15 +165,26 @@ fn item_location(src: &Source, r: &mut Reader<'_>, version: u8, w: &Widths) -> R
     if n.saturating_mul(per_extent) > r.remaining() {
         return Err(MetaError::corrupt(format!("HEIF 'iloc': item {id} claims {n} extents but the box has {} bytes left", r.remaining())));
     }
-    src.charge((n as u64).saturating_mul(EXTENT_COST), "HEIF 'iloc' extents")?;
-    let mut extents = Vec::with_capacity(n);
+    let kept = keep(id);
+    let mut extents = Vec::new();
+    if kept {
+        src.charge((n as u64).saturating_mul(EXTENT_COST), "HEIF 'iloc' extents")?;
+        extents.reserve_exact(n);
+    }
+    let mut past_end = None;
     for _ in 0..n {
         r.uint(w.index)?;
         let off =
             base.checked_add(r.uint(w.off)?).ok_or_else(|| MetaError::corrupt(format!("HEIF 'iloc': item {id}'s offset overflows")))?;
-        extents.push((off, r.uint(w.len)?));
+        let len = r.uint(w.len)?;
+        if method == 0 && past_end.is_none() && off.saturating_add(len) > src.len() {
+            past_end = Some((id, off, len));
+        }
+        if kept {
+            extents.push((off, len));
+        }
     }
-    Ok(ItemLocation { id, method, extents, implied_len: w.len == 0 })
+    Ok((kept.then_some(ItemLocation { id, method, extents, implied_len: w.len == 0 }), past_end))
 }
 
 /// An item's bytes: from the file (method 0) or from `idat` (method 1), extents concatenated.

@@ -116,7 +116,7 @@ fn read_keys_ilst(children: &[u8], tags: &mut BTreeMap<String, String>) -> Resul
         }
         let size = r.u32()? as usize;
         let body = r.take(size.checked_sub(4).ok_or_else(|| MetaError::corrupt("QuickTime 'keys': entry size below 8"))?)?;
-        names.push(String::from_utf8_lossy(body.get(4..).unwrap_or(&[])).into_owned());
+        names.push(String::from_utf8_lossy(body.get(4..).unwrap_or(&[])));
     }
     let Some(ilst) = isobmff::find(children, b"ilst")? else { return Ok(()) };
     for item in isobmff::boxes(ilst.body) {
@@ -124,7 +124,7 @@ fn read_keys_ilst(children: &[u8], tags: &mut BTreeMap<String, String>) -> Resul
         let index = u32::from_be_bytes(item.kind) as usize;
         let Some(name) = index.checked_sub(1).and_then(|i| names.get(i)) else { continue };
         if let Some(value) = isobmff::find(item.body, b"data")?.and_then(data_value) {
-            tags.insert(name.clone(), value);
+            tags.insert(name.to_string(), value);
         }
     }
     Ok(())

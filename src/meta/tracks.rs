@@ -82,18 +82,21 @@ fn mebx_key(entry: &[u8], name: &str) -> Result<Option<u32>> {
 /// (see [`minimal`]): QuickTime `meta`/`udta` forms vary too much for a strict ISO reader, sample
 /// descriptions we read ourselves, and what mp4parse reads is checked first.
 pub(super) fn track_tables(ftyp: Option<&[u8]>, moov: &[u8]) -> Result<mp4parse::MediaContext> {
-    let mut inner = Vec::with_capacity(moov.len());
+    // built in one buffer: each container's size is written once its children are in
+    let mut file = Vec::with_capacity(moov.len() + 64);
+    push_box(&mut file, b"ftyp", ftyp.unwrap_or(b"qt  \0\0\0\0qt  "));
+    let moov_at = open_box(&mut file, b"moov");
     for b in isobmff::boxes(moov) {
         let b = b?;
         if &b.kind == b"trak" {
-            push_box(&mut inner, b"trak", &minimal(b.body, 0)?);
+            let at = open_box(&mut file, b"trak");
+            minimal(b.body, 0, &mut file)?;
+            close_box(&mut file, at)?;
         } else if &b.kind == b"mvhd" {
-            push_box(&mut inner, &b.kind, b.body);
+            push_box(&mut file, &b.kind, b.body);
         }
     }
-    let mut file = Vec::with_capacity(inner.len() + 64);
-    push_box(&mut file, b"ftyp", ftyp.unwrap_or(b"qt  \0\0\0\0qt  "));
-    push_box(&mut file, b"moov", &inner);
+    close_box(&mut file, moov_at)?;
     mp4parse::read_mp4(&mut std::io::Cursor::new(file))
         .map_err(|e| MetaError::corrupt(format!("QuickTime: the track tables in 'moov' are unreadable ({e:?})")))
 }
@@ -103,20 +106,38 @@ pub(super) fn track_tables(ftyp: Option<&[u8]>, moov: &[u8]) -> Result<mp4parse:
 /// walked here, so no nested size goes unchecked into mp4parse (which reserves a box's claimed
 /// size before reading it: found by fuzzing, an `avcC` claiming 2 GB inside a 200-byte entry),
 /// and every kept table's entry count is checked against its box ([`check_count`]).
-fn minimal(body: &[u8], depth: u32) -> Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(body.len());
+fn minimal(body: &[u8], depth: u32, out: &mut Vec<u8>) -> Result<()> {
     for b in isobmff::boxes(body) {
         let b = b?;
         match &b.kind {
-            b"edts" | b"mdia" | b"minf" | b"stbl" if depth < 4 => push_box(&mut out, &b.kind, &minimal(b.body, depth + 1)?),
+            b"edts" | b"mdia" | b"minf" | b"stbl" if depth < 4 => {
+                let at = open_box(out, &b.kind);
+                minimal(b.body, depth + 1, out)?;
+                close_box(out, at)?;
+            }
             b"tkhd" | b"elst" | b"mdhd" | b"hdlr" | b"stts" | b"ctts" | b"stsc" | b"stsz" | b"stco" | b"co64" | b"stss" => {
                 check_count(&b.kind, b.body)?;
-                push_box(&mut out, &b.kind, b.body)
+                push_box(out, &b.kind, b.body)
             }
             _ => {}
         }
     }
-    Ok(out)
+    Ok(())
+}
+
+/// Starts a box in `out` with its size left blank; returns where it starts, for [`close_box`].
+fn open_box(out: &mut Vec<u8>, kind: &[u8; 4]) -> usize {
+    let at = out.len();
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(kind);
+    at
+}
+
+/// Writes the size of the box started at `at`, now that its children are in.
+fn close_box(out: &mut [u8], at: usize) -> Result<()> {
+    let size = u32::try_from(out.len() - at).map_err(|_| MetaError::corrupt("QuickTime: a track's tables exceed 4 GB"))?;
+    out[at..at + 4].copy_from_slice(&size.to_be_bytes());
+    Ok(())
 }
 
 /// Refuses a table whose entry count needs more bytes than its box holds, before mp4parse
@@ -276,12 +297,14 @@ mod tests {
         // found by cargo fuzz (box_walker): an 'elst' claiming 0xFFFFFFFF edits
         let elst = boxed(b"elst", &[0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 1]);
         let edts = boxed(b"edts", &elst);
-        let e = minimal(&edts, 0).unwrap_err().to_string();
+        let e = minimal(&edts, 0, &mut Vec::new()).unwrap_err().to_string();
         assert!(e.contains("'elst' table claims 4294967295 entries but its box holds room for 0"), "{e}");
         let moov = [boxed(b"mvhd", &[0; 100]), boxed(b"trak", &edts)].concat();
         assert!(read_moov(&moov).is_err());
         let ok = boxed(b"stco", &[0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 9]);
-        minimal(&boxed(b"mdia", &boxed(b"minf", &boxed(b"stbl", &ok))), 0).unwrap();
+        let mut kept = Vec::new();
+        minimal(&boxed(b"mdia", &boxed(b"minf", &boxed(b"stbl", &[ok.clone(), boxed(b"sdtp", &[0; 9])].concat()))), 0, &mut kept).unwrap();
+        assert_eq!(kept, boxed(b"mdia", &boxed(b"minf", &boxed(b"stbl", &ok))), "containers sized around what they keep");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::io;
 
 /// One Live Photo's export in `--json`.
 #[derive(Serialize)]
-struct ItemDoc {
+struct ItemDoc<'a> {
     status: &'static str,
     frames: Option<u64>,
     /// Why an MP4's video was re-encoded (`hevc`, `trimmed`, `effect`, `asked`); absent when copied.
@@ -21,7 +21,7 @@ struct ItemDoc {
     error: Option<String>,
     /// `still`, `clip`, `output` (and their `_bytes` twins when not UTF-8).
     #[serde(flatten)]
-    paths: PathFields,
+    paths: PathFields<'a>,
 }
 
 #[derive(Serialize)]
@@ -38,7 +38,7 @@ struct FitDoc {
 #[derive(Serialize)]
 struct RunDoc<'a> {
     schema_version: u32,
-    results: Vec<ItemDoc>,
+    results: Vec<ItemDoc<'a>>,
     converted: usize,
     /// Re-encoded MP4 videos by reason.
     reencoded: serde_json::Map<String, serde_json::Value>,
@@ -63,7 +63,7 @@ fn status_words(s: &Status) -> (&'static str, Option<String>) {
     }
 }
 
-fn item(i: &crate::export::Item) -> ItemDoc {
+fn item(i: &crate::export::Item) -> ItemDoc<'_> {
     let (status, error) = status_words(&i.status);
     let (frames, reencoded, fitted) = match &i.status {
         Status::Written { frames, reencoded, fitted } => (*frames, reencoded.as_ref().map(|r| r.word().to_string()), fitted.as_ref()),

@@ -13,18 +13,24 @@ use std::path::Path;
 /// (new fields may appear without it).
 pub const SCHEMA_VERSION: u32 = 2;
 
-/// Path fields, flattened into the document that holds them.
-#[derive(Serialize)]
-#[serde(transparent)]
-pub struct PathFields(Map<String, Value>);
+/// Path fields, flattened into the document that holds them; written as they are serialized
+/// (see [`paths::put`]).
+pub struct PathFields<'a>(Vec<(&'a str, &'a Path)>);
 
-impl PathFields {
-    pub fn of(fields: &[(&str, &Path)]) -> Self {
-        let mut m = Map::new();
-        for (k, p) in fields {
-            paths::put(&mut m, k, p);
+impl<'a> PathFields<'a> {
+    pub fn of(fields: &[(&'a str, &'a Path)]) -> Self {
+        PathFields(fields.to_vec())
+    }
+}
+
+impl Serialize for PathFields<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        for (k, p) in &self.0 {
+            paths::put(&mut map, k, p)?;
         }
-        PathFields(m)
+        map.end()
     }
 }
 
@@ -38,16 +44,16 @@ pub struct LivePhotoDoc<'a> {
     embedded_video: Option<crate::meta::motion::Embedded>,
     /// `still`, `clip` first, as people read them.
     #[serde(flatten)]
-    paths: PathFields,
+    paths: PathFields<'a>,
     content_id: Option<&'a str>,
     matched_by: MatchedBy,
     /// An edited version (`IMG_E1234`, `IMG_1234_edited`, `FullSizeRender`).
     edited: bool,
     /// An edit's original (`edit_of`: its still), when found.
     #[serde(flatten)]
-    edit_of: PathFields,
+    edit_of: PathFields<'a>,
     /// An original's edited versions (`{"still": …}` each).
-    edited_versions: Vec<PathFields>,
+    edited_versions: Vec<PathFields<'a>>,
     facetime: bool,
     captured_at: Option<String>,
     captured_at_source: Option<TimeSource>,
@@ -98,7 +104,7 @@ pub fn live_photo(lp: &LivePhoto) -> LivePhotoDoc<'_> {
 #[derive(Serialize)]
 pub struct LoneDoc<'a> {
     #[serde(flatten)]
-    paths: PathFields,
+    paths: PathFields<'a>,
     content_id: Option<&'a str>,
     /// Named as an edited version.
     edited: bool,
@@ -107,7 +113,7 @@ pub struct LoneDoc<'a> {
 #[derive(Serialize)]
 pub struct ErrorDoc<'a> {
     #[serde(flatten)]
-    paths: PathFields,
+    paths: PathFields<'a>,
     error: &'a str,
 }
 
@@ -118,7 +124,7 @@ pub fn error(e: &FileError) -> ErrorDoc<'_> {
 #[derive(Serialize)]
 pub struct NoteDoc<'a> {
     #[serde(flatten)]
-    paths: PathFields,
+    paths: PathFields<'a>,
     note: &'a str,
 }
 
@@ -161,7 +167,7 @@ pub fn left_out(lib: &Library) -> Map<String, Value> {
     lib.left_out.iter().map(|(why, n)| (why.to_string(), Value::from(*n))).collect()
 }
 
-fn lone<'a>(path: &Path, content_id: Option<&'a str>) -> LoneDoc<'a> {
+fn lone<'a>(path: &'a Path, content_id: Option<&'a str>) -> LoneDoc<'a> {
     LoneDoc { paths: PathFields::of(&[("path", path)]), content_id, edited: crate::pair::edits::is_edit(path) }
 }
 

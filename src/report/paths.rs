@@ -9,18 +9,17 @@
 
 pub use crate::display::{bytes, escape, show};
 use base64::Engine;
-use serde_json::{Map, Value};
+use serde::ser::SerializeMap;
 use std::path::Path;
 
-/// Sets `key` (and `key_bytes` when the name is not UTF-8) in a JSON object.
-pub fn put(map: &mut Map<String, Value>, key: &str, p: &Path) {
+/// Writes `key` (and `key_bytes` when the name is not UTF-8) into a JSON object as it is
+/// serialized.
+pub fn put<M: SerializeMap>(map: &mut M, key: &str, p: &Path) -> Result<(), M::Error> {
     match p.to_str() {
-        Some(s) => {
-            map.insert(key.into(), Value::String(s.into()));
-        }
+        Some(s) => map.serialize_entry(key, s),
         None => {
-            map.insert(key.into(), Value::String(p.to_string_lossy().into_owned()));
-            map.insert(format!("{key}_bytes"), Value::String(base64::engine::general_purpose::STANDARD.encode(bytes(p))));
+            map.serialize_entry(key, &p.to_string_lossy())?;
+            map.serialize_entry(&format!("{key}_bytes"), &base64::engine::general_purpose::STANDARD.encode(bytes(p)))
         }
     }
 }
@@ -29,18 +28,27 @@ pub fn put(map: &mut Map<String, Value>, key: &str, p: &Path) {
 mod tests {
     use super::*;
 
+    /// One path field, as the documents write it.
+    struct One<'a>(&'a str, &'a Path);
+
+    impl serde::Serialize for One<'_> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let mut map = serializer.serialize_map(None)?;
+            put(&mut map, self.0, self.1)?;
+            map.end()
+        }
+    }
+
     #[cfg(unix)]
     #[test]
     fn non_utf8_names_keep_their_bytes_in_json() {
         use std::os::unix::ffi::OsStrExt;
         let p = Path::new(std::ffi::OsStr::from_bytes(b"dir/caf\xe9.HEIC"));
-        let mut m = Map::new();
-        put(&mut m, "still", p);
+        let m = serde_json::to_value(One("still", p)).unwrap();
         assert_eq!(m["still"], "dir/caf\u{fffd}.HEIC");
         let bytes = base64::engine::general_purpose::STANDARD.decode(m["still_bytes"].as_str().unwrap()).unwrap();
         assert_eq!(bytes, b"dir/caf\xe9.HEIC");
-        let mut m = Map::new();
-        put(&mut m, "still", Path::new("ok.HEIC"));
-        assert_eq!(m.len(), 1, "no bytes field for a UTF-8 name");
+        let m = serde_json::to_value(One("still", Path::new("ok.HEIC"))).unwrap();
+        assert_eq!(m.as_object().unwrap().len(), 1, "no bytes field for a UTF-8 name");
     }
 }

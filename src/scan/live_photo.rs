@@ -118,7 +118,7 @@ impl LivePhoto {
     /// FORMATS.md "FaceTime Live Photos": the still's LensModel names FaceTime; lacking a lens,
     /// its Model or Software; or the clip's lens model, model or software.
     pub fn is_facetime(&self) -> bool {
-        let ft = |s: Option<&str>| s.is_some_and(|s| s.to_ascii_lowercase().contains("facetime"));
+        let ft = |s: Option<&str>| s.is_some_and(|s| s.as_bytes().windows(8).any(|w| w.eq_ignore_ascii_case(b"facetime")));
         let s = &self.still.info.shot;
         let still_says = match &s.lens {
             Some(lens) => ft(Some(lens)),
