@@ -12,6 +12,7 @@ pub use live_photo::{ClipFile, LivePhoto, StillFile, TimeSource};
 use rayon::prelude::*;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Everything a scan found.
 #[derive(Debug, Default)]
@@ -146,7 +147,7 @@ fn readers() -> Option<rayon::ThreadPool> {
 }
 
 /// The JSON files found, by folder: Google Takeout's sidecars among them.
-fn takeout_sidecars(files: &[(PathBuf, PathBuf)]) -> HashMap<PathBuf, Vec<PathBuf>> {
+fn takeout_sidecars(files: &[(PathBuf, Arc<Path>)]) -> HashMap<PathBuf, Vec<PathBuf>> {
     let mut by_dir: HashMap<PathBuf, Vec<PathBuf>> = HashMap::new();
     for (f, _) in files {
         if f.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
@@ -173,17 +174,19 @@ fn fill_from_sidecar(shot: &mut ShotInfo, path: &Path, sidecars: &HashMap<PathBu
 }
 
 /// One file's read: what it is, the bytes read, and who the file is.
-fn read_one(path: &Path, root: &Path) -> (Outcome, u64, Option<FileId>) {
+fn read_one(path: &Path, root: &Arc<Path>) -> (Outcome, u64, Option<FileId>) {
     let meta::FileRead { info, bytes_read, id } = meta::read_media(path);
     let outcome = match info {
         Ok(Some(MediaInfo::Still(format, info))) => {
-            Outcome::Still(Box::new(StillFile { path: path.into(), root: root.into(), format, info }))
+            Outcome::Still(Box::new(StillFile { path: path.into(), root: Arc::clone(root), format, info }))
         }
-        Ok(Some(MediaInfo::Clip(info))) => Outcome::Clip(Box::new(ClipFile { path: path.into(), root: root.into(), info, embedded: None })),
+        Ok(Some(MediaInfo::Clip(info))) => {
+            Outcome::Clip(Box::new(ClipFile { path: path.into(), root: Arc::clone(root), info, embedded: None }))
+        }
         Ok(Some(MediaInfo::MotionPhoto(format, still, clip))) => {
             let embedded = still.motion.video;
-            let clip = ClipFile { path: path.into(), root: root.into(), info: *clip, embedded };
-            let still = StillFile { path: path.into(), root: root.into(), format, info: still };
+            let clip = ClipFile { path: path.into(), root: Arc::clone(root), info: *clip, embedded };
+            let still = StillFile { path: path.into(), root: Arc::clone(root), format, info: still };
             let edited = pair::edits::is_edit(path);
             let (still, clip) = (Box::new(still), Box::new(clip));
             let lp = LivePhoto { still, clip, matched_by: MatchedBy::Embedded, edited, edit_of: None, edited_versions: Vec::new() };

@@ -15,6 +15,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The file livephoto puts in every output folder it writes (see `convert::output::Marker`).
 pub const EXPORT_MARKER: &str = ".livephoto-export";
@@ -93,7 +94,7 @@ pub fn is_one_of(p: &Path, ids: &HashSet<FileId>) -> bool {
 pub struct Walked {
     /// (file, the root folder it was found under), sorted by path. One file reached by two
     /// paths is here twice: see [`first_of_each`].
-    pub files: Vec<(PathBuf, PathBuf)>,
+    pub files: Vec<(PathBuf, Arc<Path>)>,
     pub errors: Vec<FileError>,
     pub notes: Vec<Note>,
     /// Every link found, by identity (the files' own are learnt as they are opened): outputs
@@ -105,7 +106,7 @@ pub struct Walked {
 pub fn walk(roots: &[PathBuf]) -> Walked {
     let mut w = Walked::default();
     for root in roots {
-        let base = if root.is_dir() { root.clone() } else { root.parent().map(Path::to_path_buf).unwrap_or_default() };
+        let base: Arc<Path> = if root.is_dir() { root.as_path().into() } else { root.parent().unwrap_or(Path::new("")).into() };
         let mut skipped_exports = Vec::new();
         let entries = walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name().into_iter().filter_entry(|e| {
             let export = e.file_type().is_dir() && e.path().join(EXPORT_MARKER).exists();
@@ -126,18 +127,21 @@ pub fn walk(roots: &[PathBuf]) -> Walked {
                 .map(|path| Note { path, note: format!("written by livephoto (it holds {EXPORT_MARKER}): not scanned") }),
         );
     }
-    w.files.sort();
+    if roots.len() > 1 {
+        // one root's files come in path order already: each folder is listed sorted by name
+        w.files.sort();
+    }
     w.errors.sort();
     w.notes.sort();
     w
 }
 
-fn visit(w: &mut Walked, e: walkdir::DirEntry, base: &Path) {
+fn visit(w: &mut Walked, e: walkdir::DirEntry, base: &Arc<Path>) {
     if e.path_is_symlink() {
         w.ids.extend(FileId::here(e.path()));
     }
     if e.file_type().is_file() {
-        w.files.push((e.into_path(), base.to_path_buf()));
+        w.files.push((e.into_path(), Arc::clone(base)));
     }
 }
 

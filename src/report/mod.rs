@@ -31,7 +31,7 @@ pub fn stdout_with(write: impl FnOnce(&mut io::BufWriter<io::StdoutLock<'static>
 
 /// Writes a JSON document (pretty, newline-terminated) to stdout as it is serialised.
 pub fn stdout_json(doc: &impl serde::Serialize) -> io::Result<()> {
-    let mut out = io::BufWriter::new(io::stdout().lock());
+    let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
     serde_json::to_writer_pretty(&mut out, doc)?;
     out.write_all(b"\n")?;
     out.flush()

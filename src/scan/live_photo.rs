@@ -5,13 +5,14 @@
 use crate::meta::motion::Embedded;
 use crate::meta::{CaptureTime, ClipInfo, GeoLocation, ShotInfo, StillFormat, StillInfo};
 use crate::pair::MatchedBy;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct StillFile {
     pub path: PathBuf,
-    /// The root it was found under (outputs mirror the layout below it).
-    pub root: PathBuf,
+    /// The root it was found under (outputs mirror the layout below it), shared by its files.
+    pub root: Arc<Path>,
     pub format: StillFormat,
     pub info: StillInfo,
 }
@@ -19,7 +20,7 @@ pub struct StillFile {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClipFile {
     pub path: PathBuf,
-    pub root: PathBuf,
+    pub root: Arc<Path>,
     pub info: ClipInfo,
     /// A motion photo's video: where it lies inside `path` (the still's own file).
     pub embedded: Option<Embedded>,
@@ -150,8 +151,13 @@ mod tests {
 
     fn live(still: Option<&str>, clip: Option<&str>) -> LivePhoto {
         let mut lp = LivePhoto {
-            still: Box::new(StillFile { path: "a.jpg".into(), root: ".".into(), format: StillFormat::Jpeg, info: StillInfo::default() }),
-            clip: Box::new(ClipFile { path: "a.mov".into(), root: ".".into(), info: ClipInfo::default(), embedded: None }),
+            still: Box::new(StillFile {
+                path: "a.jpg".into(),
+                root: Path::new(".").into(),
+                format: StillFormat::Jpeg,
+                info: StillInfo::default(),
+            }),
+            clip: Box::new(ClipFile { path: "a.mov".into(), root: Path::new(".").into(), info: ClipInfo::default(), embedded: None }),
             matched_by: MatchedBy::ContentId,
             edited: false,
             edit_of: None,
@@ -199,13 +205,13 @@ mod tests {
         LivePhoto {
             still: Box::new(StillFile {
                 path: "a.heic".into(),
-                root: ".".into(),
+                root: Path::new(".").into(),
                 format: StillFormat::Heif,
                 info: StillInfo { shot: still, ..Default::default() },
             }),
             clip: Box::new(ClipFile {
                 path: "a.mov".into(),
-                root: ".".into(),
+                root: Path::new(".").into(),
                 info: ClipInfo { shot: clip, ..Default::default() },
                 embedded: None,
             }),
