@@ -7,11 +7,11 @@
 //! - A folder holding [`EXPORT_MARKER`] was written by livephoto and is never scanned as input,
 //!   so re-running an export in place does not read its own outputs back.
 //!
-//! The walk itself makes no system call per file (the directory listing tells files from
-//! folders): who each file is (device + inode) is learnt when it is opened to be read, from the
-//! open file, and [`first_of_each`] then drops the second paths to one file. Those identities,
-//! with every link's own, are what an export compares its targets with, never how a path is
-//! spelled (STYLE.md habit 14).
+//! The walk itself makes no system call per file where the directory listing tells files from
+//! folders (ext4, XFS, Btrfs, APFS...): who each file is (device + inode) is learnt when it is
+//! opened to be read, from the open file, and [`first_of_each`] then drops the second paths to
+//! one file. Those identities, with every link's own, are what an export compares its targets
+//! with, never how a path is spelled (STYLE.md habit 14).
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};

@@ -158,8 +158,12 @@ pub fn sniff(head: &[u8]) -> Sniffed {
 
 /// File names that promise media: an unrecognisable file with such a name is reported, not skipped.
 pub fn has_media_extension(path: &Path) -> bool {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    matches!(ext.as_str(), "jpg" | "jpeg" | "heic" | "heif" | "hif" | "png" | "mov" | "mp4" | "m4v" | "qt")
+    matches!(extension(path).as_str(), "jpg" | "jpeg" | "heic" | "heif" | "hif" | "png" | "mov" | "mp4" | "m4v" | "qt")
+}
+
+/// A name's extension in lower case ("" without one).
+fn extension(path: &Path) -> String {
+    path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase()
 }
 
 /// One file's read.
@@ -201,8 +205,7 @@ const MAX_FTYP: u64 = 4096;
 /// (a JPEG's EXIF directories, a HEIF's first `meta` children). The bytes decide what the file
 /// is; a wrong name only means a first read of another size.
 fn first_read(path: &Path) -> u64 {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    match ext.as_str() {
+    match extension(path).as_str() {
         "jpg" | "jpeg" => exif::JPEG_EXIF_AT + exif::EXIF_FIRST_READ,
         "heic" | "heif" | "hif" | "avif" => HEAD_HEIF,
         _ => HEAD,
