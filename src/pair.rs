@@ -63,6 +63,8 @@ pub struct Pairing {
     pub pairs: Vec<Pair>,
     pub unpaired_stills: Vec<usize>,
     pub unpaired_clips: Vec<usize>,
+    /// Whether each still names an edited version ([`edits`]), as pairing told it.
+    pub edited_stills: Vec<bool>,
 }
 
 /// Pairs `stills` with `clips` (indices into each slice).
@@ -125,6 +127,7 @@ pub fn pair(stills: &[Half], clips: &[Half], opts: PairOptions) -> Pairing {
         pairs,
         unpaired_stills: (0..stills.len()).filter(|&i| !used_s[i]).collect(),
         unpaired_clips: (0..clips.len()).filter(|&i| !used_c[i]).collect(),
+        edited_stills: s_edit,
     }
 }
 

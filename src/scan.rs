@@ -227,9 +227,14 @@ fn link(lib: &mut Library, stills: Vec<Box<StillFile>>, clips: Vec<Box<ClipFile>
     lib.live_photos = Vec::with_capacity(p.pairs.len());
     for pr in &p.pairs {
         let clip = if pr.matched_by == MatchedBy::OriginalClip { borrowed.get(&pr.clip).cloned() } else { clips[pr.clip].take() };
-        let made = stills[pr.still].take().zip(clip).map(|(still, clip)| {
-            let edited = pair::edits::is_edit(&still.path);
-            LivePhoto { still, clip, matched_by: pr.matched_by, edited, edit_of: None, edited_versions: Vec::new() }
+        let edited = p.edited_stills[pr.still];
+        let made = stills[pr.still].take().zip(clip).map(|(still, clip)| LivePhoto {
+            still,
+            clip,
+            matched_by: pr.matched_by,
+            edited,
+            edit_of: None,
+            edited_versions: Vec::new(),
         });
         at.push(made.map(|lp| {
             lib.live_photos.push(lp);
