@@ -8,7 +8,7 @@ use crate::meta::StillFormat;
 use crate::scan::StillFile;
 use image::codecs::jpeg::JpegEncoder;
 use image::{ExtendedColorType, ImageEncoder};
-use libheif_rs::{ColorProfile, ColorSpace, HeifContext, ItemId, RgbChroma};
+use libheif_rs::{ColorProfile, ColorSpace, HeifContext, ItemId, LibHeif, RgbChroma};
 use std::fs::File;
 use std::io::{self, Write};
 
@@ -160,7 +160,7 @@ fn decode_heif(bytes: &[u8]) -> Result<Decoded, JobError> {
 /// One HEIF image decoded upright to packed RGB (no profile or EXIF yet).
 fn decode_handle(handle: &libheif_rs::ImageHandle) -> Result<Decoded, JobError> {
     let heif = |e: libheif_rs::HeifError| JobError::Media(format!("libheif cannot decode this HEIC: {e}"));
-    let image = handle.decode(ColorSpace::Rgb(RgbChroma::Rgb), None).map_err(heif)?;
+    let image = LibHeif::new().decode(handle, ColorSpace::Rgb(RgbChroma::Rgb), None).map_err(heif)?;
     let plane = image.planes().interleaved.ok_or_else(|| JobError::Media("libheif returned no RGB plane".into()))?;
     let (w, h) = (plane.width, plane.height);
     let row = w as usize * 3;

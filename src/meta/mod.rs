@@ -6,6 +6,7 @@ pub(crate) mod exif;
 mod heif;
 pub(crate) mod isobmff;
 pub mod motion;
+pub mod xmp;
 pub(crate) mod png;
 pub(crate) mod quicktime;
 pub(crate) mod takeout;

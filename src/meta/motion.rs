@@ -10,6 +10,7 @@
 
 use super::bytes::Source;
 use super::isobmff::TopBox;
+use super::xmp::CAMERA;
 use serde::Serialize;
 
 /// Where a motion photo's video was found.
@@ -45,8 +46,8 @@ pub struct Motion {
     pub claim_unconfirmed: Option<String>,
 }
 
-/// The motion-photo facts of an XMP packet, by local names (any prefix: Google writes `GCamera:`,
-/// the spec `Camera:`).
+/// The motion-photo facts of an XMP packet (read as XML by [`super::xmp`]: Google's Camera
+/// namespace whatever its prefix; Google writes `GCamera:`, the spec `Camera:`).
 #[derive(Debug, Default, PartialEq)]
 struct XmpMotion {
     claims: bool,
@@ -57,15 +58,11 @@ struct XmpMotion {
 }
 
 fn xmp_motion(xmp: &[u8]) -> XmpMotion {
-    let text = String::from_utf8_lossy(xmp);
-    let flag = |name| value(&text, name).is_some_and(|v| v.trim() == "1");
-    let number = |name| value(&text, name).and_then(|v| v.trim().parse::<i64>().ok());
-    let mut items = Vec::new();
-    for tag in elements(&text, "Item") {
-        let semantic = value(tag, "Semantic").unwrap_or_default().to_string();
-        let num = |n| value(tag, n).and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(0);
-        items.push((semantic, num("Length"), num("Padding")));
-    }
+    let x = super::xmp::parse(xmp);
+    let flag = |name| x.get(CAMERA, name) == Some("1");
+    let number = |name| x.get(CAMERA, name).and_then(|v| v.parse::<i64>().ok());
+    let items: Vec<(String, u64, u64)> =
+        x.items.iter().map(|i| (i.semantic.clone().unwrap_or_default(), i.length.unwrap_or(0), i.padding.unwrap_or(0))).collect();
     let has_video_item = items.iter().any(|i| i.0 == "MotionPhoto");
     XmpMotion {
         claims: flag("MotionPhoto") || flag("MicroVideo") || has_video_item,
@@ -78,45 +75,6 @@ fn xmp_motion(xmp: &[u8]) -> XmpMotion {
 /// The key photo's time in a motion photo's XMP, microseconds into its video.
 pub fn key_time_us(xmp: &[u8]) -> Option<u64> {
     xmp_motion(xmp).key_time_us.and_then(|t| u64::try_from(t).ok())
-}
-
-/// The value of property `local` (any namespace prefix), as an attribute (`p:Name="v"`) or a
-/// simple element (`<p:Name>v</p:Name>`).
-fn value<'t>(text: &'t str, local: &str) -> Option<&'t str> {
-    let mut from = 0;
-    while let Some(i) = text[from..].find(local).map(|i| i + from) {
-        from = i + local.len();
-        let prefixed = text[..i].ends_with(':');
-        let rest = &text[from..];
-        if !prefixed {
-            continue;
-        }
-        if let Some(v) = rest.strip_prefix("=\"").and_then(|r| r.split('"').next()) {
-            return Some(v);
-        }
-        if let Some(v) = rest.strip_prefix("='").and_then(|r| r.split('\'').next()) {
-            return Some(v);
-        }
-        if let Some(v) = rest.strip_prefix('>').and_then(|r| r.split('<').next()) {
-            return Some(v);
-        }
-    }
-    None
-}
-
-/// The opening tags (attributes and all) of the elements named `prefix:local`.
-fn elements<'t>(text: &'t str, local: &str) -> Vec<&'t str> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(lt) = rest.find('<') {
-        rest = &rest[lt + 1..];
-        let name_end = rest.find(|c: char| c.is_whitespace() || c == '>' || c == '/').unwrap_or(rest.len());
-        let is_it = rest[..name_end].rsplit_once(':').is_some_and(|(_, l)| l == local);
-        if is_it {
-            out.push(&rest[..rest.find('>').unwrap_or(rest.len())]);
-        }
-    }
-    out
 }
 
 /// Whether an MP4 starts at `offset`: its first box is `ftyp`.
@@ -200,7 +158,7 @@ mod tests {
         </rdf:Seq></Container:Directory></rdf:Description></rdf:RDF></x:xmpmeta>"#;
 
     #[test]
-    fn xmp_properties_by_local_name_in_attributes_or_elements() {
+    fn xmp_properties_in_attributes_or_elements() {
         let x = xmp_motion(GOOGLE.as_bytes());
         assert!(x.claims);
         assert_eq!(x.key_time_us, Some(500_000));
@@ -210,7 +168,7 @@ mod tests {
         );
         assert!(legacy.claims);
         assert_eq!(legacy.micro_offset, Some(16));
-        let hdr = xmp_motion(br#"<Container:Item Item:Semantic="Primary"/><Container:Item Item:Semantic="GainMap" Item:Length="9"/>"#);
+        let hdr = xmp_motion(br#"<x><Container:Item Item:Semantic="Primary"/><Container:Item Item:Semantic="GainMap" Item:Length="9"/></x>"#);
         assert!(!hdr.claims, "an Ultra HDR gain map is not a video");
     }
 
