@@ -118,7 +118,7 @@ pub fn scan_with_progress(roots: &[PathBuf], opts: PairOptions, found: &dyn Fn(u
     }
     lib.media_files = stills.len() + clips.len() + motion.len();
     for s in &stills {
-        if let Some(why) = &s.info.motion.claim_unconfirmed {
+        for why in [&s.info.motion.claim_unconfirmed, &s.info.note].into_iter().flatten() {
             lib.notes.push(Note { path: s.path.clone(), note: why.clone() });
         }
     }

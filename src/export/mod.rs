@@ -10,6 +10,7 @@ mod control;
 mod error;
 mod gif;
 mod icc;
+mod jpeg;
 mod lzw;
 mod motion;
 mod options;
@@ -20,6 +21,7 @@ mod runner;
 mod still;
 mod target;
 mod video;
+mod without_video;
 
 pub use control::{Cancel, NoProgress, Progress, Ticker};
 pub use error::size_words;
@@ -135,9 +137,9 @@ pub fn stills(
 ) -> Result<Outcome, ExportError> {
     let (lib, marker) = runner::prepare(paths, out)?;
     let converts = |lp: &LivePhoto| format == StillOut::Jpeg && lp.still.format != StillFormat::Jpeg;
-    let name = |lp: &LivePhoto| match converts(lp) {
-        true => target::name_with(&lp.still.path, "", "jpg"),
-        false => lp.still.path.file_name().map(|n| n.to_os_string()).unwrap_or_default(),
+    let name = |lp: &LivePhoto| {
+        let written = if converts(lp) { StillFormat::Jpeg } else { lp.still.format };
+        target::still_name(&lp.still.path, written, lp.still.info.motion.video.is_some())
     };
     let jobs = runner::plan(&lib, &out.dir, name, |lp| vec![&lp.still.path]);
     let work = |job: &Job<'_>, pending: &mut Pending, _: &Ticker<'_>| -> Result<Done, JobError> {

@@ -1,14 +1,13 @@
-//! Motion photos out and in: the Google Motion Photo writer (`convert --to motion-photo`: a JPEG,
-//! an XMP packet that points at the video, the MP4 appended), and an Android motion photo's still
-//! without its video (`stills`).
+//! The Google Motion Photo writer (`convert --to motion-photo`): a JPEG, an XMP packet that points
+//! at the video, the MP4 appended (docs/formats.md "Android motion photos").
 
 use super::control::Ticker;
 use super::error::JobError;
 use super::options::{Effect, Mp4Codec};
 use super::pipeline::Trim;
 use super::{still, video, ExportMeta};
-use crate::meta::motion::{Container, Embedded};
-use crate::meta::{exif::XMP_SIGNATURE, isobmff, StillFormat};
+use super::jpeg::{app_segments, MAX_SEGMENT};
+use crate::meta::exif::XMP_SIGNATURE;
 use crate::scan::LivePhoto;
 use std::fs::File;
 use std::io::{self, Seek, Write};
@@ -62,9 +61,6 @@ pub fn xmp(video_len: u64, key_time_us: i64) -> String {
     )
 }
 
-/// The largest body a JPEG APP1 segment holds.
-const MAX_SEGMENT: usize = 65_533;
-
 /// `jpeg` with the motion-photo `description` in its XMP: added to the JPEG's own packet when it
 /// has one (its other properties kept), else as a new packet; in either case in an APP1 segment
 /// right after SOI and the EXIF segment, before any MPF (APP2) segment whose offsets must not move.
@@ -103,76 +99,6 @@ pub fn with_xmp(jpeg: &[u8], description: &str) -> Result<Vec<u8>, JobError> {
     Ok(out)
 }
 
-/// One APPn segment: its marker, whether it is the XMP packet, and its body's byte range.
-struct Segment {
-    marker: u8,
-    xmp: bool,
-    body: (usize, usize),
-}
-
-/// The APPn segments after SOI, up to the first other marker; `None` if this is not a JPEG.
-fn app_segments(jpeg: &[u8]) -> Option<Vec<Segment>> {
-    if !jpeg.starts_with(&[0xFF, 0xD8]) {
-        return None;
-    }
-    let mut out = Vec::new();
-    let mut p = 2;
-    while let [0xFF, marker @ 0xE0..=0xEF, hi, lo, ..] = *jpeg.get(p..)? {
-        let end = p + 2 + usize::from(u16::from_be_bytes([hi, lo]));
-        let body = (p + 4, end.min(jpeg.len()));
-        out.push(Segment { marker, xmp: jpeg.get(body.0..body.1)?.starts_with(XMP_SIGNATURE), body });
-        p = end;
-    }
-    Some(out)
-}
-
-/// Where a JPEG's image ends: just past the EOI marker that follows its first scan (entropy-coded
-/// data cannot hold FF D9), found before `limit`.
-fn jpeg_image_end(jpeg: &[u8], limit: usize) -> Option<usize> {
-    let mut p = 2;
-    loop {
-        let [0xFF, marker, hi, lo] = *jpeg.get(p..p + 4)? else { return None };
-        p += 2 + usize::from(u16::from_be_bytes([hi, lo]));
-        if marker == 0xDA {
-            break;
-        }
-    }
-    let scan = jpeg.get(p..limit)?;
-    scan.windows(2).position(|w| w == [0xFF, 0xD9]).map(|i| p + i + 2)
-}
-
-/// An Android motion photo's still without its video: a JPEG up to its end-of-image (the
-/// trailer and video after it dropped; its XMP kept as it is), a PNG up to the video, a HEIF
-/// without its `mpvd` box.
-pub fn without_video(data: &[u8], format: StillFormat, video: &Embedded) -> Result<Vec<u8>, JobError> {
-    let start = usize::try_from(video.offset).ok().filter(|&o| o <= data.len()).ok_or(JobError::NoVideo)?;
-    match (format, video.container) {
-        (StillFormat::Heif, _) | (_, Container::SamsungMpvd) => without_mpvd(data),
-        (StillFormat::Jpeg, _) => Ok(data[..jpeg_image_end(data, start).unwrap_or(start)].to_vec()),
-        (StillFormat::Png, _) => Ok(data[..start].to_vec()),
-    }
-}
-
-/// A HEIF's top-level boxes but `mpvd`. Item offsets (`iloc`) count from the file's start, so
-/// image data that follows the video would move: such a file is left to other tools.
-fn without_mpvd(data: &[u8]) -> Result<Vec<u8>, JobError> {
-    let mut out = Vec::with_capacity(data.len());
-    let mut dropped = false;
-    for b in isobmff::top_level(&crate::meta::bytes::Source::from_bytes(data)).map_err(|e| JobError::Media(e.to_string()))? {
-        if &b.kind == b"mpvd" {
-            dropped = true;
-            continue;
-        }
-        if dropped && matches!(&b.kind, b"mdat" | b"meta" | b"idat") {
-            return Err(JobError::Unsupported(
-                "image data follows the embedded video ('mpvd'): cannot drop it without moving the image".into(),
-            ));
-        }
-        out.extend_from_slice(&data[b.offset as usize..(b.body_offset + b.body_len) as usize]);
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,26 +129,5 @@ mod tests {
         assert_eq!(segs.len(), 2, "one XMP packet, not two");
         let text = String::from_utf8_lossy(&out[segs[1].body.0..segs[1].body.1]).to_string();
         assert!(text.contains("apple:x=\"1\"") && text.contains("mine=\"1\""), "{text}");
-    }
-
-    #[test]
-    fn a_jpeg_motion_photo_loses_everything_after_its_end_of_image() {
-        let mut file = jpeg(&[(0xE1, b"Exif\0\0MM")]);
-        let image = file.len();
-        file.extend_from_slice(b"\0\0\0\x10ftypisom\0\0\0\0");
-        let video = Embedded { offset: image as u64, len: 16, container: Container::MicroVideo };
-        assert_eq!(without_video(&file, StillFormat::Jpeg, &video).unwrap(), file[..image]);
-    }
-
-    #[test]
-    fn a_heif_loses_its_mpvd_box_only() {
-        let boxed = |k: &[u8; 4], body: &[u8]| isobmff::boxed(k, body);
-        let head = [boxed(b"ftyp", b"heic"), boxed(b"meta", b"m"), boxed(b"mdat", b"pixels")].concat();
-        let file = [head.clone(), boxed(b"mpvd", b"\0\0\0\x10ftypisom\0\0\0\0"), boxed(b"sefd", b"S")].concat();
-        let video = Embedded { offset: head.len() as u64 + 8, len: 16, container: Container::SamsungMpvd };
-        assert_eq!(without_video(&file, StillFormat::Heif, &video).unwrap(), [head, boxed(b"sefd", b"S")].concat());
-        let late = [boxed(b"ftyp", b"heic"), boxed(b"mpvd", b"v"), boxed(b"mdat", b"pixels")].concat();
-        let video = Embedded { offset: 20, len: 1, container: Container::SamsungMpvd };
-        assert!(matches!(without_video(&late, StillFormat::Heif, &video), Err(JobError::Unsupported(_))));
     }
 }

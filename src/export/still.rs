@@ -31,7 +31,7 @@ pub fn copy(still: &StillFile, out: &mut File) -> Result<u64, JobError> {
 fn read(still: &StillFile) -> Result<Vec<u8>, JobError> {
     let data = std::fs::read(&still.path).map_err(JobError::io("cannot read the still"))?;
     match &still.info.motion.video {
-        Some(video) => super::motion::without_video(&data, still.format, video),
+        Some(video) => super::without_video::without_video(&data, still.format, video),
         None => Ok(data),
     }
 }

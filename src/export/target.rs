@@ -73,6 +73,24 @@ pub fn name_with(source: &Path, suffix: &str, ext: &str) -> OsString {
     s
 }
 
+/// The name a still is written under: its own, but with an extension that says what the bytes
+/// are (a JPEG that Takeout named `IMG_5002.HEIC` becomes `IMG_5002.jpg`; a right extension keeps
+/// its case) and, for a motion photo's still written without its video, no `.MP`.
+pub fn still_name(source: &Path, written: crate::meta::StillFormat, motion_photo: bool) -> OsString {
+    use crate::meta::StillFormat;
+    let (fitting, canonical): (&[&str], &str) = match written {
+        StillFormat::Jpeg => (&["jpg", "jpeg", "jpe"], "jpg"),
+        StillFormat::Heif => (&["heic", "heif", "hif"], "heic"),
+        StillFormat::Png => (&["png"], "png"),
+    };
+    let own = source.extension().filter(|e| fitting.iter().any(|f| e.eq_ignore_ascii_case(f)));
+    match (own, motion_photo) {
+        (Some(_), false) => source.file_name().map(OsStr::to_os_string).unwrap_or_else(|| OsString::from("output")),
+        (Some(e), true) => name_with(source, "", &e.to_string_lossy()),
+        (None, _) => name_with(source, "", canonical),
+    }
+}
+
 /// `DIR/<folder of source relative to root>/<name>`.
 pub fn mirrored(out_dir: &Path, root: &Path, source: &Path, name: &OsStr) -> PathBuf {
     let rel_dir = source.parent().and_then(|p| p.strip_prefix(root).ok()).unwrap_or(Path::new(""));

@@ -49,7 +49,20 @@ pub fn read_jpeg(src: &Source) -> Result<StillInfo> {
     }
     info.motion = super::motion::appended(src, xmp.as_deref());
     let image_end = info.motion.video.map_or(src.len(), |v| v.offset);
-    check_jpeg_end(src, offset, image_end)?;
+    if !ends_near(src, offset, image_end)? {
+        // data after the image that is not a video livephoto reads: complete if its entropy-coded
+        // data ends in EOI somewhere (phones append their own data), truncated otherwise
+        let end = primary_end(src, offset, image_end)?.ok_or_else(|| {
+            MetaError::corrupt(format!(
+                "JPEG ends without its end-of-image marker (FF D9) after {} bytes: the file looks truncated",
+                src.len()
+            ))
+        })?;
+        info.note = Some(format!(
+            "{} after the image's end (byte {end}) that is not a video livephoto reads: kept as it is, not read",
+            super::error::human_bytes(image_end - end)
+        ));
+    }
     Ok(info)
 }
 
@@ -143,26 +156,77 @@ const JPEG_TAIL: u64 = 4096;
 /// The end read first: a complete file almost always ends with FF D9 right there.
 const JPEG_SHORT_TAIL: u64 = 32;
 
-/// A truncated JPEG loses its end-of-image marker. FF D9 cannot occur inside entropy-coded data
+/// Whether the image ends close to `image_end`: FF D9 cannot occur inside entropy-coded data
 /// (an FF there is stuffed as FF 00), so an FF D9 in the last few KiB, past the header segments,
-/// means the image is complete, whatever padding follows. `image_end` is where the image's
-/// bytes end (a motion photo's video follows them); a Samsung `SEFT` trailer also counts as a
-/// complete file.
-fn check_jpeg_end(src: &Source, header_end: u64, image_end: u64) -> Result<()> {
+/// means the image is complete, whatever padding follows; a Samsung `SEFT` trailer also counts.
+/// `image_end` is where the image's bytes end (a motion photo's video follows them). This is
+/// the cheap check; [`primary_end`] decides when it fails.
+fn ends_near(src: &Source, header_end: u64, image_end: u64) -> Result<bool> {
     for span in [JPEG_SHORT_TAIL, JPEG_TAIL] {
         let start = image_end.saturating_sub(span).max(header_end.min(image_end));
         let tail = src.read_at(start, image_end - start, "JPEG end")?;
         if tail.windows(2).any(|w| w == [0xFF, 0xD9]) || tail.ends_with(b"SEFT") {
-            return Ok(());
+            return Ok(true);
         }
         if start <= header_end {
             break; // nothing more to look at
         }
     }
-    Err(MetaError::corrupt(format!(
-        "JPEG ends without its end-of-image marker (FF D9) after {} bytes: the file looks truncated",
-        src.len()
-    )))
+    Ok(false)
+}
+
+/// Bytes of entropy-coded data looked at per read while looking for its end.
+const SCAN_CHUNK: u64 = 64 << 10;
+
+/// Where a JPEG's primary image ends (just past its EOI), walking its markers from `from` (a
+/// marker) to the first scan and through each scan's entropy-coded data, where only stuffed
+/// `FF 00`, fill bytes and restart markers `FF D0`–`D7` occur (ITU-T T.81 §B.1.1.5, §F.1.2.3);
+/// a progressive JPEG's scans follow one another with their tables between. `None`: no EOI
+/// before `limit` (a truncated file). Reads in 64 KiB chunks, so memory stays small.
+pub fn primary_end(src: &Source, from: u64, limit: u64) -> Result<Option<u64>> {
+    let limit = limit.min(src.len());
+    let mut p = from;
+    while p + 2 <= limit {
+        let head = src.read_upto(p, 4, "JPEG marker")?;
+        let (Some(&0xFF), Some(&marker)) = (head.first(), head.get(1)) else { return Ok(None) };
+        match marker {
+            0xD9 => return Ok(Some(p + 2)),
+            0xFF => p += 1,
+            0x01 | 0xD0..=0xD8 => p += 2,
+            _ => {
+                let [_, _, hi, lo] = head[..] else { return Ok(None) };
+                p += 2 + u64::from(u16::from_be_bytes([hi, lo]));
+                if marker == 0xDA {
+                    match entropy_end(src, p, limit)? {
+                        Some(end) => p = end,
+                        None => return Ok(None),
+                    }
+                }
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// The first marker after entropy-coded data that starts at `from`.
+fn entropy_end(src: &Source, from: u64, limit: u64) -> Result<Option<u64>> {
+    let mut at = from;
+    while at < limit {
+        // one byte of overlap, so an FF at a chunk's end is judged with what follows it
+        let chunk = src.read_at(at, SCAN_CHUNK.min(limit - at), "JPEG image data")?;
+        let mut i = 0;
+        while let Some(j) = chunk.get(i..).and_then(|c| c.iter().position(|&b| b == 0xFF)) {
+            let k = i + j;
+            match chunk.get(k + 1) {
+                None => break,
+                Some(0x00 | 0xD0..=0xD7 | 0xFF) => i = k + 1,
+                Some(_) => return Ok(Some(at + k as u64)),
+            }
+        }
+        let consumed = (chunk.len() as u64).saturating_sub(1).max(1);
+        at += consumed;
+    }
+    Ok(None)
 }
 
 /// Decodes a TIFF-structured EXIF block into `info`. A block kamadak-exif cannot read at all is

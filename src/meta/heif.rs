@@ -117,7 +117,21 @@ type PastEnd = Option<(u32, u64, u64)>;
 /// extent in the file (construction method 0) of any item that runs past the file's end.
 fn item_locations(src: &Source, meta: &[u8], keep: impl Fn(u32) -> bool) -> Result<(Vec<ItemLocation>, PastEnd)> {
     let Some(iloc) = isobmff::find(meta, b"iloc")? else { return Ok((Vec::new(), None)) };
-    let (version, body) = isobmff::full_box(iloc.body)?;
+    let (version, w, count, mut r) = iloc_header(iloc.body)?;
+    let mut out = Vec::new();
+    let mut past_end = None;
+    for _ in 0..count {
+        let (loc, beyond) = item_location(src, &mut r, version, &w, &keep)?;
+        out.extend(loc);
+        past_end = past_end.or(beyond);
+    }
+    Ok((out, past_end))
+}
+
+/// An `iloc` box's version, field widths and item count, checked against its size, and a reader
+/// at its first item.
+fn iloc_header(iloc_body: &[u8]) -> Result<(u8, Widths, usize, Reader<'_>)> {
+    let (version, body) = isobmff::full_box(iloc_body)?;
     let mut r = Reader::new(body, "HEIF 'iloc' box");
     let (a, b) = (r.u8()?, r.u8()?);
     let w = Widths {
@@ -130,14 +144,61 @@ fn item_locations(src: &Source, meta: &[u8], keep: impl Fn(u32) -> bool) -> Resu
     if count > r.remaining() / MIN_ITEM_BYTES {
         return Err(MetaError::corrupt(format!("HEIF 'iloc' claims {count} items but holds {} bytes", r.remaining())));
     }
-    let mut out = Vec::new();
-    let mut past_end = None;
+    Ok((version, w, count, r))
+}
+
+/// A number field of an `iloc` entry: where it sits in the box's body (after version and
+/// flags), its width in bytes (0: absent) and its value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Field {
+    pub at: usize,
+    pub width: u8,
+    pub value: u64,
+}
+
+/// One item's location fields, for editing a file in place (a motion photo's still without its
+/// `mpvd` box: the offsets of what follows the box move back).
+#[derive(Debug)]
+pub struct ItemFields {
+    pub id: u32,
+    /// 0: in the file; 1: in `idat`; 2: in another item.
+    pub method: u8,
+    pub base: Field,
+    /// Each extent's offset field (relative to `base`) and length (0: to the end).
+    pub extents: Vec<(Field, u64)>,
+}
+
+/// Every item's location fields in an `iloc` box's body (ISO 14496-12 §8.11.3). Counts are
+/// checked against the box's bytes as [`item_locations`] checks them.
+pub fn item_fields(iloc_body: &[u8]) -> Result<Vec<ItemFields>> {
+    let (version, w, count, mut r) = iloc_header(iloc_body)?;
+    let at = |r: &Reader<'_>| iloc_body.len() - r.remaining();
+    let field = |r: &mut Reader<'_>, width: u8| -> Result<Field> { Ok(Field { at: at(r), width, value: r.uint(width)? }) };
+    let mut out = Vec::with_capacity(count);
     for _ in 0..count {
-        let (loc, beyond) = item_location(src, &mut r, version, &w, &keep)?;
-        out.extend(loc);
-        past_end = past_end.or(beyond);
+        let id = if version < 2 { u32::from(r.u16()?) } else { r.u32()? };
+        let method = if version >= 1 { (r.u16()? & 15) as u8 } else { 0 };
+        r.skip(2)?; // data_reference_index
+        let base = field(&mut r, w.base)?;
+        let n = usize::from(r.u16()?);
+        if n.saturating_mul(usize::from(w.index + w.off + w.len)) > r.remaining() {
+            return Err(MetaError::corrupt(format!("HEIF 'iloc': item {id} claims {n} extents but the box has {} bytes left", r.remaining())));
+        }
+        let mut extents = Vec::with_capacity(n);
+        for _ in 0..n {
+            r.uint(w.index)?;
+            let off = field(&mut r, w.off)?;
+            extents.push((off, r.uint(w.len)?));
+        }
+        out.push(ItemFields { id, method, base, extents });
     }
-    Ok((out, past_end))
+    Ok(out)
+}
+
+/// The id of a HEIF's XMP item (a `mime` item of type `application/rdf+xml`), from the
+/// children of its `meta` box.
+pub fn xmp_item(meta_children: &[u8]) -> Result<Option<u32>> {
+    Ok(item_types(meta_children)?.into_iter().find(|i| &i.1 == b"xmp ").map(|i| i.0))
 }
 
 /// One `iloc` entry: its location when `keep` wants it, and its first extent past the file's end.

@@ -3,7 +3,7 @@
 pub(crate) mod bytes;
 mod error;
 pub(crate) mod exif;
-mod heif;
+pub mod heif;
 pub(crate) mod isobmff;
 pub mod motion;
 pub mod xmp;
@@ -71,6 +71,9 @@ pub struct StillInfo {
     pub orientation: Option<u16>,
     /// An Android motion photo's video, when the still holds one (or claims to).
     pub motion: motion::Motion,
+    /// What a scan should say of the file without failing it (data after a JPEG's image).
+    #[serde(skip)]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]

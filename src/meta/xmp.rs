@@ -330,7 +330,7 @@ mod tests {
 
     #[test]
     fn properties_by_namespace_whatever_the_prefix() {
-        let renamed = PIXEL.replace("Camera:", "cam:").replace("xmlns:cam=", "xmlns:cam=");
+        let renamed = PIXEL.replace("Camera:", "cam:").replace("xmlns:Camera=", "xmlns:cam=");
         for packet in [PIXEL.to_string(), renamed] {
             let x = parse(packet.as_bytes());
             assert_eq!(x.get(CAMERA, "MotionPhoto"), Some("1"), "{packet}");
