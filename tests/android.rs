@@ -100,19 +100,29 @@ mod media {
         assert_eq!((got.frames, got.video_codec.as_str(), got.width, got.height), (42, "h264", 1080, 1440), "by default: H.264, upright");
     }
 
-    /// `stills` writes the photo alone: a JPEG up to its end-of-image, a HEIF without `mpvd`.
+    /// `stills` writes the photo alone, saying only what it holds: a JPEG up to its
+    /// end-of-image with the motion XMP gone (the segment keeps its length) and no `.MP` in its
+    /// name, a HEIF without `mpvd`; livephoto's own scan reads each as a plain still, no note.
     #[test]
     fn stills_come_without_their_video() {
         let input = fixtures().join("android");
         let out = tempfile::tempdir().unwrap();
         run_ok(&[&"stills", &input, &"-o", &out.path()]);
-        for name in ["20240501_100002.jpg", "MVIMG_20240501_100001.jpg", "PXL_20240501_100000000.MP.jpg"] {
-            let (got, orig) = (std::fs::read(out.path().join(name)).unwrap(), std::fs::read(input.join(name)).unwrap());
-            assert!(got.ends_with(&[0xFF, 0xD9]) && orig.starts_with(&got), "{name}: the original's bytes up to its end-of-image");
-            assert!(got.len() < orig.len() - 30_000, "{name}: the video is gone");
+        let says = |b: &[u8], w: &str| b.windows(w.len()).any(|x| x == w.as_bytes());
+        for (name, written) in [
+            ("20240501_100002.jpg", "20240501_100002.jpg"),
+            ("MVIMG_20240501_100001.jpg", "MVIMG_20240501_100001.jpg"),
+            ("PXL_20240501_100000000.MP.jpg", "PXL_20240501_100000000.jpg"),
+        ] {
+            let (got, orig) = (std::fs::read(out.path().join(written)).unwrap(), std::fs::read(input.join(name)).unwrap());
+            assert!(got.ends_with(&[0xFF, 0xD9]) && got.len() < orig.len() - 30_000, "{name}: up to its end-of-image, the video gone");
+            let differing = got.iter().zip(&orig).filter(|(a, b)| a != b).count();
+            assert!(differing < 1000, "{name}: the original's bytes but the XMP packet ({differing} differ)");
+            assert!(!says(&got, "MotionPhoto") && !says(&got, "MicroVideo"), "{name}: nothing announces a video");
         }
         let heic = std::fs::read(out.path().join("20240501_100003.heic")).unwrap();
         assert!(!heic.windows(4).any(|w| w == b"mpvd") && !heic.windows(4).any(|w| w == b"ftypisom"), "no mpvd box, no MP4");
+        assert!(!says(&heic, "MotionPhoto"), "the HEIF's XMP announces no video");
         let moved = tempfile::tempdir().unwrap(); // the export folder itself is never scanned
         for f in walk(out.path()) {
             std::fs::copy(&f, moved.path().join(f.file_name().unwrap())).unwrap();
@@ -120,6 +130,7 @@ mod media {
         let (code, doc) = scan_json(&[moved.path()], &["--quiet"]);
         assert_eq!(code, 0, "{doc}");
         assert_eq!(doc["unpaired_stills"].as_array().unwrap().len(), 4, "all four read back as plain stills: {doc}");
+        assert_eq!(doc["notes"], serde_json::json!([]), "no still claims a video it lacks: {doc}");
         let jpeg = tempfile::tempdir().unwrap();
         run_ok(&[&"stills", &input, &"--format", &"jpeg", &"-o", &jpeg.path()]);
         let decoded = image::open(jpeg.path().join("20240501_100003.jpg")).unwrap();

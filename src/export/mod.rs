@@ -11,6 +11,7 @@ mod error;
 mod gif;
 mod icc;
 mod jpeg;
+mod location;
 mod lzw;
 mod motion;
 mod options;

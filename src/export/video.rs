@@ -1,7 +1,8 @@
 //! MP4 export. `copy` remuxes the video untouched (HEVC tagged `hvc1` so Apple players accept it,
 //! display matrix kept) and `h264` re-encodes with libx264 (yuv420p, even size, rotation applied).
 //! Audio MP4 cannot hold (camera `lpcm`) becomes AAC; AAC is copied. Timed-metadata (`mebx`)
-//! tracks are dropped. Capture time and location are written as MP4 `creation_time`/`location`.
+//! tracks are dropped. Capture time is written as MP4 `creation_time`; location as FFmpeg's `loci`
+//! and, by [`super::location`], where players read it (`©xyz`, the ISO 6709 key).
 
 use super::control::{Cancel, Ticker};
 use super::error::JobError;
@@ -136,6 +137,10 @@ pub fn to_mp4(
     octx.write_header_with(mux).map_err(JobError::ffmpeg("cannot write the MP4 header"))?;
     let frames = pump(&mut ictx, &mut octx, &routes, &mut enc, ticker)?;
     octx.write_trailer().map_err(JobError::ffmpeg("cannot finish the MP4"))?;
+    drop(octx); // FFmpeg's own handle on the file is closed: what it wrote is all there
+    if let Some(place) = &meta.location {
+        super::location::add_to_file(dest, place)?;
+    }
     Ok((frames, reencoded))
 }
 
