@@ -96,6 +96,10 @@ pub enum JobError {
     /// What a decoder or encoder found wrong with this file, in its words.
     #[error("{0}")]
     Media(String),
+    /// What went wrong lies in this one of the job's sources (a motion photo's still, when the
+    /// job is mostly its clip's), which the failure names.
+    #[error("{source}")]
+    InFile { path: PathBuf, source: Box<JobError> },
 }
 
 /// Bytes for people: "8 MB", "512 KB", "1.25 MB" (powers of 1000, as `--max-size` takes them).
@@ -118,6 +122,22 @@ pub fn size_words(bytes: u64) -> String {
 }
 
 impl JobError {
+    /// This error, as one of the source file at `path`.
+    pub fn in_file(self, path: &std::path::Path) -> JobError {
+        match self {
+            JobError::Cancelled | JobError::InFile { .. } => self,
+            e => JobError::InFile { path: path.to_path_buf(), source: Box::new(e) },
+        }
+    }
+
+    /// The source file this error is about, when the error says.
+    pub fn file(&self) -> Option<&std::path::Path> {
+        match self {
+            JobError::InFile { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+
     pub fn io(doing: impl Into<String>) -> impl FnOnce(io::Error) -> JobError {
         let doing = doing.into();
         move |source| JobError::Io { doing, source }

@@ -68,7 +68,9 @@ pub fn init() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let _ = ff::init();
-        ff::util::log::set_level(ff::util::log::Level::Fatal);
+        // LIVEPHOTO_FFMPEG_LOG=1 shows FFmpeg's own warnings, to diagnose a failing file
+        let level = if std::env::var_os("LIVEPHOTO_FFMPEG_LOG").is_some() { ff::util::log::Level::Warning } else { ff::util::log::Level::Fatal };
+        ff::util::log::set_level(level);
     });
 }
 
@@ -152,6 +154,9 @@ pub fn next_packet(ictx: &mut format::context::Input) -> Result<Option<Packet>, 
 /// - Loop: the last `d` seconds cross-fade into the first `d` (d = 0.4 s, at most a quarter of
 ///   the clip), so the loop's last frame leads into its first: the output starts at `d` and ends
 ///   on the frame at `d` (`len - d` seconds). A constant frame rate first: the fade needs one.
+///   Frame `n` is then at n / rate, rounded: unrounded, 123/60 s in a 1/60 time base comes out
+///   as 122.99… and truncates onto the frame before it (two frames at one time, which no muxer
+///   takes), as it does at NTSC's 30000/1001.
 fn effect_filter(effect: Option<(Effect, f64)>, rate: Rational) -> Result<String, JobError> {
     match effect {
         None => Ok(String::new()),
@@ -170,7 +175,7 @@ fn effect_filter(effect: Option<(Effect, f64)>, rate: Rational) -> Result<String
             };
             Ok(format!(
                 "fps={fps},split[x][y];[x]trim=start={d:.3},setpts=PTS-STARTPTS[a];[y]trim=end={d:.3},setpts=PTS-STARTPTS[b];\
-                 [a][b]xfade=transition=fade:duration={d:.3}:offset={:.3},setpts=N/FRAME_RATE/TB,",
+                 [a][b]xfade=transition=fade:duration={d:.3}:offset={:.3},setpts=round(N/FRAME_RATE/TB),",
                 len - 2.0 * d
             ))
         }
@@ -373,6 +378,11 @@ impl<F: DerefMut<Target = ff::Frame> + Empty> Pipeline<F> {
             if !more(sink.sink().frame(&mut self.filtered), "the filter graph failed")? {
                 return Ok(());
             }
+            // a decoded frame keeps its source's picture type, which an encoder takes as an order
+            // (x264 forces it): after effects reorder frames, a forced B or P frame breaks the
+            // stream ("non monotonically increasing dts"), so encoders choose, as the ffmpeg CLI lets them
+            // SAFETY: a plain field write on the frame this pipeline owns.
+            unsafe { (*self.filtered.as_mut_ptr()).pict_type = ff::ffi::AVPictureType::AV_PICTURE_TYPE_NONE };
             if let (Some(target), Some(p)) = (self.target_tb, self.filtered.pts()) {
                 let sink_tb = sink.sink().time_base();
                 self.filtered.set_pts(Some(p.rescale(sink_tb, target)));

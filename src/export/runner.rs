@@ -45,7 +45,19 @@ pub struct Item {
     pub still: PathBuf,
     pub clip: PathBuf,
     pub output: PathBuf,
+    /// The source the output is made from (the clip of a video, the still of a picture).
+    pub from: PathBuf,
     pub status: Status,
+}
+
+impl Item {
+    /// The file a failure is about: the one its error names, else the source it was made from.
+    pub fn at_fault(&self) -> &Path {
+        match &self.status {
+            Status::Failed(e) => e.file().unwrap_or(&self.from),
+            _ => &self.from,
+        }
+    }
 }
 
 /// A whole run: the scan it worked from (its unreadable files and notes) and every item.
@@ -70,6 +82,8 @@ pub(super) struct Job<'a> {
     pub dest: PathBuf,
     /// Size and modification time of the sources, as the manifest records them.
     fingerprint: String,
+    /// The last of the sources: the one a failure is about unless its error names another.
+    from: PathBuf,
 }
 
 /// What one job wrote: the video frames, when counted, and why its video was re-encoded.
@@ -112,7 +126,9 @@ pub(super) fn plan<'a>(
         let first = target::mirrored(out_dir, &lp.still.root, &lp.still.path, &name_of(lp));
         let dest = target::free_name(first, &taken, &lib.inputs);
         taken.insert(dest.clone());
-        jobs.push(Job { lp, dest, fingerprint: target::fingerprint(&sources(lp)) });
+        let sources = sources(lp);
+        let from = sources.last().map_or_else(|| lp.clip.path.clone(), |p| p.to_path_buf());
+        jobs.push(Job { lp, dest, fingerprint: target::fingerprint(&sources), from });
     }
     jobs
 }
@@ -133,10 +149,11 @@ pub(super) fn run_all<'a>(jobs: Vec<Job<'a>>, run: &Run<'_>, work: &Work<'a, '_>
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build();
     let one = |(i, job): (usize, Job<'a>)| {
         let status = run_one(i, &job, run, work, mtime_of);
-        if let Status::Failed(e) = &status {
-            run.progress.failed(i, &job.lp.clip.path, e);
+        let item = Item { still: job.lp.still.path.clone(), clip: job.lp.clip.path.clone(), output: job.dest, from: job.from, status };
+        if let Status::Failed(e) = &item.status {
+            run.progress.failed(i, item.at_fault(), e);
         }
-        Item { still: job.lp.still.path.clone(), clip: job.lp.clip.path.clone(), output: job.dest, status }
+        item
     };
     let indexed: Vec<(usize, Job<'a>)> = jobs.into_iter().enumerate().collect();
     match pool {

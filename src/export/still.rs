@@ -50,11 +50,15 @@ pub fn to_jpeg(still: &StillFile, out: &mut File) -> Result<(), JobError> {
 /// quality 95 with their EXIF (Orientation reset to 1) and their ICC colour profile, so the
 /// JPEG shows the colours the original does (Display P3 stays P3).
 pub fn jpeg_bytes(still: &StillFile) -> Result<Vec<u8>, JobError> {
+    encode_jpeg(still).map_err(|e| e.in_file(&still.path))
+}
+
+fn encode_jpeg(still: &StillFile) -> Result<Vec<u8>, JobError> {
     let (format, bytes) = (still.format, read(still)?);
     let decoded = match format {
         StillFormat::Jpeg => return Ok(bytes),
         StillFormat::Png => decode_png(&bytes)?,
-        _ => decode_heif(&bytes)?,
+        StillFormat::Heif => decode_heif(&bytes)?,
     };
     let mut jpeg = Vec::new();
     let mut enc = JpegEncoder::new_with_quality(&mut jpeg, 95);
@@ -79,7 +83,7 @@ pub fn thumbnail(still: &StillFile, max_side: u32, out: &mut File) -> Result<(),
     let decoded = match still.format {
         StillFormat::Jpeg => decode_jpeg(&bytes, still.info.orientation)?,
         StillFormat::Png => decode_png(&bytes)?,
-        _ => decode_heif_small(&bytes, max_side)?,
+        StillFormat::Heif => decode_heif_small(&bytes, max_side)?,
     };
     let img = image::RgbImage::from_raw(decoded.width, decoded.height, decoded.rgb)
         .ok_or_else(|| JobError::Media("the decoder returned fewer pixels than its size".into()))?;

@@ -26,6 +26,10 @@ struct VideoEnc {
     enc: encoder::Video,
     durations: std::collections::HashMap<i64, i64>,
     last_pts: Option<i64>,
+    /// An effect made the frames (at a constant rate): a frame's own duration is its source
+    /// frame's, not its place in the new clip, so each lasts until the next (the last as the
+    /// one before it).
+    constant_rate: bool,
 }
 
 impl VideoEnc {
@@ -34,7 +38,7 @@ impl VideoEnc {
         // one that claims over a second is not a Live Photo frame's, and is left to the muxer.
         let tb = self.enc.time_base();
         let d = f.packet().duration;
-        let plausible = d > 0 && (d as f64) * f64::from(tb.numerator()) <= f64::from(tb.denominator());
+        let plausible = !self.constant_rate && d > 0 && (d as f64) * f64::from(tb.numerator()) <= f64::from(tb.denominator());
         if let Some(t) = f.pts() {
             // such a frame lasts as long as the one before it
             let d = if plausible { Some(d) } else { self.last_pts.map(|p| t - p).filter(|&g| g > 0) };
@@ -234,7 +238,8 @@ fn h264_encoder(
     ost.set_parameters(&opened);
     ost.set_time_base(tb);
     let index = ost.index();
-    Ok((pipe, VideoEnc { enc: opened, durations: Default::default(), last_pts: None }, index))
+    let enc = VideoEnc { enc: opened, durations: Default::default(), last_pts: None, constant_rate: effect.is_some() };
+    Ok((pipe, enc, index))
 }
 
 fn aac_encoder(

@@ -90,7 +90,8 @@ fn move_offsets_back(file: &mut [u8], children_at: usize, children: &[u8], from:
                 return Ok(false); // inside the box
             }
         }
-        if after.iter().all(|&a| a) && item.base.width > 0 {
+        // the base moves when every extent does and it can; else each extent's own offset
+        if after.iter().all(|&a| a) && item.base.width > 0 && item.base.value >= shift {
             writes.push((item.base, item.base.value - shift));
             continue;
         }

@@ -93,7 +93,7 @@ pub fn page(outcome: &Outcome, page: &Path, roots: &[std::path::PathBuf]) -> Str
         .collect();
     if !failed.is_empty() {
         let _ = writeln!(h, "<section><h2>Pictures that could not be made ({})</h2>", failed.len());
-        table(&mut h, &["from", "what was wrong"], failed.iter().map(|(it, e)| vec![link(&it.still), esc(&e.to_string())]));
+        table(&mut h, &["from", "what was wrong"], failed.iter().map(|(it, e)| vec![link(it.at_fault()), esc(&e.to_string())]));
         h.push_str("</section>\n");
     }
     if !lib.notes.is_empty() {
@@ -112,7 +112,7 @@ pub fn print_summary(outcome: &Outcome, page: &Path, failed: usize) {
     super::scan_errors(lib);
     for it in &outcome.items {
         if let Status::Failed(e) = &it.status {
-            super::stderr_line(&format!("livephoto: {}: {}", show(&it.output), e));
+            super::stderr_line(&format!("livephoto: {}: {}", show(it.at_fault()), e));
         }
     }
     let made = outcome.count(|s| matches!(s, Status::Written { .. }));
