@@ -72,11 +72,10 @@ pub fn with_xmp(jpeg: &[u8], description: &str) -> Result<Vec<u8>, JobError> {
         )
     };
     let own = segments.iter().find(|s| s.xmp).map(|s| &jpeg[s.body.0 + XMP_SIGNATURE.len()..s.body.1]);
-    let packet = match own.map(String::from_utf8_lossy) {
-        // a packet that already describes a motion photo (an Android still) is replaced
-        Some(p) if !p.contains("MotionPhoto") && !p.contains("MicroVideo") && p.contains("</rdf:RDF>") => {
-            p.replacen("</rdf:RDF>", &format!("{description}</rdf:RDF>"), 1)
-        }
+    // what the packet said of an earlier video (an Android still's) goes; the rest is kept
+    let own = own.map(|p| crate::meta::xmp::without_motion(p).unwrap_or_else(|| p.to_vec()));
+    let packet = match own.as_deref().map(String::from_utf8_lossy) {
+        Some(p) if p.contains("</rdf:RDF>") => p.trim_end().replacen("</rdf:RDF>", &format!("{description}</rdf:RDF>"), 1),
         _ => fresh(),
     };
     let packet = if XMP_SIGNATURE.len() + packet.len() > MAX_SEGMENT { fresh() } else { packet };
