@@ -1,4 +1,4 @@
-//! Pairing stills with clips: a pure function, no I/O (FORMATS.md "Where exports break pairs").
+//! Pairing stills with clips: a pure function, no I/O (docs/formats.md "Where exports break pairs").
 //!
 //! 1. By content identifier. When several stills or clips share one (the same export copied
 //!    twice), prefer the same folder, then the same name stem, then the nearest capture time,

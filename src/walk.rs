@@ -11,7 +11,7 @@
 //! folders (ext4, XFS, Btrfs, APFS...): who each file is (device + inode) is learnt when it is
 //! opened to be read, from the open file, and [`first_of_each`] then drops the second paths to
 //! one file. Those identities, with every link's own, are what an export compares its targets
-//! with, never how a path is spelled (STYLE.md habit 14).
+//! with, never how a path is spelled (docs/conventions.md habit 14).
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};

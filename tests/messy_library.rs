@@ -1,7 +1,7 @@
 //! A messy library built from the real train.jpg/train.mov: each "shot" gets its own content
 //! identifier and capture time (same-length byte replacement, so the files keep their real
 //! structure), then is renamed, moved, duplicated, mis-named and stripped the ways real exports
-//! do (FORMATS.md). Every pair must be found, and nothing else linked.
+//! do (docs/formats.md). Every pair must be found, and nothing else linked.
 
 mod common;
 use common::*;

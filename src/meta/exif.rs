@@ -1,6 +1,6 @@
 //! Stills: find the EXIF block (JPEG APP1 `Exif\0\0`; HEIF's `Exif` item is found by
 //! [`super::heif`]), decode it with kamadak-exif, and read the Apple MakerNote IFD by hand for the content
-//! identifier (tag 0x0011), which no maintained crate exposes (FORMATS.md "The identifier in the
+//! identifier (tag 0x0011), which no maintained crate exposes (docs/formats.md "The identifier in the
 //! still").
 
 use super::bytes::{Endian, Source};
@@ -284,7 +284,7 @@ fn gps(exif: &exif::Exif) -> Option<GeoLocation> {
 }
 
 /// Apple MakerNote: "Apple iOS\0", 00 01, byte order "MM"/"II", IFD at offset 14; value offsets
-/// count from the start of the MakerNote (FORMATS.md; ExifTool Apple.pm). Returns tag 0x0011.
+/// count from the start of the MakerNote (docs/formats.md; ExifTool Apple.pm). Returns tag 0x0011.
 pub fn apple_content_id(mn: &[u8]) -> Option<String> {
     if !mn.starts_with(b"Apple iOS\0") || mn.len() < 16 {
         return None;

@@ -123,7 +123,7 @@ const HEIF_BRANDS: [&[u8; 4]; 10] = [b"heic", b"heix", b"heim", b"heis", b"hevc"
 const MOVIE_BRANDS: [&[u8; 4]; 8] = [b"qt  ", b"isom", b"iso2", b"mp41", b"mp42", b"avc1", b"M4V ", b"3gp4"];
 
 /// Decides a file's kind from its first bytes (never from its name: Google Takeout writes clips
-/// behind `.HEIC` names, FORMATS.md "Where exports break pairs").
+/// behind `.HEIC` names, docs/formats.md "Where exports break pairs").
 pub fn sniff(head: &[u8]) -> Sniffed {
     if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
         return Sniffed::Jpeg;

@@ -1,4 +1,4 @@
-//! Android motion photos: a still with its video inside (FORMATS.md "Android motion photos").
+//! Android motion photos: a still with its video inside (docs/formats.md "Android motion photos").
 //! Where the video lies comes from one of four places, each confirmed by the bytes (an `ftyp`
 //! box where the metadata says), never by a flag alone:
 //! - Google Motion Photo 1.0: XMP `Camera:MotionPhoto` and a `Container:Directory` whose

@@ -1,4 +1,4 @@
-//! Clips: QuickTime / MP4 metadata from the `moov` box alone (FORMATS.md "The identifier in the
+//! Clips: QuickTime / MP4 metadata from the `moov` box alone (docs/formats.md "The identifier in the
 //! clip"): `mvhd`, `mdta` keys/ilst and classic `udta` strings here; tracks in [`super::tracks`].
 
 use super::bytes::{Reader, Source};

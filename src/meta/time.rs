@@ -1,6 +1,6 @@
 //! Capture times. A still's EXIF `DateTimeOriginal` is local wall-clock time with an optional
 //! `OffsetTimeOriginal`; a clip's `com.apple.quicktime.creationdate` is local time with an offset;
-//! `mvhd` is UTC seconds since 1904 (FORMATS.md "Dates"). We keep the wall-clock reading and the
+//! `mvhd` is UTC seconds since 1904 (docs/formats.md "Dates"). We keep the wall-clock reading and the
 //! offset when known, so times compare exactly when both offsets are known and up to a whole
 //! time-zone shift when one is not.
 

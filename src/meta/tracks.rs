@@ -1,7 +1,7 @@
 //! Tracks: what each `trak` holds (handler, sample-entry fourcc and size, display matrix, `mebx`
 //! keys) read by our own walker, and timing (durations, frame counts, edit lists, the
 //! still-image-time sample) from mp4parse, which is handed only flat, size-checked tables
-//! (FORMATS.md "The key photo's time").
+//! (docs/formats.md "The key photo's time").
 
 use super::bytes::Source;
 use super::error::{MetaError, Result};

@@ -1,4 +1,4 @@
-//! Every way real exports break pairs (FORMATS.md) is a named case.
+//! Every way real exports break pairs (docs/formats.md) is a named case.
 
 use super::*;
 

@@ -1,4 +1,4 @@
-//! Paths at the output edge. A path from the disk is bytes, not text (STYLE.md habit 13):
+//! Paths at the output edge. A path from the disk is bytes, not text (docs/conventions.md habit 13):
 //! people read it lossily with control characters escaped, so a newline or an escape sequence
 //! in a name cannot break a table or a terminal; `--json` carries it losslessly.
 //!

@@ -116,7 +116,7 @@ impl LivePhoto {
         self.either(|s| s.location.as_ref()).copied()
     }
 
-    /// FORMATS.md "FaceTime Live Photos": the still's LensModel names FaceTime; lacking a lens,
+    /// docs/formats.md "FaceTime Live Photos": the still's LensModel names FaceTime; lacking a lens,
     /// its Model or Software; or the clip's lens model, model or software.
     pub fn is_facetime(&self) -> bool {
         let ft = |s: Option<&str>| s.is_some_and(|s| s.as_bytes().windows(8).any(|w| w.eq_ignore_ascii_case(b"facetime")));
@@ -231,7 +231,7 @@ mod tests {
         }
     }
 
-    /// FORMATS.md "FaceTime Live Photos": lens first; lacking a lens, model/software; or the clip's.
+    /// docs/formats.md "FaceTime Live Photos": lens first; lacking a lens, model/software; or the clip's.
     #[test]
     fn facetime_rule() {
         let none = ShotInfo::default();
