@@ -59,15 +59,27 @@ impl Progress for NoProgress {
     fn failed(&self, _: usize, _: &Path, _: &JobError) {}
 }
 
-/// What one running job gets: its progress line and the cancel flag.
+/// What one running job gets: its progress line, the cancel flag, and its share of the cores
+/// (the threads its decoder and encoder may use, so jobs × threads fits the machine).
 pub struct Ticker<'a> {
     pub(super) cancel: &'a Cancel,
     pub(super) tick: &'a dyn Fn(u64),
+    pub(super) threads: usize,
 }
 
 impl<'a> Ticker<'a> {
     pub fn new(cancel: &'a Cancel, tick: &'a dyn Fn(u64)) -> Self {
-        Ticker { cancel, tick }
+        Ticker { cancel, tick, threads: 1 }
+    }
+
+    /// The same, allowed `threads` threads of its own.
+    pub fn with_threads(self, threads: usize) -> Self {
+        Ticker { threads: threads.max(1), ..self }
+    }
+
+    /// Threads this job's decoder and encoder may use.
+    pub fn threads(&self) -> usize {
+        self.threads
     }
 
     /// `n` frames written so far.

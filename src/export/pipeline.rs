@@ -2,7 +2,7 @@
 //! mapping, trim, scaling → frames) and an audio pipeline (decoder → resample/trim → frames
 //! sized for the encoder). Used by the GIF writer and the H.264/AAC paths of the MP4 writer.
 
-use super::control::Cancel;
+use super::control::{Cancel, Ticker};
 use super::error::JobError;
 use super::options::Effect;
 use ff::{codec, filter, format, frame, media, Packet, Rational, Rescale};
@@ -230,7 +230,7 @@ impl VideoPipeline {
     /// `effect` (with the trimmed clip's length in seconds) comes last, on the smallest frames.
     pub fn new(
         ictx: &format::context::Input,
-        cancel: &Cancel,
+        ticker: &Ticker<'_>,
         rotation: u16,
         trim: Trim,
         scale: &str,
@@ -239,7 +239,8 @@ impl VideoPipeline {
     ) -> Result<Self, JobError> {
         let ist = ictx.streams().best(media::Type::Video).ok_or(JobError::NoVideo)?;
         let mut ctx = codec::context::Context::from_parameters(ist.parameters())?;
-        ctx.set_threading(codec::threading::Config { kind: codec::threading::Type::Frame, count: 0, ..Default::default() });
+        // the job's share of the cores (see the runner): one thread when every core has a job
+        ctx.set_threading(codec::threading::Config { kind: codec::threading::Type::Frame, count: ticker.threads(), ..Default::default() });
         let decoder = ctx.decoder().video().map_err(JobError::ffmpeg("no decoder for this video"))?;
         let tb = ist.time_base();
         let sar = decoder.aspect_ratio();
@@ -265,7 +266,7 @@ impl VideoPipeline {
             tail
         );
         let graph = build_graph("buffer", "buffersink", &args, spec.trim_end_matches(','))?;
-        Ok(Pipeline::assemble(ist.index(), "video", decoder.0, graph, None, cancel))
+        Ok(Pipeline::assemble(ist.index(), "video", decoder.0, graph, None, ticker.cancel()))
     }
 
     pub fn out_time_base(&mut self) -> Rational {

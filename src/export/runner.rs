@@ -145,10 +145,15 @@ pub(super) struct Run<'r> {
 /// Runs `work` for each job on `jobs` threads; never more than one output per job.
 pub(super) fn run_all<'a>(jobs: Vec<Job<'a>>, run: &Run<'_>, work: &Work<'a, '_>, mtime_of: &MtimeOf<'a, '_>) -> Vec<Item> {
     run.progress.planned(jobs.len());
-    let threads = run.out.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get())).max(1);
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let threads = run.out.jobs.unwrap_or(cores).max(1);
+    // Live Photo clips are short (40–90 frames): one job per core encodes them best, each codec
+    // single-threaded (frame threads buy little on so few frames and each holds frames of its
+    // own); with fewer clips than cores, each job gets its share of the rest.
+    let share = (cores / threads.min(jobs.len()).max(1)).max(1);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build();
     let one = |(i, job): (usize, Job<'a>)| {
-        let status = run_one(i, &job, run, work, mtime_of);
+        let status = run_one(i, &job, run, work, mtime_of, share);
         let item = Item { still: job.lp.still.path.clone(), clip: job.lp.clip.path.clone(), output: job.dest, from: job.from, status };
         if let Status::Failed(e) = &item.status {
             run.progress.failed(i, item.at_fault(), e);
@@ -171,7 +176,7 @@ fn kept(run: &Run<'_>, job: &Job<'_>) -> Status {
     }
 }
 
-fn run_one<'a>(i: usize, job: &Job<'a>, run: &Run<'_>, work: &Work<'a, '_>, mtime_of: &MtimeOf<'a, '_>) -> Status {
+fn run_one<'a>(i: usize, job: &Job<'a>, run: &Run<'_>, work: &Work<'a, '_>, mtime_of: &MtimeOf<'a, '_>, threads: usize) -> Status {
     if run.cancel.is_cancelled() {
         return Status::Interrupted;
     }
@@ -185,7 +190,7 @@ fn run_one<'a>(i: usize, job: &Job<'a>, run: &Run<'_>, work: &Work<'a, '_>, mtim
     }
     run.progress.started(i, Path::new(job.dest.file_name().unwrap_or_default()));
     let tick = |n: u64| run.progress.frames(i, n);
-    let ticker = Ticker::new(run.cancel, &tick);
+    let ticker = Ticker::new(run.cancel, &tick).with_threads(threads);
     let result = Pending::new(&job.dest).and_then(|mut pending| {
         let done = work(job, &mut pending, &ticker)?;
         run.cancel.check()?;

@@ -157,7 +157,7 @@ fn decode(
 ) -> Result<(u16, u16, u64), JobError> {
     let mut ictx = open_input(clip)?;
     let scale = format!("fps={},scale={}:-2:flags=lanczos", opts.fps, opts.width);
-    let mut pipe = VideoPipeline::new(&ictx, ticker.cancel(), rotation, trim, &scale, "format=rgb24", opts.effect)?;
+    let mut pipe = VideoPipeline::new(&ictx, ticker, rotation, trim, &scale, "format=rgb24", opts.effect)?;
     let tb = pipe.out_time_base();
     let mut count = 0u64;
     let mut size = (0u32, 0u32);
