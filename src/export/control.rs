@@ -44,8 +44,12 @@ pub trait Progress: Sync {
     fn frames(&self, job: usize, frames: u64);
     /// Job `job` is over, whatever its outcome.
     fn finished(&self, job: usize);
-    /// Job `job`, from the Live Photo whose clip is `clip`, failed: said as it happens.
-    fn failed(&self, job: usize, clip: &Path, error: &JobError);
+    /// Job `job` failed because of `file` (the source at fault): said as it happens.
+    fn failed(&self, job: usize, file: &Path, error: &JobError);
+    /// Another livephoto run is writing into the output folder `dir`: this one waits for it.
+    fn waiting(&self, dir: &Path) {
+        let _ = dir;
+    }
 }
 
 /// Observes nothing (a library caller that only wants the [`super::Outcome`]).

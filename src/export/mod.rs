@@ -84,7 +84,7 @@ pub fn convert(
     progress: &dyn Progress,
 ) -> Result<Outcome, ExportError> {
     opts.validate()?;
-    let (lib, marker) = runner::prepare(paths, out)?;
+    let (lib, marker) = runner::prepare(paths, out, progress)?;
     let (suffix, ext) = match opts.to {
         Target::Mp4 => ("", "mp4"),
         Target::Gif => ("", "gif"),
@@ -136,7 +136,7 @@ pub fn stills(
     cancel: &Cancel,
     progress: &dyn Progress,
 ) -> Result<Outcome, ExportError> {
-    let (lib, marker) = runner::prepare(paths, out)?;
+    let (lib, marker) = runner::prepare(paths, out, progress)?;
     let converts = |lp: &LivePhoto| format == StillOut::Jpeg && lp.still.format != StillFormat::Jpeg;
     let name = |lp: &LivePhoto| {
         let written = if converts(lp) { StillFormat::Jpeg } else { lp.still.format };
@@ -209,7 +209,7 @@ pub fn report(
     if !out.overwrite && !ours && std::fs::symlink_metadata(&opts.page).is_ok() {
         return Err(ExportError::PageExists(opts.page.clone()));
     }
-    let (mut lib, marker) = runner::prepare(paths, out)?;
+    let (mut lib, marker) = runner::prepare(paths, out, progress)?;
     if ours {
         // an earlier report inside a scanned folder was walked (and skipped: it is no photo),
         // but it is livephoto's own page, which a re-run replaces

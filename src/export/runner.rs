@@ -28,6 +28,9 @@ pub enum Status {
         reencoded: Option<Reencoded>,
         /// What `--max-size` chose.
         fitted: Option<GifFit>,
+        /// Bytes of what the output was made from (the clip, or a motion photo's video; the
+        /// still for stills) and of the output.
+        bytes: (u64, u64),
     },
     /// Exported before from the same sources: left as it is.
     AlreadyThere,
@@ -84,6 +87,8 @@ pub(super) struct Job<'a> {
     fingerprint: String,
     /// The last of the sources: the one a failure is about unless its error names another.
     from: PathBuf,
+    /// Bytes of what the output is made from: `from`, or the video inside a motion photo.
+    bytes_in: u64,
 }
 
 /// What one job wrote: the video frames, when counted, and why its video was re-encoded.
@@ -101,7 +106,7 @@ pub(super) type MtimeOf<'a, 'w> = dyn Fn(&Job<'a>) -> Option<i64> + Sync + 'w;
 
 /// Checks `-o` (before any work), scans, checks that the output folder holds none of the
 /// scanned files, then opens its marker (created unless this is a dry run).
-pub(super) fn prepare(paths: &[PathBuf], out: &OutputOptions) -> Result<(Library, Marker), ExportError> {
+pub(super) fn prepare(paths: &[PathBuf], out: &OutputOptions, progress: &dyn Progress) -> Result<(Library, Marker), ExportError> {
     if let Some(p) = scan::missing_root(paths) {
         return Err(ExportError::NoSuchPath(p.clone()));
     }
@@ -109,7 +114,8 @@ pub(super) fn prepare(paths: &[PathBuf], out: &OutputOptions) -> Result<(Library
     let mut lib = scan::scan(paths, out.pairing);
     lib.apply(&out.filter);
     target::check_out_dir_contents(&out.dir, &lib.inputs)?;
-    let marker = Marker::open(&out.dir, !out.dry_run).map_err(|source| ExportError::Marker { path: out.dir.clone(), source })?;
+    let waiting = || progress.waiting(&out.dir);
+    let marker = Marker::open(&out.dir, !out.dry_run, &waiting).map_err(|source| ExportError::Marker { path: out.dir.clone(), source })?;
     Ok((lib, marker))
 }
 
@@ -128,7 +134,9 @@ pub(super) fn plan<'a>(
         taken.insert(dest.clone());
         let sources = sources(lp);
         let from = sources.last().map_or_else(|| lp.clip.path.clone(), |p| p.to_path_buf());
-        jobs.push(Job { lp, dest, fingerprint: target::fingerprint(&sources), from });
+        let embedded = lp.still.info.motion.video.filter(|_| from == lp.clip.path).map(|v| v.len);
+        let bytes_in = embedded.unwrap_or_else(|| std::fs::metadata(&from).map_or(0, |m| m.len()));
+        jobs.push(Job { lp, dest, fingerprint: target::fingerprint(&sources), from, bytes_in });
     }
     jobs
 }
@@ -199,7 +207,10 @@ fn run_one<'a>(i: usize, job: &Job<'a>, run: &Run<'_>, work: &Work<'a, '_>, mtim
     });
     run.progress.finished(i);
     match result.and_then(|done| run.marker.record(&job.dest, &job.fingerprint).map(|()| done).map_err(JobError::Manifest)) {
-        Ok(Done { frames, reencoded, fitted }) => Status::Written { frames, reencoded, fitted },
+        Ok(Done { frames, reencoded, fitted }) => {
+            let out = std::fs::metadata(&job.dest).map_or(0, |m| m.len());
+            Status::Written { frames, reencoded, fitted, bytes: (job.bytes_in, out) }
+        }
         Err(JobError::Cancelled) => Status::Interrupted,
         Err(e) => Status::Failed(e),
     }

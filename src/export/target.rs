@@ -141,19 +141,38 @@ pub struct Marker {
 }
 
 impl Marker {
-    /// Reads the manifest of `dir` if it has one; with `create`, makes the folder and the marker.
-    pub fn open(dir: &Path, create: bool) -> io::Result<Self> {
+    /// Reads the manifest of `dir` if it has one; with `create`, makes the folder and the marker
+    /// and holds the folder for this run: a second run into the same folder waits (`waiting` is
+    /// called first) until this one is done, then finds its outputs in the manifest as already
+    /// there, instead of meeting them half-made. The lock is the marker's own (`flock`), released
+    /// when the run ends however it ends.
+    pub fn open(dir: &Path, create: bool, waiting: &dyn Fn()) -> io::Result<Self> {
         let path = dir.join(EXPORT_MARKER);
-        let known = fs::read(&path).map(|b| parse_manifest(&b)).unwrap_or_default();
         let file = if create {
             fs::create_dir_all(dir)?;
-            let mut f = OpenOptions::new().create(true).append(true).open(&path)?;
-            if f.metadata()?.len() == 0 {
-                f.write_all(MARKER_HEADER.as_bytes())?;
+            let f = OpenOptions::new().create(true).append(true).open(&path)?;
+            match f.try_lock() {
+                Ok(()) => {}
+                Err(fs::TryLockError::WouldBlock) => {
+                    waiting();
+                    f.lock()?;
+                }
+                Err(fs::TryLockError::Error(e)) => return Err(e),
             }
-            Some(Mutex::new(f))
+            Some(f)
         } else {
             None
+        };
+        // read under the lock: what an earlier or concurrent run wrote is known
+        let known = fs::read(&path).map(|b| parse_manifest(&b)).unwrap_or_default();
+        let file = match file {
+            Some(mut f) => {
+                if f.metadata()?.len() == 0 {
+                    f.write_all(MARKER_HEADER.as_bytes())?;
+                }
+                Some(Mutex::new(f))
+            }
+            None => None,
         };
         Ok(Marker { dir: dir.to_path_buf(), known, file })
     }

@@ -19,6 +19,12 @@ struct ItemDoc<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     fitted: Option<FitDoc>,
     error: Option<String>,
+    /// Bytes of what the output was made from (the clip, a motion photo's video; the still for
+    /// stills) and of the output, when written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bytes_in: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bytes_out: Option<u64>,
     /// `still`, `clip`, `output` (and their `_bytes` twins when not UTF-8).
     #[serde(flatten)]
     paths: PathFields<'a>,
@@ -40,6 +46,9 @@ struct RunDoc<'a> {
     schema_version: u32,
     results: Vec<ItemDoc<'a>>,
     converted: usize,
+    /// Bytes in and out of what was written this run.
+    bytes_in: u64,
+    bytes_out: u64,
     /// Re-encoded MP4 videos by reason.
     reencoded: serde_json::Map<String, serde_json::Value>,
     skipped: usize,
@@ -65,9 +74,11 @@ fn status_words(s: &Status) -> (&'static str, Option<String>) {
 
 fn item(i: &crate::export::Item) -> ItemDoc<'_> {
     let (status, error) = status_words(&i.status);
-    let (frames, reencoded, fitted) = match &i.status {
-        Status::Written { frames, reencoded, fitted } => (*frames, reencoded.as_ref().map(|r| r.word().to_string()), fitted.as_ref()),
-        _ => (None, None, None),
+    let (frames, reencoded, fitted, bytes) = match &i.status {
+        Status::Written { frames, reencoded, fitted, bytes } => {
+            (*frames, reencoded.as_ref().map(|r| r.word().to_string()), fitted.as_ref(), Some(*bytes))
+        }
+        _ => (None, None, None, None),
     };
     let fitted = fitted.map(|f| FitDoc {
         width: f.width,
@@ -78,7 +89,7 @@ fn item(i: &crate::export::Item) -> ItemDoc<'_> {
         encodes: f.passes,
     });
     let paths = PathFields::of(&[("still", &i.still), ("clip", &i.clip), ("output", &i.output)]);
-    ItemDoc { status, frames, reencoded, fitted, error, paths }
+    ItemDoc { status, frames, reencoded, fitted, error, bytes_in: bytes.map(|b| b.0), bytes_out: bytes.map(|b| b.1), paths }
 }
 
 /// How many MP4 videos were re-encoded for each reason, in the order first met.
@@ -108,11 +119,17 @@ pub fn print(outcome: &Outcome, json: bool, verb: &str) -> io::Result<()> {
     let stale = outcome.count(|s| matches!(s, Status::OutOfDate));
     let failed = outcome.count(|s| matches!(s, Status::Failed(_)));
     let interrupted = outcome.count(|s| matches!(s, Status::Interrupted));
+    let (bytes_in, bytes_out) = outcome.items.iter().fold((0, 0), |(i, o), it| match it.status {
+        Status::Written { bytes, .. } => (i + bytes.0, o + bytes.1),
+        _ => (i, o),
+    });
     if json {
         let doc = RunDoc {
             schema_version: super::json::SCHEMA_VERSION,
             results: outcome.items.iter().map(item).collect(),
             converted,
+            bytes_in,
+            bytes_out,
             reencoded: reencoded(outcome).into_iter().map(|(w, n)| (w.to_string(), n.into())).collect(),
             skipped,
             out_of_date: stale,
@@ -157,6 +174,11 @@ pub fn print(outcome: &Outcome, json: bool, verb: &str) -> io::Result<()> {
         line.push_str(&format!(" ({total} re-encoded to H.264: {})", parts.join(", ")));
     }
     line.push_str(&format!(", skipped {skipped} (already there), failed {failed}"));
+    if converted > 0 && bytes_in > 0 && !outcome.dry_run {
+        let ratio = bytes_out as f64 / bytes_in as f64;
+        let (i, o) = (crate::export::size_words(bytes_in), crate::export::size_words(bytes_out));
+        line.push_str(&format!("; {i} in, {o} out ({ratio:.2}x)"));
+    }
     if outcome.dry_run {
         line = format!("would write {}, skipped {skipped} (already there)", outcome.count(|s| matches!(s, Status::Planned)));
     }

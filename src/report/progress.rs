@@ -43,10 +43,16 @@ impl Color {
     }
 }
 
-/// The line for a failed item: the clip's path and why, escaped for a terminal.
+/// The line for a failed item: the path of the file at fault and why, escaped for a terminal.
 #[cfg(feature = "media")]
-fn failure_line(clip: &Path, error: &crate::export::JobError) -> String {
-    format!("livephoto: {}: {}", super::paths::show(clip), super::paths::escape(&error.to_string()))
+fn failure_line(file: &Path, error: &crate::export::JobError) -> String {
+    format!("livephoto: {}: {}", super::paths::show(file), super::paths::escape(&error.to_string()))
+}
+
+/// Said when another run holds the output folder (before any bar is drawn).
+#[cfg(feature = "media")]
+fn waiting_line(dir: &Path) -> String {
+    format!("livephoto: another livephoto run is writing into {}: waiting for it to finish", super::paths::show(dir))
 }
 
 /// Draws nothing while working; failures still go to stderr as they happen.
@@ -61,6 +67,9 @@ impl crate::export::Progress for Silent {
     fn finished(&self, _: usize) {}
     fn failed(&self, _: usize, clip: &Path, error: &crate::export::JobError) {
         super::stderr_line(&failure_line(clip, error));
+    }
+    fn waiting(&self, dir: &Path) {
+        super::stderr_line(&waiting_line(dir));
     }
 }
 
@@ -128,6 +137,9 @@ impl crate::export::Progress for Bars {
         if self.multi.println(failure_line(clip, error)).is_err() {
             super::stderr_line(&failure_line(clip, error));
         }
+    }
+    fn waiting(&self, dir: &Path) {
+        super::stderr_line(&waiting_line(dir));
     }
 }
 
