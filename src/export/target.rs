@@ -235,10 +235,10 @@ mod tests {
         let src = d.path().join("a.MOV");
         fs::write(&src, b"clip").unwrap();
         let fp = fingerprint(&[&src]);
-        let m = Marker::open(&out, true).unwrap();
+        let m = Marker::open(&out, true, &|| ()).unwrap();
         m.record(&out.join("sub/a.mp4"), &fp).unwrap();
         drop(m);
-        let m = Marker::open(&out, false).unwrap();
+        let m = Marker::open(&out, false, &|| ()).unwrap();
         assert_eq!(m.existing(&out.join("sub/a.mp4"), &fp), Existing::Current);
         fs::write(&src, b"clip, edited").unwrap();
         assert_eq!(m.existing(&out.join("sub/a.mp4"), &fingerprint(&[&src])), Existing::Stale);
