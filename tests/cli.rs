@@ -17,15 +17,58 @@ fn completions_for_every_shell_name_every_command() {
     assert_eq!(bin().args(["completions", "tcsh"]).output().unwrap().status.code(), Some(2), "unknown shell: usage error");
 }
 
+/// `livephoto man` prints one page; `--dir` writes livephoto.1 and a page per command, whose
+/// cross-references all exist, with EXAMPLES, EXIT STATUS and ENVIRONMENT, no -V on a command's
+/// page, and which groff renders without a warning.
 #[test]
-fn man_page_documents_every_command_and_option() {
+fn man_pages_are_a_real_set() {
     let r = bin().arg("man").output().unwrap();
     assert_eq!(r.status.code(), Some(0));
     let roff = String::from_utf8_lossy(&r.stdout);
-    for page in ["livephoto 1", "livephoto-scan 1", "livephoto-convert 1", "livephoto-stills 1"] {
-        assert!(roff.contains(&format!(".TH {page}")), "no page {page}");
+    assert_eq!(roff.matches(".TH ").count(), 1, "one page on stdout");
+    let dir = tempfile::tempdir().unwrap();
+    let r = bin().args(["man", "--dir"]).arg(dir.path()).output().unwrap();
+    assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+    let mut pages: Vec<String> = walk(dir.path()).iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    pages.sort();
+    let expected = ["completions", "convert", "man", "report", "scan", "stills"].map(|c| format!("livephoto-{c}.1"));
+    assert_eq!(pages, [&expected[..], &["livephoto.1".to_string()]].concat());
+    for page in &pages {
+        let text = std::fs::read_to_string(dir.path().join(page)).unwrap();
+        for r in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '(' || c == ')')).filter(|w| w.starts_with("livephoto") && w.ends_with("(1)")) {
+            let target = format!("{}.1", r.trim_end_matches("(1)"));
+            assert!(pages.contains(&target), "{page} refers to {r}, which does not exist");
+        }
+        if !page.ends_with("completions.1") && !page.ends_with("man.1") {
+            assert!(text.contains(".SH EXAMPLES") && text.contains(".SH \"EXIT STATUS\"") && text.contains(".SH ENVIRONMENT"), "{page}");
+        }
+        assert!(!text.contains("EXTRA"), "{page}: no EXTRA heading");
+        if page != "livephoto.1" {
+            assert!(!text.contains("\\-V"), "{page} lists -V, which a command rejects");
+        }
+        let groff = std::process::Command::new("groff").args(["-ww", "-man", "-Tutf8"]).arg(dir.path().join(page)).output();
+        let groff = groff.expect("groff (groff-base, installed by scripts/setup) renders the pages");
+        assert!(groff.status.success() && groff.stderr.is_empty(), "{page}: {}", String::from_utf8_lossy(&groff.stderr));
     }
-    assert!(roff.contains("around\\-key") && roff.contains("Exit codes"), "options and exit codes are in the page");
+    let convert = std::fs::read_to_string(dir.path().join("livephoto-convert.1")).unwrap();
+    assert!(convert.contains("around\\-key"), "options are in the page");
+}
+
+/// `--help` fits an 80-column terminal, with options grouped and examples.
+#[test]
+fn help_fits_80_columns() {
+    for args in [&["--help"][..], &["convert", "-h"], &["convert", "--help"], &["scan", "-h"], &["stills", "-h"], &["report", "-h"]] {
+        let r = bin().args(args).env("COLUMNS", "80").output().unwrap();
+        let text = String::from_utf8_lossy(&r.stdout);
+        let long: Vec<&str> = text.lines().filter(|l| l.chars().count() > 80).collect();
+        assert!(long.is_empty(), "{args:?}: lines over 80 columns: {long:#?}");
+    }
+    let top = String::from_utf8_lossy(&bin().arg("--help").output().unwrap().stdout).into_owned();
+    assert!(top.contains("Start with a scan") && top.contains("livephoto convert ~/Exports --to mp4"), "{top}");
+    let convert = String::from_utf8_lossy(&bin().args(["convert", "-h"]).output().unwrap().stdout).into_owned();
+    for heading in ["GIF:", "MP4 and motion photo:", "Clip:", "Output:", "Filters"] {
+        assert!(convert.contains(heading), "convert -h has a {heading} group: {convert}");
+    }
 }
 
 #[test]
@@ -67,15 +110,85 @@ fn only_report_writes_to_stdout_or_stderr() {
     }
 }
 
-/// `--color` is global and checked; off a terminal nothing is drawn whatever it says.
+/// `--color` is checked, and offered only where progress bars are drawn; off a terminal
+/// nothing is drawn whatever it says.
 #[test]
-fn color_is_a_checked_global_flag_and_pipes_get_no_escape_codes() {
-    for when in ["auto", "always", "never"] {
+fn color_is_checked_where_it_acts_and_pipes_get_no_escape_codes() {
+    for when in ["auto", "always", "never", "NEVER"] {
         let r = bin().args(["scan", "--color", when]).arg(fixtures().join("heic_mov")).env("NO_COLOR", "1").output().unwrap();
         assert_eq!(r.status.code(), Some(0), "--color {when}: {}", String::from_utf8_lossy(&r.stderr));
         assert!(!r.stdout.contains(&0x1b) && !r.stderr.contains(&0x1b), "--color {when}: escape codes in a pipe");
     }
-    let r = bin().args(["--color", "sometimes", "scan"]).arg(fixtures().join("heic_mov")).output().unwrap();
+    let r = bin().args(["scan", "--color", "sometimes"]).arg(fixtures().join("heic_mov")).output().unwrap();
     assert_eq!(r.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&r.stderr).contains("never"), "the choices are listed");
+    for args in [&["man", "--color", "never"][..], &["completions", "bash", "--color", "never"]] {
+        assert_eq!(bin().args(args).output().unwrap().status.code(), Some(2), "{args:?}: --color does nothing there");
+    }
+}
+
+/// The scan table shows paths people can use: relative to the current folder (as rg and fd
+/// print them), never cut when piped; the sections below use the same form.
+#[test]
+fn a_piped_table_shows_whole_relative_paths() {
+    let top = tempfile::tempdir().unwrap();
+    let deep = top.path().join("leichty/0A1B2C3D-E4F5-457B-AC57-4DE59087D805-a-long-folder-name");
+    copy_dir(&fixtures().join("heic_mov"), &deep);
+    std::fs::copy(fixtures().join("orphans/IMG_0006.HEIC"), deep.join("IMG_0006.HEIC")).unwrap();
+    for root in [std::path::PathBuf::from("leichty"), top.path().join("leichty")] {
+        let r = bin().arg("scan").arg(&root).current_dir(top.path()).env("COLUMNS", "80").output().unwrap();
+        let text = String::from_utf8_lossy(&r.stdout);
+        let rel = "leichty/0A1B2C3D-E4F5-457B-AC57-4DE59087D805-a-long-folder-name";
+        assert!(text.contains(&format!("{rel}/IMG_0001.HEIC  {rel}/IMG_0001.MOV")), "{root:?}: {text}");
+        assert!(text.contains(&format!("  {rel}/IMG_0006.HEIC  (")), "the unpaired section too: {text}");
+        assert!(!text.contains('…'), "nothing cut on a pipe: {text}");
+    }
+}
+
+/// Every option applies to the chosen target, or it is a usage error naming the target; values
+/// are case-insensitive; ranges are told as they are; impossible filters are refused.
+#[test]
+fn no_silent_options_and_messages_that_say_what_to_do() {
+    let lib = fixtures().join("heic_mov");
+    let usage = |args: &[&str], says: &[&str]| {
+        let extra: &[&str] = if args[0] == "scan" { &[] } else { &["--dry-run", "-o", "/tmp/livephoto-never-written"] };
+        let r = bin().args(args).arg(&lib).args(extra).output().unwrap();
+        let err = String::from_utf8_lossy(&r.stderr).into_owned();
+        assert_eq!(r.status.code(), Some(2), "{args:?}: {err}");
+        for w in says {
+            assert!(err.contains(w), "{args:?} should say {w:?}: {err}");
+        }
+        assert_eq!(err.matches("os error").count(), 0, "{err}");
+    };
+    if cfg!(feature = "media") {
+        usage(&["convert", "--to", "mp4", "--width", "100"], &["--width applies to GIFs", "--to mp4"]);
+        usage(&["convert", "--to", "motion-photo", "--fps", "5"], &["--fps applies to GIFs", "--to motion-photo"]);
+        usage(&["convert", "--to", "gif", "--codec", "copy"], &["--codec applies to MP4s", "--to gif"]);
+        usage(&["convert", "--to", "mp4", "--since", "2024-01-01", "--until", "2023-01-01"], &["--since is later than --until"]);
+        let r = bin().args(["convert", "--to", "GIF", "--effect", "Loop", "--dry-run", "-o", "/tmp/livephoto-never-written"]).arg(&lib).output().unwrap();
+        assert_eq!(r.status.code(), Some(0), "values are case-insensitive: {}", String::from_utf8_lossy(&r.stderr));
+    }
+    usage(&["scan", "--since", "2024-01-01", "--until", "2023-12-31"], &["--since is later than --until"]);
+    let r = bin().args(["convert", "--to", "gif", "--width=-5"]).arg(&lib).output().unwrap();
+    assert!(String::from_utf8_lossy(&r.stderr).contains("16..=4096"), "the real range");
+}
+
+/// A still given alone, with its clip beside it: the run says so and what to do; exit 0, and
+/// no empty output folder is left behind.
+#[test]
+fn nothing_found_says_what_to_do() {
+    let still = fixtures().join("jpeg_mov/IMG_0002.JPG");
+    let r = bin().arg("scan").arg(&still).output().unwrap();
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(0));
+    assert!(err.contains("IMG_0002.MOV lies beside it; pass the folder"), "{err}");
+    if cfg!(feature = "media") {
+        let out = tempfile::tempdir().unwrap();
+        let dest = out.path().join("gifs");
+        let r = bin().args(["convert", "--to", "gif", "-o"]).arg(&dest).arg(&still).output().unwrap();
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(0), "{err}");
+        assert!(err.contains("pass the folder"), "{err}");
+        assert!(!dest.exists(), "no empty output folder left behind");
+    }
 }

@@ -8,6 +8,7 @@ use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Filters (they combine with AND)")]
 pub struct FilterArgs {
     /// Keep only FaceTime Live Photos (the Photos rule "Lens includes FaceTime").
     #[arg(long)]
@@ -42,7 +43,26 @@ fn parse_date(s: &str) -> Result<DateBound, String> {
     DateBound::parse(s).ok_or_else(|| format!("'{s}' is neither a date (2023-07-08) nor a date-time (2016-12-07T11:43:00-06:00)"))
 }
 
+/// A bound's moment, for telling whether `--since` comes after `--until`: a date is its first
+/// second (`--since`) or its last (`--until`); a date-time its instant, else its wall-clock time.
+fn moment(b: &DateBound, end_of_day: bool) -> f64 {
+    match b {
+        DateBound::Day(d) => *d as f64 * 86_400.0 + if end_of_day { 86_399.0 } else { 0.0 },
+        DateBound::Time(t) => t.utc().unwrap_or(t.local),
+    }
+}
+
 impl FilterArgs {
+    /// Filters that cannot match anything are a usage error.
+    pub fn check(&self) -> Result<(), String> {
+        if let (Some(since), Some(until)) = (&self.since, &self.until) {
+            if moment(since, false) > moment(until, true) {
+                return Err("--since is later than --until: no Live Photo can match; swap them".into());
+            }
+        }
+        Ok(())
+    }
+
     pub fn filter(&self) -> Filter {
         let versions = match (self.originals_only, self.edits_only) {
             (true, _) => Versions::OriginalsOnly,
@@ -62,6 +82,14 @@ impl FilterArgs {
     pub fn pairing(&self) -> PairOptions {
         PairOptions { edit_uses_original_clip: self.edit_uses_original_clip }
     }
+}
+
+/// `--color`, on the commands that draw progress bars.
+#[derive(Args, Debug, Clone, Copy)]
+pub struct ColorOpt {
+    /// Colour in progress bars: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_enum, default_value = "auto", value_name = "WHEN", ignore_case = true)]
+    pub color: ColorArg,
 }
 
 /// `--color`: whether progress bars are coloured.
@@ -93,9 +121,12 @@ pub struct ScanArgs {
     /// Print one JSON document on stdout instead of a table.
     #[arg(long)]
     pub json: bool,
-    /// No progress bar while reading (there is none when stderr is not a terminal).
+    /// No progress bar while reading (there is none when stderr is not a terminal); the table,
+    /// errors and notes are still printed.
     #[arg(short, long)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub color: ColorOpt,
     #[command(flatten)]
     pub filter: FilterArgs,
 }
@@ -135,6 +166,7 @@ pub enum StillOutArg {
 }
 
 #[derive(Args, Debug)]
+#[command(next_help_heading = "Output")]
 pub struct CommonOut {
     /// Output folder; the layout below each scanned folder is kept. It must not be a scanned
     /// folder, above one, or hold scanned files; it gets a `.livephoto-export` marker, so it is
@@ -151,12 +183,14 @@ pub struct CommonOut {
     /// Print what would be written, write nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// No progress bar (the final summary line is still printed).
+    /// No progress bar; errors, notes and the summary line are still printed (on stderr).
     #[arg(short, long)]
     pub quiet: bool,
     /// Print a JSON result per Live Photo on stdout.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub color: ColorOpt,
     #[command(flatten)]
     pub filter: FilterArgs,
 }
@@ -168,43 +202,70 @@ pub struct ConvertArgs {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// What to make of each Live Photo.
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, ignore_case = true)]
     pub to: TargetArg,
     /// Play the clip as the Photos app's effects do (audio dropped).
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, ignore_case = true, help_heading = "Clip")]
     pub effect: Option<EffectArg>,
-    /// MP4 and motion-photo video. `auto`: an MP4 that plays everywhere (H.264 is copied; HEVC and
-    /// HDR become 8-bit H.264, tone-mapped and upright); `copy`: the stream untouched (HEVC/HDR
-    /// for Apple players); `h264`: always re-encode.
-    #[arg(long, value_enum, default_value = "auto")]
-    pub codec: CodecArg,
-    /// GIF frames per second.
-    #[arg(long, default_value_t = 15.0)]
-    pub fps: f64,
-    /// GIF width in pixels (height follows the aspect ratio).
-    #[arg(long, default_value_t = 480)]
-    pub width: u32,
+    /// Start at this many seconds into the clip.
+    #[arg(long, value_name = "S", conflicts_with = "around_key", help_heading = "Clip")]
+    pub start: Option<f64>,
+    /// End at this many seconds into the clip.
+    #[arg(long, value_name = "S", conflicts_with = "around_key", help_heading = "Clip")]
+    pub end: Option<f64>,
+    /// Keep S seconds either side of the key photo (the moment the still was taken).
+    #[arg(long, value_name = "S", help_heading = "Clip")]
+    pub around_key: Option<f64>,
+    /// MP4 and motion-photo video [default: auto]. `auto`: an MP4 that plays everywhere (H.264 is
+    /// copied; HEVC and HDR become 8-bit H.264, tone-mapped and upright); `copy`: the stream
+    /// untouched (HEVC/HDR for Apple players); `h264`: always re-encode.
+    #[arg(long, value_enum, ignore_case = true, help_heading = "MP4 and motion photo")]
+    pub codec: Option<CodecArg>,
+    /// GIF frames per second, above 0 and at most 60 [default: 15].
+    #[arg(long, help_heading = "GIF")]
+    pub fps: Option<f64>,
+    /// GIF width in pixels, 16 to 4096 (height follows the aspect ratio) [default: 480].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(16..=4096), help_heading = "GIF")]
+    pub width: Option<u32>,
     /// GIF quality, 1 to 100: lower makes smaller files. 100 keeps every frame as dithered; below,
     /// still areas are kept from the frame before and busy areas are compressed lossily
-    /// (flat areas and gradients stay exact).
-    #[arg(long, value_name = "1..100", default_value_t = 90, value_parser = clap::value_parser!(u8).range(1..=100))]
-    pub quality: u8,
+    /// (flat areas and gradients stay exact) [default: 90].
+    #[arg(long, value_name = "1..100", value_parser = clap::value_parser!(u8).range(1..=100), help_heading = "GIF")]
+    pub quality: Option<u8>,
     /// Largest GIF size, e.g. 8MB, 500KB, 2MiB: quality, then width (down to 240 px), then frame
     /// rate (down to 8 fps) are lowered until the GIF fits, in a few trial encodes; what was
     /// chosen is reported. A GIF that cannot fit is a failure and nothing is written.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, help_heading = "GIF")]
     pub max_size: Option<u64>,
-    /// Start at this many seconds into the clip.
-    #[arg(long, value_name = "S", conflicts_with = "around_key")]
-    pub start: Option<f64>,
-    /// End at this many seconds into the clip.
-    #[arg(long, value_name = "S", conflicts_with = "around_key")]
-    pub end: Option<f64>,
-    /// Keep S seconds either side of the key photo (the moment the still was taken).
-    #[arg(long, value_name = "S")]
-    pub around_key: Option<f64>,
     #[command(flatten)]
     pub out: CommonOut,
+}
+
+impl ConvertArgs {
+    /// Every option given applies to the target, or it is a usage error that names the target.
+    pub fn check(&self) -> Result<(), String> {
+        let target = match self.to {
+            TargetArg::Mp4 => "--to mp4",
+            TargetArg::Gif => "--to gif",
+            TargetArg::MotionPhoto => "--to motion-photo",
+        };
+        let gif_only = [("--fps", self.fps.is_some()), ("--width", self.width.is_some()), ("--quality", self.quality.is_some()), ("--max-size", self.max_size.is_some())];
+        match self.to {
+            TargetArg::Gif => {
+                if self.codec.is_some() {
+                    return Err(format!("--codec applies to MP4s and motion photos, not {target}: a GIF is always re-encoded"));
+                }
+            }
+            TargetArg::Mp4 | TargetArg::MotionPhoto => {
+                if let Some((flag, _)) = gif_only.iter().find(|(_, given)| *given) {
+                    return Err(format!(
+                        "{flag} applies to GIFs (--to gif), not {target}: its video keeps the clip's size and frame rate"
+                    ));
+                }
+            }
+        }
+        self.out.filter.check()
+    }
 }
 
 #[derive(Args, Debug)]
@@ -214,7 +275,7 @@ pub struct StillsArgs {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// `original` copies byte for byte; `jpeg` converts HEIC stills to JPEG (JPEGs are copied).
-    #[arg(long, value_enum, default_value = "original")]
+    #[arg(long, value_enum, default_value = "original", ignore_case = true)]
     pub format: StillOutArg,
     #[command(flatten)]
     pub out: CommonOut,
@@ -234,8 +295,8 @@ pub struct ReportArgs {
     /// Thumbnails only: no animated previews of the clips (much faster on a large library).
     #[arg(long)]
     pub no_previews: bool,
-    /// Width of the animated previews, in pixels.
-    #[arg(long, value_name = "PX", default_value_t = 320)]
+    /// Width of the animated previews, in pixels (16 to 4096).
+    #[arg(long, value_name = "PX", default_value_t = 320, value_parser = clap::value_parser!(u32).range(16..=4096))]
     pub preview_width: u32,
     /// Frame rate of the animated previews.
     #[arg(long, value_name = "FPS", default_value_t = 10.0)]
@@ -247,9 +308,11 @@ pub struct ReportArgs {
     /// kept), and replace an -o file that is not a livephoto report.
     #[arg(long)]
     pub overwrite: bool,
-    /// No progress bar (the final summary line is still printed).
+    /// No progress bar; errors and the summary line are still printed (on stderr).
     #[arg(short, long)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub color: ColorOpt,
     #[command(flatten)]
     pub filter: FilterArgs,
 }
@@ -308,14 +371,14 @@ mod to_options {
                     TargetArg::Gif => Target::Gif,
                     TargetArg::MotionPhoto => Target::MotionPhoto,
                 },
-                codec: match self.codec {
+                codec: match self.codec.unwrap_or(CodecArg::Auto) {
                     CodecArg::Auto => Mp4Codec::Auto,
                     CodecArg::Copy => Mp4Codec::Copy,
                     CodecArg::H264 => Mp4Codec::H264,
                 },
-                fps: self.fps,
-                width: self.width,
-                quality: crate::export::GifQuality::new(self.quality).unwrap_or(crate::export::GifQuality::DEFAULT),
+                fps: self.fps.unwrap_or(15.0),
+                width: self.width.unwrap_or(480),
+                quality: self.quality.and_then(crate::export::GifQuality::new).unwrap_or(crate::export::GifQuality::DEFAULT),
                 max_size: self.max_size,
                 start: self.start,
                 end: self.end,

@@ -15,14 +15,31 @@ use clap::{Parser, Subcommand};
 use std::io;
 
 #[derive(Parser, Debug)]
-#[command(name = "livephoto", version, about = "Find, pair and convert Apple Live Photos scattered across exports")]
+#[command(
+    name = "livephoto",
+    version,
+    about = "Find, pair and convert Apple Live Photos scattered across exports",
+    long_about = "Find every Apple Live Photo (a still and its clip, tied by a content identifier) and every \
+Android motion photo in folders of exports, backups and downloads, pair the halves however exports \
+renamed or moved them, and make MP4s, GIFs, Google Motion Photos or JPEG stills of them. \
+Inputs are never written.",
+    after_help = TOP_EXAMPLES
+)]
 pub struct Cli {
-    /// Colour in progress bars: auto (on a terminal, unless NO_COLOR is set), always, never.
-    #[arg(long, value_enum, global = true, default_value = "auto", value_name = "WHEN")]
-    pub color: ColorArg,
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// The top-level help's end: where to start.
+const TOP_EXAMPLES: &str = "Start with a scan, to see what is there; then export:
+  livephoto scan ~/Exports                      what was found, as a table
+  livephoto convert ~/Exports --to mp4 -o ~/Shared/live
+  livephoto convert ~/Exports --facetime --to gif -o ~/Shared/facetime
+  livephoto convert ~/Exports --to motion-photo -o ~/ForAndroid
+  livephoto stills ~/Exports --format jpeg -o ~/Stills
+  livephoto report ~/Exports -o ~/report.html   check the pairs by eye
+
+`livephoto COMMAND --help` tells more; `livephoto man --dir DIR` writes the manual pages.";
 
 const EXIT_CODES: &str = "Exit codes: 0 every file was read (and every output written), 1 some file failed \
 (each is listed with its path and the reason; the run goes on), 2 usage error, 130 interrupted.";
@@ -64,9 +81,15 @@ livephoto completions zsh > ~/.zfunc/_livephoto")]
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff).
-    #[command(after_help = "Example:\n  livephoto man > ~/.local/share/man/man1/livephoto.1")]
-    Man,
+    /// Print the manual page (roff), or write every page into a folder.
+    #[command(after_help = "Examples:\n  livephoto man --dir ~/.local/share/man/man1   (then: man livephoto-scan)\n  \
+livephoto man | man -l -")]
+    Man {
+        /// Write livephoto.1 and one page per command (livephoto-scan.1 and so on) into DIR, created if
+        /// needed, instead of printing livephoto.1.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<std::path::PathBuf>,
+    },
 }
 
 /// The exit code of a run that ended in `result`: a closed stdout is a quiet success (the
@@ -95,25 +118,123 @@ fn run_completions(shell: clap_complete::Shell) -> anyhow::Result<u8> {
     Ok(0)
 }
 
-/// `livephoto man`: the manual page for livephoto and its commands, in roff, on stdout.
-fn run_man() -> anyhow::Result<u8> {
-    let cmd = <Cli as clap::CommandFactory>::command();
-    let mut buf = Vec::new();
-    clap_mangen::Man::new(cmd.clone()).render(&mut buf)?;
-    for sub in cmd.get_subcommands().filter(|s| !matches!(s.get_name(), "completions" | "man" | "help")) {
-        let name = format!("livephoto-{}", sub.get_name());
-        clap_mangen::Man::new(sub.clone().display_name(name).version(env!("CARGO_PKG_VERSION"))).render(&mut buf)?;
+/// `livephoto man`: livephoto.1 on stdout, or with `--dir` every page written into a folder.
+fn run_man(dir: Option<&std::path::Path>) -> anyhow::Result<u8> {
+    let pages = man_pages()?;
+    match dir {
+        None => report::stdout(&String::from_utf8_lossy(&pages[0].1))?,
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot create {}: {}", crate::display::show(dir), e.kind()))?;
+            for (name, page) in &pages {
+                // complete or not at all: a temporary name beside it, renamed when written
+                let (path, part) = (dir.join(name), dir.join(format!(".{name}.part")));
+                let cannot = |e: io::Error| anyhow::anyhow!("cannot write {}: {}", crate::display::show(&path), e.kind());
+                std::fs::write(&part, page).and_then(|()| std::fs::rename(&part, &path)).map_err(|e| {
+                    let _ = std::fs::remove_file(&part);
+                    cannot(e)
+                })?;
+                report::stderr_line(&format!("wrote {}", crate::display::show(&path)));
+            }
+        }
     }
-    report::stdout(&String::from_utf8_lossy(&buf))?;
     Ok(0)
+}
+
+/// (file name, roff) of livephoto.1 and of each command's page, with sections a man page has:
+/// NAME, SYNOPSIS, DESCRIPTION, OPTIONS, COMMANDS (on livephoto.1), EXAMPLES, EXIT STATUS,
+/// ENVIRONMENT, SEE ALSO; only the main page lists -V.
+fn man_pages() -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let mut cmd = <Cli as clap::CommandFactory>::command().disable_help_subcommand(true);
+    cmd.build();
+    let subs: Vec<clap::Command> = cmd.get_subcommands().cloned().collect();
+    let names: Vec<String> = subs.iter().map(|s| format!("livephoto-{}", s.get_name())).collect();
+    let mut pages = vec![("livephoto.1".to_string(), man_page(&cmd, "livephoto", &names)?)];
+    for (sub, name) in subs.into_iter().zip(&names) {
+        let sub = sub.display_name(name).disable_version_flag(true);
+        let others: Vec<String> = std::iter::once("livephoto".to_string()).chain(names.iter().filter(|n| *n != name).cloned()).collect();
+        pages.push((format!("{name}.1"), man_page(&sub, name, &others)?));
+    }
+    Ok(pages)
+}
+
+fn man_page(cmd: &clap::Command, name: &str, see_also: &[String]) -> anyhow::Result<Vec<u8>> {
+    use clap_mangen::roff::{bold, roman, Roff};
+    let man = clap_mangen::Man::new(cmd.clone()).title(name.to_uppercase()).date("").source(format!("livephoto {}", env!("CARGO_PKG_VERSION")));
+    let mut out = Vec::new();
+    man.render_title(&mut out)?;
+    man.render_name_section(&mut out)?;
+    man.render_synopsis_section(&mut out)?;
+    man.render_description_section(&mut out)?;
+    man.render_options_section(&mut out)?;
+    if cmd.has_subcommands() {
+        man.render_subcommands_section(&mut out)?;
+    }
+    let mut roff = Roff::default();
+    let examples = examples_of(cmd);
+    if !examples.is_empty() {
+        roff.control("SH", ["EXAMPLES"]);
+        for e in &examples {
+            roff.control("TP", []).text([bold(e.0.as_str())]).text([roman(e.1.as_str())]);
+        }
+    }
+    if !matches!(cmd.get_name(), "completions" | "man") {
+        roff.control("SH", ["EXIT STATUS"]);
+        for (code, what) in [
+            ("0", "Every file was read and every output written."),
+            ("1", "Some file could not be read or some output could not be made; each is listed on standard error with its path and the reason, and the run went on."),
+            ("2", "Usage error (an unknown option, a path that does not exist, an -o that would mix outputs with inputs)."),
+            ("130", "Interrupted (Ctrl-C); no partial file is left."),
+        ] {
+            roff.control("TP", []).text([bold(code)]).text([roman(what)]);
+        }
+        roff.control("SH", ["ENVIRONMENT"]);
+        for (var, what) in [
+            ("NO_COLOR", "When set, progress bars are drawn without colour (as --color never)."),
+            ("COLUMNS", "The width the scan table fits on a terminal."),
+            ("LIVEPHOTO_FFMPEG_LOG", "When set, FFmpeg's own warnings are shown, to diagnose a clip that fails."),
+            ("RAYON_NUM_THREADS", "How many files a scan reads at once (default: two per core)."),
+        ] {
+            roff.control("TP", []).text([bold(var)]).text([roman(what)]);
+        }
+    }
+    roff.control("SH", ["SEE ALSO"]);
+    let refs: Vec<String> = see_also.iter().map(|n| format!("{n}(1)")).collect();
+    roff.text([roman(refs.join(", "))]);
+    roff.to_writer(&mut out)?;
+    Ok(out)
+}
+
+/// A command's examples, from its help's "Examples:" lines: (command, what it does).
+fn examples_of(cmd: &clap::Command) -> Vec<(String, String)> {
+    let help = cmd.get_after_help().map(|h| h.to_string()).unwrap_or_default();
+    let mut out = Vec::new();
+    let mut inside = false;
+    for line in help.lines() {
+        if line.starts_with("Example") || line.starts_with("Start with") {
+            inside = true;
+            continue;
+        }
+        if !inside || line.trim().is_empty() {
+            inside = inside && !line.trim().is_empty();
+            continue;
+        }
+        if let Some(cmdline) = line.strip_prefix("  ") {
+            let (run, what) = match cmdline.split_once("   ") {
+                Some((r, w)) => (r.trim(), w.trim().trim_start_matches('(').trim_end_matches(')')),
+                None => (cmdline.trim(), ""),
+            };
+            out.push((run.to_string(), what.to_string()));
+        }
+    }
+    out
 }
 
 /// Runs the commands that need no media libraries; `None` for `convert`, `stills` and `report`.
 pub fn run_light(cli: &Cli) -> Option<anyhow::Result<u8>> {
     match &cli.command {
-        Command::Scan(a) => Some(run_scan(a, cli.color)),
+        Command::Scan(a) => Some(run_scan(a, a.color.color)),
         Command::Completions { shell } => Some(run_completions(*shell)),
-        Command::Man => Some(run_man()),
+        Command::Man { dir } => Some(run_man(dir.as_deref())),
         Command::Convert(_) | Command::Stills(_) | Command::Report(_) => None,
     }
 }
@@ -129,6 +250,7 @@ fn check_paths(paths: &[std::path::PathBuf]) -> anyhow::Result<()> {
 /// Runs `scan`; returns the exit code (0 all read, 1 some file failed).
 fn run_scan(args: &ScanArgs, color: ColorArg) -> anyhow::Result<u8> {
     check_paths(&args.paths)?;
+    args.filter.check().map_err(anyhow::Error::msg)?;
     let bar = report::progress::FileBar::new(args.quiet, color.into());
     let mut lib = scan::scan_with_progress(&args.paths, args.filter.pairing(), &|n| bar.found(n), &|| bar.read());
     drop(bar);
@@ -136,7 +258,10 @@ fn run_scan(args: &ScanArgs, color: ColorArg) -> anyhow::Result<u8> {
     if args.json {
         report::stdout_json(&report::json::scan(&lib))?;
     } else {
-        report::stdout_with(|out| report::table::scan(&lib, out))?;
+        report::stdout_with(|out| report::table::scan(&lib, &report::table::Layout::here(), out))?;
+    }
+    if let Some(hint) = report::nothing_found_hint(&lib, &args.paths) {
+        report::stderr_line(&format!("livephoto: {hint}"));
     }
     let code = if lib.errors.is_empty() { 0 } else { 1 };
     // the process ends here and the system takes its memory back at once: freeing a large
@@ -154,22 +279,31 @@ pub fn run_media(cli: &Cli) -> anyhow::Result<u8> {
         if !common.dry_run {
             install_ctrlc(&cancel)?;
         }
-        Ok((cancel, report::progress::for_export(common.quiet || common.json, cli.color.into())))
+        Ok((cancel, report::progress::for_export(common.quiet || common.json, common.color.color.into())))
     };
     // each arm drops its progress bars before the outcome is printed
-    let (outcome, common, verb) = match &cli.command {
+    let existed = |common: &CommonOut| common.output.exists();
+    let (outcome, common, verb, existed, roots) = match &cli.command {
         Command::Convert(a) => {
-            let (cancel, progress) = start(&a.out)?;
-            (export::convert(&a.paths, &a.options(), &a.out.options(), &cancel, progress.as_ref())?, &a.out, "converted")
+            a.check().map_err(anyhow::Error::msg)?;
+            let (had, (cancel, progress)) = (existed(&a.out), start(&a.out)?);
+            (export::convert(&a.paths, &a.options(), &a.out.options(), &cancel, progress.as_ref())?, &a.out, "converted", had, &a.paths)
         }
         Command::Stills(a) => {
-            let (cancel, progress) = start(&a.out)?;
-            (export::stills(&a.paths, a.still_out(), &a.out.options(), &cancel, progress.as_ref())?, &a.out, "copied")
+            a.out.filter.check().map_err(anyhow::Error::msg)?;
+            let (had, (cancel, progress)) = (existed(&a.out), start(&a.out)?);
+            (export::stills(&a.paths, a.still_out(), &a.out.options(), &cancel, progress.as_ref())?, &a.out, "copied", had, &a.paths)
         }
-        Command::Report(a) => return run_report(a, cli.color),
+        Command::Report(a) => return run_report(a, a.color.color),
         _ => return run_light(cli).unwrap_or(Ok(2)),
     };
     report::export::print(&outcome, common.json, verb)?;
+    if let Some(hint) = report::nothing_found_hint(&outcome.library, roots) {
+        report::stderr_line(&format!("livephoto: {hint}"));
+        if !existed {
+            remove_empty_output(&common.output);
+        }
+    }
     Ok(if outcome.cancelled || outcome.count(|s| matches!(s, Status::Interrupted)) > 0 {
         130
     } else if outcome.count(|s| matches!(s, Status::Failed(_))) > 0 || !outcome.library.errors.is_empty() {
@@ -179,10 +313,22 @@ pub fn run_media(cli: &Cli) -> anyhow::Result<u8> {
     })
 }
 
+/// Removes an output folder this run created and left empty but for its marker: a run that
+/// found nothing leaves nothing behind.
+#[cfg(feature = "media")]
+fn remove_empty_output(dir: &std::path::Path) {
+    let only_marker = std::fs::read_dir(dir).is_ok_and(|entries| entries.flatten().all(|e| e.file_name() == crate::walk::EXPORT_MARKER));
+    if only_marker {
+        let _ = std::fs::remove_file(dir.join(crate::walk::EXPORT_MARKER));
+        let _ = std::fs::remove_dir(dir);
+    }
+}
+
 /// Runs `report`: the pictures in parallel, then the page, then a summary on stderr.
 #[cfg(feature = "media")]
 fn run_report(args: &ReportArgs, color: ColorArg) -> anyhow::Result<u8> {
     use crate::export::{self, Cancel, Status};
+    args.filter.check().map_err(anyhow::Error::msg)?;
     let cancel = Cancel::new();
     install_ctrlc(&cancel)?;
     let (opts, out) = args.options();

@@ -21,10 +21,13 @@ impl Trim {
         self.start.is_some() || self.end.is_some()
     }
 
-    /// "1.00–2.00 s" for messages.
+    /// "1.00–2.00 s", or "from 5.00 s to the end", for messages.
     fn range(&self) -> String {
-        let end = self.end.map_or("the end".to_string(), |e| format!("{e:.2}"));
-        format!("{:.2}–{end} s", self.start.unwrap_or(0.0))
+        let start = self.start.unwrap_or(0.0);
+        match self.end {
+            Some(e) => format!("{start:.2}–{e:.2} s"),
+            None => format!("from {start:.2} s to the end"),
+        }
     }
 
     /// A range that starts at or past the clip's end is an error before any work.

@@ -29,7 +29,7 @@ pub fn page(outcome: &Outcome, page: &Path, roots: &[std::path::PathBuf]) -> Str
     let _ = write!(
         h,
         "<header><h1>{n} Live Photo{}</h1><p class=\"summary\">{} by content identifier, <b>{by_name} by name and time</b> \
-         (check these first), {} motion photo(s); {} FaceTime, {} edited. {} still(s) and {} clip(s) missing their other half; \
+         (check these first), {} motion photo(s); {} FaceTime, {} edited. {} unpaired still(s) and {} unpaired clip(s) (their other half not found); \
          {} file(s) could not be read.",
         if n == 1 { "" } else { "s" },
         count(&|lp| lp.matched_by == MatchedBy::ContentId),

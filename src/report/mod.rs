@@ -49,6 +49,33 @@ pub fn scan_errors(lib: &crate::scan::Library) {
     }
 }
 
+/// What to say when a run found no Live Photo: the likely fix when a still (or clip) was given
+/// alone while its other half lies beside it ("pass the folder"), or that filters left all out.
+pub fn nothing_found_hint(lib: &crate::scan::Library, roots: &[std::path::PathBuf]) -> Option<String> {
+    if !lib.live_photos.is_empty() {
+        return None;
+    }
+    if lib.left_out.iter().map(|(_, n)| n).sum::<usize>() > 0 {
+        return Some("no Live Photo left: the filters left every one out (see the line above)".into());
+    }
+    for root in roots.iter().filter(|r| r.is_file()) {
+        let (Some(folder), Some(stem)) = (root.parent(), root.file_stem()) else { continue };
+        let folder = if folder.as_os_str().is_empty() { std::path::Path::new(".") } else { folder };
+        let beside = std::fs::read_dir(folder).ok()?.flatten().map(|e| e.path()).find(|p| {
+            p != root && p.file_stem() == Some(stem) && !roots.contains(p) && p.is_file()
+        });
+        if let Some(other) = beside {
+            return Some(format!(
+                "no Live Photo found: {} was given alone, and {} lies beside it; pass the folder ({}) or both files",
+                paths::show(root),
+                paths::show(&other),
+                paths::show(folder)
+            ));
+        }
+    }
+    Some("no Live Photo found (a still and its clip, or an Android motion photo)".into())
+}
+
 /// True when `e` comes from writing to a pipe whose reader has gone (`livephoto scan | head`).
 pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
