@@ -84,14 +84,14 @@ fn help_has_examples_and_exit_codes() {
 #[test]
 fn json_documents_carry_a_schema_version() {
     let (_, doc) = scan_json(&[&fixtures().join("heic_mov")], &[]);
-    assert_eq!(doc["schema_version"], 2);
+    assert_eq!(doc["schema_version"], 3);
     if cfg!(not(feature = "media")) {
         return; // no convert/stills in this build
     }
     let out = tempfile::tempdir().unwrap();
     let r = bin().args(["stills", "--json", "--dry-run"]).arg(fixtures().join("heic_mov")).arg("-o").arg(out.path()).output().unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
-    assert_eq!(doc["schema_version"], 2);
+    assert_eq!(doc["schema_version"], 3);
 }
 
 /// Only `report` writes to stdout or stderr: everything else returns values, so output is
@@ -191,4 +191,30 @@ fn nothing_found_says_what_to_do() {
         assert!(err.contains("pass the folder"), "{err}");
         assert!(!dest.exists(), "no empty output folder left behind");
     }
+}
+
+/// Settings are part of an output's identity: a re-run with other settings does not call the
+/// first run's outputs "already there", says what made them and how to remake them, and a skip
+/// is never an error in `--json`.
+#[cfg(feature = "media")]
+#[test]
+fn reruns_with_other_settings_say_so() {
+    let lib = fixtures().join("jpeg_mov");
+    let out = tempfile::tempdir().unwrap();
+    let gif = |extra: &[&str]| bin().args(["convert", "--to", "gif", "--json", "-o"]).arg(out.path()).args(extra).arg(&lib).output().unwrap();
+    assert_eq!(gif(&[]).status.code(), Some(0));
+    let r = gif(&["--width", "200"]);
+    assert_eq!(r.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    let item = &doc["results"][0];
+    assert_eq!((item["status"].as_str(), item["error"].is_null()), (Some("skipped"), true), "{item}");
+    let reason = item["reason"].as_str().unwrap();
+    assert!(reason.contains("made with other settings (gif: fps 15, width 480") && reason.contains("--overwrite"), "{reason}");
+    assert_eq!(doc["other_settings"], 1);
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("1 made with other settings (kept; --overwrite remakes them)"), "{err}");
+    let doc: serde_json::Value = serde_json::from_slice(&gif(&[]).stdout).unwrap();
+    assert_eq!(doc["results"][0]["reason"], "already there", "the same settings again: already there");
+    let doc: serde_json::Value = serde_json::from_slice(&gif(&["--width", "200", "--overwrite"]).stdout).unwrap();
+    assert_eq!(doc["converted"], 1, "--overwrite remakes it");
 }

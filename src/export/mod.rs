@@ -90,7 +90,8 @@ pub fn convert(
         Target::Gif => ("", "gif"),
         Target::MotionPhoto => (".MP", "jpg"),
     };
-    let jobs = runner::plan(&lib, &out.dir, |lp| target::name_with(&lp.still.path, suffix, ext), |lp| vec![&lp.still.path, &lp.clip.path]);
+    let settings = opts.settings();
+    let jobs = runner::plan(&lib, &out.dir, |lp| target::name_with(&lp.still.path, suffix, ext), |lp| vec![&lp.still.path, &lp.clip.path], &settings);
     let work = |job: &Job<'_>, pending: &mut Pending, ticker: &Ticker<'_>| -> Result<Done, JobError> {
         let meta = ExportMeta::of(job.lp);
         let trim = opts.trim_for(job.lp);
@@ -142,7 +143,7 @@ pub fn stills(
         let written = if converts(lp) { StillFormat::Jpeg } else { lp.still.format };
         target::still_name(&lp.still.path, written, lp.still.info.motion.video.is_some())
     };
-    let jobs = runner::plan(&lib, &out.dir, name, |lp| vec![&lp.still.path]);
+    let jobs = runner::plan(&lib, &out.dir, name, |lp| vec![&lp.still.path], &format.settings());
     let work = |job: &Job<'_>, pending: &mut Pending, _: &Ticker<'_>| -> Result<Done, JobError> {
         match format {
             StillOut::Original => still::copy(&job.lp.still, pending.file()).map(|_| Done::default()),
@@ -219,9 +220,10 @@ pub fn report(
     } else if crate::walk::is_one_of(&opts.page, &lib.inputs) {
         return Err(ExportError::PageIsInput(opts.page.clone()));
     }
-    let mut jobs = runner::plan(&lib, &out.dir, |lp| target::name_with(&lp.still.path, "", "jpg"), |lp| vec![&lp.still.path]);
+    // a report's pictures are remade when their sources change, whatever the settings were
+    let mut jobs = runner::plan(&lib, &out.dir, |lp| target::name_with(&lp.still.path, "", "jpg"), |lp| vec![&lp.still.path], "");
     if opts.preview.is_some() {
-        jobs.extend(runner::plan(&lib, &out.dir, |lp| target::name_with(&lp.still.path, "", "gif"), |lp| vec![&lp.clip.path]));
+        jobs.extend(runner::plan(&lib, &out.dir, |lp| target::name_with(&lp.still.path, "", "gif"), |lp| vec![&lp.clip.path], ""));
     }
     let work = |job: &Job<'_>, pending: &mut Pending, ticker: &Ticker<'_>| -> Result<Done, JobError> {
         match (opts.preview, job.dest.extension().is_some_and(|e| e == "gif")) {

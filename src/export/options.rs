@@ -123,6 +123,34 @@ impl ConvertOptions {
         }
     }
 
+    /// What made an output, as the manifest records it: a re-run with other settings is told
+    /// from one with the same (its outputs are "made with other settings", not "already there").
+    pub fn settings(&self) -> String {
+        let opt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v}"));
+        let effect = match self.effect {
+            None => "-",
+            Some(Effect::Bounce) => "bounce",
+            Some(Effect::Loop) => "loop",
+        };
+        let clip = format!("effect {effect}, start {}, end {}, around-key {}", opt(self.start), opt(self.end), opt(self.around_key));
+        let codec = match self.codec {
+            Mp4Codec::Auto => "auto",
+            Mp4Codec::Copy => "copy",
+            Mp4Codec::H264 => "h264",
+        };
+        match self.to {
+            Target::Gif => format!(
+                "gif: fps {}, width {}, quality {}, max-size {}, {clip}",
+                self.fps,
+                self.width,
+                self.quality.get(),
+                self.max_size.map_or("-".into(), |m| m.to_string())
+            ),
+            Target::Mp4 => format!("mp4: codec {codec}, {clip}"),
+            Target::MotionPhoto => format!("motion-photo: codec {codec}, {clip}"),
+        }
+    }
+
     /// The part of `lp`'s clip to keep.
     pub(super) fn trim_for(&self, lp: &LivePhoto) -> Trim {
         match self.around_key {
@@ -142,6 +170,16 @@ pub enum StillOut {
     Original,
     /// HEIC stills converted to JPEG (JPEGs copied).
     Jpeg,
+}
+
+impl StillOut {
+    /// What made an output, as the manifest records it (see [`ConvertOptions::settings`]).
+    pub fn settings(self) -> String {
+        match self {
+            StillOut::Original => "stills: format original".into(),
+            StillOut::Jpeg => "stills: format jpeg".into(),
+        }
+    }
 }
 
 #[cfg(test)]

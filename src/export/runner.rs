@@ -38,6 +38,9 @@ pub enum Status {
     Exists,
     /// Exported before, but a source changed since: redone only with `--overwrite`.
     OutOfDate,
+    /// Exported before from the same sources with other settings (these): redone only with
+    /// `--overwrite`.
+    OtherSettings(String),
     Failed(JobError),
     Interrupted,
 }
@@ -125,6 +128,7 @@ pub(super) fn plan<'a>(
     out_dir: &Path,
     name_of: impl Fn(&LivePhoto) -> OsString,
     sources: impl Fn(&LivePhoto) -> Vec<&Path>,
+    settings: &str,
 ) -> Vec<Job<'a>> {
     let mut taken = HashSet::new();
     let mut jobs = Vec::new();
@@ -136,7 +140,7 @@ pub(super) fn plan<'a>(
         let from = sources.last().map_or_else(|| lp.clip.path.clone(), |p| p.to_path_buf());
         let embedded = lp.still.info.motion.video.filter(|_| from == lp.clip.path).map(|v| v.len);
         let bytes_in = embedded.unwrap_or_else(|| std::fs::metadata(&from).map_or(0, |m| m.len()));
-        jobs.push(Job { lp, dest, fingerprint: target::fingerprint(&sources), from, bytes_in });
+        jobs.push(Job { lp, dest, fingerprint: format!("{}#{settings}", target::fingerprint(&sources)), from, bytes_in });
     }
     jobs
 }
@@ -181,6 +185,7 @@ fn kept(run: &Run<'_>, job: &Job<'_>) -> Status {
         Existing::Current => Status::AlreadyThere,
         Existing::Stale => Status::OutOfDate,
         Existing::Foreign => Status::Exists,
+        Existing::OtherSettings(was) => Status::OtherSettings(was),
     }
 }
 

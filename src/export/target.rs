@@ -123,8 +123,10 @@ pub fn fingerprint(sources: &[&Path]) -> String {
 }
 
 /// What a re-run finds at a target that already exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Existing {
+    /// Exported by livephoto from the same sources with other settings (these, in words).
+    OtherSettings(String),
     /// Exported by livephoto from the same version of its sources.
     Current,
     /// Exported by livephoto, but a source changed since (size or modification time).
@@ -177,11 +179,20 @@ impl Marker {
         Ok(Marker { dir: dir.to_path_buf(), known, file })
     }
 
+    /// What is at `dest` (which exists), against what this run would make of its sources:
+    /// `fingerprint` is the sources' sizes and times, then `#` and the settings' words. A
+    /// manifest line without settings (an earlier livephoto) is judged by its sources alone.
     pub fn existing(&self, dest: &Path, fingerprint: &str) -> Existing {
-        match dest.strip_prefix(&self.dir).ok().and_then(|rel| self.known.get(rel)) {
-            Some(f) if f == fingerprint => Existing::Current,
-            Some(_) => Existing::Stale,
-            None => Existing::Foreign,
+        let Some(known) = dest.strip_prefix(&self.dir).ok().and_then(|rel| self.known.get(rel)) else { return Existing::Foreign };
+        let (sources, settings) = fingerprint.split_once('#').unwrap_or((fingerprint, ""));
+        let (was_sources, was_settings) = match known.split_once('#') {
+            Some((s, w)) => (s, Some(w)),
+            None => (known.as_str(), None),
+        };
+        match (was_sources == sources, was_settings) {
+            (false, _) => Existing::Stale,
+            (true, Some(w)) if w != settings => Existing::OtherSettings(w.to_string()),
+            _ => Existing::Current,
         }
     }
 

@@ -18,6 +18,9 @@ struct ItemDoc<'a> {
     /// With `--max-size`: the GIF's settings and bytes, and whether they were lowered to fit.
     #[serde(skip_serializing_if = "Option::is_none")]
     fitted: Option<FitDoc>,
+    /// Why it was left alone (skipped, out of date).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
     error: Option<String>,
     /// Bytes of what the output was made from (the clip, a motion photo's video; the still for
     /// stills) and of the output, when written.
@@ -52,6 +55,8 @@ struct RunDoc<'a> {
     /// Re-encoded MP4 videos by reason.
     reencoded: serde_json::Map<String, serde_json::Value>,
     skipped: usize,
+    /// Outputs an earlier run made from the same sources with other settings (kept).
+    other_settings: usize,
     out_of_date: usize,
     failed: usize,
     interrupted: usize,
@@ -59,21 +64,23 @@ struct RunDoc<'a> {
     left_out: serde_json::Map<String, serde_json::Value>,
 }
 
-/// The JSON `status` and, for items left alone or failed, why.
-fn status_words(s: &Status) -> (&'static str, Option<String>) {
+/// The JSON `status`, and why an item was left alone (`reason`) or failed (`error`): a skip is
+/// never an error.
+fn status_words(s: &Status) -> (&'static str, Option<String>, Option<String>) {
     match s {
-        Status::Planned => ("planned", None),
-        Status::Written { .. } => ("converted", None),
-        Status::AlreadyThere => ("skipped", Some("already there".into())),
-        Status::Exists => ("skipped", Some("exists (use --overwrite to replace it)".into())),
-        Status::OutOfDate => ("out_of_date", Some("out of date: its source changed since it was exported (--overwrite redoes it)".into())),
-        Status::Failed(e) => ("failed", Some(e.to_string())),
-        Status::Interrupted => ("interrupted", None),
+        Status::Planned => ("planned", None, None),
+        Status::Written { .. } => ("converted", None, None),
+        Status::AlreadyThere => ("skipped", Some("already there".into()), None),
+        Status::Exists => ("skipped", Some("exists (use --overwrite to replace it)".into()), None),
+        Status::OutOfDate => ("out_of_date", Some("out of date: its source changed since it was exported (--overwrite redoes it)".into()), None),
+        Status::OtherSettings(was) => ("skipped", Some(format!("made with other settings ({was}); --overwrite remakes it")), None),
+        Status::Failed(e) => ("failed", None, Some(e.to_string())),
+        Status::Interrupted => ("interrupted", None, None),
     }
 }
 
 fn item(i: &crate::export::Item) -> ItemDoc<'_> {
-    let (status, error) = status_words(&i.status);
+    let (status, reason, error) = status_words(&i.status);
     let (frames, reencoded, fitted, bytes) = match &i.status {
         Status::Written { frames, reencoded, fitted, bytes } => {
             (*frames, reencoded.as_ref().map(|r| r.word().to_string()), fitted.as_ref(), Some(*bytes))
@@ -89,7 +96,7 @@ fn item(i: &crate::export::Item) -> ItemDoc<'_> {
         encodes: f.passes,
     });
     let paths = PathFields::of(&[("still", &i.still), ("clip", &i.clip), ("output", &i.output)]);
-    ItemDoc { status, frames, reencoded, fitted, error, bytes_in: bytes.map(|b| b.0), bytes_out: bytes.map(|b| b.1), paths }
+    ItemDoc { status, frames, reencoded, fitted, reason, error, bytes_in: bytes.map(|b| b.0), bytes_out: bytes.map(|b| b.1), paths }
 }
 
 /// How many MP4 videos were re-encoded for each reason, in the order first met.
@@ -116,6 +123,7 @@ pub fn print(outcome: &Outcome, json: bool, verb: &str) -> io::Result<()> {
     }
     let converted = outcome.count(|s| matches!(s, Status::Written { .. }));
     let skipped = outcome.count(|s| matches!(s, Status::AlreadyThere | Status::Exists));
+    let other = outcome.count(|s| matches!(s, Status::OtherSettings(_)));
     let stale = outcome.count(|s| matches!(s, Status::OutOfDate));
     let failed = outcome.count(|s| matches!(s, Status::Failed(_)));
     let interrupted = outcome.count(|s| matches!(s, Status::Interrupted));
@@ -132,6 +140,7 @@ pub fn print(outcome: &Outcome, json: bool, verb: &str) -> io::Result<()> {
             bytes_out,
             reencoded: reencoded(outcome).into_iter().map(|(w, n)| (w.to_string(), n.into())).collect(),
             skipped,
+            other_settings: other,
             out_of_date: stale,
             failed,
             interrupted,
@@ -174,6 +183,9 @@ pub fn print(outcome: &Outcome, json: bool, verb: &str) -> io::Result<()> {
         line.push_str(&format!(" ({total} re-encoded to H.264: {})", parts.join(", ")));
     }
     line.push_str(&format!(", skipped {skipped} (already there), failed {failed}"));
+    if other > 0 {
+        line.push_str(&format!(", {other} made with other settings (kept; --overwrite remakes them)"));
+    }
     if converted > 0 && bytes_in > 0 && !outcome.dry_run {
         let ratio = bytes_out as f64 / bytes_in as f64;
         let (i, o) = (crate::export::size_words(bytes_in), crate::export::size_words(bytes_out));

@@ -116,7 +116,7 @@ pub fn print_summary(outcome: &Outcome, page: &Path, failed: usize) {
         }
     }
     let made = outcome.count(|s| matches!(s, Status::Written { .. }));
-    let kept = outcome.count(|s| matches!(s, Status::AlreadyThere | Status::Exists | Status::OutOfDate));
+    let kept = outcome.count(|s| matches!(s, Status::AlreadyThere | Status::Exists | Status::OutOfDate | Status::OtherSettings(_)));
     super::stderr_line(&format!(
         "wrote {}: {} Live Photo(s), {} unpaired still(s), {} unpaired clip(s), {} unreadable file(s); pictures made {made}, \
          kept from an earlier report {kept}, failed {failed}",
