@@ -156,7 +156,10 @@ pub fn first_of_each<'p>(paths: impl Iterator<Item = &'p Path>, ids: &[Option<Fi
             let Some(id) = id else { return true };
             match first.get(id) {
                 Some(f) => {
-                    let note = format!("the same file as {} (a link): listed once", crate::display::show(f));
+                    // the same path twice is a root given twice (or overlapping roots); another
+                    // path to the same file is a link (symbolic or hard)
+                    let how = if *f == path { "given twice (overlapping paths)" } else { "a link or a hard link" };
+                    let note = format!("the same file as {} ({how}): listed once", crate::display::show(f));
                     notes.push(Note { path: path.to_path_buf(), note });
                     false
                 }

@@ -92,6 +92,12 @@ fn json_documents_carry_a_schema_version() {
     let r = bin().args(["stills", "--json", "--dry-run"]).arg(fixtures().join("heic_mov")).arg("-o").arg(out.path()).output().unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
     assert_eq!(doc["schema_version"], 3);
+    // stills say what they did: copied, without a video's frames or re-encode reasons
+    let r = bin().args(["stills", "--json"]).arg(fixtures().join("heic_mov")).arg("-o").arg(out.path()).output().unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!((doc["copied"].as_u64(), doc["converted"].is_null()), (Some(1), true), "{doc}");
+    let item = &doc["results"][0];
+    assert_eq!((item["status"].as_str(), item.get("frames"), item.get("reencoded")), (Some("copied"), None, None), "{item}");
 }
 
 /// Only `report` writes to stdout or stderr: everything else returns values, so output is

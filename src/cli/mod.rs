@@ -99,10 +99,23 @@ pub fn exit_code(result: anyhow::Result<u8>) -> u8 {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => 0,
         Err(e) => {
-            report::stderr_line(&format!("livephoto: {e:#}"));
+            report::stderr_line(&format!("livephoto: {}", once_each(&e)));
             2
         }
     }
+}
+
+/// The error and its causes, each said once: a message that already quotes its cause (as
+/// "-o DIR: Permission denied (os error 13)" does) is not followed by it again.
+fn once_each(e: &anyhow::Error) -> String {
+    let mut text = e.to_string();
+    for cause in e.chain().skip(1).map(|c| c.to_string()) {
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }
 
 /// True when `e` comes from writing to a pipe whose reader has gone (`livephoto scan | head`).
@@ -355,4 +368,22 @@ fn install_ctrlc(cancel: &crate::export::Cancel) -> anyhow::Result<()> {
     ctrlc::set_handler(move || on_signal.cancel()).map_err(|e| {
         anyhow::anyhow!("cannot install the Ctrl-C handler ({e}); not starting, as an interrupted export would leave temporary files")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_os_error_is_said_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("-o out: {source}")]
+        struct Quoting {
+            source: io::Error,
+        }
+        let e = anyhow::Error::new(Quoting { source: io::Error::from_raw_os_error(13) });
+        assert_eq!(once_each(&e).matches("os error 13").count(), 1, "{}", once_each(&e));
+        let e = anyhow::Error::new(io::Error::from_raw_os_error(2)).context("cannot open x");
+        assert!(once_each(&e).starts_with("cannot open x: ") && once_each(&e).contains("os error 2"));
+    }
 }

@@ -11,6 +11,8 @@ use std::io;
 #[derive(Serialize)]
 struct ItemDoc<'a> {
     status: &'static str,
+    /// Video frames written (clips only).
+    #[serde(skip_serializing_if = "Option::is_none")]
     frames: Option<u64>,
     /// Why an MP4's video was re-encoded (`hevc`, `trimmed`, `effect`, `asked`); absent when copied.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -48,7 +50,9 @@ struct FitDoc {
 struct RunDoc<'a> {
     schema_version: u32,
     results: Vec<ItemDoc<'a>>,
-    converted: usize,
+    /// `converted` (convert) or `copied` (stills): how many were written.
+    #[serde(flatten)]
+    written: serde_json::Map<String, serde_json::Value>,
     /// Bytes in and out of what was written this run.
     bytes_in: u64,
     bytes_out: u64,
@@ -66,10 +70,10 @@ struct RunDoc<'a> {
 
 /// The JSON `status`, and why an item was left alone (`reason`) or failed (`error`): a skip is
 /// never an error.
-fn status_words(s: &Status) -> (&'static str, Option<String>, Option<String>) {
+fn status_words(s: &Status, verb: &'static str) -> (&'static str, Option<String>, Option<String>) {
     match s {
         Status::Planned => ("planned", None, None),
-        Status::Written { .. } => ("converted", None, None),
+        Status::Written { .. } => (verb, None, None),
         Status::AlreadyThere => ("skipped", Some("already there".into()), None),
         Status::Exists => ("skipped", Some("exists (use --overwrite to replace it)".into()), None),
         Status::OutOfDate => ("out_of_date", Some("out of date: its source changed since it was exported (--overwrite redoes it)".into()), None),
@@ -79,8 +83,8 @@ fn status_words(s: &Status) -> (&'static str, Option<String>, Option<String>) {
     }
 }
 
-fn item(i: &crate::export::Item) -> ItemDoc<'_> {
-    let (status, reason, error) = status_words(&i.status);
+fn item<'a>(i: &'a crate::export::Item, verb: &'static str) -> ItemDoc<'a> {
+    let (status, reason, error) = status_words(&i.status, verb);
     let (frames, reencoded, fitted, bytes) = match &i.status {
         Status::Written { frames, reencoded, fitted, bytes } => {
             (*frames, reencoded.as_ref().map(|r| r.word().to_string()), fitted.as_ref(), Some(*bytes))
@@ -115,7 +119,7 @@ fn reencoded(outcome: &Outcome) -> Vec<(&str, usize)> {
 
 /// Prints the outcome; `verb` names what was done ("converted", "copied"). A closed stdout
 /// comes back as an error (main exits quietly).
-pub fn print(outcome: &Outcome, json: bool, verb: &str) -> io::Result<()> {
+pub fn print(outcome: &Outcome, json: bool, verb: &'static str) -> io::Result<()> {
     let lib = &outcome.library;
     super::scan_errors(lib);
     for n in &lib.notes {
@@ -134,8 +138,8 @@ pub fn print(outcome: &Outcome, json: bool, verb: &str) -> io::Result<()> {
     if json {
         let doc = RunDoc {
             schema_version: super::json::SCHEMA_VERSION,
-            results: outcome.items.iter().map(item).collect(),
-            converted,
+            results: outcome.items.iter().map(|i| item(i, verb)).collect(),
+            written: [(verb.to_string(), converted.into())].into_iter().collect(),
             bytes_in,
             bytes_out,
             reencoded: reencoded(outcome).into_iter().map(|(w, n)| (w.to_string(), n.into())).collect(),

@@ -33,12 +33,13 @@ impl Color {
         }
     }
 
-    /// The bar's template part: `{bar:40.cyan/blue}` or plain `{bar:40}`.
+    /// The bar's template part, as wide as the line has room for: `{wide_bar:.cyan/blue}` or
+    /// plain `{wide_bar}`.
     fn bar(self) -> &'static str {
         if self.enabled() {
-            "{bar:40.cyan/blue}"
+            "{wide_bar:.cyan/blue}"
         } else {
-            "{bar:40}"
+            "{wide_bar}"
         }
     }
 }
@@ -87,7 +88,8 @@ impl Bars {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::hidden());
         let overall = multi.add(ProgressBar::new(0));
         overall.set_style(
-            ProgressStyle::with_template(&format!("{} {{pos}}/{{len}} Live Photos  {{elapsed_precise}} elapsed, ETA {{eta}}", color.bar()))
+            // {wide_bar} takes what the terminal has left: the line never wraps, at 80 columns or 40
+            ProgressStyle::with_template(&format!("{{pos}}/{{len}} Live Photos, {{elapsed}}, ETA {{eta}} {}", color.bar()))
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         Bars { multi, overall, jobs: Mutex::new(Vec::new()) }
@@ -105,9 +107,12 @@ impl crate::export::Progress for Bars {
     fn started(&self, job: usize, name: &Path) {
         let name = super::paths::show(name);
         let pb = self.multi.add(ProgressBar::new_spinner());
-        pb.set_style(ProgressStyle::with_template("  {spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+        // {wide_msg} is cut to the terminal's width; the spinner turns on its own while a job
+        // decodes and encodes, and the message counts its frames as they are written
+        pb.set_style(ProgressStyle::with_template("  {spinner} {elapsed:>3} {wide_msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
         pb.set_message(format!("{name}: starting"));
         pb.set_prefix(name.to_string());
+        pb.enable_steady_tick(Duration::from_millis(150));
         if let Ok(mut jobs) = self.jobs.lock() {
             jobs.push((job, pb));
         }
@@ -162,7 +167,7 @@ impl FileBar {
         let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(10));
         pb.set_style(
             ProgressStyle::with_template(&format!(
-                "reading {} {{pos}}/{{len}} files  {{elapsed_precise}} elapsed, ETA {{eta}}",
+                "reading {{pos}}/{{len}} files, {{elapsed}}, ETA {{eta}} {}",
                 color.bar()
             ))
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
