@@ -307,6 +307,7 @@ fn stills_are_byte_identical_and_only_live_photos() {
             "hdr/IMG_0013.HEIC",
             "heic_mov/IMG_0001.HEIC",
             "jpeg_mov/IMG_0002.JPG",
+            "long_exposure/IMG_0021.JPG",
             "png_app/IMG_0014.png",
             "png_app/live_0015.png",
             "renamed/photos/holiday.jpg",

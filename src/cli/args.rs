@@ -165,6 +165,12 @@ pub enum StillOutArg {
     Jpeg,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StillEffectArg {
+    /// The clip's frames aligned and averaged into one still.
+    LongExposure,
+}
+
 #[derive(Args, Debug)]
 #[command(next_help_heading = "Output")]
 pub struct CommonOut {
@@ -277,6 +283,11 @@ pub struct StillsArgs {
     /// `original` copies byte for byte; `jpeg` converts HEIC stills to JPEG (JPEGs are copied).
     #[arg(long, value_enum, default_value = "original", ignore_case = true)]
     pub format: StillOutArg,
+    /// `long-exposure`: Photos' Long Exposure, the clip's frames aligned and averaged in linear
+    /// light into one JPEG at the clip's size (silky water, light trails), with the still's
+    /// EXIF, GPS and capture time.
+    #[arg(long, value_enum, ignore_case = true, conflicts_with = "format")]
+    pub effect: Option<StillEffectArg>,
     #[command(flatten)]
     pub out: CommonOut,
 }
@@ -406,9 +417,10 @@ mod to_options {
 
     impl StillsArgs {
         pub fn still_out(&self) -> StillOut {
-            match self.format {
-                StillOutArg::Original => StillOut::Original,
-                StillOutArg::Jpeg => StillOut::Jpeg,
+            match (self.effect, self.format) {
+                (Some(StillEffectArg::LongExposure), _) => StillOut::LongExposure,
+                (None, StillOutArg::Original) => StillOut::Original,
+                (None, StillOutArg::Jpeg) => StillOut::Jpeg,
             }
         }
     }

@@ -8,10 +8,12 @@
 
 mod control;
 mod error;
+mod frames;
 mod gif;
 mod icc;
 mod jpeg;
 mod location;
+mod long_exposure;
 mod lzw;
 mod motion;
 mod options;
@@ -138,16 +140,30 @@ pub fn stills(
     progress: &dyn Progress,
 ) -> Result<Outcome, ExportError> {
     let (lib, marker) = runner::prepare(paths, out, progress)?;
-    let converts = |lp: &LivePhoto| format == StillOut::Jpeg && lp.still.format != StillFormat::Jpeg;
+    let converts = |lp: &LivePhoto| match format {
+        StillOut::Original => false,
+        StillOut::Jpeg => lp.still.format != StillFormat::Jpeg,
+        StillOut::LongExposure => true,
+    };
     let name = |lp: &LivePhoto| {
         let written = if converts(lp) { StillFormat::Jpeg } else { lp.still.format };
         target::still_name(&lp.still.path, written, lp.still.info.motion.video.is_some())
     };
-    let jobs = runner::plan(&lib, &out.dir, name, |lp| vec![&lp.still.path], &format.settings());
-    let work = |job: &Job<'_>, pending: &mut Pending, _: &Ticker<'_>| -> Result<Done, JobError> {
+    // a Long Exposure is made of the clip (the failure it meets is the clip's) and the still's EXIF
+    fn sources(format: StillOut, lp: &LivePhoto) -> Vec<&Path> {
+        match format {
+            StillOut::LongExposure => vec![lp.still.path.as_path(), lp.clip.path.as_path()],
+            StillOut::Original | StillOut::Jpeg => vec![lp.still.path.as_path()],
+        }
+    }
+    let jobs = runner::plan(&lib, &out.dir, name, |lp| sources(format, lp), &format.settings());
+    let work = |job: &Job<'_>, pending: &mut Pending, ticker: &Ticker<'_>| -> Result<Done, JobError> {
         match format {
             StillOut::Original => still::copy(&job.lp.still, pending.file()).map(|_| Done::default()),
             StillOut::Jpeg => still::to_jpeg(&job.lp.still, pending.file()).map(|_| Done::default()),
+            StillOut::LongExposure => {
+                long_exposure::write(job.lp, pending.file(), ticker).map(|n| Done { frames: Some(n), ..Done::default() })
+            }
         }
     };
     // A byte-identical copy keeps the original's modification time; a conversion gets the capture time.

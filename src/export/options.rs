@@ -170,6 +170,8 @@ pub enum StillOut {
     Original,
     /// HEIC stills converted to JPEG (JPEGs copied).
     Jpeg,
+    /// Photos' Long Exposure: the clip's frames aligned and averaged into one JPEG.
+    LongExposure,
 }
 
 impl StillOut {
@@ -178,6 +180,7 @@ impl StillOut {
         match self {
             StillOut::Original => "stills: format original".into(),
             StillOut::Jpeg => "stills: format jpeg".into(),
+            StillOut::LongExposure => "stills: effect long-exposure".into(),
         }
     }
 }

@@ -200,6 +200,24 @@ fn decode_png(bytes: &[u8]) -> Result<Decoded, JobError> {
     Ok(Decoded { rgb: rgb.into_raw(), width, height, exif, icc })
 }
 
+/// The still's EXIF TIFF block (capture time, GPS, camera, MakerNote), read without decoding its
+/// pixels: a JPEG's APP1 `Exif` segment, a HEIF's `Exif` item, a PNG's `eXIf` or text chunk.
+pub fn exif_of(still: &StillFile) -> Option<Vec<u8>> {
+    let bytes = read(still).ok()?;
+    match still.format {
+        StillFormat::Jpeg => {
+            let segments = super::jpeg::app_segments(&bytes)?;
+            let exif = segments.iter().find(|s| s.marker == 0xE1 && bytes[s.body.0..s.body.1].starts_with(b"Exif\0\0"))?;
+            bytes.get(exif.body.0 + 6..exif.body.1).map(<[u8]>::to_vec)
+        }
+        StillFormat::Png => crate::meta::png::exif_block(&bytes),
+        StillFormat::Heif => {
+            let ctx = HeifContext::read_from_bytes(&bytes).ok()?;
+            exif_tiff(&ctx.primary_image_handle().ok()?)
+        }
+    }
+}
+
 /// The EXIF TIFF block of a HEIF image (payload starts with a 4-byte offset to the TIFF header).
 fn exif_tiff(handle: &libheif_rs::ImageHandle) -> Option<Vec<u8>> {
     let mut ids: [ItemId; 4] = [0; 4];

@@ -18,8 +18,8 @@ use super::control::Ticker;
 use super::error::JobError;
 use super::options::Effect;
 use super::palette::{even_sample, learn_palette, Sampler, LEARN_PIXELS};
-use super::pipeline::{next_packet, open_input, ClipSource, Trim, VideoPipeline};
-use ffmpeg_next as ff;
+use super::frames::Rgb;
+use super::pipeline::{ClipSource, Trim};
 use writer::GifWriter;
 
 use std::io::Write;
@@ -93,12 +93,6 @@ impl GifOptions {
     }
 }
 
-/// An RGB frame (rows packed) and when it starts, in seconds.
-struct Rgb {
-    data: Vec<u8>,
-    t: f64,
-}
-
 /// Writes `clip` as an animated GIF into `out`. Returns the frames written (0: none in range,
 /// nothing worth keeping was written).
 pub fn to_gif(
@@ -145,8 +139,7 @@ pub fn to_gif(
     Ok(n)
 }
 
-/// Decodes the clip through the filter chain, handing each RGB frame to `sink`. Returns the
-/// frame size and count.
+/// The clip's frames as GIF wants them: at its rate and width, through the shared frame source.
 fn decode(
     clip: ClipSource<'_>,
     rotation: u16,
@@ -155,44 +148,10 @@ fn decode(
     ticker: &Ticker<'_>,
     sink: &mut dyn FnMut(Rgb) -> Result<(), JobError>,
 ) -> Result<(u16, u16, u64), JobError> {
-    let mut ictx = open_input(clip)?;
     let scale = format!("fps={},scale={}:-2:flags=lanczos", opts.fps, opts.width);
-    let mut pipe = VideoPipeline::new(&ictx, ticker, rotation, trim, &scale, "format=rgb24", opts.effect)?;
-    let tb = pipe.out_time_base();
-    let mut count = 0u64;
-    let mut size = (0u32, 0u32);
-    let mut emit = |f: &ff::frame::Video| -> Result<(), JobError> {
-        let (w, h) = (f.width(), f.height());
-        if size == (0, 0) {
-            size = (w, h);
-            if u16::try_from(w).is_err() || u16::try_from(h).is_err() {
-                return Err(JobError::Unsupported("GIF frames cannot be larger than 65535 pixels".into()));
-            }
-        }
-        if (w, h) != size {
-            return Err(JobError::Media(format!("the video changes size mid-clip ({}x{} to {w}x{h})", size.0, size.1)));
-        }
-        let stride = f.stride(0);
-        let row = w as usize * 3;
-        let src = f.data(0);
-        let mut data = Vec::with_capacity(row * h as usize);
-        for y in 0..h as usize {
-            data.extend_from_slice(src.get(y * stride..y * stride + row).ok_or_else(|| JobError::Media("short frame".into()))?);
-        }
-        let t = f.pts().map_or(0.0, |p| p as f64 * f64::from(tb));
-        count += 1;
-        ticker.frames(count);
-        sink(Rgb { data, t })
-    };
-    let stream = pipe.stream;
-    while let Some(packet) = next_packet(&mut ictx)? {
-        ticker.check()?;
-        if packet.stream() == stream {
-            pipe.push(&packet, &mut emit)?;
-        }
-    }
-    pipe.finish(&mut emit)?;
-    Ok((size.0 as u16, size.1 as u16, count))
+    let (w, h, n) = super::frames::rgb_frames(clip, rotation, trim, &scale, opts.effect, ticker, sink)?;
+    let small = |v: u32| u16::try_from(v).map_err(|_| JobError::Unsupported("GIF frames cannot be larger than 65535 pixels".into()));
+    Ok((small(w)?, small(h)?, n))
 }
 
 #[cfg(test)]

@@ -229,7 +229,7 @@ pub(super) mod tests {
                         }
                     }
                 }
-                Rgb { data, t: f as f64 / 15.0 }
+                Rgb { data, w: 0, h: 0, t: f as f64 / 15.0 }
             })
             .collect()
     }
