@@ -66,7 +66,7 @@ fn help_fits_80_columns() {
     let top = String::from_utf8_lossy(&bin().arg("--help").output().unwrap().stdout).into_owned();
     assert!(top.contains("Start with a scan") && top.contains("livephoto convert ~/Exports --to mp4"), "{top}");
     let convert = String::from_utf8_lossy(&bin().args(["convert", "-h"]).output().unwrap().stdout).into_owned();
-    for heading in ["GIF:", "MP4 and motion photo:", "Clip:", "Output:", "Filters"] {
+    for heading in ["GIF, WebP and AVIF:", "MP4 and motion photo:", "Clip:", "Output:", "Filters"] {
         assert!(convert.contains(heading), "convert -h has a {heading} group: {convert}");
     }
 }
@@ -167,8 +167,9 @@ fn no_silent_options_and_messages_that_say_what_to_do() {
         assert_eq!(err.matches("os error").count(), 0, "{err}");
     };
     if cfg!(feature = "media") {
-        usage(&["convert", "--to", "mp4", "--width", "100"], &["--width applies to GIFs", "--to mp4"]);
-        usage(&["convert", "--to", "motion-photo", "--fps", "5"], &["--fps applies to GIFs", "--to motion-photo"]);
+        usage(&["convert", "--to", "mp4", "--width", "100"], &["--width applies to animated images", "--to mp4"]);
+        usage(&["convert", "--to", "motion-photo", "--fps", "5"], &["--fps applies to animated images", "--to motion-photo"]);
+        usage(&["convert", "--to", "webp", "--max-size", "1MB"], &["--max-size applies to GIFs", "--to webp"]);
         usage(&["convert", "--to", "gif", "--codec", "copy"], &["--codec applies to MP4s", "--to gif"]);
         usage(&["convert", "--to", "mp4", "--since", "2024-01-01", "--until", "2023-01-01"], &["--since is later than --until"]);
         let r = bin().args(["convert", "--to", "GIF", "--effect", "Loop", "--dry-run", "-o", "/tmp/livephoto-never-written"]).arg(&lib).output().unwrap();

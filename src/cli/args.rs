@@ -139,6 +139,10 @@ pub enum TargetArg {
     /// JPEG (EXIF, GPS, colour profile kept) with the clip as an MP4 inside (H.264 unless
     /// `--codec copy`; H.264 clips are copied).
     MotionPhoto,
+    /// An animated WebP (browsers, chat apps): a fraction of a GIF's bytes.
+    Webp,
+    /// An animated AVIF (AV1): smaller still; current browsers show it.
+    Avif,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -227,21 +231,22 @@ pub struct ConvertArgs {
     /// untouched (HEVC/HDR for Apple players); `h264`: always re-encode.
     #[arg(long, value_enum, ignore_case = true, help_heading = "MP4 and motion photo")]
     pub codec: Option<CodecArg>,
-    /// GIF frames per second, above 0 and at most 60 [default: 15].
-    #[arg(long, help_heading = "GIF")]
+    /// Frames per second of an animated image, above 0 and at most 60 [default: 15].
+    #[arg(long, help_heading = "GIF, WebP and AVIF")]
     pub fps: Option<f64>,
-    /// GIF width in pixels, 16 to 4096 (height follows the aspect ratio) [default: 480].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(16..=4096), help_heading = "GIF")]
+    /// Width in pixels of an animated image, 16 to 4096 (height follows the aspect ratio)
+    /// [default: 480].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(16..=4096), help_heading = "GIF, WebP and AVIF")]
     pub width: Option<u32>,
-    /// GIF quality, 1 to 100: lower makes smaller files. 100 keeps every frame as dithered; below,
-    /// still areas are kept from the frame before and busy areas are compressed lossily
-    /// (flat areas and gradients stay exact) [default: 90].
-    #[arg(long, value_name = "1..100", value_parser = clap::value_parser!(u8).range(1..=100), help_heading = "GIF")]
+    /// Quality, 1 to 100: lower makes smaller files. GIF [default: 90]: 100 keeps every frame as
+    /// dithered; below, still areas are kept from the frame before and busy areas are compressed
+    /// lossily. WebP [default: 75]: libwebp's quality. AVIF [default: 45]: CRF 63 (1) to 0 (100).
+    #[arg(long, value_name = "1..100", value_parser = clap::value_parser!(u8).range(1..=100), help_heading = "GIF, WebP and AVIF")]
     pub quality: Option<u8>,
     /// Largest GIF size, e.g. 8MB, 500KB, 2MiB: quality, then width (down to 240 px), then frame
     /// rate (down to 8 fps) are lowered until the GIF fits, in a few trial encodes; what was
     /// chosen is reported. A GIF that cannot fit is a failure and nothing is written.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size, help_heading = "GIF")]
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, help_heading = "GIF, WebP and AVIF")]
     pub max_size: Option<u64>,
     #[command(flatten)]
     pub out: CommonOut,
@@ -254,18 +259,23 @@ impl ConvertArgs {
             TargetArg::Mp4 => "--to mp4",
             TargetArg::Gif => "--to gif",
             TargetArg::MotionPhoto => "--to motion-photo",
+            TargetArg::Webp => "--to webp",
+            TargetArg::Avif => "--to avif",
         };
         let gif_only = [("--fps", self.fps.is_some()), ("--width", self.width.is_some()), ("--quality", self.quality.is_some()), ("--max-size", self.max_size.is_some())];
         match self.to {
-            TargetArg::Gif => {
+            TargetArg::Gif | TargetArg::Webp | TargetArg::Avif => {
                 if self.codec.is_some() {
-                    return Err(format!("--codec applies to MP4s and motion photos, not {target}: a GIF is always re-encoded"));
+                    return Err(format!("--codec applies to MP4s and motion photos, not {target}: an animated image is always encoded"));
+                }
+                if self.max_size.is_some() && self.to != TargetArg::Gif {
+                    return Err(format!("--max-size applies to GIFs (--to gif), not {target}: lower --quality or --width instead"));
                 }
             }
             TargetArg::Mp4 | TargetArg::MotionPhoto => {
                 if let Some((flag, _)) = gif_only.iter().find(|(_, given)| *given) {
                     return Err(format!(
-                        "{flag} applies to GIFs (--to gif), not {target}: its video keeps the clip's size and frame rate"
+                        "{flag} applies to animated images (--to gif, webp or avif), not {target}: its video keeps the clip's size and frame rate"
                     ));
                 }
             }
@@ -381,6 +391,8 @@ mod to_options {
                     TargetArg::Mp4 => Target::Mp4,
                     TargetArg::Gif => Target::Gif,
                     TargetArg::MotionPhoto => Target::MotionPhoto,
+                    TargetArg::Webp => Target::WebP,
+                    TargetArg::Avif => Target::Avif,
                 },
                 codec: match self.codec.unwrap_or(CodecArg::Auto) {
                     CodecArg::Auto => Mp4Codec::Auto,
@@ -389,7 +401,7 @@ mod to_options {
                 },
                 fps: self.fps.unwrap_or(15.0),
                 width: self.width.unwrap_or(480),
-                quality: self.quality.and_then(crate::export::GifQuality::new).unwrap_or(crate::export::GifQuality::DEFAULT),
+                quality: self.quality.and_then(crate::export::GifQuality::new),
                 max_size: self.max_size,
                 start: self.start,
                 end: self.end,

@@ -47,7 +47,7 @@ pub enum OptionError {
     CopyCannotApplyEffect,
     #[error("--max-size applies to GIFs (--to gif)")]
     MaxSizeNotGif,
-    #[error("--quality applies to GIFs (--to gif)")]
+    #[error("--quality applies to animated images (--to gif, webp or avif)")]
     QualityNotGif,
     #[error("--fps must be above 0 and at most 60")]
     Fps,

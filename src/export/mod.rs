@@ -6,6 +6,7 @@
 //! from a clip and a pending file to frames written), a [`Target`] variant, and one arm in
 //! [`convert`]; the runner, naming, manifest and safety rules come with it.
 
+mod animated;
 mod control;
 mod error;
 mod frames;
@@ -91,6 +92,8 @@ pub fn convert(
         Target::Mp4 => ("", "mp4"),
         Target::Gif => ("", "gif"),
         Target::MotionPhoto => (".MP", "jpg"),
+        Target::WebP => ("", "webp"),
+        Target::Avif => ("", "avif"),
     };
     let settings = opts.settings();
     let jobs = runner::plan(&lib, &out.dir, |lp| target::name_with(&lp.still.path, suffix, ext), |lp| vec![&lp.still.path, &lp.clip.path], &settings);
@@ -105,7 +108,7 @@ pub fn convert(
         let (frames, reencoded) = match opts.to {
             Target::Mp4 => video::to_mp4((&*job.lp.clip).into(), pending.file(), &meta, opts.codec, trim, effect, ticker)?,
             Target::Gif => {
-                let gif_opts = GifOptions { effect, quality: opts.quality, ..GifOptions::new(opts.fps, opts.width) };
+                let gif_opts = GifOptions { effect, quality: opts.quality.unwrap_or(GifQuality::DEFAULT), ..GifOptions::new(opts.fps, opts.width) };
                 let clip = (&*job.lp.clip).into();
                 let frames = match opts.max_size {
                     Some(max) => {
@@ -118,6 +121,12 @@ pub fn convert(
                 (frames, None)
             }
             Target::MotionPhoto => motion::write(job.lp, pending.file(), &meta, opts.codec, (trim, effect), ticker)?,
+            Target::WebP | Target::Avif => {
+                let kind = if opts.to == Target::WebP { animated::Animated::WebP } else { animated::Animated::Avif };
+                let quality = opts.quality.map_or(kind.default_quality(), GifQuality::get);
+                let a = animated::AnimatedOptions { kind, fps: opts.fps, width: opts.width, quality, effect };
+                (animated::write((&*job.lp.clip).into(), pending.file(), meta.rotation, trim, &a, ticker)?, None)
+            }
         };
         if frames == 0 {
             return Err(trim.selects_nothing(clip_s));

@@ -32,6 +32,17 @@ pub enum Target {
     Gif,
     /// A Google Motion Photo: a JPEG with the MP4 appended (`<stem>.MP.jpg`).
     MotionPhoto,
+    /// An animated WebP.
+    WebP,
+    /// An animated AVIF.
+    Avif,
+}
+
+impl Target {
+    /// Animated images: frames at a rate and width of their own (GIF, WebP, AVIF).
+    pub fn is_animated_image(self) -> bool {
+        matches!(self, Target::Gif | Target::WebP | Target::Avif)
+    }
 }
 
 /// How an MP4's video is made.
@@ -65,8 +76,9 @@ pub struct ConvertOptions {
     pub fps: f64,
     /// GIF width in pixels (height follows the aspect ratio).
     pub width: u32,
-    /// GIF quality: how far frames may stray from the dithered source to save bytes.
-    pub quality: GifQuality,
+    /// Quality, 1..=100, when asked: for GIF how far frames may stray from the dithered source
+    /// to save bytes; for WebP libwebp's quality; for AVIF a CRF from 63 down to 0.
+    pub quality: Option<GifQuality>,
     /// The largest a GIF may be, in bytes: quality, width and frame rate are lowered to fit.
     pub max_size: Option<u64>,
     /// Seconds into the clip to start and end at.
@@ -85,7 +97,7 @@ impl ConvertOptions {
             codec: Mp4Codec::Auto,
             fps: 15.0,
             width: 480,
-            quality: GifQuality::DEFAULT,
+            quality: None,
             max_size: None,
             start: None,
             end: None,
@@ -96,16 +108,17 @@ impl ConvertOptions {
     /// Options that make no sense, alone or together, found before any work.
     pub fn validate(&self) -> Result<(), OptionError> {
         let trims = self.start.is_some() || self.end.is_some() || self.around_key.is_some();
-        if self.to != Target::Gif && self.codec == Mp4Codec::Copy && trims {
+        let video = matches!(self.to, Target::Mp4 | Target::MotionPhoto);
+        if video && self.codec == Mp4Codec::Copy && trims {
             return Err(OptionError::CopyCannotTrim);
         }
-        if self.to != Target::Gif && self.codec == Mp4Codec::Copy && self.effect.is_some() {
+        if video && self.codec == Mp4Codec::Copy && self.effect.is_some() {
             return Err(OptionError::CopyCannotApplyEffect);
         }
         if self.to != Target::Gif && self.max_size.is_some() {
             return Err(OptionError::MaxSizeNotGif);
         }
-        if self.to != Target::Gif && self.quality != GifQuality::DEFAULT {
+        if !self.to.is_animated_image() && self.quality.is_some() {
             return Err(OptionError::QualityNotGif);
         }
         if !(self.fps > 0.0 && self.fps <= 60.0) {
@@ -143,9 +156,14 @@ impl ConvertOptions {
                 "gif: fps {}, width {}, quality {}, max-size {}, {clip}",
                 self.fps,
                 self.width,
-                self.quality.get(),
+                self.quality.unwrap_or(GifQuality::DEFAULT).get(),
                 self.max_size.map_or("-".into(), |m| m.to_string())
             ),
+            Target::WebP | Target::Avif => {
+                let kind = if self.to == Target::WebP { super::animated::Animated::WebP } else { super::animated::Animated::Avif };
+                let q = self.quality.map_or(kind.default_quality(), GifQuality::get);
+                format!("{}: fps {}, width {}, quality {q}, {clip}", kind.ext(), self.fps, self.width)
+            }
             Target::Mp4 => format!("mp4: codec {codec}, {clip}"),
             Target::MotionPhoto => format!("motion-photo: codec {codec}, {clip}"),
         }
@@ -205,7 +223,7 @@ mod tests {
         assert_eq!(ConvertOptions { fps: 0.0, ..opts() }.validate(), Err(OptionError::Fps));
         assert_eq!(ConvertOptions { max_size: Some(8 << 20), ..opts() }.validate(), Err(OptionError::MaxSizeNotGif));
         assert_eq!(ConvertOptions { max_size: Some(8 << 20), ..ConvertOptions::gif() }.validate(), Ok(()));
-        assert_eq!(ConvertOptions { quality: GifQuality::new(50).unwrap(), ..opts() }.validate(), Err(OptionError::QualityNotGif));
+        assert_eq!(ConvertOptions { quality: GifQuality::new(50), ..opts() }.validate(), Err(OptionError::QualityNotGif));
         assert_eq!(ConvertOptions { width: 8, ..opts() }.validate(), Err(OptionError::Width));
         assert_eq!(ConvertOptions { around_key: Some(f64::NAN), ..opts() }.validate(), Err(OptionError::NegativeTime));
         assert_eq!(ConvertOptions { start: Some(2.0), end: Some(1.0), ..opts() }.validate(), Err(OptionError::EndBeforeStart));

@@ -1,0 +1,162 @@
+//! Animated WebP and AVIF (`convert --to webp|avif`): what browsers, Discord, blogs and most chat
+//! apps show today at a fraction of a GIF's bytes. The clip goes through the filter chain as for
+//! GIF (rate, width, upright, HDR tone-mapped, trims and effects) and is encoded by FFmpeg's
+//! libwebp (`libwebp_anim`, lossy) or libaom (AV1) into the `webp` or `avif` container, looping
+//! forever.
+
+use super::control::Ticker;
+use super::error::JobError;
+use super::options::Effect;
+use super::pipeline::{fd_url, more, next_packet, open_input, ClipSource, Trim, VideoPipeline};
+use ff::{codec, encoder, format, Dictionary, Packet, Rational};
+use ffmpeg_next as ff;
+use std::fs::File;
+
+/// Which animated image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Animated {
+    WebP,
+    Avif,
+}
+
+impl Animated {
+    pub fn ext(self) -> &'static str {
+        match self {
+            Animated::WebP => "webp",
+            Animated::Avif => "avif",
+        }
+    }
+
+    fn encoder(self) -> &'static str {
+        match self {
+            Animated::WebP => "libwebp_anim",
+            Animated::Avif => "libaom-av1",
+        }
+    }
+
+    /// `--quality` when not given: WebP's own scale (libwebp's default 75); for AVIF, 45 (CRF 35).
+    pub fn default_quality(self) -> u8 {
+        match self {
+            Animated::WebP => 75,
+            Animated::Avif => 45,
+        }
+    }
+}
+
+/// How one animated image is made.
+#[derive(Debug, Clone, Copy)]
+pub struct AnimatedOptions {
+    pub kind: Animated,
+    pub fps: f64,
+    pub width: u32,
+    /// 1..=100: libwebp's quality as it is; for AVIF, CRF 63 (1) down to 0 (100).
+    pub quality: u8,
+    pub effect: Option<(Effect, f64)>,
+}
+
+/// The encoder and stream, opened on the first frame (its size is the filter chain's).
+struct Out {
+    octx: format::context::Output,
+    enc: Option<(encoder::Video, usize)>,
+    tb: Rational,
+    frames: u64,
+}
+
+/// Writes `clip` as an animated WebP or AVIF into `dest`; returns the frames written (0: none
+/// in range).
+pub fn write(
+    clip: ClipSource<'_>,
+    dest: &mut File,
+    rotation: u16,
+    trim: Trim,
+    opts: &AnimatedOptions,
+    ticker: &Ticker<'_>,
+) -> Result<u64, JobError> {
+    let codec = encoder::find_by_name(opts.kind.encoder())
+        .ok_or_else(|| JobError::Unsupported(format!("this FFmpeg has no {} encoder", opts.kind.encoder())))?;
+    let mut ictx = open_input(clip)?;
+    let scale = format!("fps={},scale={}:-2:flags=lanczos", opts.fps, opts.width);
+    let mut pipe = VideoPipeline::new(&ictx, ticker, rotation, trim, &scale, "format=yuv420p", opts.effect)?;
+    let tb = pipe.out_time_base();
+    let octx = format::output_as(&fd_url(dest), opts.kind.ext()).map_err(JobError::ffmpeg("cannot create the image"))?;
+    let mut out = Out { octx, enc: None, tb, frames: 0 };
+    let mut emit = |f: &ff::frame::Video| -> Result<(), JobError> {
+        if out.enc.is_none() {
+            out.enc = Some(open(&mut out.octx, codec, f.width(), f.height(), tb, opts, ticker.threads())?);
+        }
+        let Some((enc, ost)) = out.enc.as_mut() else { return Ok(()) };
+        enc.send_frame(f)?;
+        out.frames += 1;
+        ticker.frames(out.frames);
+        drain(enc, &mut out.octx, *ost, out.tb)
+    };
+    let stream = pipe.stream;
+    while let Some(packet) = next_packet(&mut ictx)? {
+        ticker.check()?;
+        if packet.stream() == stream {
+            pipe.push(&packet, &mut emit)?;
+        }
+    }
+    pipe.finish(&mut emit)?;
+    let Some((mut enc, ost)) = out.enc.take() else { return Ok(0) };
+    more(enc.send_eof(), "the encoder cannot finish")?;
+    drain(&mut enc, &mut out.octx, ost, out.tb)?;
+    out.octx.write_trailer().map_err(JobError::ffmpeg("cannot finish the image"))?;
+    Ok(out.frames)
+}
+
+fn open(
+    octx: &mut format::context::Output,
+    codec: ff::Codec,
+    w: u32,
+    h: u32,
+    tb: Rational,
+    opts: &AnimatedOptions,
+    threads: usize,
+) -> Result<(encoder::Video, usize), JobError> {
+    let global = octx.format().flags().contains(format::Flags::GLOBAL_HEADER);
+    let mut ost = octx.add_stream(codec)?;
+    let mut e = codec::context::Context::new_with_codec(codec).encoder().video()?;
+    e.set_width(w);
+    e.set_height(h);
+    e.set_format(format::Pixel::YUV420P);
+    e.set_time_base(tb);
+    e.set_frame_rate(Some(Rational::from(opts.fps)));
+    if global {
+        e.set_flags(codec::Flags::GLOBAL_HEADER);
+    }
+    let mut o = Dictionary::new();
+    match opts.kind {
+        Animated::WebP => {
+            o.set("quality", &opts.quality.to_string());
+            o.set("compression_level", "4");
+        }
+        Animated::Avif => {
+            let crf = 63 - (u32::from(opts.quality.min(100)) * 63 / 100);
+            o.set("crf", &crf.to_string());
+            o.set("b", "0");
+            o.set("cpu-used", "6");
+            o.set("row-mt", "1");
+            o.set("threads", &threads.to_string());
+        }
+    }
+    let opened = e.open_as_with(codec, o).map_err(JobError::ffmpeg("cannot start the encoder"))?;
+    ost.set_parameters(&opened);
+    ost.set_time_base(tb);
+    let index = ost.index();
+    let mut mux = Dictionary::new();
+    mux.set("loop", "0"); // forever
+    octx.write_header_with(mux).map_err(JobError::ffmpeg("cannot write the image header"))?;
+    Ok((opened, index))
+}
+
+fn drain(enc: &mut encoder::Video, octx: &mut format::context::Output, ost: usize, tb: Rational) -> Result<(), JobError> {
+    let otb = octx.stream(ost).map_or(tb, |s| s.time_base());
+    let mut p = Packet::empty();
+    while more(enc.receive_packet(&mut p), "the encoder failed")? {
+        p.set_stream(ost);
+        p.rescale_ts(tb, otb);
+        p.write_interleaved(octx).map_err(JobError::ffmpeg("cannot write the image"))?;
+    }
+    Ok(())
+}
