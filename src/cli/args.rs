@@ -240,7 +240,7 @@ pub struct ConvertArgs {
     pub width: Option<u32>,
     /// Quality, 1 to 100: lower makes smaller files. GIF [default: 90]: 100 keeps every frame as
     /// dithered; below, still areas are kept from the frame before and busy areas are compressed
-    /// lossily. WebP [default: 75]: libwebp's quality. AVIF [default: 45]: CRF 63 (1) to 0 (100).
+    /// lossily. WebP [default: 80]: libwebp's quality. AVIF [default: 45]: CRF 63 (1) to 0 (100).
     #[arg(long, value_name = "1..100", value_parser = clap::value_parser!(u8).range(1..=100), help_heading = "GIF, WebP and AVIF")]
     pub quality: Option<u8>,
     /// Largest GIF size, e.g. 8MB, 500KB, 2MiB: quality, then width (down to 240 px), then frame

@@ -183,32 +183,31 @@ fn man_page(cmd: &clap::Command, name: &str, see_also: &[String]) -> anyhow::Res
         man.render_subcommands_section(&mut out)?;
     }
     let mut roff = Roff::default();
+    // a section of terms, each with what it means
+    let section = |roff: &mut Roff, heading: &str, terms: &[(&str, &str)]| {
+        roff.control("SH", [heading]);
+        for (term, what) in terms {
+            roff.control("TP", []).text([bold(*term)]).text([roman(*what)]);
+        }
+    };
     let examples = examples_of(cmd);
     if !examples.is_empty() {
-        roff.control("SH", ["EXAMPLES"]);
-        for e in &examples {
-            roff.control("TP", []).text([bold(e.0.as_str())]).text([roman(e.1.as_str())]);
-        }
+        let terms: Vec<(&str, &str)> = examples.iter().map(|(run, what)| (run.as_str(), what.as_str())).collect();
+        section(&mut roff, "EXAMPLES", &terms);
     }
     if !matches!(cmd.get_name(), "completions" | "man") {
-        roff.control("SH", ["EXIT STATUS"]);
-        for (code, what) in [
+        section(&mut roff, "EXIT STATUS", &[
             ("0", "Every file was read and every output written."),
             ("1", "Some file could not be read or some output could not be made; each is listed on standard error with its path and the reason, and the run went on."),
             ("2", "Usage error (an unknown option, a path that does not exist, an -o that would mix outputs with inputs)."),
             ("130", "Interrupted (Ctrl-C); no partial file is left."),
-        ] {
-            roff.control("TP", []).text([bold(code)]).text([roman(what)]);
-        }
-        roff.control("SH", ["ENVIRONMENT"]);
-        for (var, what) in [
+        ]);
+        section(&mut roff, "ENVIRONMENT", &[
             ("NO_COLOR", "When set, progress bars are drawn without colour (as --color never)."),
             ("COLUMNS", "The width the scan table fits on a terminal."),
             ("LIVEPHOTO_FFMPEG_LOG", "When set, FFmpeg's own warnings are shown, to diagnose a clip that fails."),
             ("RAYON_NUM_THREADS", "How many files a scan reads at once (default: two per core)."),
-        ] {
-            roff.control("TP", []).text([bold(var)]).text([roman(what)]);
-        }
+        ]);
     }
     roff.control("SH", ["SEE ALSO"]);
     let refs: Vec<String> = see_also.iter().map(|n| format!("{n}(1)")).collect();

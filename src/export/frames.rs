@@ -5,7 +5,7 @@
 use super::control::Ticker;
 use super::error::JobError;
 use super::options::Effect;
-use super::pipeline::{next_packet, open_input, ClipSource, Trim, VideoPipeline};
+use super::pipeline::{open_input, ClipSource, Trim, VideoPipeline};
 use ffmpeg_next as ff;
 
 /// An RGB frame (rows packed), its size, and when it starts, in seconds.
@@ -53,13 +53,6 @@ pub fn rgb_frames(
         ticker.frames(count);
         sink(Rgb { data, w, h, t })
     };
-    let stream = pipe.stream;
-    while let Some(packet) = next_packet(&mut ictx)? {
-        ticker.check()?;
-        if packet.stream() == stream {
-            pipe.push(&packet, &mut emit)?;
-        }
-    }
-    pipe.finish(&mut emit)?;
+    pipe.run(&mut ictx, ticker, &mut emit)?;
     Ok((size.0, size.1, count))
 }

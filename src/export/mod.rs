@@ -9,6 +9,7 @@
 mod animated;
 mod control;
 mod error;
+mod filters;
 mod frames;
 mod gif;
 mod icc;
