@@ -34,7 +34,8 @@ impl Pending {
             .prefix(".livephoto-")
             .suffix(&format!(".part.{ext}"))
             .tempfile_in(dir)
-            .map_err(JobError::io(format!("cannot create a file in {}", show(dir))))?;
+            // tempfile's errors name the hidden temporary file: people are told the folder only
+            .map_err(|e| JobError::io(format!("cannot create a file in {}", show(dir)))(without_path(e)))?;
         Ok(Pending { tmp, dest: dest.to_path_buf() })
     }
 
@@ -62,6 +63,14 @@ impl Pending {
                 JobError::Io { doing: format!("cannot rename into {}", show(&self.dest)), source: e.error }
             }
         })
+    }
+}
+
+/// The same error without the path tempfile adds to its message.
+fn without_path(e: io::Error) -> io::Error {
+    match e.raw_os_error() {
+        Some(code) => io::Error::from_raw_os_error(code),
+        None => io::Error::from(e.kind()),
     }
 }
 
