@@ -304,3 +304,45 @@ fn unreadable_files_are_reported_and_the_run_goes_on() {
     assert!(doc["errors"][0]["error"].as_str().unwrap().contains("Permission denied"));
     assert_eq!(pairs(&doc).len(), 1, "the readable pair is still found");
 }
+
+/// An output that cannot be written is said once, under the file it was made from, naming the
+/// folder: never the hidden temporary file, never the OS error twice.
+#[cfg(feature = "media")]
+#[test]
+fn an_unwritable_output_folder_is_said_once_without_temporary_names() {
+    let is_root = std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0).unwrap_or(false);
+    if !is_root {
+        eprintln!("note: not root; the folder below is made unwritable for nobody only when run as root");
+        return;
+    }
+    let lib = fixture_copy(&["jpeg_mov"]);
+    let out = tempfile::tempdir().unwrap();
+    let mode = |p: &std::path::Path, m: u32| {
+        let mut perms = std::fs::metadata(p).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, m);
+        std::fs::set_permissions(p, perms).unwrap();
+    };
+    for d in [lib.path(), &lib.path().join("jpeg_mov"), out.path()] {
+        mode(d, 0o755);
+    }
+    // the marker is nobody's to write, the folder is not: the temporary file cannot be made
+    let dest = out.path().join("stills");
+    std::fs::create_dir_all(dest.join("jpeg_mov")).unwrap();
+    std::fs::write(dest.join(".livephoto-export"), "").unwrap();
+    mode(&dest.join(".livephoto-export"), 0o666);
+    mode(&dest, 0o755);
+    let r = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_livephoto"))
+        .arg("stills")
+        .arg(lib.path())
+        .arg("-o")
+        .arg(&dest)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert_eq!(r.status.code(), Some(1), "{err}");
+    let line = err.lines().find(|l| l.contains("cannot create a file in")).unwrap_or_else(|| panic!("{err}"));
+    assert!(line.contains("IMG_0002.JPG:") && !line.contains(".livephoto-") && !line.contains(".part"), "{line}");
+    assert!(line.to_lowercase().matches("permission denied").count() == 1, "{line}");
+}
