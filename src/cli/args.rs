@@ -401,7 +401,7 @@ mod to_options {
                 },
                 fps: self.fps.unwrap_or(15.0),
                 width: self.width.unwrap_or(480),
-                quality: self.quality.and_then(crate::export::GifQuality::new),
+                quality: self.quality,
                 max_size: self.max_size,
                 start: self.start,
                 end: self.end,

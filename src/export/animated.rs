@@ -6,7 +6,7 @@
 
 use super::control::Ticker;
 use super::error::JobError;
-use super::options::Effect;
+use super::filters::Effect;
 use super::pipeline::{fd_url, more, open_input, ClipSource, Trim, VideoPipeline};
 use ff::{codec, encoder, format, Dictionary, Packet, Rational};
 use ffmpeg_next as ff;

@@ -49,6 +49,8 @@ pub enum OptionError {
     MaxSizeNotGif,
     #[error("--quality applies to animated images (--to gif, webp or avif)")]
     QualityNotGif,
+    #[error("--quality must be between 1 and 100")]
+    Quality,
     #[error("--fps must be above 0 and at most 60")]
     Fps,
     #[error("--width must be between 16 and 4096")]

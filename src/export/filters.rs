@@ -2,9 +2,17 @@
 //! filters that turn it upright, tone-map HDR to SDR and play it as the Photos app's effects.
 
 use super::error::JobError;
-use super::options::Effect;
 use ff::Rational;
 use ffmpeg_next as ff;
+
+/// How the clip plays, as the Photos app's Live Photo effects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// Forward, then backward (the turn's frame not repeated); audio dropped.
+    Bounce,
+    /// A seamless loop: the clip's end cross-fades into its start; audio dropped.
+    Loop,
+}
 
 /// Seconds of the clip to keep.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

@@ -4,7 +4,7 @@
 
 use super::control::Ticker;
 use super::error::JobError;
-use super::options::Effect;
+use super::filters::Effect;
 use super::pipeline::{open_input, ClipSource, Trim, VideoPipeline};
 use ffmpeg_next as ff;
 

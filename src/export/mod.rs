@@ -15,6 +15,7 @@ mod gif;
 mod icc;
 mod jpeg;
 mod location;
+mod made;
 mod long_exposure;
 mod lzw;
 mod motion;
@@ -31,10 +32,10 @@ mod without_video;
 pub use control::{Cancel, NoProgress, Progress, Ticker};
 pub use error::size_words;
 pub use error::{io_words, ExportError, JobError, OptionError};
-pub use gif::{GifFit, GifOptions, GifQuality};
+pub use gif::{GifOptions, GifQuality};
+pub use made::{GifFit, Reencoded};
 pub use options::{ConvertOptions, Effect, Mp4Codec, OutputOptions, StillOut, Target};
 pub use runner::{Item, Outcome, Status};
-pub use video::Reencoded;
 
 use crate::meta::{CaptureTime, StillFormat};
 use crate::scan::LivePhoto;
@@ -109,7 +110,8 @@ pub fn convert(
         let (frames, reencoded) = match opts.to {
             Target::Mp4 => video::to_mp4((&*job.lp.clip).into(), pending.file(), &meta, opts.codec, trim, effect, ticker)?,
             Target::Gif => {
-                let gif_opts = GifOptions { effect, quality: opts.quality.unwrap_or(GifQuality::DEFAULT), ..GifOptions::new(opts.fps, opts.width) };
+                let quality = opts.quality.and_then(GifQuality::new).unwrap_or(GifQuality::DEFAULT);
+                let gif_opts = GifOptions { effect, quality, ..GifOptions::new(opts.fps, opts.width) };
                 let clip = (&*job.lp.clip).into();
                 let frames = match opts.max_size {
                     Some(max) => {
@@ -124,7 +126,7 @@ pub fn convert(
             Target::MotionPhoto => motion::write(job.lp, pending.file(), &meta, opts.codec, (trim, effect), ticker)?,
             Target::WebP | Target::Avif => {
                 let kind = if opts.to == Target::WebP { animated::Animated::WebP } else { animated::Animated::Avif };
-                let quality = opts.quality.map_or(kind.default_quality(), GifQuality::get);
+                let quality = opts.quality.unwrap_or(kind.default_quality());
                 let a = animated::AnimatedOptions { kind, fps: opts.fps, width: opts.width, quality, effect };
                 (animated::write((&*job.lp.clip).into(), pending.file(), meta.rotation, trim, &a, ticker)?, None)
             }

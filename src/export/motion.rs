@@ -23,7 +23,7 @@ pub fn write(
     codec: Mp4Codec,
     (trim, effect): (Trim, Option<(Effect, f64)>),
     ticker: &Ticker<'_>,
-) -> Result<(u64, Option<video::Reencoded>), JobError> {
+) -> Result<(u64, Option<super::made::Reencoded>), JobError> {
     // the MP4 is made first (its length goes into the XMP), in a file with no name to leave behind
     let mut mp4 = tempfile::tempfile().map_err(JobError::io("cannot create a temporary file for the video"))?;
     let (frames, reencoded) = video::to_mp4((&*lp.clip).into(), &mut mp4, meta, codec, trim, effect, ticker)?;

@@ -2,8 +2,8 @@
 //! caller) fills these in; [`ConvertOptions::validate`] says which combinations make no sense.
 
 use super::error::OptionError;
-use super::gif::GifQuality;
-use super::pipeline::Trim;
+pub use super::filters::Effect;
+use super::filters::Trim;
 use crate::pair::PairOptions;
 use crate::scan::{Filter, LivePhoto};
 use std::path::PathBuf;
@@ -57,15 +57,6 @@ pub enum Mp4Codec {
     H264,
 }
 
-/// How the clip plays, as the Photos app's Live Photo effects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Effect {
-    /// Forward, then backward (the turn's frame not repeated); audio dropped.
-    Bounce,
-    /// A seamless loop: the clip's end cross-fades into its start; audio dropped.
-    Loop,
-}
-
 #[derive(Debug, Clone)]
 pub struct ConvertOptions {
     pub to: Target,
@@ -78,7 +69,7 @@ pub struct ConvertOptions {
     pub width: u32,
     /// Quality, 1..=100, when asked: for GIF how far frames may stray from the dithered source
     /// to save bytes; for WebP libwebp's quality; for AVIF a CRF from 63 down to 0.
-    pub quality: Option<GifQuality>,
+    pub quality: Option<u8>,
     /// The largest a GIF may be, in bytes: quality, width and frame rate are lowered to fit.
     pub max_size: Option<u64>,
     /// Seconds into the clip to start and end at.
@@ -121,6 +112,9 @@ impl ConvertOptions {
         if !self.to.is_animated_image() && self.quality.is_some() {
             return Err(OptionError::QualityNotGif);
         }
+        if self.quality.is_some_and(|q| !(1..=100).contains(&q)) {
+            return Err(OptionError::Quality);
+        }
         if !(self.fps > 0.0 && self.fps <= 60.0) {
             return Err(OptionError::Fps);
         }
@@ -156,12 +150,12 @@ impl ConvertOptions {
                 "gif: fps {}, width {}, quality {}, max-size {}, {clip}",
                 self.fps,
                 self.width,
-                self.quality.unwrap_or(GifQuality::DEFAULT).get(),
+                self.quality.unwrap_or(super::gif::GifQuality::DEFAULT.get()),
                 self.max_size.map_or("-".into(), |m| m.to_string())
             ),
             Target::WebP | Target::Avif => {
                 let kind = if self.to == Target::WebP { super::animated::Animated::WebP } else { super::animated::Animated::Avif };
-                let q = self.quality.map_or(kind.default_quality(), GifQuality::get);
+                let q = self.quality.unwrap_or(kind.default_quality());
                 format!("{}: fps {}, width {}, quality {q}, {clip}", kind.ext(), self.fps, self.width)
             }
             Target::Mp4 => format!("mp4: codec {codec}, {clip}"),
@@ -223,7 +217,8 @@ mod tests {
         assert_eq!(ConvertOptions { fps: 0.0, ..opts() }.validate(), Err(OptionError::Fps));
         assert_eq!(ConvertOptions { max_size: Some(8 << 20), ..opts() }.validate(), Err(OptionError::MaxSizeNotGif));
         assert_eq!(ConvertOptions { max_size: Some(8 << 20), ..ConvertOptions::gif() }.validate(), Ok(()));
-        assert_eq!(ConvertOptions { quality: GifQuality::new(50), ..opts() }.validate(), Err(OptionError::QualityNotGif));
+        assert_eq!(ConvertOptions { quality: Some(50), ..opts() }.validate(), Err(OptionError::QualityNotGif));
+        assert_eq!(ConvertOptions { quality: Some(0), ..ConvertOptions::gif() }.validate(), Err(OptionError::Quality));
         assert_eq!(ConvertOptions { width: 8, ..opts() }.validate(), Err(OptionError::Width));
         assert_eq!(ConvertOptions { around_key: Some(f64::NAN), ..opts() }.validate(), Err(OptionError::NegativeTime));
         assert_eq!(ConvertOptions { start: Some(2.0), end: Some(1.0), ..opts() }.validate(), Err(OptionError::EndBeforeStart));

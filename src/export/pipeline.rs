@@ -5,7 +5,7 @@
 use super::control::{Cancel, Ticker};
 use super::error::JobError;
 use super::filters::{effect_filter, hdr_filter, rotation_filter};
-use super::options::Effect;
+use super::filters::Effect;
 use ff::{codec, filter, format, frame, media, Packet, Rational, Rescale};
 use ffmpeg_next as ff;
 use std::ops::DerefMut;

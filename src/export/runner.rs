@@ -4,11 +4,10 @@
 
 use super::control::{Cancel, Progress, Ticker};
 use super::error::{ExportError, JobError};
-use super::gif::GifFit;
+use super::made::{GifFit, Reencoded};
 use super::options::OutputOptions;
 use super::output::{self, Pending};
 use super::target::{self, Existing, Marker};
-use super::video::Reencoded;
 use crate::scan::{self, Library, LivePhoto};
 use crate::walk::FileId;
 use rayon::prelude::*;

@@ -8,6 +8,7 @@ use super::control::{Cancel, Ticker};
 use super::error::JobError;
 use super::options::{Effect, Mp4Codec};
 use super::pipeline::{fd_url, more, next_packet, open_input, AudioPipeline, ClipSource, Trim, VideoPipeline};
+use super::made::Reencoded;
 use super::ExportMeta;
 use ff::{codec, encoder, format, media, Dictionary, Packet, Rational};
 use ffmpeg_next as ff;
@@ -55,31 +56,6 @@ impl VideoEnc {
 struct Encoders {
     video: Option<(VideoPipeline, VideoEnc, usize)>,
     audio: Option<(AudioPipeline, encoder::Audio, usize)>,
-}
-
-/// Why an MP4's video was re-encoded rather than copied.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reencoded {
-    /// The clip's codec (HEVC, lowercase as FFmpeg names it) does not play everywhere.
-    Codec(String),
-    /// A trim: a stream copy cannot cut exactly.
-    Trimmed,
-    /// Bounce or Loop.
-    Effect,
-    /// `--codec h264`.
-    Asked,
-}
-
-impl Reencoded {
-    /// One word for the summary and `--json`: `hevc`, `trimmed`, `effect`, `asked`.
-    pub fn word(&self) -> &str {
-        match self {
-            Reencoded::Codec(c) => c,
-            Reencoded::Trimmed => "trimmed",
-            Reencoded::Effect => "effect",
-            Reencoded::Asked => "asked",
-        }
-    }
 }
 
 /// Writes `clip` as an MP4 into `dest` (the pending output, reached through its descriptor so

@@ -94,7 +94,7 @@ fn item<'a>(i: &'a crate::export::Item, verb: &'static str) -> ItemDoc<'a> {
     let fitted = fitted.map(|f| FitDoc {
         width: f.width,
         fps: f.fps,
-        quality: f.quality.get(),
+        quality: f.quality,
         bytes: f.bytes,
         lowered: f.lowered,
         encodes: f.passes,
@@ -168,7 +168,7 @@ pub fn print(outcome: &Outcome, json: bool, verb: &'static str) -> io::Result<()
                     show(&i.output),
                     f.width,
                     f.fps,
-                    f.quality.get(),
+                    f.quality,
                     crate::export::size_words(f.bytes),
                     f.passes
                 ));

@@ -2,6 +2,7 @@
 //! (a size model estimates, each encode corrects it).
 
 use super::{to_gif, GifOptions, GifQuality};
+use crate::export::made::GifFit;
 use crate::export::control::Ticker;
 use crate::export::error::JobError;
 use crate::export::pipeline::{ClipSource, Trim};
@@ -9,19 +10,6 @@ use std::io::Write;
 
 /// Width, frame rate and quality of one trial encode.
 type Settings = (u32, f64, GifQuality);
-
-/// What `--max-size` chose for one GIF.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct GifFit {
-    pub width: u32,
-    pub fps: f64,
-    pub quality: GifQuality,
-    pub bytes: u64,
-    /// Encodes it took (1: the asked settings fitted).
-    pub passes: u32,
-    /// Whether anything was lowered from what was asked.
-    pub lowered: bool,
-}
 
 /// Trial encodes at most, the asked settings included.
 const FIT_PASSES: u32 = 5;
@@ -98,7 +86,7 @@ pub fn to_gif_within(
         let (n, buf, settings) = encode(t)?;
         passes += 1;
         if n == 0 {
-            return Ok((0, GifFit { width: settings.0, fps: settings.1, quality: settings.2, bytes: 0, passes, lowered: false }));
+            return Ok((0, GifFit { width: settings.0, fps: settings.1, quality: settings.2.get(), bytes: 0, passes, lowered: false }));
         }
         frames = n;
         let bytes = buf.len() as u64;
@@ -145,7 +133,7 @@ pub fn to_gif_within(
     match best {
         Some((t, bytes, buf, (width, fps, quality))) => {
             out.write_all(&buf)?;
-            Ok((frames, GifFit { width, fps, quality, bytes, passes, lowered: t < 1.0 }))
+            Ok((frames, GifFit { width, fps, quality: quality.get(), bytes, passes, lowered: t < 1.0 }))
         }
         None => {
             let (width, fps, quality) = ladder(opts, 0.0);

@@ -12,11 +12,11 @@
 mod fit;
 mod writer;
 
-pub use fit::{to_gif_within, GifFit};
+pub use fit::to_gif_within;
 
 use super::control::Ticker;
 use super::error::JobError;
-use super::options::Effect;
+use super::filters::Effect;
 use super::palette::{even_sample, learn_palette, Sampler, LEARN_PIXELS};
 use super::frames::Rgb;
 use super::pipeline::{ClipSource, Trim};
