@@ -382,31 +382,26 @@ mod to_options {
 
     impl ConvertArgs {
         pub fn options(&self) -> ConvertOptions {
-            ConvertOptions {
-                effect: self.effect.map(|e| match e {
-                    EffectArg::Bounce => crate::export::Effect::Bounce,
-                    EffectArg::Loop => crate::export::Effect::Loop,
-                }),
-                to: match self.to {
-                    TargetArg::Mp4 => Target::Mp4,
-                    TargetArg::Gif => Target::Gif,
-                    TargetArg::MotionPhoto => Target::MotionPhoto,
-                    TargetArg::Webp => Target::WebP,
-                    TargetArg::Avif => Target::Avif,
-                },
-                codec: match self.codec.unwrap_or(CodecArg::Auto) {
-                    CodecArg::Auto => Mp4Codec::Auto,
-                    CodecArg::Copy => Mp4Codec::Copy,
-                    CodecArg::H264 => Mp4Codec::H264,
-                },
-                fps: self.fps.unwrap_or(15.0),
-                width: self.width.unwrap_or(480),
-                quality: self.quality,
-                max_size: self.max_size,
-                start: self.start,
-                end: self.end,
-                around_key: self.around_key,
-            }
+            use crate::export::{Animated, AnimatedOut, GifOut, MotionPhoto, Mp4};
+            let codec = match self.codec.unwrap_or(CodecArg::Auto) {
+                CodecArg::Auto => Mp4Codec::Auto,
+                CodecArg::Copy => Mp4Codec::Copy,
+                CodecArg::H264 => Mp4Codec::H264,
+            };
+            let (fps, width, quality) = (self.fps.unwrap_or(15.0), self.width.unwrap_or(480), self.quality);
+            let animated = |kind| Target::Animated(AnimatedOut { kind, fps, width, quality });
+            let to = match self.to {
+                TargetArg::Mp4 => Target::Mp4(Mp4 { codec }),
+                TargetArg::MotionPhoto => Target::MotionPhoto(MotionPhoto { codec }),
+                TargetArg::Gif => Target::Gif(GifOut { fps, width, quality, max_size: self.max_size }),
+                TargetArg::Webp => animated(Animated::WebP),
+                TargetArg::Avif => animated(Animated::Avif),
+            };
+            let effect = self.effect.map(|e| match e {
+                EffectArg::Bounce => crate::export::Effect::Bounce,
+                EffectArg::Loop => crate::export::Effect::Loop,
+            });
+            ConvertOptions { to, effect, start: self.start, end: self.end, around_key: self.around_key }
         }
     }
 

@@ -5,7 +5,8 @@
 //! forever.
 
 use super::control::Ticker;
-use super::error::JobError;
+use super::error::{JobError, OptionError};
+use super::made::{Clip, Made, Writer};
 use super::filters::Effect;
 use super::pipeline::{fd_url, more, open_input, ClipSource, Trim, VideoPipeline};
 use ff::{codec, encoder, format, Dictionary, Packet, Rational};
@@ -45,15 +46,34 @@ impl Animated {
     }
 }
 
-/// How one animated image is made.
-#[derive(Debug, Clone, Copy)]
-pub struct AnimatedOptions {
+/// `--to webp|avif`: the kind, the frame rate and width, and the quality when asked.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AnimatedOut {
     pub kind: Animated,
     pub fps: f64,
     pub width: u32,
-    /// 1..=100: libwebp's quality as it is; for AVIF, CRF 63 (1) down to 0 (100).
-    pub quality: u8,
-    pub effect: Option<(Effect, f64)>,
+    /// 1..=100: libwebp's quality as it is; for AVIF, CRF 63 (1) down to 0 (100). `None`: the
+    /// kind's default.
+    pub quality: Option<u8>,
+}
+
+impl Writer for AnimatedOut {
+    fn name(&self) -> (&'static str, &'static str) {
+        ("", self.kind.ext())
+    }
+
+    fn settings(&self) -> String {
+        let q = self.quality.unwrap_or(self.kind.default_quality());
+        format!("{}: fps {}, width {}, quality {q}", self.kind.ext(), self.fps, self.width)
+    }
+
+    fn check(&self, _: bool, _: bool) -> Result<(), OptionError> {
+        super::gif::check_frames(self.fps, self.width, self.quality)
+    }
+
+    fn write(&self, clip: &Clip<'_>, out: &mut File, ticker: &Ticker<'_>) -> Result<Made, JobError> {
+        write((&*clip.lp.clip).into(), out, clip.meta.rotation, clip.trim, self, clip.effect, ticker).map(Made::frames)
+    }
 }
 
 /// The encoder and stream, opened on the first frame (its size is the filter chain's).
@@ -66,19 +86,20 @@ struct Out {
 
 /// Writes `clip` as an animated WebP or AVIF into `dest`; returns the frames written (0: none
 /// in range).
-pub fn write(
+fn write(
     clip: ClipSource<'_>,
     dest: &mut File,
     rotation: u16,
     trim: Trim,
-    opts: &AnimatedOptions,
+    opts: &AnimatedOut,
+    effect: Option<(Effect, f64)>,
     ticker: &Ticker<'_>,
 ) -> Result<u64, JobError> {
     let codec = encoder::find_by_name(opts.kind.encoder())
         .ok_or_else(|| JobError::Unsupported(format!("this FFmpeg has no {} encoder", opts.kind.encoder())))?;
     let mut ictx = open_input(clip)?;
     let scale = format!("fps={},scale={}:-2:flags=lanczos", opts.fps, opts.width);
-    let mut pipe = VideoPipeline::new(&ictx, ticker, rotation, trim, &scale, "format=yuv420p", opts.effect)?;
+    let mut pipe = VideoPipeline::new(&ictx, ticker, rotation, trim, &scale, "format=yuv420p", effect)?;
     let tb = pipe.out_time_base();
     let octx = format::output_as(&fd_url(dest), opts.kind.ext()).map_err(JobError::ffmpeg("cannot create the image"))?;
     let mut out = Out { octx, enc: None, tb, frames: 0 };
@@ -106,7 +127,7 @@ fn open(
     w: u32,
     h: u32,
     tb: Rational,
-    opts: &AnimatedOptions,
+    opts: &AnimatedOut,
     threads: usize,
 ) -> Result<(encoder::Video, usize), JobError> {
     let global = octx.format().flags().contains(format::Flags::GLOBAL_HEADER);
@@ -123,11 +144,12 @@ fn open(
     let mut o = Dictionary::new();
     match opts.kind {
         Animated::WebP => {
-            o.set("quality", &opts.quality.to_string());
+            o.set("quality", &opts.quality.unwrap_or(opts.kind.default_quality()).to_string());
             o.set("compression_level", "4");
         }
         Animated::Avif => {
-            let crf = 63 - (u32::from(opts.quality.min(100)) * 63 / 100);
+            let q = opts.quality.unwrap_or(opts.kind.default_quality());
+            let crf = 63 - (u32::from(q.min(100)) * 63 / 100);
             o.set("crf", &crf.to_string());
             o.set("b", "0");
             o.set("cpu-used", "6");

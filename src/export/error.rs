@@ -45,10 +45,6 @@ pub enum OptionError {
     CopyCannotTrim,
     #[error("--codec copy cannot apply an effect; use --codec auto or h264 with --effect")]
     CopyCannotApplyEffect,
-    #[error("--max-size applies to GIFs (--to gif)")]
-    MaxSizeNotGif,
-    #[error("--quality applies to animated images (--to gif, webp or avif)")]
-    QualityNotGif,
     #[error("--quality must be between 1 and 100")]
     Quality,
     #[error("--fps must be above 0 and at most 60")]

@@ -1,6 +1,52 @@
-//! What a writer reports about an output it made, beside its frames: why an MP4's video was
-//! re-encoded, what `--max-size` chose for a GIF. The runner and the reports carry these without
-//! knowing the writers that fill them in.
+//! The seam between `convert` and its output formats. Each format is one [`Writer`]: its file
+//! name, the words the manifest records for its settings, its checks, and `write` (the clip in,
+//! an open pending file out). What a writer reports besides its frames (why an MP4's video was
+//! re-encoded, what `--max-size` chose for a GIF) is declared here, so the runner and the
+//! reports carry it without knowing the writers that fill it in.
+
+use super::control::Ticker;
+use super::error::{JobError, OptionError};
+use super::filters::{Effect, Trim};
+use super::ExportMeta;
+use crate::scan::LivePhoto;
+use std::fs::File;
+
+/// What a writer is handed for one Live Photo.
+pub struct Clip<'a> {
+    pub lp: &'a LivePhoto,
+    pub meta: &'a ExportMeta,
+    /// The part of the clip to keep, and the effect with the kept part's length in seconds.
+    pub trim: Trim,
+    pub effect: Option<(Effect, f64)>,
+}
+
+/// What a writer made: the video frames written (0: none in range), and its report.
+#[derive(Debug, Default)]
+pub struct Made {
+    pub frames: u64,
+    pub reencoded: Option<Reencoded>,
+    pub fitted: Option<GifFit>,
+}
+
+impl Made {
+    pub fn frames(frames: u64) -> Self {
+        Made { frames, ..Made::default() }
+    }
+}
+
+/// One output format.
+pub trait Writer: Sync {
+    /// What goes after the still's stem: a suffix (`.MP`) and the extension.
+    fn name(&self) -> (&'static str, &'static str);
+    /// What made an output, in words the manifest records (a re-run with other settings is told
+    /// apart by them).
+    fn settings(&self) -> String;
+    /// Options that make no sense for this format, found before any work; `trimmed` and `effect`
+    /// say whether a trim or an effect was asked.
+    fn check(&self, trimmed: bool, effect: bool) -> Result<(), OptionError>;
+    /// Writes the Live Photo into `out`.
+    fn write(&self, clip: &Clip<'_>, out: &mut File, ticker: &Ticker<'_>) -> Result<Made, JobError>;
+}
 
 /// Why an MP4's video was re-encoded rather than copied.
 #[derive(Debug, Clone, PartialEq, Eq)]

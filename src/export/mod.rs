@@ -34,7 +34,7 @@ pub use error::size_words;
 pub use error::{io_words, ExportError, JobError, OptionError};
 pub use gif::{GifOptions, GifQuality};
 pub use made::{GifFit, Reencoded};
-pub use options::{ConvertOptions, Effect, Mp4Codec, OutputOptions, StillOut, Target};
+pub use options::{Animated, AnimatedOut, ConvertOptions, Effect, GifOut, MotionPhoto, Mp4, Mp4Codec, OutputOptions, StillOut, Target, Writer};
 pub use runner::{Item, Outcome, Status};
 
 use crate::meta::{CaptureTime, StillFormat};
@@ -90,13 +90,8 @@ pub fn convert(
 ) -> Result<Outcome, ExportError> {
     opts.validate()?;
     let (lib, marker) = runner::prepare(paths, out, progress)?;
-    let (suffix, ext) = match opts.to {
-        Target::Mp4 => ("", "mp4"),
-        Target::Gif => ("", "gif"),
-        Target::MotionPhoto => (".MP", "jpg"),
-        Target::WebP => ("", "webp"),
-        Target::Avif => ("", "avif"),
-    };
+    let writer = opts.to.writer();
+    let (suffix, ext) = writer.name();
     let settings = opts.settings();
     let jobs = runner::plan(&lib, &out.dir, |lp| target::name_with(&lp.still.path, suffix, ext), |lp| vec![&lp.still.path, &lp.clip.path], &settings);
     let work = |job: &Job<'_>, pending: &mut Pending, ticker: &Ticker<'_>| -> Result<Done, JobError> {
@@ -105,36 +100,12 @@ pub fn convert(
         let clip_s = job.lp.clip.info.duration_s;
         trim.check(clip_s)?;
         let kept_s = trim.end.unwrap_or(clip_s).min(clip_s) - trim.start.unwrap_or(0.0);
-        let effect = opts.effect.map(|e| (e, kept_s));
-        let mut fitted = None;
-        let (frames, reencoded) = match opts.to {
-            Target::Mp4 => video::to_mp4((&*job.lp.clip).into(), pending.file(), &meta, opts.codec, trim, effect, ticker)?,
-            Target::Gif => {
-                let quality = opts.quality.and_then(GifQuality::new).unwrap_or(GifQuality::DEFAULT);
-                let gif_opts = GifOptions { effect, quality, ..GifOptions::new(opts.fps, opts.width) };
-                let clip = (&*job.lp.clip).into();
-                let frames = match opts.max_size {
-                    Some(max) => {
-                        let (frames, fit) = gif::to_gif_within(clip, pending.file(), meta.rotation, trim, &gif_opts, max, ticker)?;
-                        fitted = Some(fit);
-                        frames
-                    }
-                    None => gif::to_gif(clip, pending.file(), meta.rotation, trim, &gif_opts, ticker)?,
-                };
-                (frames, None)
-            }
-            Target::MotionPhoto => motion::write(job.lp, pending.file(), &meta, opts.codec, (trim, effect), ticker)?,
-            Target::WebP | Target::Avif => {
-                let kind = if opts.to == Target::WebP { animated::Animated::WebP } else { animated::Animated::Avif };
-                let quality = opts.quality.unwrap_or(kind.default_quality());
-                let a = animated::AnimatedOptions { kind, fps: opts.fps, width: opts.width, quality, effect };
-                (animated::write((&*job.lp.clip).into(), pending.file(), meta.rotation, trim, &a, ticker)?, None)
-            }
-        };
-        if frames == 0 {
+        let clip = made::Clip { lp: job.lp, meta: &meta, trim, effect: opts.effect.map(|e| (e, kept_s)) };
+        let made = writer.write(&clip, pending.file(), ticker)?;
+        if made.frames == 0 {
             return Err(trim.selects_nothing(clip_s));
         }
-        Ok(Done { frames: Some(frames), reencoded, fitted })
+        Ok(Done { frames: Some(made.frames), reencoded: made.reencoded, fitted: made.fitted })
     };
     let mtime = |job: &Job<'_>| ExportMeta::of(job.lp).mtime;
     let run = Run { out, marker: &marker, inputs: &lib.inputs, cancel, progress };
@@ -232,7 +203,7 @@ pub fn report(
     progress: &dyn Progress,
 ) -> Result<Outcome, ExportError> {
     if let Some((fps, width)) = opts.preview {
-        ConvertOptions { fps, width, ..ConvertOptions::gif() }.validate()?;
+        gif::check_frames(fps, width, None)?;
     }
     let ours = is_report_page(&opts.page);
     if !out.overwrite && !ours && std::fs::symlink_metadata(&opts.page).is_ok() {

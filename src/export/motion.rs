@@ -3,7 +3,10 @@
 
 use super::control::Ticker;
 use super::error::JobError;
-use super::options::{Effect, Mp4Codec};
+use super::error::OptionError;
+use super::filters::Effect;
+use super::made::{Clip, Made, Writer};
+use super::video::Mp4Codec;
 use super::pipeline::Trim;
 use super::{still, video, ExportMeta};
 use super::jpeg::{app_segments, MAX_SEGMENT};
@@ -11,6 +14,31 @@ use crate::meta::exif::XMP_SIGNATURE;
 use crate::scan::LivePhoto;
 use std::fs::File;
 use std::io::{self, Seek, Write};
+
+/// `--to motion-photo`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MotionPhoto {
+    pub codec: Mp4Codec,
+}
+
+impl Writer for MotionPhoto {
+    fn name(&self) -> (&'static str, &'static str) {
+        (".MP", "jpg")
+    }
+
+    fn settings(&self) -> String {
+        format!("motion-photo: codec {}", self.codec.word())
+    }
+
+    fn check(&self, trimmed: bool, effect: bool) -> Result<(), OptionError> {
+        self.codec.check(trimmed, effect)
+    }
+
+    fn write(&self, clip: &Clip<'_>, out: &mut File, ticker: &Ticker<'_>) -> Result<Made, JobError> {
+        let (frames, reencoded) = write(clip.lp, out, clip.meta, self.codec, (clip.trim, clip.effect), ticker)?;
+        Ok(Made { frames, reencoded, fitted: None })
+    }
+}
 
 /// Writes `lp` as a Google Motion Photo into `out`: the still as JPEG (see
 /// [`still::jpeg_bytes`]) with the motion-photo XMP, then the clip as an MP4 made as `--to mp4`

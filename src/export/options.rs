@@ -2,8 +2,13 @@
 //! caller) fills these in; [`ConvertOptions::validate`] says which combinations make no sense.
 
 use super::error::OptionError;
+pub use super::animated::{Animated, AnimatedOut};
 pub use super::filters::Effect;
 use super::filters::Trim;
+pub use super::gif::GifOut;
+pub use super::made::Writer;
+pub use super::motion::MotionPhoto;
+pub use super::video::{Mp4, Mp4Codec};
 use crate::pair::PairOptions;
 use crate::scan::{Filter, LivePhoto};
 use std::path::PathBuf;
@@ -25,53 +30,36 @@ pub struct OutputOptions {
     pub filter: Filter,
 }
 
-/// What `convert` makes of each Live Photo.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What `convert` makes of each Live Photo: a format and its own options. Each variant's
+/// payload is that format's [`Writer`].
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Target {
-    Mp4,
-    Gif,
+    Mp4(Mp4),
     /// A Google Motion Photo: a JPEG with the MP4 appended (`<stem>.MP.jpg`).
-    MotionPhoto,
-    /// An animated WebP.
-    WebP,
-    /// An animated AVIF.
-    Avif,
+    MotionPhoto(MotionPhoto),
+    Gif(GifOut),
+    /// An animated WebP or AVIF.
+    Animated(AnimatedOut),
 }
 
 impl Target {
-    /// Animated images: frames at a rate and width of their own (GIF, WebP, AVIF).
-    pub fn is_animated_image(self) -> bool {
-        matches!(self, Target::Gif | Target::WebP | Target::Avif)
+    /// The format's writer.
+    pub fn writer(&self) -> &dyn Writer {
+        match self {
+            Target::Mp4(w) => w,
+            Target::MotionPhoto(w) => w,
+            Target::Gif(w) => w,
+            Target::Animated(w) => w,
+        }
     }
 }
 
-/// How an MP4's video is made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mp4Codec {
-    /// An MP4 that plays everywhere: copy H.264, re-encode anything else (or a trimmed clip) to
-    /// 8-bit H.264.
-    Auto,
-    /// Copy the video stream untouched.
-    Copy,
-    /// Re-encode to H.264 (for players without HEVC).
-    H264,
-}
-
+/// What `convert` is asked to do: the format, and what part of the clip plays how.
 #[derive(Debug, Clone)]
 pub struct ConvertOptions {
     pub to: Target,
     /// Bounce or Loop (`None`: the clip as it is).
     pub effect: Option<Effect>,
-    pub codec: Mp4Codec,
-    /// GIF frames per second.
-    pub fps: f64,
-    /// GIF width in pixels (height follows the aspect ratio).
-    pub width: u32,
-    /// Quality, 1..=100, when asked: for GIF how far frames may stray from the dithered source
-    /// to save bytes; for WebP libwebp's quality; for AVIF a CRF from 63 down to 0.
-    pub quality: Option<u8>,
-    /// The largest a GIF may be, in bytes: quality, width and frame rate are lowered to fit.
-    pub max_size: Option<u64>,
     /// Seconds into the clip to start and end at.
     pub start: Option<f64>,
     pub end: Option<f64>,
@@ -80,47 +68,15 @@ pub struct ConvertOptions {
 }
 
 impl ConvertOptions {
-    /// A plain GIF at 15 fps and 480 px, as `convert --to gif` makes by default.
-    pub fn gif() -> Self {
-        ConvertOptions {
-            to: Target::Gif,
-            effect: None,
-            codec: Mp4Codec::Auto,
-            fps: 15.0,
-            width: 480,
-            quality: None,
-            max_size: None,
-            start: None,
-            end: None,
-            around_key: None,
-        }
+    /// `to`, the whole clip as it is.
+    pub fn new(to: Target) -> Self {
+        ConvertOptions { to, effect: None, start: None, end: None, around_key: None }
     }
 
     /// Options that make no sense, alone or together, found before any work.
     pub fn validate(&self) -> Result<(), OptionError> {
         let trims = self.start.is_some() || self.end.is_some() || self.around_key.is_some();
-        let video = matches!(self.to, Target::Mp4 | Target::MotionPhoto);
-        if video && self.codec == Mp4Codec::Copy && trims {
-            return Err(OptionError::CopyCannotTrim);
-        }
-        if video && self.codec == Mp4Codec::Copy && self.effect.is_some() {
-            return Err(OptionError::CopyCannotApplyEffect);
-        }
-        if self.to != Target::Gif && self.max_size.is_some() {
-            return Err(OptionError::MaxSizeNotGif);
-        }
-        if !self.to.is_animated_image() && self.quality.is_some() {
-            return Err(OptionError::QualityNotGif);
-        }
-        if self.quality.is_some_and(|q| !(1..=100).contains(&q)) {
-            return Err(OptionError::Quality);
-        }
-        if !(self.fps > 0.0 && self.fps <= 60.0) {
-            return Err(OptionError::Fps);
-        }
-        if !(16..=4096).contains(&self.width) {
-            return Err(OptionError::Width);
-        }
+        self.to.writer().check(trims, self.effect.is_some())?;
         if [self.start, self.end, self.around_key].into_iter().flatten().any(|v| !(v.is_finite() && v >= 0.0)) {
             return Err(OptionError::NegativeTime);
         }
@@ -130,8 +86,7 @@ impl ConvertOptions {
         }
     }
 
-    /// What made an output, as the manifest records it: a re-run with other settings is told
-    /// from one with the same (its outputs are "made with other settings", not "already there").
+    /// What made an output, as the manifest records it: the format's words, then the clip's.
     pub fn settings(&self) -> String {
         let opt = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v}"));
         let effect = match self.effect {
@@ -140,27 +95,7 @@ impl ConvertOptions {
             Some(Effect::Loop) => "loop",
         };
         let clip = format!("effect {effect}, start {}, end {}, around-key {}", opt(self.start), opt(self.end), opt(self.around_key));
-        let codec = match self.codec {
-            Mp4Codec::Auto => "auto",
-            Mp4Codec::Copy => "copy",
-            Mp4Codec::H264 => "h264",
-        };
-        match self.to {
-            Target::Gif => format!(
-                "gif: fps {}, width {}, quality {}, max-size {}, {clip}",
-                self.fps,
-                self.width,
-                self.quality.unwrap_or(super::gif::GifQuality::DEFAULT.get()),
-                self.max_size.map_or("-".into(), |m| m.to_string())
-            ),
-            Target::WebP | Target::Avif => {
-                let kind = if self.to == Target::WebP { super::animated::Animated::WebP } else { super::animated::Animated::Avif };
-                let q = self.quality.unwrap_or(kind.default_quality());
-                format!("{}: fps {}, width {}, quality {q}, {clip}", kind.ext(), self.fps, self.width)
-            }
-            Target::Mp4 => format!("mp4: codec {codec}, {clip}"),
-            Target::MotionPhoto => format!("motion-photo: codec {codec}, {clip}"),
-        }
+        format!("{}, {clip}", self.to.writer().settings())
     }
 
     /// The part of `lp`'s clip to keep.
@@ -201,26 +136,34 @@ impl StillOut {
 mod tests {
     use super::*;
 
-    fn opts() -> ConvertOptions {
-        ConvertOptions { to: Target::Mp4, ..ConvertOptions::gif() }
+    fn mp4(codec: Mp4Codec) -> ConvertOptions {
+        ConvertOptions::new(Target::Mp4(Mp4 { codec }))
+    }
+
+    fn gif(fps: f64, width: u32, quality: Option<u8>) -> ConvertOptions {
+        ConvertOptions::new(Target::Gif(GifOut { fps, width, quality, max_size: None }))
     }
 
     #[test]
     fn nonsense_options_are_named() {
-        assert_eq!(opts().validate(), Ok(()));
-        assert_eq!(ConvertOptions { codec: Mp4Codec::Copy, start: Some(1.0), ..opts() }.validate(), Err(OptionError::CopyCannotTrim));
-        assert_eq!(
-            ConvertOptions { codec: Mp4Codec::Copy, effect: Some(Effect::Loop), ..opts() }.validate(),
-            Err(OptionError::CopyCannotApplyEffect)
-        );
-        assert_eq!(ConvertOptions { to: Target::Gif, codec: Mp4Codec::Copy, effect: Some(Effect::Loop), ..opts() }.validate(), Ok(()));
-        assert_eq!(ConvertOptions { fps: 0.0, ..opts() }.validate(), Err(OptionError::Fps));
-        assert_eq!(ConvertOptions { max_size: Some(8 << 20), ..opts() }.validate(), Err(OptionError::MaxSizeNotGif));
-        assert_eq!(ConvertOptions { max_size: Some(8 << 20), ..ConvertOptions::gif() }.validate(), Ok(()));
-        assert_eq!(ConvertOptions { quality: Some(50), ..opts() }.validate(), Err(OptionError::QualityNotGif));
-        assert_eq!(ConvertOptions { quality: Some(0), ..ConvertOptions::gif() }.validate(), Err(OptionError::Quality));
-        assert_eq!(ConvertOptions { width: 8, ..opts() }.validate(), Err(OptionError::Width));
-        assert_eq!(ConvertOptions { around_key: Some(f64::NAN), ..opts() }.validate(), Err(OptionError::NegativeTime));
-        assert_eq!(ConvertOptions { start: Some(2.0), end: Some(1.0), ..opts() }.validate(), Err(OptionError::EndBeforeStart));
+        assert_eq!(mp4(Mp4Codec::Auto).validate(), Ok(()));
+        assert_eq!(ConvertOptions { start: Some(1.0), ..mp4(Mp4Codec::Copy) }.validate(), Err(OptionError::CopyCannotTrim));
+        assert_eq!(ConvertOptions { effect: Some(Effect::Loop), ..mp4(Mp4Codec::Copy) }.validate(), Err(OptionError::CopyCannotApplyEffect));
+        let motion = ConvertOptions::new(Target::MotionPhoto(MotionPhoto { codec: Mp4Codec::Copy }));
+        assert_eq!(ConvertOptions { effect: Some(Effect::Bounce), ..motion }.validate(), Err(OptionError::CopyCannotApplyEffect));
+        assert_eq!(ConvertOptions { effect: Some(Effect::Loop), ..gif(15.0, 480, None) }.validate(), Ok(()));
+        assert_eq!(gif(0.0, 480, None).validate(), Err(OptionError::Fps));
+        assert_eq!(gif(15.0, 8, None).validate(), Err(OptionError::Width));
+        assert_eq!(gif(15.0, 480, Some(0)).validate(), Err(OptionError::Quality));
+        let avif = AnimatedOut { kind: Animated::Avif, fps: 15.0, width: 5000, quality: None };
+        assert_eq!(ConvertOptions::new(Target::Animated(avif)).validate(), Err(OptionError::Width));
+        assert_eq!(ConvertOptions { around_key: Some(f64::NAN), ..mp4(Mp4Codec::Auto) }.validate(), Err(OptionError::NegativeTime));
+        assert_eq!(ConvertOptions { start: Some(2.0), end: Some(1.0), ..mp4(Mp4Codec::Auto) }.validate(), Err(OptionError::EndBeforeStart));
+    }
+
+    #[test]
+    fn settings_name_the_format_and_the_clip() {
+        assert_eq!(gif(15.0, 480, None).settings(), "gif: fps 15, width 480, quality 90, max-size -, effect -, start -, end -, around-key -");
+        assert_eq!(ConvertOptions { start: Some(0.5), ..mp4(Mp4Codec::Copy) }.settings(), "mp4: codec copy, effect -, start 0.5, end -, around-key -");
     }
 }

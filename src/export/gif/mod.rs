@@ -15,7 +15,8 @@ mod writer;
 pub use fit::to_gif_within;
 
 use super::control::Ticker;
-use super::error::JobError;
+use super::error::{JobError, OptionError};
+use super::made::{Clip, Made, Writer};
 use super::filters::Effect;
 use super::palette::{even_sample, learn_palette, Sampler, LEARN_PIXELS};
 use super::frames::Rgb;
@@ -73,6 +74,59 @@ impl GifQuality {
     fn lossy(self) -> Option<(f64, u32)> {
         let s = self.slack();
         (s > 0.0).then(|| (s, (108.0 * s * s).round() as u32))
+    }
+}
+
+/// `--to gif`: the frame rate and width, the quality when asked, and the size to fit in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GifOut {
+    pub fps: f64,
+    pub width: u32,
+    /// 1..=100 (`None`: 90).
+    pub quality: Option<u8>,
+    pub max_size: Option<u64>,
+}
+
+/// The checks every animated image's rate and width pass.
+pub fn check_frames(fps: f64, width: u32, quality: Option<u8>) -> Result<(), OptionError> {
+    if !(fps > 0.0 && fps <= 60.0) {
+        return Err(OptionError::Fps);
+    }
+    if !(16..=4096).contains(&width) {
+        return Err(OptionError::Width);
+    }
+    match quality {
+        Some(q) if !(1..=100).contains(&q) => Err(OptionError::Quality),
+        _ => Ok(()),
+    }
+}
+
+impl Writer for GifOut {
+    fn name(&self) -> (&'static str, &'static str) {
+        ("", "gif")
+    }
+
+    fn settings(&self) -> String {
+        let quality = self.quality.unwrap_or(GifQuality::DEFAULT.get());
+        let max = self.max_size.map_or("-".into(), |m| m.to_string());
+        format!("gif: fps {}, width {}, quality {quality}, max-size {max}", self.fps, self.width)
+    }
+
+    fn check(&self, _: bool, _: bool) -> Result<(), OptionError> {
+        check_frames(self.fps, self.width, self.quality)
+    }
+
+    fn write(&self, clip: &Clip<'_>, out: &mut std::fs::File, ticker: &Ticker<'_>) -> Result<Made, JobError> {
+        let quality = self.quality.and_then(GifQuality::new).unwrap_or(GifQuality::DEFAULT);
+        let opts = GifOptions { effect: clip.effect, quality, ..GifOptions::new(self.fps, self.width) };
+        let (source, rotation) = ((&*clip.lp.clip).into(), clip.meta.rotation);
+        match self.max_size {
+            Some(max) => {
+                let (frames, fit) = to_gif_within(source, out, rotation, clip.trim, &opts, max, ticker)?;
+                Ok(Made { frames, reencoded: None, fitted: Some(fit) })
+            }
+            None => to_gif(source, out, rotation, clip.trim, &opts, ticker).map(Made::frames),
+        }
     }
 }
 
