@@ -408,9 +408,9 @@ mod to_options {
     impl ReportArgs {
         /// The page, its pictures' folder as the output folder, and what to make.
         pub fn options(&self) -> (crate::export::ReportOptions, OutputOptions) {
-            let page = crate::export::report_page(&self.output);
+            let page = crate::report::html::report_page(&self.output);
             let out = OutputOptions {
-                dir: crate::export::report_assets(&page),
+                dir: crate::report::html::report_assets(&page),
                 jobs: self.jobs,
                 overwrite: self.overwrite,
                 dry_run: false,
@@ -418,7 +418,8 @@ mod to_options {
                 filter: self.filter.filter(),
             };
             let preview = (!self.no_previews).then_some((self.preview_fps, self.preview_width));
-            (crate::export::ReportOptions { page, thumb_px: 480, preview }, out)
+            let page_is_ours = crate::report::html::is_report_page(&page);
+            (crate::export::ReportOptions { page, page_is_ours, thumb_px: 480, preview }, out)
         }
     }
 

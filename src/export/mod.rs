@@ -162,8 +162,12 @@ pub fn stills(
 /// What `report` makes for each Live Photo, beside its page.
 #[derive(Debug, Clone)]
 pub struct ReportOptions {
-    /// The page (see [`report_page`]); its pictures go in [`report_assets`] beside it.
+    /// The page (named by the report layer, `report::html::report_page`); its pictures go in
+    /// the output folder beside it.
     pub page: PathBuf,
+    /// The page is one livephoto wrote before (the report layer knows its signature): a re-run
+    /// replaces it, even inside a scanned folder.
+    pub page_is_ours: bool,
     /// Thumbnails' longer side, in pixels.
     pub thumb_px: u32,
     /// Animated GIF previews of the clips (rate and width), made as `convert --to gif` makes
@@ -171,27 +175,8 @@ pub struct ReportOptions {
     pub preview: Option<(f64, u32)>,
 }
 
-/// The page `-o` names: the path itself, or `livephoto-report.html` in it when it is a folder.
-pub fn report_page(output: &Path) -> PathBuf {
-    match output.is_dir() {
-        true => output.join("livephoto-report.html"),
-        false => output.to_path_buf(),
-    }
-}
-
-/// The folder beside the page that holds its pictures: `<page name without extension>_files`,
-/// as browsers name a saved page's folder. It carries the export marker.
-pub fn report_assets(page: &Path) -> PathBuf {
-    let mut name = page.file_stem().unwrap_or_else(|| std::ffi::OsStr::new("livephoto-report")).to_os_string();
-    name.push("_files");
-    page.with_file_name(name)
-}
-
-/// How livephoto's own report pages start: a page that does not is never replaced unasked.
-pub const REPORT_SIGNATURE: &str = "<!doctype html>\n<!-- livephoto report -->";
-
 /// Scans `paths` and makes each Live Photo's thumbnail (`.jpg`) and, unless asked not to, its
-/// animated preview (`.gif`) in [`report_assets`], in parallel, with the runner's rules
+/// animated preview (`.gif`) in the output folder beside the page, in parallel, with the runner's rules
 /// (temporary files, manifest, never over a scanned file). For `n` Live Photos, `items[i]` is
 /// the thumbnail of `library.live_photos[i]` and `items[n + i]` its preview. The page itself is
 /// written by [`save_page`] once rendered.
@@ -205,7 +190,7 @@ pub fn report(
     if let Some((fps, width)) = opts.preview {
         gif::check_frames(fps, width, None)?;
     }
-    let ours = is_report_page(&opts.page);
+    let ours = opts.page_is_ours;
     if !out.overwrite && !ours && std::fs::symlink_metadata(&opts.page).is_ok() {
         return Err(ExportError::PageExists(opts.page.clone()));
     }
@@ -244,13 +229,6 @@ pub fn report(
     let run = Run { out, marker: &marker, inputs: &lib.inputs, cancel, progress };
     let items = runner::run_all(jobs, &run, &work, &|_| None);
     Ok(Outcome { library: lib, items, dry_run: false, cancelled: cancel.is_cancelled() })
-}
-
-/// True when `page` is a report livephoto wrote (it starts with [`REPORT_SIGNATURE`]).
-fn is_report_page(page: &Path) -> bool {
-    use std::io::Read;
-    let mut head = [0u8; REPORT_SIGNATURE.len()];
-    std::fs::File::open(page).and_then(|mut f| f.read_exact(&mut head)).is_ok() && head == REPORT_SIGNATURE.as_bytes()
 }
 
 /// Writes the rendered page: to a temporary file beside it, renamed over the previous report

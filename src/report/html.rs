@@ -6,11 +6,11 @@
 //! few lines of script are inline.
 
 use super::paths::{bytes, show};
-use crate::export::{Outcome, Status, REPORT_SIGNATURE};
+use crate::export::{Outcome, Status};
 use crate::pair::MatchedBy;
 use crate::scan::{LivePhoto, TimeSource};
 use std::fmt::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The page for `outcome` (from [`crate::export::report`]), to be saved at `page`; `roots` are
 /// the scanned paths as given.
@@ -103,6 +103,32 @@ pub fn page(outcome: &Outcome, page: &Path, roots: &[std::path::PathBuf]) -> Str
     }
     let _ = writeln!(h, "<footer>Made by livephoto {}.</footer>\n<script>{SCRIPT}</script>\n</body></html>", env!("CARGO_PKG_VERSION"));
     h
+}
+
+/// The page `-o` names: the path itself, or `livephoto-report.html` in it when it is a folder.
+pub fn report_page(output: &Path) -> PathBuf {
+    match output.is_dir() {
+        true => output.join("livephoto-report.html"),
+        false => output.to_path_buf(),
+    }
+}
+
+/// The folder beside the page that holds its pictures: `<page name without extension>_files`,
+/// as browsers name a saved page's folder. It carries the export marker.
+pub fn report_assets(page: &Path) -> PathBuf {
+    let mut name = page.file_stem().unwrap_or_else(|| std::ffi::OsStr::new("livephoto-report")).to_os_string();
+    name.push("_files");
+    page.with_file_name(name)
+}
+
+/// How livephoto's own report pages start: a page that does not is never replaced unasked.
+pub const REPORT_SIGNATURE: &str = "<!doctype html>\n<!-- livephoto report -->";
+
+/// True when `page` is a report livephoto wrote (it starts with [`REPORT_SIGNATURE`]).
+pub fn is_report_page(page: &Path) -> bool {
+    use std::io::Read;
+    let mut head = [0u8; REPORT_SIGNATURE.len()];
+    std::fs::File::open(page).and_then(|mut f| f.read_exact(&mut head)).is_ok() && head == REPORT_SIGNATURE.as_bytes()
 }
 
 /// Says on stderr what the page holds: unreadable files and failed pictures (with paths and
