@@ -1,5 +1,6 @@
-//! livephoto: find Apple Live Photos (a still and its clip, tied by a content identifier) in
-//! messy exports, pair them, and convert them to MP4 or GIF.
+//! livephoto: find Apple Live Photos (a still and its clip, tied by a content identifier) and
+//! Android motion photos in messy exports, pair them, and convert them to MP4, GIF, WebP, AVIF,
+//! Google Motion Photos or stills (JPEG, Long Exposure).
 //!
 //! Layers, each importing only those before it (tests/layers.rs checks):
 //! `walk` (files, once each) → `meta` (identifiers, times, tracks from headers) → `pair` (pure)

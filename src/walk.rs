@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// The file livephoto puts in every output folder it writes (see `convert::output::Marker`).
+/// The file livephoto puts in every output folder it writes (see `export::target::Marker`).
 pub const EXPORT_MARKER: &str = ".livephoto-export";
 
 /// A file that could not be read, and why, in words.
