@@ -58,8 +58,9 @@ fn memory_follows_the_clips_size_not_their_number() {
         println!("{n} Live Photos, --jobs 2: peak {:.0} MB", peak as f64 / 1e6);
         peaks.push(peak);
     }
-    // two jobs at a time of 1920x1440 HEVC → H.264: about 60 MB plus 265 MB a job (README)
-    assert!(peaks[1] < 750_000_000, "peak {} MB", peaks[1] / 1_000_000);
+    // two jobs at a time of 1920x1440 HEVC → H.264: 387 MB on the bench's 20 clips (README);
+    // the floor is 400 MB, and this guards it with a little room for the allocator
+    assert!(peaks[1] < 420_000_000, "peak {} MB", peaks[1] / 1_000_000);
     assert!(peaks[1] < peaks[0] + peaks[0] / 5, "three times the clips, not more memory: {peaks:?}");
 }
 

@@ -19,6 +19,7 @@ mod made;
 mod long_exposure;
 mod lzw;
 mod motion;
+mod mp4;
 mod options;
 mod output;
 mod palette;

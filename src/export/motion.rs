@@ -6,7 +6,7 @@ use super::error::JobError;
 use super::error::OptionError;
 use super::filters::Effect;
 use super::made::{Clip, Made, Writer};
-use super::video::Mp4Codec;
+use super::mp4::Mp4Codec;
 use super::pipeline::Trim;
 use super::{still, video, ExportMeta};
 use super::jpeg::{app_segments, MAX_SEGMENT};

@@ -8,7 +8,7 @@ use super::filters::Trim;
 pub use super::gif::GifOut;
 pub use super::made::Writer;
 pub use super::motion::MotionPhoto;
-pub use super::video::{Mp4, Mp4Codec};
+pub use super::mp4::{Mp4, Mp4Codec};
 use crate::pair::PairOptions;
 use crate::scan::{Filter, LivePhoto};
 use std::path::PathBuf;

@@ -210,6 +210,7 @@ fn run_one<'a>(i: usize, job: &Job<'a>, run: &Run<'_>, work: &Work<'a, '_>, mtim
         Ok(done)
     });
     run.progress.finished(i);
+    release_memory();
     match result.and_then(|done| run.marker.record(&job.dest, &job.fingerprint).map(|()| done).map_err(JobError::Manifest)) {
         Ok(Done { frames, reencoded, fitted }) => {
             let out = std::fs::metadata(&job.dest).map_or(0, |m| m.len());
@@ -217,5 +218,16 @@ fn run_one<'a>(i: usize, job: &Job<'a>, run: &Run<'_>, work: &Work<'a, '_>, mtim
         }
         Err(JobError::Cancelled) => Status::Interrupted,
         Err(e) => Status::Failed(e),
+    }
+}
+
+/// Gives what a finished job freed back to the system. glibc keeps freed memory in per-thread
+/// arenas, so without this a run's resident memory creeps up job by job (20 iOS 18 clips at
+/// 2 jobs: 415 MB against 387 MB for 4).
+fn release_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free heap pages to the system; it touches no live data.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
