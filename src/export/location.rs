@@ -11,7 +11,7 @@
 
 use super::error::JobError;
 use crate::meta::bytes::Source;
-use crate::meta::isobmff;
+use crate::meta::isobmff::{self, boxed};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 
@@ -72,15 +72,6 @@ pub fn with_location(mp4: &[u8], iso6709: &str) -> Result<Vec<u8>, JobError> {
     out.extend_from_slice(&boxed(b"moov", &children));
     out.extend_from_slice(&mp4[end..]);
     Ok(out)
-}
-
-/// A box with a 32-bit size.
-fn boxed(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
-    let mut v = Vec::with_capacity(body.len() + 8);
-    v.extend_from_slice(&((body.len() + 8) as u32).to_be_bytes());
-    v.extend_from_slice(kind);
-    v.extend_from_slice(body);
-    v
 }
 
 /// A `meta` box with an `mdta` handler, `keys` and `ilst`: QuickTime metadata

@@ -49,13 +49,18 @@ fn heif_without_mpvd(data: &[u8]) -> Result<Vec<u8>, JobError> {
         }
         None => None,
     };
-    if let Some((children_at, children)) = located {
-        edit_xmp_item(&mut out, children_at, children).map_err(bad)?;
+    // the item locations, parsed once for both edits
+    let iloc = match located {
+        Some((children_at, children)) => iloc_in(children_at, children).map_err(bad)?,
+        None => None,
+    };
+    if let (Some((children_at, children)), Some((_, items))) = (located, &iloc) {
+        edit_xmp_item(&mut out, children_at, children, items).map_err(bad)?;
     }
     let Some(mpvd) = top.iter().find(|b| &b.kind == b"mpvd") else { return Ok(out) };
     let (from, to) = (mpvd.offset as usize, (mpvd.body_offset + mpvd.body_len) as usize);
-    let moved = match located {
-        Some((children_at, children)) => move_offsets_back(&mut out, children_at, children, from, to).map_err(bad)?,
+    let moved = match &iloc {
+        Some((body_at, items)) => move_offsets_back(&mut out, *body_at, items, from, to),
         None => true,
     };
     if moved {
@@ -75,10 +80,9 @@ fn iloc_in(children_at: usize, children: &[u8]) -> Result<Option<(usize, Vec<Ite
 }
 
 /// Moves back by the box's size every file offset (`iloc` construction method 0) that points
-/// past the `mpvd` box at `from..to`. False, and nothing changed, when some cannot be: an item
+/// past the `mpvd` box at `from..to` (`iloc`'s body at `body_at`). False, and nothing changed, when some cannot be: an item
 /// overlapping the box, or one whose offset is implied (a field of width 0).
-fn move_offsets_back(file: &mut [u8], children_at: usize, children: &[u8], from: usize, to: usize) -> Result<bool, MetaError> {
-    let Some((body_at, items)) = iloc_in(children_at, children)? else { return Ok(true) };
+fn move_offsets_back(file: &mut [u8], body_at: usize, items: &[ItemFields], from: usize, to: usize) -> bool {
     let shift = (to - from) as u64;
     let mut writes = Vec::new();
     for item in items.iter().filter(|i| i.method == 0) {
@@ -87,7 +91,7 @@ fn move_offsets_back(file: &mut [u8], children_at: usize, children: &[u8], from:
         for (off, len) in &item.extents {
             let (start, end) = (abs(off.value), abs(off.value).saturating_add(*len));
             if start < to as u64 && (end > from as u64 || *len == 0) && start >= from as u64 {
-                return Ok(false); // inside the box
+                return false; // inside the box
             }
         }
         // the base moves when every extent does and it can; else each extent's own offset
@@ -100,7 +104,7 @@ fn move_offsets_back(file: &mut [u8], children_at: usize, children: &[u8], from:
                 continue;
             }
             if off.width == 0 || off.value < shift {
-                return Ok(false);
+                return false;
             }
             writes.push((*off, off.value - shift));
         }
@@ -110,17 +114,16 @@ fn move_offsets_back(file: &mut [u8], children_at: usize, children: &[u8], from:
         match field.width {
             4 => file[at..at + 4].copy_from_slice(&u32::try_from(value).unwrap_or(u32::MAX).to_be_bytes()),
             8 => file[at..at + 8].copy_from_slice(&value.to_be_bytes()),
-            _ => return Ok(false),
+            _ => return false,
         }
     }
-    Ok(true)
+    true
 }
 
 /// Edits the HEIF's XMP item in place (see [`xmp::without_motion`]), in the file or in `idat`,
 /// its extents keeping their lengths.
-fn edit_xmp_item(file: &mut [u8], children_at: usize, children: &[u8]) -> Result<(), MetaError> {
+fn edit_xmp_item(file: &mut [u8], children_at: usize, children: &[u8], items: &[ItemFields]) -> Result<(), MetaError> {
     let Some(id) = heif::xmp_item(children)? else { return Ok(()) };
-    let Some((_, items)) = iloc_in(children_at, children)? else { return Ok(()) };
     let Some(item) = items.iter().find(|i| i.id == id) else { return Ok(()) };
     let base_at = match item.method {
         0 => 0,

@@ -235,10 +235,11 @@ pub fn meta_children_at(body: &[u8]) -> usize {
     }
 }
 
-/// A box with a 32-bit size around `body`, for tests that build files.
-#[cfg(test)]
+/// A box with a 32-bit size around `body` (the MP4 location edit; tests that build files).
+#[cfg_attr(not(feature = "media"), allow(dead_code))]
 pub(crate) fn boxed(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
-    let mut v = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+    let mut v = Vec::with_capacity(body.len() + 8);
+    v.extend_from_slice(&((body.len() + 8) as u32).to_be_bytes());
     v.extend_from_slice(kind);
     v.extend_from_slice(body);
     v
