@@ -206,8 +206,17 @@ impl Endian {
         Some(if self.big { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) })
     }
 
-    #[cfg(feature = "media")] // export rewrites an EXIF field
+    #[cfg(feature = "media")] // export rewrites EXIF fields
     pub fn u16_bytes(self, v: u16) -> [u8; 2] {
+        if self.big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    }
+
+    #[cfg(feature = "media")]
+    pub fn u32_bytes(self, v: u32) -> [u8; 4] {
         if self.big {
             v.to_be_bytes()
         } else {

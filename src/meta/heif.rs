@@ -166,6 +166,8 @@ pub struct ItemFields {
     pub base: Field,
     /// Each extent's offset field (relative to `base`) and length (0: to the end).
     pub extents: Vec<(Field, u64)>,
+    /// Each extent's length field (to move an item elsewhere).
+    pub lengths: Vec<Field>,
 }
 
 /// Every item's location fields in an `iloc` box's body (ISO 14496-12 §8.11.3). Counts are
@@ -184,13 +186,15 @@ pub fn item_fields(iloc_body: &[u8]) -> Result<Vec<ItemFields>> {
         if n.saturating_mul(usize::from(w.index + w.off + w.len)) > r.remaining() {
             return Err(MetaError::corrupt(format!("HEIF 'iloc': item {id} claims {n} extents but the box has {} bytes left", r.remaining())));
         }
-        let mut extents = Vec::with_capacity(n);
+        let (mut extents, mut lengths) = (Vec::with_capacity(n), Vec::with_capacity(n));
         for _ in 0..n {
             r.uint(w.index)?;
             let off = field(&mut r, w.off)?;
-            extents.push((off, r.uint(w.len)?));
+            let len = field(&mut r, w.len)?;
+            extents.push((off, len.value));
+            lengths.push(len);
         }
-        out.push(ItemFields { id, method, base, extents });
+        out.push(ItemFields { id, method, base, extents, lengths });
     }
     Ok(out)
 }
@@ -199,6 +203,11 @@ pub fn item_fields(iloc_body: &[u8]) -> Result<Vec<ItemFields>> {
 /// children of its `meta` box.
 pub fn xmp_item(meta_children: &[u8]) -> Result<Option<u32>> {
     Ok(item_types(meta_children)?.into_iter().find(|i| &i.1 == b"xmp ").map(|i| i.0))
+}
+
+/// The id of a HEIF's EXIF item (type `Exif`), from the children of its `meta` box.
+pub fn exif_item(meta_children: &[u8]) -> Result<Option<u32>> {
+    Ok(item_types(meta_children)?.into_iter().find(|i| &i.1 == b"Exif").map(|i| i.0))
 }
 
 /// One `iloc` entry: its location when `keep` wants it, and its first extent past the file's end.
