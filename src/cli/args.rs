@@ -143,6 +143,11 @@ pub enum TargetArg {
     Webp,
     /// An animated AVIF (AV1): smaller still; current browsers show it.
     Avif,
+    /// An Apple Live Photo for iPhone and Photos: `<stem>.HEIC` (or `.JPG`) and `<stem>.MOV`
+    /// with one content identifier (the pair's own, else a new one), the key photo's moment
+    /// marked; video and audio copied, never re-encoded. For Android motion photos and for
+    /// pairs an export split.
+    LivePhoto,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -261,6 +266,7 @@ impl ConvertArgs {
             TargetArg::MotionPhoto => "--to motion-photo",
             TargetArg::Webp => "--to webp",
             TargetArg::Avif => "--to avif",
+            TargetArg::LivePhoto => "--to live-photo",
         };
         let gif_only = [("--fps", self.fps.is_some()), ("--width", self.width.is_some()), ("--quality", self.quality.is_some()), ("--max-size", self.max_size.is_some())];
         match self.to {
@@ -270,6 +276,14 @@ impl ConvertArgs {
                 }
                 if self.max_size.is_some() && self.to != TargetArg::Gif {
                     return Err(format!("--max-size applies to GIFs (--to gif), not {target}: lower --quality or --width instead"));
+                }
+            }
+            TargetArg::LivePhoto => {
+                if self.codec.is_some() {
+                    return Err(format!("--codec applies to MP4s and motion photos, not {target}: its video and audio are copied as they are"));
+                }
+                if let Some((flag, _)) = gif_only.iter().find(|(_, given)| *given) {
+                    return Err(format!("{flag} applies to animated images (--to gif, webp or avif), not {target}: its clip is copied as it is"));
                 }
             }
             TargetArg::Mp4 | TargetArg::MotionPhoto => {
@@ -382,7 +396,7 @@ mod to_options {
 
     impl ConvertArgs {
         pub fn options(&self) -> ConvertOptions {
-            use crate::export::{Animated, AnimatedOut, GifOut, MotionPhoto, Mp4};
+            use crate::export::{Animated, AnimatedOut, GifOut, LivePhotoOut, MotionPhoto, Mp4};
             let codec = match self.codec.unwrap_or(CodecArg::Auto) {
                 CodecArg::Auto => Mp4Codec::Auto,
                 CodecArg::Copy => Mp4Codec::Copy,
@@ -396,6 +410,7 @@ mod to_options {
                 TargetArg::Gif => Target::Gif(GifOut { fps, width, quality, max_size: self.max_size }),
                 TargetArg::Webp => animated(Animated::WebP),
                 TargetArg::Avif => animated(Animated::Avif),
+                TargetArg::LivePhoto => Target::LivePhoto(LivePhotoOut),
             };
             let effect = self.effect.map(|e| match e {
                 EffectArg::Bounce => crate::export::Effect::Bounce,

@@ -36,6 +36,7 @@ const TOP_EXAMPLES: &str = "Start with a scan, to see what is there; then export
   livephoto convert ~/Exports --to mp4 -o ~/Shared/live
   livephoto convert ~/Exports --facetime --to gif -o ~/Shared/facetime
   livephoto convert ~/Exports --to motion-photo -o ~/ForAndroid
+  livephoto convert ~/FromAndroid --to live-photo -o ~/ForiPhone
   livephoto stills ~/Exports --format jpeg -o ~/Stills
   livephoto report ~/Exports -o ~/report.html   check the pairs by eye
 
@@ -57,10 +58,13 @@ pub enum Command {
     #[command(after_help = format!("Examples:\n  livephoto scan ~/Exports\n  livephoto scan ~/Exports --json > found.json\n  \
 livephoto scan ~/Exports --facetime\n\n{PAIRING}\n\n{EXIT_CODES}"))]
     Scan(ScanArgs),
-    /// Convert each Live Photo (or Android motion photo) to MP4, GIF or a Google Motion Photo.
+    /// Convert each Live Photo (or Android motion photo) to MP4, GIF, WebP, AVIF, a Google Motion
+    /// Photo, or an Apple Live Photo pair.
     #[command(after_help = format!("Examples:\n  livephoto convert ~/Exports --to mp4 -o ~/Shared/live\n  \
 livephoto convert ~/Exports --facetime --to gif --width 360 -o ~/Shared/facetime\n  \
 livephoto convert ~/Exports --to motion-photo -o ~/ForAndroid   (writes <name>.MP.jpg)\n  \
+livephoto convert ~/FromAndroid --to live-photo -o ~/ForiPhone   (writes <name>.HEIC/.JPG + <name>.MOV)\n  \
+livephoto convert ~/Takeout --to live-photo --dry-run   (lists each pair and its identifier)\n  \
 livephoto convert ~/Exports --to mp4 --around-key 0.5 --dry-run\n\n{EXIT_CODES}"))]
     Convert(ConvertArgs),
     /// Copy the still of every Live Photo (byte-identical, or converted to JPEG).

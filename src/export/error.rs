@@ -55,6 +55,8 @@ pub enum OptionError {
     NegativeTime,
     #[error("--end must be after --start")]
     EndBeforeStart,
+    #[error("--to live-photo copies the clip as it is: it cannot trim or apply an effect")]
+    LivePhotoCopies,
 }
 
 /// Why one Live Photo was not exported.

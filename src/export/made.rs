@@ -26,6 +26,15 @@ pub struct Made {
     pub frames: u64,
     pub reencoded: Option<Reencoded>,
     pub fitted: Option<GifFit>,
+    /// The content identifier written (`--to live-photo`).
+    pub identifier: Option<Identifier>,
+}
+
+/// The content identifier a Live Photo is written with: its own (`kept`), or a new one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identifier {
+    pub value: String,
+    pub kept: bool,
 }
 
 impl Made {
@@ -46,6 +55,19 @@ pub trait Writer: Sync {
     fn check(&self, trimmed: bool, effect: bool) -> Result<(), OptionError>;
     /// Writes the Live Photo into `out`.
     fn write(&self, clip: &Clip<'_>, out: &mut File, ticker: &Ticker<'_>) -> Result<Made, JobError>;
+    /// A second file written beside the first under the same stem (a Live Photo's still): its
+    /// extension. Both are renamed into place together, once both are complete.
+    fn companion(&self, _lp: &LivePhoto) -> Option<&'static str> {
+        None
+    }
+    /// Writes the companion file into `out`.
+    fn write_companion(&self, _clip: &Clip<'_>, _out: &mut File) -> Result<(), JobError> {
+        Ok(())
+    }
+    /// The content identifier `lp` would be written with (a dry run lists it).
+    fn identifier(&self, _lp: &LivePhoto) -> Option<Identifier> {
+        None
+    }
 }
 
 /// Why an MP4's video was re-encoded rather than copied.

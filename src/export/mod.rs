@@ -14,6 +14,7 @@ mod frames;
 mod gif;
 mod icc;
 mod jpeg;
+mod live;
 mod location;
 mod made;
 mod long_exposure;
@@ -34,8 +35,10 @@ pub use control::{Cancel, NoProgress, Progress, Ticker};
 pub use error::size_words;
 pub use error::{io_words, ExportError, JobError, OptionError};
 pub use gif::{GifOptions, GifQuality};
-pub use made::{GifFit, Reencoded};
-pub use options::{Animated, AnimatedOut, ConvertOptions, Effect, GifOut, MotionPhoto, Mp4, Mp4Codec, OutputOptions, StillOut, Target, Writer};
+pub use made::{GifFit, Identifier, Reencoded};
+pub use options::{
+    Animated, AnimatedOut, ConvertOptions, Effect, GifOut, LivePhotoOut, MotionPhoto, Mp4, Mp4Codec, OutputOptions, StillOut, Target, Writer,
+};
 pub use runner::{Item, Outcome, Status};
 
 use crate::meta::{CaptureTime, StillFormat};
@@ -94,22 +97,27 @@ pub fn convert(
     let writer = opts.to.writer();
     let (suffix, ext) = writer.name();
     let settings = opts.settings();
-    let jobs = runner::plan(&lib, &out.dir, |lp| target::name_with(&lp.still.path, suffix, ext), |lp| vec![&lp.still.path, &lp.clip.path], &settings);
-    let work = |job: &Job<'_>, pending: &mut Pending, ticker: &Ticker<'_>| -> Result<Done, JobError> {
+    let name = |lp: &LivePhoto| target::name_with(&lp.still.path, suffix, ext);
+    let jobs = runner::plan(&lib, &out.dir, name, |lp| writer.companion(lp), |lp| vec![&lp.still.path, &lp.clip.path], &settings);
+    let work = |job: &Job<'_>, pending: &mut Pending, second: Option<&mut Pending>, ticker: &Ticker<'_>| -> Result<Done, JobError> {
         let meta = ExportMeta::of(job.lp);
         let trim = opts.trim_for(job.lp);
         let clip_s = job.lp.clip.info.duration_s;
         trim.check(clip_s)?;
         let kept_s = trim.end.unwrap_or(clip_s).min(clip_s) - trim.start.unwrap_or(0.0);
         let clip = made::Clip { lp: job.lp, meta: &meta, trim, effect: opts.effect.map(|e| (e, kept_s)) };
+        if let Some(second) = second {
+            writer.write_companion(&clip, second.file())?;
+        }
         let made = writer.write(&clip, pending.file(), ticker)?;
         if made.frames == 0 {
             return Err(trim.selects_nothing(clip_s));
         }
-        Ok(Done { frames: Some(made.frames), reencoded: made.reencoded, fitted: made.fitted })
+        Ok(Done { frames: Some(made.frames), reencoded: made.reencoded, fitted: made.fitted, identifier: made.identifier })
     };
     let mtime = |job: &Job<'_>| ExportMeta::of(job.lp).mtime;
-    let run = Run { out, marker: &marker, inputs: &lib.inputs, cancel, progress };
+    let describe = |lp: &LivePhoto| writer.identifier(lp);
+    let run = Run { out, marker: &marker, inputs: &lib.inputs, cancel, progress, describe: &describe };
     let items = runner::run_all(jobs, &run, &work, &mtime);
     Ok(Outcome { library: lib, items, dry_run: out.dry_run, cancelled: cancel.is_cancelled() })
 }
@@ -140,8 +148,8 @@ pub fn stills(
             StillOut::Original | StillOut::Jpeg => vec![lp.still.path.as_path()],
         }
     }
-    let jobs = runner::plan(&lib, &out.dir, name, |lp| sources(format, lp), &format.settings());
-    let work = |job: &Job<'_>, pending: &mut Pending, ticker: &Ticker<'_>| -> Result<Done, JobError> {
+    let jobs = runner::plan(&lib, &out.dir, name, |_| None, |lp| sources(format, lp), &format.settings());
+    let work = |job: &Job<'_>, pending: &mut Pending, _: Option<&mut Pending>, ticker: &Ticker<'_>| -> Result<Done, JobError> {
         match format {
             StillOut::Original => still::copy(&job.lp.still, pending.file()).map(|_| Done::default()),
             StillOut::Jpeg => still::to_jpeg(&job.lp.still, pending.file()).map(|_| Done::default()),
@@ -155,7 +163,7 @@ pub fn stills(
         true => ExportMeta::of(job.lp).mtime,
         false => file_mtime(&job.lp.still.path),
     };
-    let run = Run { out, marker: &marker, inputs: &lib.inputs, cancel, progress };
+    let run = Run { out, marker: &marker, inputs: &lib.inputs, cancel, progress, describe: &|_| None };
     let items = runner::run_all(jobs, &run, &work, &mtime);
     Ok(Outcome { library: lib, items, dry_run: out.dry_run, cancelled: cancel.is_cancelled() })
 }
@@ -206,11 +214,11 @@ pub fn report(
         return Err(ExportError::PageIsInput(opts.page.clone()));
     }
     // a report's pictures are remade when their sources change, whatever the settings were
-    let mut jobs = runner::plan(&lib, &out.dir, |lp| target::name_with(&lp.still.path, "", "jpg"), |lp| vec![&lp.still.path], "");
+    let mut jobs = runner::plan(&lib, &out.dir, |lp| target::name_with(&lp.still.path, "", "jpg"), |_| None, |lp| vec![&lp.still.path], "");
     if opts.preview.is_some() {
-        jobs.extend(runner::plan(&lib, &out.dir, |lp| target::name_with(&lp.still.path, "", "gif"), |lp| vec![&lp.clip.path], ""));
+        jobs.extend(runner::plan(&lib, &out.dir, |lp| target::name_with(&lp.still.path, "", "gif"), |_| None, |lp| vec![&lp.clip.path], ""));
     }
-    let work = |job: &Job<'_>, pending: &mut Pending, ticker: &Ticker<'_>| -> Result<Done, JobError> {
+    let work = |job: &Job<'_>, pending: &mut Pending, _: Option<&mut Pending>, ticker: &Ticker<'_>| -> Result<Done, JobError> {
         match (opts.preview, job.dest.extension().is_some_and(|e| e == "gif")) {
             (Some((fps, width)), true) => {
                 let video = job.lp.clip.info.video.as_ref();
@@ -227,7 +235,7 @@ pub fn report(
             _ => still::thumbnail(&job.lp.still, opts.thumb_px, pending.file()).map(|()| Done::default()),
         }
     };
-    let run = Run { out, marker: &marker, inputs: &lib.inputs, cancel, progress };
+    let run = Run { out, marker: &marker, inputs: &lib.inputs, cancel, progress, describe: &|_| None };
     let items = runner::run_all(jobs, &run, &work, &|_| None);
     Ok(Outcome { library: lib, items, dry_run: false, cancelled: cancel.is_cancelled() })
 }

@@ -36,7 +36,7 @@ impl Writer for MotionPhoto {
 
     fn write(&self, clip: &Clip<'_>, out: &mut File, ticker: &Ticker<'_>) -> Result<Made, JobError> {
         let (frames, reencoded) = write(clip.lp, out, clip.meta, self.codec, (clip.trim, clip.effect), ticker)?;
-        Ok(Made { frames, reencoded, fitted: None })
+        Ok(Made { frames, reencoded, ..Made::default() })
     }
 }
 

@@ -60,7 +60,7 @@ impl Writer for Mp4 {
 
     fn write(&self, clip: &Clip<'_>, out: &mut File, ticker: &Ticker<'_>) -> Result<Made, JobError> {
         let (frames, reencoded) = to_mp4((&*clip.lp.clip).into(), out, clip.meta, self.codec, clip.trim, clip.effect, ticker)?;
-        Ok(Made { frames, reencoded, fitted: None })
+        Ok(Made { frames, reencoded, ..Made::default() })
     }
 }
 

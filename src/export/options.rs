@@ -7,6 +7,7 @@ pub use super::filters::Effect;
 use super::filters::Trim;
 pub use super::gif::GifOut;
 pub use super::made::Writer;
+pub use super::live::LivePhotoOut;
 pub use super::motion::MotionPhoto;
 pub use super::mp4::{Mp4, Mp4Codec};
 use crate::pair::PairOptions;
@@ -40,6 +41,8 @@ pub enum Target {
     Gif(GifOut),
     /// An animated WebP or AVIF.
     Animated(AnimatedOut),
+    /// An Apple Live Photo: `<stem>.HEIC` or `.JPG` and `<stem>.MOV` with one content identifier.
+    LivePhoto(LivePhotoOut),
 }
 
 impl Target {
@@ -50,6 +53,7 @@ impl Target {
             Target::MotionPhoto(w) => w,
             Target::Gif(w) => w,
             Target::Animated(w) => w,
+            Target::LivePhoto(w) => w,
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use super::control::{Cancel, Progress, Ticker};
 use super::error::{ExportError, JobError};
-use super::made::{GifFit, Reencoded};
+use super::made::{GifFit, Identifier, Reencoded};
 use super::options::OutputOptions;
 use super::output::{self, Pending};
 use super::target::{self, Existing, Marker};
@@ -50,6 +50,10 @@ pub struct Item {
     pub still: PathBuf,
     pub clip: PathBuf,
     pub output: PathBuf,
+    /// A second output written with the first under the same stem (a Live Photo's still).
+    pub companion: Option<PathBuf>,
+    /// The content identifier written, or that a dry run would write.
+    pub identifier: Option<Identifier>,
     /// The source the output is made from (the clip of a video, the still of a picture).
     pub from: PathBuf,
     pub status: Status,
@@ -85,6 +89,8 @@ impl Outcome {
 pub(super) struct Job<'a> {
     pub lp: &'a LivePhoto,
     pub dest: PathBuf,
+    /// Written with `dest`, under the same stem.
+    pub companion: Option<PathBuf>,
     /// Size and modification time of the sources, as the manifest records them.
     fingerprint: String,
     /// The last of the sources: the one a failure is about unless its error names another.
@@ -99,10 +105,11 @@ pub(super) struct Done {
     pub frames: Option<u64>,
     pub reencoded: Option<Reencoded>,
     pub fitted: Option<GifFit>,
+    pub identifier: Option<Identifier>,
 }
 
-/// One job's work: write the output into the pending file.
-pub(super) type Work<'a, 'w> = dyn Fn(&Job<'a>, &mut Pending, &Ticker<'_>) -> Result<Done, JobError> + Sync + 'w;
+/// One job's work: write the output into the pending file (and its companion into the second).
+pub(super) type Work<'a, 'w> = dyn Fn(&Job<'a>, &mut Pending, Option<&mut Pending>, &Ticker<'_>) -> Result<Done, JobError> + Sync + 'w;
 /// The modification time an output gets, seconds since 1970.
 pub(super) type MtimeOf<'a, 'w> = dyn Fn(&Job<'a>) -> Option<i64> + Sync + 'w;
 
@@ -121,11 +128,14 @@ pub(super) fn prepare(paths: &[PathBuf], out: &OutputOptions, progress: &dyn Pro
     Ok((lib, marker))
 }
 
-/// Plans one output per Live Photo (see [`target`]): unique names, never a scanned file.
+/// Plans one output per Live Photo (see [`target`]): unique names, never a scanned file. With
+/// `companion` (an extension), a second output of the same stem goes with each: the two names
+/// are chosen together.
 pub(super) fn plan<'a>(
     lib: &'a Library,
     out_dir: &Path,
     name_of: impl Fn(&LivePhoto) -> OsString,
+    companion: impl Fn(&LivePhoto) -> Option<&'static str>,
     sources: impl Fn(&LivePhoto) -> Vec<&Path>,
     settings: &str,
 ) -> Vec<Job<'a>> {
@@ -133,13 +143,19 @@ pub(super) fn plan<'a>(
     let mut jobs = Vec::new();
     for lp in &lib.live_photos {
         let first = target::mirrored(out_dir, &lp.still.root, &lp.still.path, &name_of(lp));
-        let dest = target::free_name(first, &taken, &lib.inputs);
+        let (dest, companion) = target::free_names(first, companion(lp), &taken, &lib.inputs);
         taken.insert(dest.clone());
+        taken.extend(companion.clone());
         let sources = sources(lp);
         let from = sources.last().map_or_else(|| lp.clip.path.clone(), |p| p.to_path_buf());
         let embedded = lp.still.info.motion.video.filter(|_| from == lp.clip.path).map(|v| v.len);
-        let bytes_in = embedded.unwrap_or_else(|| std::fs::metadata(&from).map_or(0, |m| m.len()));
-        jobs.push(Job { lp, dest, fingerprint: format!("{}#{settings}", target::fingerprint(&sources)), from, bytes_in });
+        let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+        let bytes_in = match &companion {
+            // a pair is made of both files (a motion photo's one file holds both)
+            Some(_) => size(&lp.still.path) + if lp.clip.path == lp.still.path { 0 } else { size(&lp.clip.path) },
+            None => embedded.unwrap_or_else(|| size(&from)),
+        };
+        jobs.push(Job { lp, dest, companion, fingerprint: format!("{}#{settings}", target::fingerprint(&sources)), from, bytes_in });
     }
     jobs
 }
@@ -151,6 +167,8 @@ pub(super) struct Run<'r> {
     pub inputs: &'r HashSet<FileId>,
     pub cancel: &'r Cancel,
     pub progress: &'r dyn Progress,
+    /// The identifier a Live Photo gets, for a dry run to list (`None` for other outputs).
+    pub describe: &'r (dyn Fn(&LivePhoto) -> Option<Identifier> + Sync),
 }
 
 /// Runs `work` for each job on `jobs` threads; never more than one output per job.
@@ -164,8 +182,9 @@ pub(super) fn run_all<'a>(jobs: Vec<Job<'a>>, run: &Run<'_>, work: &Work<'a, '_>
     let share = (cores / threads.min(jobs.len()).max(1)).max(1);
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build();
     let one = |(i, job): (usize, Job<'a>)| {
-        let status = run_one(i, &job, run, work, mtime_of, share);
-        let item = Item { still: job.lp.still.path.clone(), clip: job.lp.clip.path.clone(), output: job.dest, from: job.from, status };
+        let (status, identifier) = run_one(i, &job, run, work, mtime_of, share);
+        let (still, clip) = (job.lp.still.path.clone(), job.lp.clip.path.clone());
+        let item = Item { still, clip, output: job.dest, companion: job.companion, identifier, from: job.from, status };
         if let Status::Failed(e) = &item.status {
             run.progress.failed(i, item.at_fault(), e);
         }
@@ -178,9 +197,9 @@ pub(super) fn run_all<'a>(jobs: Vec<Job<'a>>, run: &Run<'_>, work: &Work<'a, '_>
     }
 }
 
-/// Why an existing target is left alone (no `--overwrite`).
-fn kept(run: &Run<'_>, job: &Job<'_>) -> Status {
-    match run.marker.existing(&job.dest, &job.fingerprint) {
+/// Why an existing target (`dest`, or its companion) is left alone (no `--overwrite`).
+fn kept(run: &Run<'_>, job: &Job<'_>, dest: &Path) -> Status {
+    match run.marker.existing(dest, &job.fingerprint) {
         Existing::Current => Status::AlreadyThere,
         Existing::Stale => Status::OutOfDate,
         Existing::Foreign => Status::Exists,
@@ -188,36 +207,56 @@ fn kept(run: &Run<'_>, job: &Job<'_>) -> Status {
     }
 }
 
-fn run_one<'a>(i: usize, job: &Job<'a>, run: &Run<'_>, work: &Work<'a, '_>, mtime_of: &MtimeOf<'a, '_>, threads: usize) -> Status {
+fn run_one<'a>(
+    i: usize,
+    job: &Job<'a>,
+    run: &Run<'_>,
+    work: &Work<'a, '_>,
+    mtime_of: &MtimeOf<'a, '_>,
+    threads: usize,
+) -> (Status, Option<Identifier>) {
     if run.cancel.is_cancelled() {
-        return Status::Interrupted;
+        return (Status::Interrupted, None);
     }
-    let exists = std::fs::symlink_metadata(&job.dest).is_ok();
-    if exists && !run.out.overwrite {
+    let exists = std::iter::once(&job.dest).chain(&job.companion).find(|d| std::fs::symlink_metadata(d).is_ok());
+    if let Some(dest) = exists.filter(|_| !run.out.overwrite) {
         run.progress.finished(i);
-        return kept(run, job);
+        return (kept(run, job, dest), None);
     }
     if run.out.dry_run {
-        return Status::Planned;
+        return (Status::Planned, (run.describe)(job.lp));
     }
     run.progress.started(i, Path::new(job.dest.file_name().unwrap_or_default()));
     let tick = |n: u64| run.progress.frames(i, n);
     let ticker = Ticker::new(run.cancel, &tick).with_threads(threads);
     let result = Pending::new(&job.dest).and_then(|mut pending| {
-        let done = work(job, &mut pending, &ticker)?;
+        let mut second = job.companion.as_deref().map(Pending::new).transpose()?;
+        let done = work(job, &mut pending, second.as_mut(), &ticker)?;
         run.cancel.check()?;
-        pending.commit(run.out.overwrite, mtime_of(job).and_then(output::system_time), run.inputs)?;
+        let mtime = mtime_of(job).and_then(output::system_time);
+        // both complete: the companion (a still) first, so a clip never stands without it
+        if let Some(second) = second {
+            second.commit(run.out.overwrite, mtime, run.inputs)?;
+        }
+        pending.commit(run.out.overwrite, mtime, run.inputs)?;
         Ok(done)
     });
     run.progress.finished(i);
     release_memory();
-    match result.and_then(|done| run.marker.record(&job.dest, &job.fingerprint).map(|()| done).map_err(JobError::Manifest)) {
-        Ok(Done { frames, reencoded, fitted }) => {
-            let out = std::fs::metadata(&job.dest).map_or(0, |m| m.len());
-            Status::Written { frames, reencoded, fitted, bytes: (job.bytes_in, out) }
+    let record = |done: Done| -> Result<Done, JobError> {
+        for dest in std::iter::once(&job.dest).chain(&job.companion) {
+            run.marker.record(dest, &job.fingerprint).map_err(JobError::Manifest)?;
         }
-        Err(JobError::Cancelled) => Status::Interrupted,
-        Err(e) => Status::Failed(e),
+        Ok(done)
+    };
+    match result.and_then(record) {
+        Ok(Done { frames, reencoded, fitted, identifier }) => {
+            let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+            let out = size(&job.dest) + job.companion.as_deref().map_or(0, size);
+            (Status::Written { frames, reencoded, fitted, bytes: (job.bytes_in, out) }, identifier)
+        }
+        Err(JobError::Cancelled) => (Status::Interrupted, None),
+        Err(e) => (Status::Failed(e), None),
     }
 }
 

@@ -28,7 +28,7 @@ pub fn copy(still: &StillFile, out: &mut File) -> Result<u64, JobError> {
 
 /// The still's bytes, an Android motion photo's without its video. Decoders read from memory:
 /// any file name works, and the file's real size is what is held.
-fn read(still: &StillFile) -> Result<Vec<u8>, JobError> {
+pub(super) fn read(still: &StillFile) -> Result<Vec<u8>, JobError> {
     let data = std::fs::read(&still.path).map_err(JobError::io("cannot read the still"))?;
     match &still.info.motion.video {
         Some(video) => super::without_video::without_video(&data, still.format, video),

@@ -110,6 +110,25 @@ pub fn free_name(dest: PathBuf, taken: &HashSet<PathBuf>, inputs: &HashSet<FileI
     candidate
 }
 
+/// Picks the first free spelling of `dest` and, with `companion` (an extension), of the file of
+/// the same stem beside it: both get the same suffix, so a pair keeps one stem.
+pub fn free_names(dest: PathBuf, companion: Option<&str>, taken: &HashSet<PathBuf>, inputs: &HashSet<FileId>) -> (PathBuf, Option<PathBuf>) {
+    let Some(companion_ext) = companion else { return (free_name(dest, taken, inputs), None) };
+    let ext = dest.extension().map(OsStr::to_os_string).unwrap_or_default();
+    let ext = ext.to_string_lossy();
+    let free = |p: &PathBuf| !taken.contains(p) && !crate::walk::is_one_of(p, inputs);
+    let mut n = 1;
+    loop {
+        let suffix = if n == 1 { String::new() } else { format!("-{n}") };
+        let main = dest.with_file_name(name_with(&dest, &suffix, &ext));
+        let second = dest.with_file_name(name_with(&dest, &suffix, companion_ext));
+        if free(&main) && free(&second) {
+            return (main, Some(second));
+        }
+        n += 1;
+    }
+}
+
 /// The size and modification time of each source: what "the source changed" means.
 pub fn fingerprint(sources: &[&Path]) -> String {
     let one = |p: &&Path| match fs::metadata(p) {

@@ -30,7 +30,14 @@ struct ItemDoc<'a> {
     bytes_in: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     bytes_out: Option<u64>,
-    /// `still`, `clip`, `output` (and their `_bytes` twins when not UTF-8).
+    /// `--to live-photo`: the content identifier written (or, in a dry run, to be written), and
+    /// whether it is the Live Photo's own (`true`) or a new one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_id_kept: Option<bool>,
+    /// `still`, `clip`, `output`, and `output_still` beside a Live Photo's clip (and their
+    /// `_bytes` twins when not UTF-8).
     #[serde(flatten)]
     paths: PathFields<'a>,
 }
@@ -99,8 +106,11 @@ fn item<'a>(i: &'a crate::export::Item, verb: &'static str) -> ItemDoc<'a> {
         lowered: f.lowered,
         encodes: f.passes,
     });
-    let paths = PathFields::of(&[("still", &i.still), ("clip", &i.clip), ("output", &i.output)]);
-    ItemDoc { status, frames, reencoded, fitted, reason, error, bytes_in: bytes.map(|b| b.0), bytes_out: bytes.map(|b| b.1), paths }
+    let mut paths = vec![("still", i.still.as_path()), ("clip", &i.clip), ("output", &i.output)];
+    paths.extend(i.companion.as_deref().map(|c| ("output_still", c)));
+    let (content_id, content_id_kept) = (i.identifier.as_ref().map(|d| d.value.as_str()), i.identifier.as_ref().map(|d| d.kept));
+    let (bytes_in, bytes_out) = (bytes.map(|b| b.0), bytes.map(|b| b.1));
+    ItemDoc { status, frames, reencoded, fitted, reason, error, bytes_in, bytes_out, content_id, content_id_kept, paths: PathFields::of(&paths) }
 }
 
 /// How many MP4 videos were re-encoded for each reason, in the order first met.
@@ -155,7 +165,7 @@ pub fn print(outcome: &Outcome, json: bool, verb: &'static str) -> io::Result<()
     } else if outcome.dry_run {
         let mut lines = String::new();
         for i in outcome.items.iter().filter(|i| matches!(i.status, Status::Planned)) {
-            lines.push_str(&format!("{} -> {}\n", show(&i.clip), show(&i.output)));
+            lines.push_str(&planned_line(i));
         }
         super::stdout(&lines)?;
     }
@@ -212,6 +222,21 @@ pub fn print(outcome: &Outcome, json: bool, verb: &'static str) -> io::Result<()
         super::stderr_line(&left_out);
     }
     Ok(())
+}
+
+/// One planned output: `clip -> output`; a Live Photo pair `still + clip -> still + clip`, with
+/// the identifier it gets.
+fn planned_line(i: &crate::export::Item) -> String {
+    let Some(companion) = &i.companion else { return format!("{} -> {}\n", show(&i.clip), show(&i.output)) };
+    let from = match i.still == i.clip {
+        true => show(&i.still),
+        false => format!("{} + {}", show(&i.still), show(&i.clip)),
+    };
+    let id = match &i.identifier {
+        Some(d) => format!("  (identifier {}, {})", d.value, if d.kept { "kept" } else { "new" }),
+        None => String::new(),
+    };
+    format!("{from} -> {} + {}{id}\n", show(companion), show(&i.output))
 }
 
 /// A re-encode reason for people: the codec that does not play everywhere, or what asked for it.

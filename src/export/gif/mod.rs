@@ -123,7 +123,7 @@ impl Writer for GifOut {
         match self.max_size {
             Some(max) => {
                 let (frames, fit) = to_gif_within(source, out, rotation, clip.trim, &opts, max, ticker)?;
-                Ok(Made { frames, reencoded: None, fitted: Some(fit) })
+                Ok(Made { frames, fitted: Some(fit), ..Made::default() })
             }
             None => to_gif(source, out, rotation, clip.trim, &opts, ticker).map(Made::frames),
         }

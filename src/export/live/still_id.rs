@@ -1,0 +1,108 @@
+//! A still with the content identifier in its EXIF (see [`super::exif_id`]): in a JPEG the
+//! `Exif` APP1 segment is replaced (or added after SOI and JFIF); in a HEIF the `Exif` item's new
+//! payload goes in an `mdat` box appended to the file and the item's `iloc` entry points at it,
+//! fields of the same widths rewritten in place. Nothing else moves, so the image data, ICC
+//! profile, gain map and other metadata stay byte for byte, and a JPEG's MPF offsets (which count
+//! from the MPF segment itself) stay right (docs/formats.md "Writing a Live Photo").
+
+use super::exif_id::with_content_id;
+use crate::export::error::JobError;
+use crate::export::jpeg::{app_segments, MAX_SEGMENT};
+use crate::meta::heif;
+use crate::meta::isobmff::{self, boxed};
+use crate::meta::bytes::Source;
+
+const EXIF_SIGNATURE: &[u8] = b"Exif\0\0";
+
+/// `jpeg` with `id` in its Apple MakerNote.
+pub fn jpeg_with_id(jpeg: &[u8], id: &str) -> Result<Vec<u8>, JobError> {
+    let segments = app_segments(jpeg).ok_or_else(|| JobError::Media("the still is not a JPEG".into()))?;
+    let own = segments.iter().find(|s| s.marker == 0xE1 && jpeg[s.body.0..s.body.1].starts_with(EXIF_SIGNATURE));
+    let tiff = own.map(|s| &jpeg[s.body.0 + EXIF_SIGNATURE.len()..s.body.1]);
+    let tiff = with_content_id(tiff, id).map_err(|e| JobError::Media(format!("cannot write the identifier into the still's EXIF: {e}")))?;
+    if EXIF_SIGNATURE.len() + tiff.len() > MAX_SEGMENT {
+        return Err(JobError::Media("the still's EXIF block would outgrow its JPEG segment (64 KB) with the identifier".into()));
+    }
+    let mut segment = vec![0xFF, 0xE1];
+    segment.extend_from_slice(&((EXIF_SIGNATURE.len() + tiff.len() + 2) as u16).to_be_bytes());
+    segment.extend_from_slice(EXIF_SIGNATURE);
+    segment.extend_from_slice(&tiff);
+    // replaces the segment in place, or goes after SOI and a JFIF APP0 (where EXIF belongs)
+    let (from, to) = match own {
+        Some(s) => (s.body.0 - 4, s.body.1),
+        None => {
+            let at = segments.first().filter(|s| s.marker == 0xE0).map_or(2, |s| s.body.1);
+            (at, at)
+        }
+    };
+    Ok([&jpeg[..from], &segment, &jpeg[to..]].concat())
+}
+
+/// `heif` with `id` in the Apple MakerNote of its `Exif` item. A HEIF without one (or whose
+/// item lies in `idat` or in pieces) is refused with the reason.
+pub fn heif_with_id(heif: &[u8], id: &str) -> Result<Vec<u8>, JobError> {
+    let bad = |e: crate::meta::MetaError| JobError::Media(format!("cannot read the HEIF's structure: {e}"));
+    let refuse = |why: &str| JobError::Unsupported(format!("cannot write the identifier into this HEIF: {why}"));
+    let top = isobmff::top_level(&Source::from_bytes(heif)).map_err(bad)?;
+    let meta = top.iter().find(|b| &b.kind == b"meta").ok_or_else(|| refuse("it has no 'meta' box"))?;
+    let meta_body = &heif[meta.body_offset as usize..(meta.body_offset + meta.body_len) as usize];
+    let children_skip = isobmff::meta_children_at(meta_body);
+    let children = &meta_body[children_skip..];
+    let children_at = meta.body_offset as usize + children_skip;
+    let item = heif::exif_item(children).map_err(bad)?.ok_or_else(|| refuse("it has no EXIF item"))?;
+    let iloc = isobmff::find(children, b"iloc").map_err(bad)?.ok_or_else(|| refuse("it has no 'iloc' box"))?;
+    let iloc_at = children_at + (iloc.body.as_ptr() as usize - children.as_ptr() as usize);
+    let fields = heif::item_fields(iloc.body).map_err(bad)?;
+    let f = fields.iter().find(|f| f.id == item).ok_or_else(|| refuse("its EXIF item has no location"))?;
+    if f.method != 0 || f.extents.len() != 1 {
+        return Err(refuse("its EXIF item is not one run of bytes in the file"));
+    }
+    let ((off, len), len_field) = (f.extents[0], f.lengths[0]);
+    let start = usize::try_from(f.base.value.saturating_add(off.value)).unwrap_or(usize::MAX);
+    let payload = start.checked_add(len as usize).and_then(|end| heif.get(start..end)).filter(|_| len >= 4);
+    let payload = payload.ok_or_else(|| refuse("its EXIF item lies outside the file"))?;
+    // the payload: a 4-byte offset to the TIFF header, what comes before it (often `Exif\0\0`), the TIFF
+    let skip = u32::from_be_bytes([payload[0], payload[1], payload[2], payload[3]]) as usize;
+    let tiff_at = 4usize.checked_add(skip).filter(|&t| t <= payload.len()).ok_or_else(|| refuse("its EXIF item's header is wrong"))?;
+    let tiff = with_content_id(Some(&payload[tiff_at..]), id).map_err(|e| refuse(&e))?;
+    let new_payload = [&payload[..tiff_at], &tiff[..]].concat();
+    let new_at = heif.len() + 8;
+    let mut writes = vec![(len_field, new_payload.len() as u64)];
+    match (off.width, f.base.width) {
+        (w, _) if w > 0 => {
+            writes.push((off, (new_at as u64).checked_sub(f.base.value).ok_or_else(|| refuse("its EXIF item's base offset lies past the file"))?));
+        }
+        (_, b) if b > 0 => writes.push((f.base, new_at as u64)),
+        _ => return Err(refuse("its EXIF item's offset is implied")),
+    }
+    let mut out = Vec::with_capacity(heif.len() + new_payload.len() + 8);
+    out.extend_from_slice(heif);
+    for (field, value) in writes {
+        let at = iloc_at + field.at;
+        match field.width {
+            4 => out[at..at + 4].copy_from_slice(&u32::try_from(value).map_err(|_| refuse("the file is too large for its 'iloc' fields"))?.to_be_bytes()),
+            8 => out[at..at + 8].copy_from_slice(&value.to_be_bytes()),
+            _ => return Err(refuse("its 'iloc' box has fields of an unusual width")),
+        }
+    }
+    out.extend_from_slice(&boxed(b"mdat", &new_payload));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "0B3A4D6E-1C2F-4A5B-9C8D-7E6F5A4B3C2D";
+
+    #[test]
+    fn a_jpeg_gains_an_exif_segment_and_keeps_the_rest() {
+        let jpeg = [&[0xFF, 0xD8, 0xFF, 0xE0, 0, 4, b'J', b'F'][..], &[0xFF, 0xDA, 0, 2, 1, 2, 3, 0xFF, 0xD9]].concat();
+        let out = jpeg_with_id(&jpeg, ID).unwrap();
+        assert_eq!(&out[..8], &jpeg[..8], "JFIF first");
+        assert!(out.ends_with(&jpeg[8..]), "the image data untouched");
+        let segs = app_segments(&out).unwrap();
+        assert_eq!(segs.iter().map(|s| s.marker).collect::<Vec<_>>(), [0xE0, 0xE1]);
+        assert!(jpeg_with_id(b"not a jpeg", ID).is_err());
+    }
+}
