@@ -2,9 +2,9 @@
 //! any QuickTime or MP4 clip without re-encoding:
 //! - `ftyp` `qt  `, `wide`, one `mdat` holding the source's media data as it was (every `mdat`
 //!   body copied whole, so each sample's bytes are the source's), then `moov`;
-//! - the video, audio and `mebx` timed-metadata tracks copied box for box (timing, edit lists,
-//!   sample descriptions, the rotation matrix), only their chunk offsets moved; other tracks
-//!   (timecode, hint, camera-motion) are dropped;
+//! - the first video and audio tracks and the `mebx` timed-metadata tracks copied box for box
+//!   (timing, edit lists, sample descriptions, the rotation matrix), only their chunk offsets
+//!   moved; other tracks (a second video, timecode, hint, camera motion) are left out;
 //! - a still-image-time track ([`still_time_track`]) unless the source has one (Apple's own is
 //!   kept);
 //! - `moov/meta` (`keys`/`ilst`, QTFF "Metadata atoms and types") with the source's keys kept
@@ -64,7 +64,13 @@ pub fn write_mov(src: &[u8], meta: &MovMeta, out: &mut dyn Write) -> Result<Writ
             b"mvhd" => mvhd = Some(b.body),
             b"udta" => udta = Some(b.body),
             b"meta" => keys = Some(b.body),
-            b"trak" => tracks.extend(read_track(b.body).map_err(bad)?),
+            // one video and one audio track, as iPhones write (a phone's second video, such as a
+            // low-resolution preview, is left out), and every timed-metadata track
+            b"trak" => match read_track(b.body).map_err(bad)? {
+                Some(t) if matches!(&t.handler, b"vide" | b"soun") && tracks.iter().any(|k: &Track<'_>| k.handler == t.handler) => {}
+                Some(t) => tracks.push(t),
+                None => {}
+            },
             _ => {}
         }
     }
@@ -344,7 +350,7 @@ mod tests {
         let at = ftyp.len() as u32 + 8;
         let moov = boxed(
             b"moov",
-            &[mvhd, trak(1, b"vide", b"avc1", &[at, at + 4]), trak(2, b"soun", b"mp4a", &[at + 8]), trak(3, b"hint", b"rtp ", &[at])].concat(),
+            &[mvhd, trak(1, b"vide", b"avc1", &[at, at + 4]), trak(2, b"soun", b"mp4a", &[at + 8]), trak(3, b"hint", b"rtp ", &[at]), trak(5, b"vide", b"hvc1", &[at])].concat(),
         );
         [ftyp, boxed(b"mdat", b"VVV1VVV2AAAA"), moov].concat()
     }
@@ -370,7 +376,7 @@ mod tests {
         assert_eq!(samples(&out, 1), [b"AAAA".to_vec()]);
         let moov = isobmff::find(&out, b"moov").unwrap().unwrap();
         let traks: Vec<_> = isobmff::boxes(moov.body).filter_map(Result::ok).filter(|b| &b.kind == b"trak").collect();
-        assert_eq!(traks.len(), 3, "video, audio, still-image-time; the hint track left out");
+        assert_eq!(traks.len(), 3, "video, audio, still-image-time; the hint track and the second video left out");
         let still = read_track(traks[2].body).unwrap().unwrap();
         assert!(still.still_time && still.id == 3, "the id after the kept tracks'");
         let elst = isobmff::find_path(traks[2].body, &[b"edts", b"elst"]).unwrap().unwrap();
