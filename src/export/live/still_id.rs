@@ -45,7 +45,8 @@ pub fn heif_with_id(heif: &[u8], id: &str) -> Result<Vec<u8>, JobError> {
     let refuse = |why: &str| JobError::Unsupported(format!("cannot write the identifier into this HEIF: {why}"));
     let top = isobmff::top_level(&Source::from_bytes(heif)).map_err(bad)?;
     let meta = top.iter().find(|b| &b.kind == b"meta").ok_or_else(|| refuse("it has no 'meta' box"))?;
-    let meta_body = &heif[meta.body_offset as usize..(meta.body_offset + meta.body_len) as usize];
+    let meta_body = usize::try_from(meta.body_offset + meta.body_len).ok().and_then(|end| heif.get(meta.body_offset as usize..end));
+    let meta_body = meta_body.ok_or_else(|| refuse("its 'meta' box runs past the end of the file"))?;
     let children_skip = isobmff::meta_children_at(meta_body);
     let children = &meta_body[children_skip..];
     let children_at = meta.body_offset as usize + children_skip;
@@ -104,5 +105,30 @@ mod tests {
         let segs = app_segments(&out).unwrap();
         assert_eq!(segs.iter().map(|s| s.marker).collect::<Vec<_>>(), [0xE0, 0xE1]);
         assert!(jpeg_with_id(b"not a jpeg", ID).is_err());
+    }
+
+    fn still_id(bytes: &[u8]) -> Option<String> {
+        match crate::meta::read_media_bytes(bytes, "x.heic") {
+            Ok(Some(crate::meta::MediaInfo::Still(_, info))) => info.shot.content_id,
+            other => panic!("not read as a still: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_heif_gets_the_identifier_and_hostile_ones_are_errors() {
+        let heic = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/heic_mov/IMG_0001.HEIC")).unwrap();
+        assert_ne!(still_id(&heic).as_deref(), Some(ID));
+        let out = heif_with_id(&heic, ID).unwrap();
+        assert_eq!(still_id(&out).as_deref(), Some(ID));
+        let changed = heic.iter().zip(&out).filter(|(a, b)| a != b).count();
+        assert!(changed <= 8, "only the EXIF item's iloc fields change in place ({changed} bytes)");
+        for cut in (0..heic.len()).step_by(7) {
+            let _ = heif_with_id(&heic[..cut], ID);
+        }
+        for i in 0..heic.len().min(2000) {
+            let mut bad = heic.clone();
+            bad[i] ^= 0xFF;
+            let _ = heif_with_id(&bad, ID);
+        }
     }
 }
