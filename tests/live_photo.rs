@@ -58,7 +58,7 @@ fn scannable(out: &Path) -> tempfile::TempDir {
     d
 }
 
-/// FFmpeg's per-packet digest of a file's video stream, copied (timestamps, sizes, MD5 of the bytes).
+/// FFmpeg's per-packet digest of a file's first video stream, copied (timestamps, sizes, MD5 of the bytes).
 fn video_packets(path: &Path, span: Option<(u64, u64)>) -> Vec<String> {
     let tmp = tempfile::NamedTempFile::new().unwrap();
     let input = match span {
@@ -69,7 +69,7 @@ fn video_packets(path: &Path, span: Option<(u64, u64)>) -> Vec<String> {
         }
         None => path.to_path_buf(),
     };
-    let o = Command::new("ffmpeg").args(["-v", "error", "-i"]).arg(&input).args(["-map", "0:v", "-c", "copy", "-f", "framemd5", "-"]).output();
+    let o = Command::new("ffmpeg").args(["-v", "error", "-i"]).arg(&input).args(["-map", "0:v:0", "-c", "copy", "-f", "framemd5", "-"]).output();
     let o = o.expect("ffmpeg (a test oracle, installed by scripts/setup)");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let lines: Vec<String> = String::from_utf8(o.stdout).unwrap().lines().filter(|l| !l.starts_with('#')).map(String::from).collect();
@@ -246,4 +246,37 @@ fn an_iphone_clip_that_lost_its_identifier_keeps_its_own_key_photo_track() {
         String::from_utf8(o.stdout).unwrap().lines().filter(|l| *l == "mebx").count()
     };
     assert_eq!(mebx(Path::new(r["output"].as_str().unwrap())), mebx(&lib.path().join("train.mov")), "Apple's metadata tracks kept, none added");
+}
+
+#[test]
+fn a_pair_is_written_whole_or_not_at_all_and_never_over_someone_elses_file() {
+    let stripped = fixtures().join("stripped");
+    let out = tempfile::tempdir().unwrap();
+    // someone else's file where the still would go: the pair is left alone, its clip not written
+    std::fs::write(out.path().join("IMG_0009.JPG"), b"mine").unwrap();
+    let (code, doc) = convert(&[&stripped], out.path(), &[]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(doc["results"][0]["status"], "skipped", "{doc:#}");
+    assert_eq!(std::fs::read(out.path().join("IMG_0009.JPG")).unwrap(), b"mine");
+    assert!(!out.path().join("IMG_0009.MOV").exists(), "no clip without its still");
+    // with --overwrite both halves are written, and no temporary is left
+    let (code, doc) = convert(&[&stripped], out.path(), &["--overwrite"]);
+    assert_eq!(code, 0, "{doc:#}");
+    let names: Vec<String> = walk(out.path()).iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(names.iter().filter(|n| !n.starts_with('.')).count(), 2, "{names:?}");
+    assert!(walk(out.path()).iter().all(|p| !is_temporary(p)), "{names:?}");
+    // a still that cannot take the identifier fails with the file and the reason; the run goes on
+    let lib = tempfile::tempdir().unwrap();
+    copy_dir(&fixtures().join("android"), lib.path());
+    let mut heic = std::fs::read(lib.path().join("20240501_100003.heic")).unwrap();
+    assert_eq!(replace_all(&mut heic, b"Exif", b"Exix"), 1, "the EXIF item's type, renamed");
+    std::fs::write(lib.path().join("20240501_100003.heic"), &heic).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let (code, doc) = convert(&[lib.path()], out.path(), &[]);
+    assert_eq!(code, 1, "{doc:#}");
+    let failed: Vec<&Value> = doc["results"].as_array().unwrap().iter().filter(|r| r["status"] == "failed").collect();
+    assert_eq!(failed.len(), 1, "{doc:#}");
+    assert!(failed[0]["error"].as_str().unwrap().contains("no EXIF item"), "{doc:#}");
+    assert_eq!(doc["converted"], 3, "the other motion photos are written");
+    assert!(!out.path().join("20240501_100003.MOV").exists() && !out.path().join("20240501_100003.HEIC").exists());
 }
