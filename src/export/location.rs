@@ -41,7 +41,7 @@ pub fn with_location(mp4: &[u8], iso6709: &str) -> Result<Vec<u8>, JobError> {
     let (start, body_at, end) = (moov.offset as usize, moov.body_offset as usize, (moov.body_offset + moov.body_len) as usize);
     let mut body = mp4[body_at..end].to_vec();
     let xyz = boxed(b"\xA9xyz", &[&(iso6709.len() as u16).to_be_bytes()[..], &LANGUAGE.to_be_bytes(), iso6709.as_bytes()].concat());
-    let keys_meta = mdta_meta(&[("com.apple.quicktime.location.ISO6709", iso6709)]);
+    let keys_meta = mdta_meta(&[(mdta_key("com.apple.quicktime.location.ISO6709"), utf8_value(iso6709))]);
     let has_udta = isobmff::find(&body, b"udta").map_err(bad)?.is_some();
     let grown = xyz.len() + keys_meta.len() + if has_udta { 0 } else { 8 };
     // a 64-bit moov header keeps its size; a 32-bit one must still fit
@@ -74,23 +74,30 @@ pub fn with_location(mp4: &[u8], iso6709: &str) -> Result<Vec<u8>, JobError> {
     Ok(out)
 }
 
-/// A `meta` box with an `mdta` handler, `keys` and `ilst`: QuickTime metadata
-/// keys with UTF-8 values (QTFF "Metadata atoms and types").
-fn mdta_meta(items: &[(&str, &str)]) -> Vec<u8> {
+/// A `meta` box with an `mdta` handler, `keys` and `ilst` (QTFF "Metadata atoms and types"):
+/// each key (its namespace and name, [`mdta_key`]) with its `ilst` item's body ([`utf8_value`]).
+pub(super) fn mdta_meta(items: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
     let hdlr = boxed(b"hdlr", &[&[0u8; 8][..], b"mdta", &[0; 12], &[0]].concat());
     let mut keys = vec![0, 0, 0, 0];
     keys.extend_from_slice(&(items.len() as u32).to_be_bytes());
     let mut ilst = Vec::new();
     for (i, (key, value)) in items.iter().enumerate() {
-        keys.extend_from_slice(&((key.len() + 8) as u32).to_be_bytes());
-        keys.extend_from_slice(b"mdta");
-        keys.extend_from_slice(key.as_bytes());
-        // well-known type 1: UTF-8, locale 0
-        let data = boxed(b"data", &[&1u32.to_be_bytes()[..], &[0; 4], value.as_bytes()].concat());
-        ilst.extend_from_slice(&boxed(&(i as u32 + 1).to_be_bytes(), &data));
+        keys.extend_from_slice(&((key.len() + 4) as u32).to_be_bytes());
+        keys.extend_from_slice(key);
+        ilst.extend_from_slice(&boxed(&(i as u32 + 1).to_be_bytes(), value));
     }
     // QuickTime's `meta` is a plain container (no version and flags), as iPhones write it in `moov`
     boxed(b"meta", &[hdlr, boxed(b"keys", &keys), boxed(b"ilst", &ilst)].concat())
+}
+
+/// A key in the `mdta` namespace, as `keys` holds it.
+pub(super) fn mdta_key(name: &str) -> Vec<u8> {
+    [&b"mdta"[..], name.as_bytes()].concat()
+}
+
+/// An `ilst` item's body holding one UTF-8 value (well-known type 1, locale 0).
+pub(super) fn utf8_value(v: &str) -> Vec<u8> {
+    boxed(b"data", &[&1u32.to_be_bytes()[..], &[0; 4], v.as_bytes()].concat())
 }
 
 /// Adds `by` to every chunk offset of every track in a `moov` body, in place.

@@ -102,10 +102,22 @@ fn metadata_tags(moov: &[u8]) -> Result<BTreeMap<String, String>> {
     Ok(tags)
 }
 
-/// `keys` + `ilst` (QTFF "Metadata atoms": keys numbered from 1; each `ilst` child's type is the
-/// key index and holds a `data` box).
 fn read_keys_ilst(children: &[u8], tags: &mut BTreeMap<String, String>) -> Result<()> {
-    let Some(keys) = isobmff::find(children, b"keys")? else { return Ok(()) };
+    for (key, value) in keys_and_values(children)? {
+        let name = String::from_utf8_lossy(key.get(4..).unwrap_or(&[]));
+        if let Some(value) = isobmff::find(value, b"data")?.and_then(data_value) {
+            tags.insert(name.into_owned(), value);
+        }
+    }
+    Ok(())
+}
+
+/// The keys of a QuickTime `meta` box's children (`keys` + `ilst`, QTFF "Metadata atoms": keys
+/// numbered from 1; each `ilst` child's type is the key index and holds `data` boxes), each as its
+/// namespace and name (`mdtacom.apple.quicktime.make`) with its `ilst` item's body, in `ilst`
+/// order; keys without a value are left out.
+pub fn keys_and_values(children: &[u8]) -> Result<Vec<(&[u8], &[u8])>> {
+    let Some(keys) = isobmff::find(children, b"keys")? else { return Ok(Vec::new()) };
     let mut r = Reader::new(keys.body, "QuickTime 'keys' box");
     r.skip(4)?;
     let count = r.u32()?;
@@ -115,19 +127,18 @@ fn read_keys_ilst(children: &[u8], tags: &mut BTreeMap<String, String>) -> Resul
             break;
         }
         let size = r.u32()? as usize;
-        let body = r.take(size.checked_sub(4).ok_or_else(|| MetaError::corrupt("QuickTime 'keys': entry size below 8"))?)?;
-        names.push(String::from_utf8_lossy(body.get(4..).unwrap_or(&[])));
+        names.push(r.take(size.checked_sub(4).ok_or_else(|| MetaError::corrupt("QuickTime 'keys': entry size below 8"))?)?);
     }
-    let Some(ilst) = isobmff::find(children, b"ilst")? else { return Ok(()) };
+    let Some(ilst) = isobmff::find(children, b"ilst")? else { return Ok(Vec::new()) };
+    let mut out = Vec::new();
     for item in isobmff::boxes(ilst.body) {
         let item = item?;
         let index = u32::from_be_bytes(item.kind) as usize;
-        let Some(name) = index.checked_sub(1).and_then(|i| names.get(i)) else { continue };
-        if let Some(value) = isobmff::find(item.body, b"data")?.and_then(data_value) {
-            tags.insert(name.to_string(), value);
+        if let Some(name) = index.checked_sub(1).and_then(|i| names.get(i)) {
+            out.push((*name, item.body));
         }
     }
-    Ok(())
+    Ok(out)
 }
 
 /// A `data` box's value as text: u32 type, u32 locale, payload (QTFF "Well-known types").

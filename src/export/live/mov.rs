@@ -12,6 +12,8 @@
 //!   model when the source lacks them; `mvhd` gets the capture instant.
 
 use crate::export::error::JobError;
+use crate::export::location::{mdta_key, mdta_meta, utf8_value};
+use crate::meta::quicktime::keys_and_values;
 use crate::meta::isobmff::{self, boxed, BoxRef};
 use crate::meta::MetaError;
 use std::io::Write;
@@ -276,56 +278,20 @@ pub fn still_time_track(id: u32, movie_ts: u32, key_units: u64, sample_at: u64) 
 /// `moov/meta`: the source's `mdta` keys and values kept, the content identifier set, and the
 /// other keys of `meta` added where the source has none.
 fn keys_meta(source: Option<&[u8]>, meta: &MovMeta) -> Result<Vec<u8>, MetaError> {
-    let mut items: KeyValues = match source {
-        Some(body) => read_keys(isobmff::meta_children(body))?,
+    let mut items: Vec<(Vec<u8>, Vec<u8>)> = match source {
+        Some(body) => keys_and_values(isobmff::meta_children(body))?.into_iter().map(|(k, v)| (k.to_vec(), v.to_vec())).collect(),
         None => Vec::new(),
     };
-    let utf8 = |v: &str| boxed(b"data", &[&1u32.to_be_bytes()[..], &[0; 4], v.as_bytes()].concat());
-    let name = |k: &str| [&b"mdta"[..], k.as_bytes()].concat();
-    let id = name(KEY_CONTENT_ID);
+    let id = mdta_key(KEY_CONTENT_ID);
     items.retain(|(k, _)| *k != id);
-    items.push((id, utf8(&meta.content_id)));
+    items.push((id, utf8_value(&meta.content_id)));
     for (k, v) in &meta.keys {
-        let k = name(k);
+        let k = mdta_key(k);
         if !items.iter().any(|(have, _)| *have == k) {
-            items.push((k, utf8(v)));
+            items.push((k, utf8_value(v)));
         }
     }
-    let hdlr = boxed(b"hdlr", &[&[0u8; 8][..], b"mdta", &[0; 12], &[0]].concat());
-    let mut keys = vec![0, 0, 0, 0];
-    keys.extend_from_slice(&(items.len() as u32).to_be_bytes());
-    let mut ilst = Vec::new();
-    for (i, (k, v)) in items.iter().enumerate() {
-        keys.extend_from_slice(&((k.len() + 4) as u32).to_be_bytes());
-        keys.extend_from_slice(k);
-        ilst.extend_from_slice(&boxed(&(i as u32 + 1).to_be_bytes(), v));
-    }
-    Ok(boxed(b"meta", &[hdlr, boxed(b"keys", &keys), boxed(b"ilst", &ilst)].concat()))
-}
-
-/// Keys (namespace and name) with their values (an `ilst` item's body: its `data` boxes).
-type KeyValues = Vec<(Vec<u8>, Vec<u8>)>;
-
-/// A QuickTime `meta` box's keys with their values, in `ilst` order; keys without a value are
-/// left out.
-fn read_keys(children: &[u8]) -> Result<KeyValues, MetaError> {
-    let (Some(keys), Some(ilst)) = (isobmff::find(children, b"keys")?, isobmff::find(children, b"ilst")?) else { return Ok(Vec::new()) };
-    let mut names = Vec::new();
-    let mut p = 8; // version, flags, count
-    while let Some(size) = keys.body.get(p..p + 4).map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]) as usize) {
-        let Some(name) = keys.body.get(p + 4..p + size).filter(|_| size >= 8) else { break };
-        names.push(name.to_vec());
-        p += size;
-    }
-    let mut out = Vec::new();
-    for item in isobmff::boxes(ilst.body) {
-        let item = item?;
-        let n = u32::from_be_bytes(item.kind) as usize;
-        if let Some(name) = n.checked_sub(1).and_then(|i| names.get(i)) {
-            out.push((name.clone(), item.body.to_vec()));
-        }
-    }
-    Ok(out)
+    Ok(mdta_meta(&items))
 }
 
 #[cfg(test)]
@@ -384,7 +350,7 @@ mod tests {
         let stco = isobmff::find_path(traks[2].body, &[b"mdia", b"minf", b"stbl", b"stco"]).unwrap().unwrap();
         let at = u32::from_be_bytes(stco.body[8..12].try_into().unwrap()) as usize;
         assert_eq!(&out[at..at + 9], &[0, 0, 0, 9, 0, 0, 0, 1, 0xFF]);
-        let keys = read_keys(isobmff::meta_children(isobmff::find(moov.body, b"meta").unwrap().unwrap().body)).unwrap();
+        let keys = keys_and_values(isobmff::meta_children(isobmff::find(moov.body, b"meta").unwrap().unwrap().body)).unwrap();
         let names: Vec<String> = keys.iter().map(|(k, _)| String::from_utf8_lossy(&k[4..]).into_owned()).collect();
         assert_eq!(names, [KEY_CONTENT_ID, "com.apple.quicktime.make"]);
         let mvhd = isobmff::find(moov.body, b"mvhd").unwrap().unwrap();
