@@ -18,6 +18,9 @@ pub struct Clip<'a> {
     /// The part of the clip to keep, and the effect with the kept part's length in seconds.
     pub trim: Trim,
     pub effect: Option<(Effect, f64)>,
+    /// The content identifier the writer gave for this Live Photo ([`Writer::identifier`]),
+    /// found once for the whole job.
+    pub identifier: Option<Identifier>,
 }
 
 /// What a writer made: the video frames written (0: none in range), and its report.

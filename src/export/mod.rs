@@ -105,7 +105,8 @@ pub fn convert(
         let clip_s = job.lp.clip.info.duration_s;
         trim.check(clip_s)?;
         let kept_s = trim.end.unwrap_or(clip_s).min(clip_s) - trim.start.unwrap_or(0.0);
-        let clip = made::Clip { lp: job.lp, meta: &meta, trim, effect: opts.effect.map(|e| (e, kept_s)) };
+        let effect = opts.effect.map(|e| (e, kept_s));
+        let clip = made::Clip { lp: job.lp, meta: &meta, trim, effect, identifier: writer.identifier(job.lp) };
         if let Some(second) = second {
             writer.write_companion(&clip, second.file())?;
         }

@@ -55,7 +55,7 @@ impl Writer for LivePhotoOut {
 
     fn write(&self, clip: &Clip<'_>, out: &mut File, ticker: &Ticker<'_>) -> Result<Made, JobError> {
         let lp = clip.lp;
-        let id = identifier(lp).map_err(|e| e.in_file(&lp.still.path))?;
+        let id = found(clip).map_err(|e| e.in_file(&lp.still.path))?;
         ticker.check()?;
         let frames = write_clip(lp, &id.value, out).map_err(|e| e.in_file(&lp.clip.path))?;
         ticker.frames(frames);
@@ -64,8 +64,13 @@ impl Writer for LivePhotoOut {
 
     fn write_companion(&self, clip: &Clip<'_>, out: &mut File) -> Result<(), JobError> {
         let lp = clip.lp;
-        identifier(lp).and_then(|id| write_still(lp, &id.value, out)).map_err(|e| e.in_file(&lp.still.path))
+        found(clip).and_then(|id| write_still(lp, &id.value, out)).map_err(|e| e.in_file(&lp.still.path))
     }
+}
+
+/// The identifier found for the job, or (when it could not be) why.
+fn found(clip: &Clip<'_>) -> Result<Identifier, JobError> {
+    clip.identifier.clone().map_or_else(|| identifier(clip.lp), Ok)
 }
 
 /// The identifier `lp` is written with: its own (the still's, else the clip's), else one made
