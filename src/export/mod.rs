@@ -1,10 +1,12 @@
-//! `convert` and `stills`: one output per Live Photo, never over an input. This layer sits on
+//! `convert` and `stills`: one output per Live Photo (a pair of files, one stem, for
+//! `--to live-photo`), never over an input. This layer sits on
 //! `scan` and below `report`; it takes plain [`options`], a [`Cancel`] flag and a [`Progress`]
 //! observer, and returns an [`Outcome`]: it never prints and knows nothing of the CLI.
 //!
-//! Where things go: a new output format is a writer beside [`video`] and [`gif`] (a function
-//! from a clip and a pending file to frames written), a [`Target`] variant, and one arm in
-//! [`convert`]; the runner, naming, manifest and safety rules come with it.
+//! Where things go: a new output format is a [`Writer`] in a file of its own (its name,
+//! settings, checks and `write`; a second file of the same stem through `companion`), a
+//! [`Target`] variant with its arm in [`Target::writer`], and the CLI's value; the runner, naming,
+//! manifest and safety rules come with it.
 
 mod animated;
 mod control;

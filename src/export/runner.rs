@@ -1,6 +1,7 @@
 //! The one job runner behind `convert` and `stills`: checks `-o` and scans (before any work),
-//! plans one output per Live Photo, runs the jobs in parallel, each into a temporary file that
-//! is renamed when complete, and returns what became of each as an [`Outcome`].
+//! plans one output per Live Photo (with a companion file of the same stem, when the format has
+//! one), runs the jobs in parallel, each into temporary files that are renamed when all are
+//! complete, and returns what became of each as an [`Outcome`].
 
 use super::control::{Cancel, Progress, Ticker};
 use super::error::{ExportError, JobError};
@@ -171,7 +172,7 @@ pub(super) struct Run<'r> {
     pub describe: &'r (dyn Fn(&LivePhoto) -> Option<Identifier> + Sync),
 }
 
-/// Runs `work` for each job on `jobs` threads; never more than one output per job.
+/// Runs `work` for each job on `jobs` threads; never more than one output (and its companion) per job.
 pub(super) fn run_all<'a>(jobs: Vec<Job<'a>>, run: &Run<'_>, work: &Work<'a, '_>, mtime_of: &MtimeOf<'a, '_>) -> Vec<Item> {
     run.progress.planned(jobs.len());
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
