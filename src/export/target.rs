@@ -259,6 +259,16 @@ mod tests {
     }
 
     #[test]
+    fn a_pair_keeps_one_stem_when_either_name_is_taken() {
+        let taken: HashSet<PathBuf> = [PathBuf::from("/out/IMG_1.JPG")].into_iter().collect();
+        let (main, second) = free_names(PathBuf::from("/out/IMG_1.MOV"), Some("JPG"), &taken, &HashSet::new());
+        assert_eq!((main, second), (PathBuf::from("/out/IMG_1-2.MOV"), Some(PathBuf::from("/out/IMG_1-2.JPG"))));
+        let (main, second) = free_names(PathBuf::from("/out/IMG_2.MOV"), Some("HEIC"), &taken, &HashSet::new());
+        assert_eq!((main, second), (PathBuf::from("/out/IMG_2.MOV"), Some(PathBuf::from("/out/IMG_2.HEIC"))));
+        assert_eq!(free_names(PathBuf::from("/out/IMG_1.JPG"), None, &taken, &HashSet::new()).0, PathBuf::from("/out/IMG_1-2.JPG"));
+    }
+
+    #[test]
     fn manifest_tells_current_from_stale_and_foreign() {
         let d = tempfile::tempdir().unwrap();
         let out = d.path().join("out");
