@@ -236,6 +236,10 @@ pub struct ConvertArgs {
     /// untouched (HEVC/HDR for Apple players); `h264`: always re-encode.
     #[arg(long, value_enum, ignore_case = true, help_heading = "MP4 and motion photo")]
     pub codec: Option<CodecArg>,
+    /// Motion photos from iPhone HDR photos are Ultra HDR (the gain map kept, Android 14+ shows
+    /// them bright); `--sdr` writes plain SDR stills.
+    #[arg(long, help_heading = "MP4 and motion photo")]
+    pub sdr: bool,
     /// Frames per second of an animated image, above 0 and at most 60 [default: 15].
     #[arg(long, help_heading = "GIF, WebP and AVIF")]
     pub fps: Option<f64>,
@@ -268,6 +272,9 @@ impl ConvertArgs {
             TargetArg::Avif => "--to avif",
             TargetArg::LivePhoto => "--to live-photo",
         };
+        if self.sdr && self.to != TargetArg::MotionPhoto {
+            return Err(format!("--sdr applies to motion photos (--to motion-photo), not {target}: only they hold a still"));
+        }
         let gif_only = [("--fps", self.fps.is_some()), ("--width", self.width.is_some()), ("--quality", self.quality.is_some()), ("--max-size", self.max_size.is_some())];
         match self.to {
             TargetArg::Gif | TargetArg::Webp | TargetArg::Avif => {
@@ -304,9 +311,14 @@ pub struct StillsArgs {
     /// loops and dangling links are listed as notes); folders livephoto exported to are skipped.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// `original` copies byte for byte; `jpeg` converts HEIC stills to JPEG (JPEGs are copied).
+    /// `original` copies byte for byte; `jpeg` converts HEIC stills to JPEG (JPEGs are copied): an
+    /// iPhone HDR photo (one with a gain map) becomes an Ultra HDR JPEG, which Android 14+, Google
+    /// Photos and Chrome show brighter than SDR, as the iPhone does.
     #[arg(long, value_enum, default_value = "original", ignore_case = true)]
     pub format: StillOutArg,
+    /// With `--format jpeg`: plain SDR JPEGs, no gain map.
+    #[arg(long)]
+    pub sdr: bool,
     /// `long-exposure`: Photos' Long Exposure, the clip's frames aligned and averaged in linear
     /// light into one JPEG at the clip's size (silky water, light trails), with the still's
     /// EXIF, GPS and capture time.
@@ -374,77 +386,4 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         return Err(format!("{s:?}: the size must be at least 1 byte"));
     }
     Ok(bytes as u64)
-}
-
-#[cfg(feature = "media")]
-mod to_options {
-    use super::*;
-    use crate::export::{ConvertOptions, Mp4Codec, OutputOptions, StillOut, Target};
-
-    impl CommonOut {
-        pub fn options(&self) -> OutputOptions {
-            OutputOptions {
-                dir: self.output.clone(),
-                jobs: self.jobs,
-                overwrite: self.overwrite,
-                dry_run: self.dry_run,
-                pairing: self.filter.pairing(),
-                filter: self.filter.filter(),
-            }
-        }
-    }
-
-    impl ConvertArgs {
-        pub fn options(&self) -> ConvertOptions {
-            use crate::export::{Animated, AnimatedOut, GifOut, LivePhotoOut, MotionPhoto, Mp4};
-            let codec = match self.codec.unwrap_or(CodecArg::Auto) {
-                CodecArg::Auto => Mp4Codec::Auto,
-                CodecArg::Copy => Mp4Codec::Copy,
-                CodecArg::H264 => Mp4Codec::H264,
-            };
-            let (fps, width, quality) = (self.fps.unwrap_or(15.0), self.width.unwrap_or(480), self.quality);
-            let animated = |kind| Target::Animated(AnimatedOut { kind, fps, width, quality });
-            let to = match self.to {
-                TargetArg::Mp4 => Target::Mp4(Mp4 { codec }),
-                TargetArg::MotionPhoto => Target::MotionPhoto(MotionPhoto { codec }),
-                TargetArg::Gif => Target::Gif(GifOut { fps, width, quality, max_size: self.max_size }),
-                TargetArg::Webp => animated(Animated::WebP),
-                TargetArg::Avif => animated(Animated::Avif),
-                TargetArg::LivePhoto => Target::LivePhoto(LivePhotoOut),
-            };
-            let effect = self.effect.map(|e| match e {
-                EffectArg::Bounce => crate::export::Effect::Bounce,
-                EffectArg::Loop => crate::export::Effect::Loop,
-            });
-            ConvertOptions { to, effect, start: self.start, end: self.end, around_key: self.around_key }
-        }
-    }
-
-    impl ReportArgs {
-        /// The page, its pictures' folder as the output folder, and what to make.
-        pub fn options(&self) -> (crate::export::ReportOptions, OutputOptions) {
-            let page = crate::report::html::report_page(&self.output);
-            let out = OutputOptions {
-                dir: crate::report::html::report_assets(&page),
-                jobs: self.jobs,
-                overwrite: self.overwrite,
-                dry_run: false,
-                pairing: self.filter.pairing(),
-                filter: self.filter.filter(),
-            };
-            let preview = (!self.no_previews).then_some((self.preview_fps, self.preview_width));
-            let page_is_ours = crate::report::html::is_report_page(&page);
-            (crate::export::ReportOptions { page, page_is_ours, thumb_px: 480, preview }, out)
-        }
-    }
-
-    impl StillsArgs {
-        pub fn still_out(&self) -> StillOut {
-            match (self.effect, self.format) {
-                (Some(StillEffectArg::LongExposure), _) => StillOut::LongExposure,
-                (None, StillOutArg::Original) => StillOut::Original,
-                (None, StillOutArg::Jpeg) => StillOut::Jpeg,
-            }
-        }
-    }
 }

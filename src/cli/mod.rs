@@ -4,6 +4,8 @@
 
 mod args;
 mod helper;
+#[cfg(feature = "media")]
+mod options;
 
 pub use args::{CommonOut, ConvertArgs, FilterArgs, ReportArgs, ScanArgs, StillsArgs};
 pub use helper::{exec_media, helper_candidates};
@@ -306,7 +308,7 @@ pub fn run_media(cli: &Cli) -> anyhow::Result<u8> {
             (export::convert(&a.paths, &a.options(), &a.out.options(), &cancel, progress.as_ref())?, &a.out, "converted", had, &a.paths)
         }
         Command::Stills(a) => {
-            a.out.filter.check().map_err(anyhow::Error::msg)?;
+            a.check().map_err(anyhow::Error::msg)?;
             let (had, (cancel, progress)) = (existed(&a.out), start(&a.out)?);
             (export::stills(&a.paths, a.still_out(), &a.out.options(), &cancel, progress.as_ref())?, &a.out, "copied", had, &a.paths)
         }

@@ -31,6 +31,8 @@ pub struct Made {
     pub fitted: Option<GifFit>,
     /// The content identifier written (`--to live-photo`).
     pub identifier: Option<Identifier>,
+    /// What the output could not keep (a gain map that could not be used), for the user.
+    pub note: Option<String>,
 }
 
 /// The content identifier a Live Photo is written with: its own (`kept`), or a new one.

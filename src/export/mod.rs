@@ -13,6 +13,7 @@ mod control;
 mod error;
 mod filters;
 mod frames;
+mod gain_map;
 mod gif;
 mod icc;
 mod jpeg;
@@ -29,6 +30,7 @@ mod palette;
 mod pipeline;
 mod runner;
 mod still;
+mod ultrahdr;
 mod target;
 mod video;
 mod without_video;
@@ -116,7 +118,7 @@ pub fn convert(
         if made.frames == 0 {
             return Err(trim.selects_nothing(clip_s));
         }
-        Ok(Done { frames: Some(made.frames), reencoded: made.reencoded, fitted: made.fitted, identifier: made.identifier })
+        Ok(Done { frames: Some(made.frames), reencoded: made.reencoded, fitted: made.fitted, identifier: made.identifier, note: made.note })
     };
     let mtime = |job: &Job<'_>| ExportMeta::of(job.lp).mtime;
     let describe = |lp: &LivePhoto| writer.identifier(lp);
@@ -137,7 +139,7 @@ pub fn stills(
     let (lib, marker) = runner::prepare(paths, out, progress)?;
     let converts = |lp: &LivePhoto| match format {
         StillOut::Original => false,
-        StillOut::Jpeg => lp.still.format != StillFormat::Jpeg,
+        StillOut::Jpeg { .. } => lp.still.format != StillFormat::Jpeg,
         StillOut::LongExposure => true,
     };
     let name = |lp: &LivePhoto| {
@@ -148,14 +150,14 @@ pub fn stills(
     fn sources(format: StillOut, lp: &LivePhoto) -> Vec<&Path> {
         match format {
             StillOut::LongExposure => vec![lp.still.path.as_path(), lp.clip.path.as_path()],
-            StillOut::Original | StillOut::Jpeg => vec![lp.still.path.as_path()],
+            StillOut::Original | StillOut::Jpeg { .. } => vec![lp.still.path.as_path()],
         }
     }
     let jobs = runner::plan(&lib, &out.dir, name, |_| None, |lp| sources(format, lp), &format.settings());
     let work = |job: &Job<'_>, pending: &mut Pending, _: Option<&mut Pending>, ticker: &Ticker<'_>| -> Result<Done, JobError> {
         match format {
             StillOut::Original => still::copy(&job.lp.still, pending.file()).map(|_| Done::default()),
-            StillOut::Jpeg => still::to_jpeg(&job.lp.still, pending.file()).map(|_| Done::default()),
+            StillOut::Jpeg { hdr } => still::to_jpeg(&job.lp.still, pending.file(), hdr).map(|note| Done { note, ..Done::default() }),
             StillOut::LongExposure => {
                 long_exposure::write(job.lp, pending.file(), ticker).map(|n| Done { frames: Some(n), ..Done::default() })
             }

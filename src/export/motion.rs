@@ -8,6 +8,7 @@ use super::filters::Effect;
 use super::made::{Clip, Made, Writer};
 use super::mp4::Mp4Codec;
 use super::pipeline::Trim;
+use super::ultrahdr::{self, MotionItem};
 use super::{still, video, ExportMeta};
 use super::jpeg::{app_segments, MAX_SEGMENT};
 use crate::meta::exif::XMP_SIGNATURE;
@@ -19,6 +20,8 @@ use std::io::{self, Seek, Write};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MotionPhoto {
     pub codec: Mp4Codec,
+    /// A still with a gain map makes an Ultra HDR motion photo (`false`: `--sdr`).
+    pub hdr: bool,
 }
 
 impl Writer for MotionPhoto {
@@ -27,7 +30,9 @@ impl Writer for MotionPhoto {
     }
 
     fn settings(&self) -> String {
-        format!("motion-photo: codec {}", self.codec.word())
+        // an SDR motion photo is what earlier versions made: the same words
+        let hdr = if self.hdr { ", ultra hdr" } else { "" };
+        format!("motion-photo: codec {}{hdr}", self.codec.word())
     }
 
     fn check(&self, trimmed: bool, effect: bool) -> Result<(), OptionError> {
@@ -35,23 +40,26 @@ impl Writer for MotionPhoto {
     }
 
     fn write(&self, clip: &Clip<'_>, out: &mut File, ticker: &Ticker<'_>) -> Result<Made, JobError> {
-        let (frames, reencoded) = write(clip.lp, out, clip.meta, self.codec, (clip.trim, clip.effect), ticker)?;
-        Ok(Made { frames, reencoded, ..Made::default() })
+        let (frames, reencoded, note) = write(clip.lp, out, clip.meta, (self.codec, self.hdr), (clip.trim, clip.effect), ticker)?;
+        Ok(Made { frames, reencoded, note, ..Made::default() })
     }
 }
 
-/// Writes `lp` as a Google Motion Photo into `out`: the still as JPEG (see
-/// [`still::jpeg_bytes`]) with the motion-photo XMP, then the clip as an MP4 made as `--to mp4`
-/// makes it: H.264 unless asked otherwise (HEVC inside a motion photo does not play in several
-/// Android galleries); an H.264 clip is copied. Returns the video frames written.
+/// Writes `lp` as a Google Motion Photo into `out`: the still as JPEG (see [`still::jpeg`]) with
+/// the motion-photo XMP, then the clip as an MP4 made as `--to mp4` makes it: H.264 unless asked
+/// otherwise (HEVC inside a motion photo does not play in several Android galleries); an H.264
+/// clip is copied. With `hdr`, a still with a gain map makes an Ultra HDR motion photo: the gain
+/// map follows the primary, and one directory lists `Primary`, `GainMap`, `MotionPhoto` in file
+/// order. Returns the video frames written, why the video was re-encoded, and a note on a gain
+/// map that could not be kept.
 pub fn write(
     lp: &LivePhoto,
     out: &mut File,
     meta: &ExportMeta,
-    codec: Mp4Codec,
+    (codec, hdr): (Mp4Codec, bool),
     (trim, effect): (Trim, Option<(Effect, f64)>),
     ticker: &Ticker<'_>,
-) -> Result<(u64, Option<super::made::Reencoded>), JobError> {
+) -> Result<(u64, Option<super::made::Reencoded>, Option<String>), JobError> {
     // the MP4 is made first (its length goes into the XMP), in a file with no name to leave behind
     let mut mp4 = tempfile::tempfile().map_err(JobError::io("cannot create a temporary file for the video"))?;
     let (frames, reencoded) = video::to_mp4((&*lp.clip).into(), &mut mp4, meta, codec, trim, effect, ticker)?;
@@ -59,12 +67,19 @@ pub fn write(
     // the key photo's moment in the new video (with an effect, the still is no moment of it)
     let key_us = lp.clip.info.key_time_s.filter(|_| effect.is_none());
     let key_us = key_us.map(|k| ((k - trim.start.unwrap_or(0.0)) * 1e6).round() as i64).filter(|&k| k >= 0);
-    let jpeg = with_xmp(&still::jpeg_bytes(&lp.still)?, &xmp(len, key_us.unwrap_or(-1)))?;
+    let still = still::jpeg(&lp.still, hdr)?;
+    let jpeg = match &still.gain_map {
+        Some(gm) => {
+            let motion = MotionItem { video_len: len, key_time_us: key_us.unwrap_or(-1) };
+            ultrahdr::assemble(&still.bytes, &ultrahdr::gain_map_block(gm)?, Some(motion)).map_err(|e| e.in_file(&lp.still.path))?
+        }
+        None => with_xmp(&still.bytes, &xmp(len, key_us.unwrap_or(-1)))?,
+    };
     out.write_all(&jpeg)?;
     mp4.rewind()?;
     io::copy(&mut mp4, out)?;
     out.flush()?;
-    Ok((frames, reencoded))
+    Ok((frames, reencoded, still.note))
 }
 
 /// The XMP packet of a Google Motion Photo 1.0 whose video is `video_len` bytes at the end, with

@@ -119,8 +119,9 @@ impl ConvertOptions {
 pub enum StillOut {
     /// The still, byte for byte.
     Original,
-    /// HEIC stills converted to JPEG (JPEGs copied).
-    Jpeg,
+    /// HEIC stills converted to JPEG (JPEGs copied); with `hdr`, one with a gain map becomes an
+    /// Ultra HDR JPEG.
+    Jpeg { hdr: bool },
     /// Photos' Long Exposure: the clip's frames aligned and averaged into one JPEG.
     LongExposure,
 }
@@ -130,7 +131,9 @@ impl StillOut {
     pub fn settings(self) -> String {
         match self {
             StillOut::Original => "stills: format original".into(),
-            StillOut::Jpeg => "stills: format jpeg".into(),
+            // an SDR JPEG is what earlier versions made: the same words
+            StillOut::Jpeg { hdr: false } => "stills: format jpeg".into(),
+            StillOut::Jpeg { hdr: true } => "stills: format jpeg, ultra hdr".into(),
             StillOut::LongExposure => "stills: effect long-exposure".into(),
         }
     }
@@ -153,7 +156,7 @@ mod tests {
         assert_eq!(mp4(Mp4Codec::Auto).validate(), Ok(()));
         assert_eq!(ConvertOptions { start: Some(1.0), ..mp4(Mp4Codec::Copy) }.validate(), Err(OptionError::CopyCannotTrim));
         assert_eq!(ConvertOptions { effect: Some(Effect::Loop), ..mp4(Mp4Codec::Copy) }.validate(), Err(OptionError::CopyCannotApplyEffect));
-        let motion = ConvertOptions::new(Target::MotionPhoto(MotionPhoto { codec: Mp4Codec::Copy }));
+        let motion = ConvertOptions::new(Target::MotionPhoto(MotionPhoto { codec: Mp4Codec::Copy, hdr: true }));
         assert_eq!(ConvertOptions { effect: Some(Effect::Bounce), ..motion }.validate(), Err(OptionError::CopyCannotApplyEffect));
         assert_eq!(ConvertOptions { effect: Some(Effect::Loop), ..gif(15.0, 480, None) }.validate(), Ok(()));
         assert_eq!(gif(0.0, 480, None).validate(), Err(OptionError::Fps));

@@ -31,6 +31,8 @@ pub enum Status {
         /// Bytes of what the output was made from (the clip, or a motion photo's video; the
         /// still for stills) and of the output.
         bytes: (u64, u64),
+        /// What the output could not keep (a gain map that could not be used).
+        note: Option<String>,
     },
     /// Exported before from the same sources: left as it is.
     AlreadyThere,
@@ -107,6 +109,7 @@ pub(super) struct Done {
     pub reencoded: Option<Reencoded>,
     pub fitted: Option<GifFit>,
     pub identifier: Option<Identifier>,
+    pub note: Option<String>,
 }
 
 /// One job's work: write the output into the pending file (and its companion into the second).
@@ -251,10 +254,10 @@ fn run_one<'a>(
         Ok(done)
     };
     match result.and_then(record) {
-        Ok(Done { frames, reencoded, fitted, identifier }) => {
+        Ok(Done { frames, reencoded, fitted, identifier, note }) => {
             let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
             let out = size(&job.dest) + job.companion.as_deref().map_or(0, size);
-            (Status::Written { frames, reencoded, fitted, bytes: (job.bytes_in, out) }, identifier)
+            (Status::Written { frames, reencoded, fitted, bytes: (job.bytes_in, out), note }, identifier)
         }
         Err(JobError::Cancelled) => (Status::Interrupted, None),
         Err(e) => (Status::Failed(e), None),

@@ -36,29 +36,53 @@ pub(super) fn read(still: &StillFile) -> Result<Vec<u8>, JobError> {
     }
 }
 
-/// Writes the still as JPEG (see [`jpeg_bytes`]).
-pub fn to_jpeg(still: &StillFile, out: &mut File) -> Result<(), JobError> {
+/// Writes the still as JPEG (see [`jpeg`]): with `hdr`, a HEIC with a gain map becomes an Ultra
+/// HDR JPEG. Returns a note on a gain map that could not be kept.
+pub fn to_jpeg(still: &StillFile, out: &mut File, hdr: bool) -> Result<Option<String>, JobError> {
     if still.format == StillFormat::Jpeg {
-        return copy(still, out).map(|_| ());
+        return copy(still, out).map(|_| None);
     }
-    out.write_all(&jpeg_bytes(still)?)?;
+    let made = jpeg(still, hdr)?;
+    let bytes = match &made.gain_map {
+        Some(gm) => super::ultrahdr::assemble(&made.bytes, &super::ultrahdr::gain_map_block(gm)?, None).map_err(|e| e.in_file(&still.path))?,
+        None => made.bytes,
+    };
+    out.write_all(&bytes)?;
     out.flush()?;
-    Ok(())
+    Ok(made.note)
+}
+
+/// A still as JPEG, and (when asked for) its gain map, or a note on one it has that cannot be used.
+pub struct Jpeg {
+    pub bytes: Vec<u8>,
+    pub gain_map: Option<super::ultrahdr::GainMap>,
+    pub note: Option<String>,
+}
+
+/// The still as JPEG (SDR; see [`jpeg`]).
+pub fn jpeg_bytes(still: &StillFile) -> Result<Vec<u8>, JobError> {
+    jpeg(still, false).map(|j| j.bytes)
 }
 
 /// The still as JPEG: a JPEG as it is; HEIF and PNG stills decoded (upright) and encoded at
 /// quality 95 with their EXIF (Orientation reset to 1) and their ICC colour profile, so the
-/// JPEG shows the colours the original does (Display P3 stays P3).
-pub fn jpeg_bytes(still: &StillFile) -> Result<Vec<u8>, JobError> {
-    encode_jpeg(still).map_err(|e| e.in_file(&still.path))
+/// JPEG shows the colours the original does (Display P3 stays P3). With `hdr`, a HEIF's Apple
+/// gain map comes too ([`super::gain_map`]).
+pub fn jpeg(still: &StillFile, hdr: bool) -> Result<Jpeg, JobError> {
+    encode_jpeg(still, hdr).map_err(|e| e.in_file(&still.path))
 }
 
-fn encode_jpeg(still: &StillFile) -> Result<Vec<u8>, JobError> {
+fn encode_jpeg(still: &StillFile, hdr: bool) -> Result<Jpeg, JobError> {
     let (format, bytes) = (still.format, read(still)?);
-    let decoded = match format {
-        StillFormat::Jpeg => return Ok(bytes),
-        StillFormat::Png => decode_png(&bytes)?,
-        StillFormat::Heif => decode_heif(&bytes)?,
+    let (decoded, found) = match format {
+        StillFormat::Jpeg => return Ok(Jpeg { bytes, gain_map: None, note: None }),
+        StillFormat::Png => (decode_png(&bytes)?, super::gain_map::Found::None),
+        StillFormat::Heif => decode_heif(&bytes, hdr)?,
+    };
+    let (gain_map, note) = match found {
+        super::gain_map::Found::Map(gm) => (Some(gm), None),
+        super::gain_map::Found::Unusable(why) => (None, Some(why)),
+        super::gain_map::Found::None => (None, None),
     };
     let mut jpeg = Vec::new();
     let mut enc = JpegEncoder::new_with_quality(&mut jpeg, 95);
@@ -71,7 +95,7 @@ fn encode_jpeg(still: &StillFile) -> Result<Vec<u8>, JobError> {
     }
     enc.encode(&decoded.rgb, decoded.width, decoded.height, ExtendedColorType::Rgb8)
         .map_err(|e| JobError::Media(format!("cannot encode JPEG: {e}")))?;
-    Ok(jpeg)
+    Ok(Jpeg { bytes: jpeg, gain_map, note })
 }
 
 /// A small upright JPEG of the still (the longer side at most `max_side` pixels), with the
@@ -151,14 +175,19 @@ struct Decoded {
     icc: Option<Vec<u8>>,
 }
 
-fn decode_heif(bytes: &[u8]) -> Result<Decoded, JobError> {
+/// A HEIF's primary image decoded, with its profile and EXIF; with `hdr`, its gain map.
+fn decode_heif(bytes: &[u8], hdr: bool) -> Result<(Decoded, super::gain_map::Found), JobError> {
     let heif = |e: libheif_rs::HeifError| JobError::Media(format!("libheif cannot decode this HEIC: {e}"));
     let ctx = HeifContext::read_from_bytes(bytes).map_err(heif)?;
     let handle = ctx.primary_image_handle().map_err(heif)?;
     let mut decoded = decode_handle(&handle)?;
     decoded.icc = profile(&handle);
     decoded.exif = exif_tiff(&handle);
-    Ok(decoded)
+    let found = match hdr {
+        true => super::gain_map::of_heif(&handle, decoded.exif.as_deref(), (decoded.width, decoded.height)),
+        false => super::gain_map::Found::None,
+    };
+    Ok((decoded, found))
 }
 
 /// One HEIF image decoded upright to packed RGB (no profile or EXIF yet).

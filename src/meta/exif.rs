@@ -314,6 +314,50 @@ pub fn apple_content_id(mn: &[u8]) -> Option<String> {
     None
 }
 
+/// A numeric Apple MakerNote tag (rational, signed rational, float, integer) as a number: the
+/// HDR headroom tags 33 and 48, for instance (docs/formats.md "HDR stills: gain maps").
+#[cfg(feature = "media")] // export reads the HDR headroom
+pub fn apple_number(mn: &[u8], tag: u16) -> Option<f64> {
+    if !mn.starts_with(b"Apple iOS\0") || mn.len() < 16 {
+        return None;
+    }
+    let order = match &mn[12..14] {
+        b"MM" => Endian { big: true },
+        b"II" => Endian { big: false },
+        _ => return None,
+    };
+    let count = usize::from(order.u16_at(mn, 14)?);
+    let e = (0..count.min(512)).map(|i| 16 + i * 12).find(|&e| order.u16_at(mn, e) == Some(tag))?;
+    let (typ, n) = (order.u16_at(mn, e + 2)?, order.u32_at(mn, e + 4)?);
+    if n != 1 {
+        return None;
+    }
+    let at = |size: usize| if size <= 4 { Some(e + 8) } else { order.u32_at(mn, e + 8).map(|o| o as usize) };
+    match typ {
+        5 | 10 => {
+            let p = at(8)?;
+            let (num, den) = (order.u32_at(mn, p)?, order.u32_at(mn, p + 4)?);
+            let (num, den) = if typ == 10 { (f64::from(num as i32), f64::from(den as i32)) } else { (f64::from(num), f64::from(den)) };
+            (den != 0.0).then(|| num / den)
+        }
+        11 => order.u32_at(mn, at(4)?).map(|b| f64::from(f32::from_bits(b))),
+        4 => order.u32_at(mn, at(4)?).map(f64::from),
+        9 => order.u32_at(mn, at(4)?).map(|v| f64::from(v as i32)),
+        3 => order.u16_at(mn, at(2)?).map(f64::from),
+        _ => None,
+    }
+}
+
+/// The MakerNote of an EXIF TIFF block, if it has one.
+#[cfg(feature = "media")]
+pub fn makernote(tiff: &[u8]) -> Option<Vec<u8>> {
+    let exif = exif::Reader::new().read_raw(tiff.to_vec()).ok()?;
+    match &exif.get_field(Tag::MakerNote, In::PRIMARY)?.value {
+        Value::Undefined(b, _) => Some(b.clone()),
+        _ => None,
+    }
+}
+
 /// Trim, upper-case and check the UUID shape (8-4-4-4-12 hex). Anything else is not an identifier.
 pub fn normalize_content_id(s: &str) -> Option<String> {
     let s = s.trim().trim_end_matches('\0').trim().to_ascii_uppercase();

@@ -36,6 +36,9 @@ struct ItemDoc<'a> {
     content_id: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     content_id_kept: Option<bool>,
+    /// What the output could not keep from the still (a gain map that could not be used).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<&'a str>,
     /// `still`, `clip`, `output`, and `output_still` beside a Live Photo's clip (and their
     /// `_bytes` twins when not UTF-8).
     #[serde(flatten)]
@@ -92,11 +95,11 @@ fn status_words(s: &Status, verb: &'static str) -> (&'static str, Option<String>
 
 fn item<'a>(i: &'a crate::export::Item, verb: &'static str) -> ItemDoc<'a> {
     let (status, reason, error) = status_words(&i.status, verb);
-    let (frames, reencoded, fitted, bytes) = match &i.status {
-        Status::Written { frames, reencoded, fitted, bytes } => {
-            (*frames, reencoded.as_ref().map(|r| r.word().to_string()), fitted.as_ref(), Some(*bytes))
+    let (frames, reencoded, fitted, bytes, note) = match &i.status {
+        Status::Written { frames, reencoded, fitted, bytes, note } => {
+            (*frames, reencoded.as_ref().map(|r| r.word().to_string()), fitted.as_ref(), Some(*bytes), note.as_deref())
         }
-        _ => (None, None, None, None),
+        _ => (None, None, None, None, None),
     };
     let fitted = fitted.map(|f| FitDoc {
         width: f.width,
@@ -110,7 +113,8 @@ fn item<'a>(i: &'a crate::export::Item, verb: &'static str) -> ItemDoc<'a> {
     paths.extend(i.companion.as_deref().map(|c| ("output_still", c)));
     let (content_id, content_id_kept) = (i.identifier.as_ref().map(|d| d.value.as_str()), i.identifier.as_ref().map(|d| d.kept));
     let (bytes_in, bytes_out) = (bytes.map(|b| b.0), bytes.map(|b| b.1));
-    ItemDoc { status, frames, reencoded, fitted, reason, error, bytes_in, bytes_out, content_id, content_id_kept, paths: PathFields::of(&paths) }
+    let paths = PathFields::of(&paths);
+    ItemDoc { status, frames, reencoded, fitted, reason, error, bytes_in, bytes_out, content_id, content_id_kept, note, paths }
 }
 
 /// How many MP4 videos were re-encoded for each reason, in the order first met.
@@ -168,6 +172,13 @@ pub fn print(outcome: &Outcome, json: bool, verb: &'static str) -> io::Result<()
             lines.push_str(&planned_line(i));
         }
         super::stdout(&lines)?;
+    }
+    for i in &outcome.items {
+        if let Status::Written { note: Some(note), .. } = &i.status {
+            if !json {
+                super::stderr_line(&format!("livephoto: {}: {note}", show(&i.still)));
+            }
+        }
     }
     let mut lowered = 0;
     for i in &outcome.items {

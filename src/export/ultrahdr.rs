@@ -1,0 +1,300 @@
+//! Ultra HDR JPEGs from iPhone stills (docs/formats.md "HDR stills: gain maps" and "Writing an
+//! Ultra HDR JPEG"): the SDR primary as `stills --format jpeg` makes it, then Apple's gain map
+//! converted to Ultra HDR's encoding and written as a second, greyscale JPEG, tied together by an
+//! MPF index and described both as `hdrgm` XMP and as ISO 21496-1 metadata, as Android 14+,
+//! Google Photos and Chrome read them.
+//!
+//! The container is written here rather than through a crate: the one C++ library (libultrahdr)
+//! fetches its JPEG library at build time, and the pure-Rust crates' metadata code is moving under
+//! a copyleft licence (docs/hdr-plan.md); what is written is a few fixed segments.
+
+use super::error::JobError;
+use super::jpeg::{app_segments, MAX_SEGMENT};
+use crate::meta::exif::XMP_SIGNATURE;
+
+/// The auxiliary image type of Apple's gain map (iOS 14.1 and later).
+pub const APPLE_GAIN_MAP: &str = "urn:com:apple:photo:2020:aux:hdrgainmap";
+const APPLE_HDR_NS: &str = "http://ns.apple.com/HDRGainMap/1.0/";
+const ISO_SIGNATURE: &[u8] = b"urn:iso:std:iso:ts:21496:-1\0";
+const HDRGM: &str = "http://ns.adobe.com/hdr-gain-map/1.0/";
+/// The gain map's JPEG quality: it is smooth and small, and its errors scale brightness only.
+const GAIN_MAP_QUALITY: u8 = 90;
+
+/// A gain map ready to write: Ultra HDR's encoding (byte `b` is a gain of `headroom^(b/255)`),
+/// greyscale, `width` x `height`, and the headroom it reaches (linear, above 1).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GainMap {
+    pub width: u32,
+    pub height: u32,
+    pub luma: Vec<u8>,
+    pub headroom: f64,
+}
+
+impl GainMap {
+    /// Apple's gain map (each byte the sRGB encoding of a fraction `f`, the gain being
+    /// `1 + (headroom - 1) f` in linear light) re-encoded for Ultra HDR: the same gains, as
+    /// `log2(gain) / log2(headroom)` in 8 bits. `None` when there is no headroom to show.
+    pub fn from_apple(width: u32, height: u32, apple: &[u8], headroom: f64) -> Option<GainMap> {
+        if !(headroom.is_finite() && headroom > 1.0) || apple.len() != width as usize * height as usize {
+            return None;
+        }
+        let lut: Vec<u8> = (0..=255u8)
+            .map(|v| {
+                let gain = 1.0 + (headroom - 1.0) * srgb_to_linear(f64::from(v) / 255.0);
+                (255.0 * gain.log2() / headroom.log2()).round().clamp(0.0, 255.0) as u8
+            })
+            .collect();
+        Some(GainMap { width, height, luma: apple.iter().map(|&v| lut[usize::from(v)]).collect(), headroom })
+    }
+}
+
+fn srgb_to_linear(v: f64) -> f64 {
+    if v <= 0.04045 {
+        v / 12.92
+    } else {
+        ((v + 0.055) / 1.055).powf(2.4)
+    }
+}
+
+/// Apple's HDR headroom (linear): the XMP's `HDRGainMap:HDRGainMapHeadroom` (iOS 17 and later),
+/// else computed from MakerNote tags 33 and 48 as Apple documents ("Applying Apple HDR effect to
+/// your photos"); a missing tag 48 counts as 0.
+pub fn apple_headroom(xmp: Option<&[u8]>, makernote_tag: impl Fn(u16) -> Option<f64>) -> Option<f64> {
+    let from_xmp = xmp.map(crate::meta::xmp::parse).and_then(|x| x.get(APPLE_HDR_NS, "HDRGainMapHeadroom").and_then(|v| v.parse::<f64>().ok()));
+    if let Some(h) = from_xmp.filter(|h| h.is_finite() && *h > 0.0) {
+        return Some(h);
+    }
+    let m33 = makernote_tag(33)?;
+    let m48 = makernote_tag(48).unwrap_or(0.0);
+    let stops = match (m33 < 1.0, m48 <= 0.01) {
+        (true, true) => -20.0 * m48 + 1.8,
+        (true, false) => -0.101 * m48 + 1.601,
+        (false, true) => -70.0 * m48 + 3.0,
+        (false, false) => -0.303 * m48 + 2.303,
+    };
+    Some(2f64.powf(stops.max(0.0)))
+}
+
+/// The gain map as the second image of an Ultra HDR JPEG: SOI, its `hdrgm` XMP, its ISO 21496-1
+/// metadata, then its own JPEG from after SOI.
+pub fn gain_map_block(gm: &GainMap) -> Result<Vec<u8>, JobError> {
+    use image::ImageEncoder;
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, GAIN_MAP_QUALITY)
+        .write_image(&gm.luma, gm.width, gm.height, image::ExtendedColorType::L8)
+        .map_err(|e| JobError::Media(format!("cannot encode the gain map: {e}")))?;
+    let max = gm.headroom.log2();
+    let xmp = format!(
+        concat!(
+            r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">"#,
+            r#"<rdf:Description rdf:about="" xmlns:hdrgm="{ns}" hdrgm:Version="1.0" hdrgm:GainMapMin="0" hdrgm:GainMapMax="{max:.6}""#,
+            r#" hdrgm:Gamma="1" hdrgm:OffsetSDR="0" hdrgm:OffsetHDR="0" hdrgm:HDRCapacityMin="0" hdrgm:HDRCapacityMax="{max:.6}""#,
+            r#" hdrgm:BaseRenditionIsHDR="False"/></rdf:RDF></x:xmpmeta>"#
+        ),
+        ns = HDRGM,
+        max = max
+    );
+    let mut out = vec![0xFF, 0xD8];
+    out.extend_from_slice(&segment(0xE1, &[XMP_SIGNATURE, xmp.as_bytes()].concat())?);
+    out.extend_from_slice(&segment(0xE2, &[ISO_SIGNATURE, &iso_metadata(max)].concat())?);
+    out.extend_from_slice(jpeg.get(2..).unwrap_or(&[]));
+    Ok(out)
+}
+
+/// ISO 21496-1 metadata for one channel in the base colour space (big-endian fractions over
+/// 1,000,000): no offsets, gamma 1, gains from 1 to 2^`max` (log2 units), applied fully from a
+/// headroom of `max` stops.
+fn iso_metadata(max: f64) -> Vec<u8> {
+    const D: u32 = 1_000_000;
+    let n = |v: f64| (v * f64::from(D)).round() as i64;
+    let mut out = vec![0, 0, 0, 0, 0x40]; // minimum and writer version 0; flags: base colour space
+    let mut frac = |num: i64, signed: bool| {
+        if signed {
+            out.extend_from_slice(&(num.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32).to_be_bytes());
+        } else {
+            out.extend_from_slice(&(num.clamp(0, i64::from(u32::MAX)) as u32).to_be_bytes());
+        }
+        out.extend_from_slice(&D.to_be_bytes());
+    };
+    frac(0, false); // base HDR headroom
+    frac(n(max), false); // alternate HDR headroom
+    frac(0, true); // gain map min
+    frac(n(max), true); // gain map max
+    frac(i64::from(D), false); // gamma
+    frac(0, true); // base offset
+    frac(0, true); // alternate offset
+    out
+}
+
+/// A motion photo's video, for the primary's XMP: its length and the key photo's moment (µs,
+/// -1: unknown).
+#[derive(Debug, Clone, Copy)]
+pub struct MotionItem {
+    pub video_len: u64,
+    pub key_time_us: i64,
+}
+
+/// An Ultra HDR JPEG: `primary` (an ordinary JPEG with no XMP of its own) gains its XMP (the
+/// `hdrgm` version and a container directory listing the gain map, and with `motion` the motion
+/// photo's tags and its video last), the ISO 21496-1 version, and an MPF index, after its other
+/// APPn segments; `gain_map` (from [`gain_map_block`]) follows it. A motion photo's video is
+/// appended by the caller.
+pub fn assemble(primary: &[u8], gain_map: &[u8], motion: Option<MotionItem>) -> Result<Vec<u8>, JobError> {
+    let segments = app_segments(primary).ok_or_else(|| JobError::Media("the primary image is not a JPEG".into()))?;
+    if segments.iter().any(|s| s.xmp) {
+        return Err(JobError::Media("the primary image already has XMP".into()));
+    }
+    let at = segments.last().map_or(2, |s| s.body.1);
+    let motion_attrs = motion.map_or(String::new(), |m| {
+        format!(
+            concat!(
+                r#" xmlns:GCamera="http://ns.google.com/photos/1.0/camera/" GCamera:MotionPhoto="1" GCamera:MotionPhotoVersion="1""#,
+                r#" GCamera:MotionPhotoPresentationTimestampUs="{key}" GCamera:MicroVideo="1" GCamera:MicroVideoVersion="1""#,
+                r#" GCamera:MicroVideoOffset="{len}" GCamera:MicroVideoPresentationTimestampUs="{key}""#
+            ),
+            key = m.key_time_us,
+            len = m.video_len
+        )
+    });
+    let motion_item = motion.map_or(String::new(), |m| {
+        format!(
+            r#"<rdf:li rdf:parseType="Resource"><Container:Item Item:Mime="video/mp4" Item:Semantic="MotionPhoto" Item:Length="{}" Item:Padding="0"/></rdf:li>"#,
+            m.video_len
+        )
+    });
+    let xmp = format!(
+        concat!(
+            r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">"#,
+            r#"<rdf:Description rdf:about="" xmlns:Container="http://ns.google.com/photos/1.0/container/""#,
+            r#" xmlns:Item="http://ns.google.com/photos/1.0/container/item/" xmlns:hdrgm="{ns}" hdrgm:Version="1.0"{motion}>"#,
+            r#"<Container:Directory><rdf:Seq>"#,
+            r#"<rdf:li rdf:parseType="Resource"><Container:Item Item:Semantic="Primary" Item:Mime="image/jpeg"/></rdf:li>"#,
+            r#"<rdf:li rdf:parseType="Resource"><Container:Item Item:Semantic="GainMap" Item:Mime="image/jpeg" Item:Length="{len}"/></rdf:li>"#,
+            r#"{video}</rdf:Seq></Container:Directory></rdf:Description></rdf:RDF></x:xmpmeta>"#
+        ),
+        ns = HDRGM,
+        motion = motion_attrs,
+        len = gain_map.len(),
+        video = motion_item
+    );
+    let xmp = segment(0xE1, &[XMP_SIGNATURE, xmp.as_bytes()].concat())?;
+    let iso = segment(0xE2, &[ISO_SIGNATURE, &[0, 0, 0, 0]].concat())?;
+    // the MPF segment has a fixed size: the primary's length is known before it is written
+    let mpf_at = at + xmp.len() + iso.len();
+    let primary_len = primary.len() + xmp.len() + iso.len() + MPF_LEN;
+    let mpf = mpf_segment(primary_len, gain_map.len(), primary_len - (mpf_at + 8))?;
+    let mut out = Vec::with_capacity(primary_len + gain_map.len());
+    out.extend_from_slice(&primary[..at]);
+    out.extend_from_slice(&xmp);
+    out.extend_from_slice(&iso);
+    out.extend_from_slice(&mpf);
+    out.extend_from_slice(&primary[at..]);
+    out.extend_from_slice(gain_map);
+    Ok(out)
+}
+
+/// The MPF segment's size: marker, length, `MPF\0`, TIFF header, an IFD of three entries, two
+/// 16-byte image entries (CIPA DC-007).
+const MPF_LEN: usize = 2 + 2 + 4 + 8 + 2 + 3 * 12 + 4 + 2 * 16;
+
+/// An MPF index of two images: the primary (`primary_len` bytes from its SOI) and the gain map
+/// (`gain_len` bytes, `gain_offset` from the MPF's TIFF header).
+fn mpf_segment(primary_len: usize, gain_len: usize, gain_offset: usize) -> Result<Vec<u8>, JobError> {
+    let u32_of = |v: usize| u32::try_from(v).map_err(|_| JobError::Media("the Ultra HDR JPEG would pass 4 GB".into()));
+    let mut body = b"MPF\0MM\0\x2A\0\0\0\x08".to_vec();
+    body.extend_from_slice(&3u16.to_be_bytes());
+    body.extend_from_slice(&[0xB0, 0x00, 0, 7, 0, 0, 0, 4, b'0', b'1', b'0', b'0']); // MPFVersion
+    body.extend_from_slice(&[0xB0, 0x01, 0, 4, 0, 0, 0, 1, 0, 0, 0, 2]); // NumberOfImages
+    body.extend_from_slice(&[0xB0, 0x02, 0, 7, 0, 0, 0, 32, 0, 0, 0, 50]); // MPEntry, at 50
+    body.extend_from_slice(&[0; 4]); // no next IFD
+    for (attr, size, offset) in [(0x0003_0000u32, primary_len, 0), (0, gain_len, gain_offset)] {
+        body.extend_from_slice(&attr.to_be_bytes());
+        body.extend_from_slice(&u32_of(size)?.to_be_bytes());
+        body.extend_from_slice(&u32_of(offset)?.to_be_bytes());
+        body.extend_from_slice(&[0; 4]);
+    }
+    let seg = segment(0xE2, &body)?;
+    debug_assert_eq!(seg.len(), MPF_LEN);
+    Ok(seg)
+}
+
+/// One APPn segment around `body`.
+fn segment(marker: u8, body: &[u8]) -> Result<Vec<u8>, JobError> {
+    if body.len() > MAX_SEGMENT {
+        return Err(JobError::Media("an Ultra HDR segment would pass 64 KB".into()));
+    }
+    let mut out = vec![0xFF, marker];
+    out.extend_from_slice(&((body.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(body);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn primary() -> Vec<u8> {
+        let mut jpeg = Vec::new();
+        let enc = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90);
+        image::ImageEncoder::write_image(enc, &[128u8; 16 * 8 * 3], 16, 8, image::ExtendedColorType::Rgb8).unwrap();
+        jpeg
+    }
+
+    #[test]
+    fn apples_gains_are_kept_in_ultra_hdrs_encoding() {
+        let h = 4.0;
+        let apple: Vec<u8> = (0..=255).collect();
+        let gm = GainMap::from_apple(16, 16, &apple, h).unwrap();
+        assert_eq!((gm.luma[0], gm.luma[255]), (0, 255), "no gain and the full headroom stay at the ends");
+        for v in [32usize, 128, 200] {
+            // Ultra HDR's gain for the byte (no offsets, gamma 1) against Apple's for its source
+            let ours = h.powf(f64::from(gm.luma[v]) / 255.0);
+            let apples = 1.0 + (h - 1.0) * srgb_to_linear(v as f64 / 255.0);
+            assert!((ours.log2() - apples.log2()).abs() < 0.01, "byte {v}: {ours} against {apples}");
+        }
+        assert_eq!(GainMap::from_apple(16, 16, &apple, 1.0), None, "no headroom, no map");
+        assert_eq!(GainMap::from_apple(16, 15, &apple, 4.0), None, "a map of the wrong size");
+    }
+
+    #[test]
+    fn headroom_comes_from_the_xmp_else_from_the_makernote() {
+        let xmp = br#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:HDRGainMap="http://ns.apple.com/HDRGainMap/1.0/"><HDRGainMap:HDRGainMapVersion>131072</HDRGainMap:HDRGainMapVersion><HDRGainMap:HDRGainMapHeadroom>6.902454</HDRGainMap:HDRGainMapHeadroom></rdf:Description></rdf:RDF></x:xmpmeta>"#;
+        assert_eq!(apple_headroom(Some(xmp), |_| None), Some(6.902454));
+        // Apple's formula: tag 33 >= 1, tag 48 > 0.01: stops = -0.303 * m48 + 2.303
+        let h = apple_headroom(None, |t| match t {
+            33 => Some(1.0),
+            48 => Some(0.5),
+            _ => None,
+        })
+        .unwrap();
+        assert!((h.log2() - (2.303 - 0.303 * 0.5)).abs() < 1e-9, "{h}");
+        assert_eq!(apple_headroom(None, |t| (t == 33).then_some(0.5)), Some(2f64.powf(1.8)), "no tag 48 counts as 0");
+        assert_eq!(apple_headroom(None, |_| None), None);
+    }
+
+    #[test]
+    fn the_mpf_index_finds_the_gain_map_and_the_directory_lists_it() {
+        let gm = GainMap::from_apple(8, 4, &[200; 32], 4.0).unwrap();
+        let block = gain_map_block(&gm).unwrap();
+        let primary = primary();
+        for motion in [None, Some(MotionItem { video_len: 1234, key_time_us: 500_000 })] {
+            let out = assemble(&primary, &block, motion).unwrap();
+            assert!(out.ends_with(&block));
+            let primary_len = out.len() - block.len();
+            assert_eq!(super::super::jpeg::images_end(&out, out.len()), Some(out.len()), "the MPF index reaches past the gain map");
+            assert_eq!(super::super::jpeg::primary_end(&out, out.len()), Some(primary_len));
+            assert_eq!(image::load_from_memory(&out[primary_len..]).unwrap().to_luma8().dimensions(), (8, 4));
+            let segs = app_segments(&out).unwrap();
+            let xmp = segs.iter().find(|s| s.xmp).unwrap();
+            let x = crate::meta::xmp::parse(&out[xmp.body.0 + XMP_SIGNATURE.len()..xmp.body.1]);
+            assert_eq!(x.get(HDRGM, "Version"), Some("1.0"));
+            let semantics: Vec<_> = x.items.iter().map(|i| i.semantic.clone().unwrap_or_default()).collect();
+            let want: &[&str] = if motion.is_some() { &["Primary", "GainMap", "MotionPhoto"] } else { &["Primary", "GainMap"] };
+            assert_eq!(semantics, want);
+            assert_eq!(x.items[1].length, Some(block.len() as u64));
+            assert_eq!(image::load_from_memory(&out).unwrap().to_rgb8().dimensions(), (16, 8), "the primary still decodes");
+        }
+        let iso = iso_metadata(2.0);
+        assert_eq!(iso.len(), 61, "one channel, full form");
+    }
+}
