@@ -290,14 +290,15 @@ fn takeout_sidecars_give_a_dateless_clip_its_time() {
 }
 
 /// A scan reads headers only, and of those only what it uses: an iPhone 15 HEIC's `meta`
-/// without its colour profiles and codec configurations, a JPEG's EXIF directories without their
-/// thumbnail, a clip's `moov`. Each file's identifier still comes out right.
+/// without its colour profiles and codec configurations (its `auxC` properties are read, to tell
+/// an HDR photo: about 0.7 KiB more), a JPEG's EXIF directories without their thumbnail, a clip's
+/// `moov`. Each file's identifier still comes out right, and the HEIC's gain map is seen.
 #[test]
 fn real_files_are_read_a_few_kib_each() {
     let Some(samples) = samples() else { return };
     let apple = samples.join("apple");
     for (name, id, most) in [
-        ("230708_TessSug_Demo-LA_BD_iV190163.HEIC", "465042F4-775C-430C-8AB1-AA783FD3FC3F", 5_500),
+        ("230708_TessSug_Demo-LA_BD_iV190163.HEIC", "465042F4-775C-430C-8AB1-AA783FD3FC3F", 6_200),
         ("train.jpg", "E905E6C6-C747-4805-942F-9904A0281F02", 3_000),
         ("train.mov", "E905E6C6-C747-4805-942F-9904A0281F02", 6_500),
     ] {
@@ -307,6 +308,8 @@ fn real_files_are_read_a_few_kib_each() {
         assert_eq!(code, 0, "{doc:#}");
         let file = doc["unpaired_stills"].as_array().unwrap().iter().chain(doc["unpaired_clips"].as_array().unwrap()).next().cloned();
         assert_eq!(file.as_ref().map(|f| f["content_id"].clone()), Some(id.into()), "{name}: {doc:#}");
+        let hdr = if name.ends_with(".HEIC") { "apple_gain_map".into() } else { Value::Null };
+        assert_eq!(file.as_ref().map(|f| f.get("hdr").cloned().unwrap_or(Value::Null)), Some(hdr), "{name}: {doc:#}");
         let read = doc["stats"]["bytes_read"].as_u64().unwrap();
         let size = std::fs::metadata(apple.join(name)).unwrap().len();
         assert!(read <= most, "{name}: {read} bytes read of {size} (at most {most})");

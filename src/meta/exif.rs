@@ -48,6 +48,7 @@ pub fn read_jpeg(src: &Source) -> Result<StillInfo> {
         offset += 2 + seg_len;
     }
     info.motion = super::motion::appended(src, xmp.as_deref());
+    info.hdr = xmp.as_deref().and_then(super::hdr::of_jpeg_xmp);
     let image_end = info.motion.video.map_or(src.len(), |v| v.offset);
     if !ends_near(src, offset, image_end)? {
         // data after the image that is not a video livephoto reads: complete if its entropy-coded

@@ -24,13 +24,14 @@ const META_PARTS: [&isobmff::FourCC; 3] = [b"iinf", b"iloc", b"idat"];
 
 /// Reads a HEIF still's metadata: the top-level `meta` box and the `Exif` item it points to.
 pub fn read_heif(src: &Source) -> Result<StillInfo> {
-    let mut meta = None;
+    let (mut meta, mut meta_box) = (None, None);
     // the first `meta` is read as its header is found, so its last read takes the next header too
     let top = isobmff::top_level_with(src, |b| {
         if &b.kind == b"meta" && meta.is_none() {
             let probe = src.read_upto(b.body_offset, 12.min(b.body_len), "HEIF 'meta' box")?;
             let skip = meta_children_at(&probe) as u64;
             meta = Some(isobmff::read_children(src, b, skip, &META_PARTS, "HEIF 'meta' box")?);
+            meta_box = Some((*b, skip));
         }
         Ok(())
     })?;
@@ -46,6 +47,10 @@ pub fn read_heif(src: &Source) -> Result<StillInfo> {
         return Err(MetaError::Truncated { what: format!("HEIF item {id} ('{kind}')"), offset, claimed, file_len: src.len() });
     }
     let mut info = StillInfo { motion: super::motion::mpvd(src, &top), ..Default::default() };
+    if let Some((b, skip)) = meta_box {
+        // a hint: a property list it cannot read leaves the still as it is, not failed
+        info.hdr = super::hdr::of_heif(src, &b, skip, items.iter().any(|i| &i.1 == b"tmap")).ok().flatten();
+    }
     if let Some(loc) = xmp_id.filter(|_| info.motion.video.is_some()).and_then(|id| locations.iter().find(|l| l.id == id)) {
         info.motion.key_time_us = super::motion::key_time_us(&read_item(src, children, loc)?);
     }

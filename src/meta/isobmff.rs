@@ -90,6 +90,26 @@ const LOOK_AHEAD: u64 = 256;
 /// What is left of a parent is read whole once it is this small.
 const REST_WHOLE: u64 = 1024;
 
+/// Where the first child of type `kind` of `parent` lies (children from `skip` bytes into its
+/// body), found by reading box headers only.
+pub fn child(src: &Source, parent: &TopBox, skip: u64, kind: &FourCC) -> Result<Option<TopBox>> {
+    let end = parent.body_offset + parent.body_len;
+    let mut pos = parent.body_offset + skip;
+    while end.saturating_sub(pos) >= 8 {
+        let left = end - pos;
+        let head = src.read_upto(pos, 16, "box header")?;
+        let (k, header_len, size) = parse_header(&head, left)?;
+        if size > left {
+            return Err(MetaError::corrupt(format!("box '{}' claims {size} bytes but only {left} remain in its parent", fourcc_str(&k))));
+        }
+        if &k == kind {
+            return Ok(Some(TopBox { kind: k, offset: pos, body_offset: pos + header_len, body_len: size - header_len }));
+        }
+        pos += size;
+    }
+    Ok(None)
+}
+
 /// The children of `parent` (a top-level box; they start `skip` bytes into its body) whose type
 /// is in `keep`, packed one after another as in the file, headers included. The others are
 /// jumped over rather than read when no read needs to cross them: a HEIF `meta`'s `iprp`

@@ -3,6 +3,7 @@
 pub(crate) mod bytes;
 mod error;
 pub(crate) mod exif;
+pub mod hdr;
 pub mod heif;
 pub(crate) mod isobmff;
 pub mod motion;
@@ -71,6 +72,8 @@ pub struct StillInfo {
     pub orientation: Option<u16>,
     /// An Android motion photo's video, when the still holds one (or claims to).
     pub motion: motion::Motion,
+    /// The form of its HDR gain map, when it has one.
+    pub hdr: Option<hdr::Hdr>,
     /// What a scan should say of the file without failing it (data after a JPEG's image).
     #[serde(skip)]
     pub note: Option<String>,

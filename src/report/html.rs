@@ -29,13 +29,14 @@ pub fn page(outcome: &Outcome, page: &Path, roots: &[std::path::PathBuf]) -> Str
     let _ = write!(
         h,
         "<header><h1>{n} Live Photo{}</h1><p class=\"summary\">{} by content identifier, <b>{by_name} by name and time</b> \
-         (check these first), {} motion photo(s); {} FaceTime, {} edited. {} unpaired still(s) and {} unpaired clip(s) (their other half not found); \
+         (check these first), {} motion photo(s); {} FaceTime, {} edited, {} HDR. {} unpaired still(s) and {} unpaired clip(s) (their other half not found); \
          {} file(s) could not be read.",
         if n == 1 { "" } else { "s" },
         count(&|lp| lp.matched_by == MatchedBy::ContentId),
         count(&|lp| lp.is_motion_photo()),
         count(&|lp| lp.is_facetime()),
         count(&|lp| lp.edited),
+        count(&|lp| lp.still.info.hdr.is_some()),
         lib.unpaired_stills.len(),
         lib.unpaired_clips.len(),
         lib.errors.len(),
@@ -174,6 +175,9 @@ fn card(h: &mut String, lp: &LivePhoto, thumb: Option<&crate::export::Item>, pre
     }
     if lp.edited {
         badges.push(("edited", "edited"));
+    }
+    if lp.still.info.hdr.is_some() {
+        badges.push(("HDR", "hdr"));
     }
     let name = lp.still.path.file_name().map(|n| show(Path::new(n))).unwrap_or_default();
     let captured = lp.captured_at_with_source().map(|(t, from)| (t.to_rfc3339(), from));
@@ -337,7 +341,7 @@ display:flex;align-items:center;justify-content:center;font-size:12px}
 figcaption{padding:8px 10px 10px}.name{font-weight:600;word-break:break-all}
 .badges{margin:4px 0}.badge{display:inline-block;font-size:11px;padding:1px 7px;border-radius:9px;margin:0 4px 2px 0;background:#8882}
 .badge.check{background:#f5a62333;color:#a05a00}.badge.facetime{background:#34c75933;color:#1b7f3a}
-.badge.edited{background:#af52de33;color:#7d2fa6}.badge.motion{background:#0a84ff33;color:#0060c0}
+.badge.edited{background:#af52de33;color:#7d2fa6}.badge.hdr{background:#ffd60a44;color:#7a5c00}.badge.motion{background:#0a84ff33;color:#0060c0}
 dl{display:grid;grid-template-columns:auto 1fr;gap:1px 8px;margin:6px 0 0;font-size:12px}
 dt{color:var(--soft)}dd{margin:0;word-break:break-all}a{color:inherit}.err{color:#d70015}
 table{border-collapse:collapse;font-size:13px;width:100%;max-width:80em}

@@ -55,6 +55,8 @@ pub struct LivePhotoDoc<'a> {
     /// An original's edited versions (`{"still": …}` each).
     edited_versions: Vec<PathFields<'a>>,
     facetime: bool,
+    /// The still's gain map: `apple_gain_map`, `iso_21496`, `ultra_hdr`, or null (SDR).
+    hdr: Option<crate::meta::hdr::Hdr>,
     captured_at: Option<String>,
     captured_at_source: Option<TimeSource>,
     key_time_s: Option<f64>,
@@ -83,6 +85,7 @@ pub fn live_photo(lp: &LivePhoto) -> LivePhotoDoc<'_> {
         edit_of: PathFields::of(&lp.edit_of.iter().map(|p| ("edit_of", p.as_path())).collect::<Vec<_>>()),
         edited_versions: lp.edited_versions.iter().map(|p| PathFields::of(&[("still", p)])).collect(),
         facetime: lp.is_facetime(),
+        hdr: lp.still.info.hdr,
         captured_at: lp.captured_at().map(|t| t.to_rfc3339()),
         captured_at_source: lp.captured_at_with_source().map(|(_, from)| from),
         key_time_s: lp.clip.info.key_time_s.map(round3),
@@ -108,6 +111,9 @@ pub struct LoneDoc<'a> {
     content_id: Option<&'a str>,
     /// Named as an edited version.
     edited: bool,
+    /// A still's gain map form, as for Live Photos (absent for clips).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hdr: Option<crate::meta::hdr::Hdr>,
 }
 
 #[derive(Serialize)]
@@ -167,16 +173,16 @@ pub fn left_out(lib: &Library) -> Map<String, Value> {
     lib.left_out.iter().map(|(why, n)| (why.to_string(), Value::from(*n))).collect()
 }
 
-fn lone<'a>(path: &'a Path, content_id: Option<&'a str>) -> LoneDoc<'a> {
-    LoneDoc { paths: PathFields::of(&[("path", path)]), content_id, edited: crate::pair::edits::is_edit(path) }
+fn lone<'a>(path: &'a Path, content_id: Option<&'a str>, hdr: Option<crate::meta::hdr::Hdr>) -> LoneDoc<'a> {
+    LoneDoc { paths: PathFields::of(&[("path", path)]), content_id, edited: crate::pair::edits::is_edit(path), hdr }
 }
 
 pub fn scan(lib: &Library) -> ScanDoc<'_> {
     ScanDoc {
         schema_version: SCHEMA_VERSION,
         live_photos: Each(&lib.live_photos, live_photo),
-        unpaired_stills: Each(&lib.unpaired_stills, |s| lone(&s.path, s.info.shot.content_id.as_deref())),
-        unpaired_clips: Each(&lib.unpaired_clips, |c| lone(&c.path, c.info.shot.content_id.as_deref())),
+        unpaired_stills: Each(&lib.unpaired_stills, |s| lone(&s.path, s.info.shot.content_id.as_deref(), s.info.hdr)),
+        unpaired_clips: Each(&lib.unpaired_clips, |c| lone(&c.path, c.info.shot.content_id.as_deref(), None)),
         errors: Each(&lib.errors, error),
         skipped: lib.skipped,
         notes: Each(&lib.notes, note),
