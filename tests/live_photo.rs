@@ -3,6 +3,7 @@
 //! a user (and immich, and Photos) would: the scan pairs each by identifier, with the source's
 //! frames and key photo; exiftool reads one identifier in both halves; the still's pixels and the
 //! clip's video packets are the source's (FFmpeg's framemd5, an oracle); nothing is re-encoded.
+#![cfg(feature = "media")]
 
 mod common;
 use common::*;

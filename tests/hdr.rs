@@ -1,0 +1,184 @@
+//! HDR kept: iPhone HEICs with Apple's gain map (iOS 17 and iOS 18.2, real samples) become Ultra
+//! HDR JPEGs and Ultra HDR motion photos. Checked as Android and Chrome read them: exiftool (an
+//! oracle) finds the MPF index of two images and the `hdrgm` metadata; the gain map is a JPEG of
+//! the size Apple's is; decoded as the Ultra HDR spec says at full headroom, a pixel is brighter
+//! than the SDR primary by the gain Apple's map gives it (libheif decodes Apple's, as an oracle
+//! of what the HEIC holds), so highlights are brighter and where Apple's map is zero nothing
+//! changes; the primary is the SDR JPEG `--sdr` writes.
+#![cfg(feature = "media")]
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const IOS17: &str = "230708_TessSug_Demo-LA_BD_iV190163.HEIC";
+const IOS17_ID: &[u8] = b"465042F4-775C-430C-8AB1-AA783FD3FC3F";
+
+/// A library of the two HDR Live Photos: the iOS 18.2 pair, and the iOS 17 still (whose clip is
+/// missing) with a copy of another iPhone clip given its identifier. With `edit`, each HEIC is
+/// changed first.
+fn library(samples: &Path, edit: impl Fn(&mut Vec<u8>)) -> tempfile::TempDir {
+    let lib = tempfile::tempdir().unwrap();
+    for (from, to) in [("apple-ios18/IMG_3853.HEIC", "IMG_3853.HEIC"), ("apple-ios18/IMG_3853.MOV", "IMG_3853.MOV"), (&format!("apple/{IOS17}")[..], IOS17)] {
+        let mut bytes = std::fs::read(samples.join(from)).unwrap();
+        if to.ends_with(".HEIC") {
+            edit(&mut bytes);
+        }
+        std::fs::write(lib.path().join(to), bytes).unwrap();
+    }
+    let mut clip = std::fs::read(samples.join("apple/train.mov")).unwrap();
+    assert!(replace_all(&mut clip, b"E905E6C6-C747-4805-942F-9904A0281F02", IOS17_ID) >= 1);
+    std::fs::write(lib.path().join("230708_TessSug_Demo-LA_BD_iV190163.MOV"), clip).unwrap();
+    lib
+}
+
+fn stills(lib: &Path, out: &Path, extra: &[&str]) -> Value {
+    let o = bin().args(["stills", "--format", "jpeg", "--json", "-q", "-o"]).arg(out).args(extra).arg(lib).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+fn exiftool(args: &[&str], file: &Path) -> Value {
+    let o = Command::new("exiftool").args(["-j", "-G1", "-a"]).args(args).arg(file).output().expect("exiftool (a test oracle)");
+    serde_json::from_slice::<Value>(&o.stdout).unwrap()[0].clone()
+}
+
+/// The second image an MPF index lists (exiftool extracts it).
+fn gain_map_of(jpeg: &Path) -> Vec<u8> {
+    let o = Command::new("exiftool").args(["-b", "-MPImage2"]).arg(jpeg).output().unwrap();
+    assert!(o.stdout.starts_with(&[0xFF, 0xD8]), "no second image in {}", jpeg.display());
+    o.stdout
+}
+
+/// Apple's gain map in the HEIC, decoded by libheif: (width, height, bytes).
+fn apples_map(heic: &Path) -> (u32, u32, Vec<u8>) {
+    use libheif_rs::{AuxiliaryImagesFilter, ColorSpace, HeifContext, LibHeif};
+    let ctx = HeifContext::read_from_file(heic.to_str().unwrap()).unwrap();
+    let primary = ctx.primary_image_handle().unwrap();
+    let aux = primary.auxiliary_images(AuxiliaryImagesFilter::new());
+    let map = aux.iter().find(|a| a.auxiliary_type().unwrap() == "urn:com:apple:photo:2020:aux:hdrgainmap").expect("Apple's gain map");
+    let img = LibHeif::new().decode(map, ColorSpace::Monochrome, None).unwrap();
+    let y = img.planes().y.unwrap();
+    let bytes = (0..y.height as usize).flat_map(|r| y.data[r * y.stride..r * y.stride + y.width as usize].to_vec()).collect();
+    (y.width, y.height, bytes)
+}
+
+fn srgb_to_linear(v: f64) -> f64 {
+    if v <= 0.04045 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) }
+}
+
+/// Checks one Ultra HDR JPEG made from `heic` whose headroom is `headroom` (and whose Apple map
+/// has at least `zeros_at_least` bytes of 8 or less: no gain).
+fn check_ultra_hdr(jpeg: &Path, heic: &Path, headroom: f64, zeros_at_least: usize) {
+    let meta = exiftool(&["-MPF:NumberOfImages", "-XMP-hdrgm:Version"], jpeg);
+    // exiftool gives the version as a number
+    assert_eq!((meta["MPF0:NumberOfImages"].as_i64(), meta["XMP-hdrgm:Version"].to_string()), (Some(2), "1.0".into()), "{}: {meta}", jpeg.display());
+    let gm_bytes = gain_map_of(jpeg);
+    let gm_file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(gm_file.path(), &gm_bytes).unwrap();
+    let gm_meta = exiftool(&["-XMP-hdrgm:all"], gm_file.path());
+    let max = gm_meta["XMP-hdrgm:GainMapMax"].as_f64().unwrap();
+    assert!((max - headroom.log2()).abs() < 0.001, "GainMapMax {max} against log2 of Apple's headroom {headroom}");
+    assert_eq!(gm_meta["XMP-hdrgm:HDRCapacityMax"].as_f64(), Some(max));
+    let ours = image::load_from_memory(&gm_bytes).unwrap().to_luma8();
+    let (w, h, apple) = apples_map(heic);
+    assert_eq!(ours.dimensions(), (w, h), "the gain map has Apple's size");
+    // the HDR rendition at full headroom, as the spec decodes it (offsets 0, gamma 1): the SDR
+    // pixel times 2^(GainMapMax * byte / 255); Apple's: times 1 + (H - 1) * linear(byte)
+    let (mut zero, mut bright, mut err) = (Vec::new(), Vec::new(), 0.0);
+    for (a, b) in apple.iter().zip(ours.as_raw()) {
+        let gain = 2f64.powf(max * f64::from(*b) / 255.0);
+        let apples = 1.0 + (headroom - 1.0) * srgb_to_linear(f64::from(*a) / 255.0);
+        err += (gain.log2() - apples.log2()).abs();
+        if *a <= 8 {
+            zero.push(gain); // Apple's gain at most 1.015: nothing to add
+        } else if apples >= 2.0 {
+            bright.push((gain, apples));
+        }
+    }
+    let mean_err = err / apple.len() as f64;
+    assert!(mean_err < 0.03, "{}: gains differ from Apple's by {mean_err:.4} stops on average", jpeg.display());
+    assert!(zero.len() >= zeros_at_least, "{} pixels where Apple's map is (near) zero", zero.len());
+    // per pixel the gain map JPEG's own error (q90, sharp edges) can reach a few levels: averages
+    let dark = zero.iter().sum::<f64>() / zero.len().max(1) as f64;
+    assert!(dark < 1.03, "where Apple's map is zero the HDR pixel equals the SDR one (mean gain {dark:.3})");
+    assert!(!bright.is_empty(), "the photo has highlights");
+    let ratio = bright.iter().map(|(g, a)| g / a).sum::<f64>() / bright.len() as f64;
+    let least = bright.iter().map(|(g, _)| *g).fold(f64::MAX, f64::min);
+    assert!((ratio - 1.0).abs() < 0.03, "highlights are as much brighter than SDR as Apple's map says (mean ratio {ratio:.3})");
+    assert!(least > 1.5, "every highlight is brighter than SDR (least gain {least:.2})");
+}
+
+#[test]
+fn iphone_hdr_stills_become_ultra_hdr_jpegs_with_apples_gains() {
+    let Some(samples) = samples() else { return };
+    let lib = library(&samples, |_| ());
+    let (out, sdr) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let doc = stills(lib.path(), out.path(), &[]);
+    assert_eq!(doc["copied"], 2, "{doc:#}");
+    assert!(doc["results"].as_array().unwrap().iter().all(|r| r.get("note").is_none()), "{doc:#}");
+    check_ultra_hdr(&out.path().join("IMG_3853.jpg"), &lib.path().join("IMG_3853.HEIC"), 6.902454, 50);
+    check_ultra_hdr(&out.path().join("230708_TessSug_Demo-LA_BD_iV190163.jpg"), &lib.path().join(IOS17), 6.905872, 0);
+    // --sdr: plain JPEGs, whose pixels are the Ultra HDR JPEGs' primaries
+    stills(lib.path(), sdr.path(), &["--sdr"]);
+    for name in ["IMG_3853.jpg", "230708_TessSug_Demo-LA_BD_iV190163.jpg"] {
+        let plain = sdr.path().join(name);
+        assert!(exiftool(&["-MPF:NumberOfImages"], &plain).get("MPF0:NumberOfImages").is_none(), "--sdr writes no gain map");
+        let (a, b) = (image::open(&plain).unwrap().to_rgb8(), image::open(out.path().join(name)).unwrap().to_rgb8());
+        assert!(a.as_raw() == b.as_raw(), "{name}: the primary is the SDR JPEG");
+    }
+    // the scan tells them apart
+    let (_, scanned) = scan_json(&[lib.path()], &[]);
+    let hdr: Vec<&str> = scanned["live_photos"].as_array().unwrap().iter().map(|lp| lp["hdr"].as_str().unwrap_or("none")).collect();
+    assert_eq!(hdr, ["apple_gain_map", "apple_gain_map"], "{scanned:#}");
+}
+
+#[test]
+fn without_the_xmp_headroom_the_makernote_gives_it_and_a_lost_map_is_sdr() {
+    let Some(samples) = samples() else { return };
+    // the XMP's headroom renamed: Apple's MakerNote tags 33 and 48 give it (2^2.787 for both files)
+    let lib = library(&samples, |b| assert_eq!(replace_all(b, b"HDRGainMapHeadroom", b"HDRGainMapHeadroon"), 2));
+    let out = tempfile::tempdir().unwrap();
+    stills(lib.path(), out.path(), &[]);
+    let makernote = |heic: &Path| {
+        let m = exiftool(&["-Apple:HDRHeadroom", "-Apple:HDRGain"], heic);
+        let (m33, m48) = (m["Apple:HDRHeadroom"].as_f64().unwrap(), m["Apple:HDRGain"].as_f64().unwrap());
+        assert!(m33 >= 1.0 && m48 <= 0.01, "the branch of Apple's formula this checks");
+        2f64.powf(-70.0 * m48 + 3.0)
+    };
+    let heic = lib.path().join("IMG_3853.HEIC");
+    check_ultra_hdr(&out.path().join("IMG_3853.jpg"), &heic, makernote(&heic), 50);
+    // the gain map's type renamed: no gain map any more, a plain JPEG
+    let lib = library(&samples, |b| assert_eq!(replace_all(b, b"aux:hdrgainmap", b"aux:hdrgainmaq"), 1));
+    let out = tempfile::tempdir().unwrap();
+    stills(lib.path(), out.path(), &[]);
+    assert!(exiftool(&["-MPF:NumberOfImages"], &out.path().join("IMG_3853.jpg")).get("MPF0:NumberOfImages").is_none());
+}
+
+#[test]
+fn an_hdr_live_photo_becomes_an_ultra_hdr_motion_photo() {
+    let Some(samples) = samples() else { return };
+    let lib = tempfile::tempdir().unwrap();
+    for n in ["IMG_3853.HEIC", "IMG_3853.MOV"] {
+        std::fs::copy(samples.join("apple-ios18").join(n), lib.path().join(n)).unwrap();
+    }
+    let out = tempfile::tempdir().unwrap();
+    let o = bin().args(["convert", "--to", "motion-photo", "-q", "-o"]).arg(out.path()).arg(lib.path()).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let made: PathBuf = out.path().join("IMG_3853.MP.jpg");
+    let o = Command::new("exiftool").args(["-j", "-struct", "-XMP-Container:Directory"]).arg(&made).output().unwrap();
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let items: Vec<&str> = doc[0]["Directory"].as_array().unwrap().iter().map(|i| i["Item"]["Semantic"].as_str().unwrap()).collect();
+    assert_eq!(items, ["Primary", "GainMap", "MotionPhoto"], "one directory, in file order: {doc}");
+    check_ultra_hdr(&made, &lib.path().join("IMG_3853.HEIC"), 6.902454, 50);
+    // livephoto reads it back as a motion photo with every frame, and as Ultra HDR
+    let copy = tempfile::tempdir().unwrap();
+    std::fs::copy(&made, copy.path().join("IMG_3853.MP.jpg")).unwrap();
+    let (code, doc) = scan_json(&[copy.path()], &[]);
+    assert_eq!(code, 0, "{doc:#}");
+    let lp = &doc["live_photos"][0];
+    assert_eq!((lp["kind"].as_str(), lp["frames"].as_u64(), lp["hdr"].as_str()), (Some("motion_photo"), Some(42), Some("ultra_hdr")), "{doc:#}");
+    assert!((lp["key_time_s"].as_f64().unwrap() - 0.9).abs() < 0.04, "{doc:#}");
+}
