@@ -136,7 +136,7 @@ fn iphone_hdr_stills_become_ultra_hdr_jpegs_with_apples_gains() {
 }
 
 #[test]
-fn without_the_xmp_headroom_the_makernote_gives_it_and_a_lost_map_is_sdr() {
+fn the_makernote_gives_the_headroom_the_iso_tone_map_stands_in_and_no_map_is_sdr() {
     let Some(samples) = samples() else { return };
     // the XMP's headroom renamed: Apple's MakerNote tags 33 and 48 give it (2^2.787 for both files)
     let lib = library(&samples, |b| assert_eq!(replace_all(b, b"HDRGainMapHeadroom", b"HDRGainMapHeadroon"), 2));
@@ -150,8 +150,41 @@ fn without_the_xmp_headroom_the_makernote_gives_it_and_a_lost_map_is_sdr() {
     };
     let heic = lib.path().join("IMG_3853.HEIC");
     check_ultra_hdr(&out.path().join("IMG_3853.jpg"), &heic, makernote(&heic), 50);
-    // the gain map's type renamed: no gain map any more, a plain JPEG
+    // Apple's gain map's type renamed: the ISO 21496-1 tone map (iOS 18) carries the same image,
+    // with its own metadata, copied as it is
     let lib = library(&samples, |b| assert_eq!(replace_all(b, b"aux:hdrgainmap", b"aux:hdrgainmaq"), 1));
+    let out = tempfile::tempdir().unwrap();
+    stills(lib.path(), out.path(), &[]);
+    let jpeg = out.path().join("IMG_3853.jpg");
+    assert_eq!(exiftool(&["-MPF:NumberOfImages"], &jpeg)["MPF0:NumberOfImages"].as_i64(), Some(2));
+    let gm = tempfile::NamedTempFile::new().unwrap();
+    let gm_bytes = gain_map_of(&jpeg);
+    std::fs::write(gm.path(), &gm_bytes).unwrap();
+    let m = exiftool(&["-XMP-hdrgm:all"], gm.path());
+    let (max, gamma) = (m["XMP-hdrgm:GainMapMax"].as_f64().unwrap(), m["XMP-hdrgm:Gamma"].as_f64().unwrap());
+    assert!((max - 2.787109).abs() < 1e-6 && (gamma - 0.896973).abs() < 1e-6, "the tmap's metadata (max 2787109/1000000, gamma 896973/1000000): {m}");
+    let ours = image::load_from_memory(&gm_bytes).unwrap().to_luma8();
+    let (w, h, apple) = apples_map(&samples.join("apple-ios18/IMG_3853.HEIC"));
+    assert_eq!(ours.dimensions(), (w, h));
+    let diff = ours.as_raw().iter().zip(&apple).map(|(a, b)| (f64::from(*a) - f64::from(*b)).abs()).sum::<f64>() / apple.len() as f64;
+    assert!(diff < 1.5, "the ISO gain map's bytes are the HEIC's (mean difference {diff:.2} levels)");
+    // a tone map of a version this livephoto does not know: a plain JPEG, and a note that says so
+    let tmap: &[u8] = &[0, 0, 0, 0, 0, 0x40, 0, 0, 0, 0, 0, 0x0F, 0x42, 0x40, 0, 0x2A, 0x87, 0x25];
+    let lib = library(&samples, |b| {
+        replace_all(b, b"aux:hdrgainmap", b"aux:hdrgainmaq");
+        replace_all(b, tmap, &[&[1][..], &tmap[1..]].concat()); // the iOS 18.2 tmap item (the iOS 17 file has none)
+    });
+    let out = tempfile::tempdir().unwrap();
+    let doc = stills(lib.path(), out.path(), &[]);
+    assert!(exiftool(&["-MPF:NumberOfImages"], &out.path().join("IMG_3853.jpg")).get("MPF0:NumberOfImages").is_none());
+    let notes: Vec<&str> = doc["results"].as_array().unwrap().iter().filter_map(|r| r["note"].as_str()).collect();
+    assert_eq!(notes.len(), 1, "{doc:#}");
+    assert!(notes[0].contains("version 1") && notes[0].contains("written as SDR"), "{}", notes[0]);
+    // neither form: a plain JPEG
+    let lib = library(&samples, |b| {
+        replace_all(b, b"aux:hdrgainmap", b"aux:hdrgainmaq");
+        replace_all(b, b"tmap", b"tmaq");
+    });
     let out = tempfile::tempdir().unwrap();
     stills(lib.path(), out.path(), &[]);
     assert!(exiftool(&["-MPF:NumberOfImages"], &out.path().join("IMG_3853.jpg")).get("MPF0:NumberOfImages").is_none());

@@ -1,10 +1,12 @@
-//! The gain map of an iPhone HEIC (docs/formats.md "HDR stills: gain maps"): Apple's auxiliary
-//! image `urn:com:apple:photo:2020:aux:hdrgainmap` (iOS 14.1 and later; iOS 18 files also carry
-//! the same map as an ISO 21496-1 `tmap`, which libheif does not expose), decoded by libheif, with
-//! the headroom Apple's metadata gives, ready for [`super::ultrahdr`].
+//! The gain map of a HEIC (docs/formats.md "HDR stills: gain maps"), ready for
+//! [`super::ultrahdr`]: Apple's auxiliary image `urn:com:apple:photo:2020:aux:hdrgainmap` (iOS
+//! 14.1 and later) with the headroom Apple's metadata gives; else an ISO 21496-1 tone map (a `tmap`
+//! item, which libheif does not interpret: its metadata is read here and its gain map image
+//! decoded by item id). iOS 18 files carry both, over the same image; Apple's form is used, as
+//! for older iPhones.
 
-use super::ultrahdr::{apple_headroom, GainMap, APPLE_GAIN_MAP};
-use libheif_rs::{AuxiliaryImagesFilter, ColorSpace, ImageHandle, ItemId, LibHeif};
+use super::ultrahdr::{apple_headroom, GainMap, GainMapMeta, APPLE_GAIN_MAP};
+use libheif_rs::{AuxiliaryImagesFilter, ColorSpace, HeifContext, ImageHandle, ItemId, LibHeif};
 
 /// What became of a still's gain map.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,40 +19,70 @@ pub enum Found {
     Unusable(String),
 }
 
-/// The gain map of `primary` (whose decoded, upright size is `size`), with `exif` (the still's
-/// TIFF block, for the MakerNote's headroom tags).
-pub fn of_heif(primary: &ImageHandle, exif: Option<&[u8]>, size: (u32, u32)) -> Found {
+/// The gain map of `primary` (whose decoded, upright size is `size`) in the HEIF `file` (read as
+/// `ctx`), with `exif` (the still's TIFF block, for the MakerNote's headroom tags).
+pub fn of_heif(ctx: &HeifContext, file: &[u8], primary: &ImageHandle, exif: Option<&[u8]>, size: (u32, u32)) -> Found {
     let aux = primary.auxiliary_images(AuxiliaryImagesFilter::new());
-    let Some(map) = aux.iter().find(|a| a.auxiliary_type().is_ok_and(|t| t == APPLE_GAIN_MAP)) else { return Found::None };
+    let Some(map) = aux.iter().find(|a| a.auxiliary_type().is_ok_and(|t| t == APPLE_GAIN_MAP)) else { return of_tone_map(ctx, file, size) };
     let makernote = exif.and_then(crate::meta::exif::makernote);
     let tag = |t: u16| makernote.as_deref().and_then(|mn| crate::meta::exif::apple_number(mn, t));
     let Some(headroom) = apple_headroom(xmp(primary).as_deref(), tag) else {
         return Found::Unusable("its HDR gain map has no headroom in its metadata (XMP HDRGainMapHeadroom or MakerNote tag 33): written as SDR".into());
     };
-    let image = match LibHeif::new().decode(map, ColorSpace::Monochrome, None) {
-        Ok(i) => i,
-        Err(e) => return Found::Unusable(format!("libheif cannot decode its HDR gain map ({e}): written as SDR")),
+    let (w, h, luma) = match grey(map, size) {
+        Ok(g) => g,
+        Err(why) => return Found::Unusable(why),
     };
-    let Some(plane) = image.planes().y.filter(|p| p.storage_bits_per_pixel == 8 && p.width > 0 && p.height > 0) else {
-        return Found::Unusable("its HDR gain map is not an 8-bit greyscale image: written as SDR".into());
-    };
-    let (w, h) = (plane.width, plane.height);
-    // the map covers the photo as it is shown: the same proportions as the upright primary
-    let (pw, ph) = (f64::from(size.0), f64::from(size.1));
-    if ((f64::from(w) / f64::from(h)) / (pw / ph) - 1.0).abs() > 0.02 {
-        return Found::Unusable(format!("its HDR gain map ({w}x{h}) does not match the photo's proportions ({}x{}): written as SDR", size.0, size.1));
-    }
-    let mut luma = Vec::with_capacity(w as usize * h as usize);
-    for y in 0..h as usize {
-        match plane.data.get(y * plane.stride..y * plane.stride + w as usize) {
-            Some(row) => luma.extend_from_slice(row),
-            None => return Found::Unusable("libheif returned a short gain map: written as SDR".into()),
-        }
-    }
     match GainMap::from_apple(w, h, &luma, headroom) {
         Some(gm) => Found::Map(gm),
         None => Found::Unusable(format!("its HDR headroom ({headroom:.2}) adds no brightness: written as SDR")),
     }
+}
+
+/// An ISO 21496-1 gain map: the `tmap` item's metadata (after its version byte, 0) and its gain
+/// map image, whose bytes are already in the form the metadata describes.
+fn of_tone_map(ctx: &HeifContext, file: &[u8], size: (u32, u32)) -> Found {
+    let (payload, id) = match crate::meta::heif::tone_map(file) {
+        Ok(Some(t)) => t,
+        Ok(None) => return Found::None,
+        Err(e) => return Found::Unusable(format!("its ISO 21496-1 gain map cannot be read ({e}): written as SDR")),
+    };
+    let meta = match payload.split_first() {
+        Some((0, rest)) => GainMapMeta::from_iso(rest),
+        Some((v, _)) => Err(format!("version {v} of the 'tmap' item, which this livephoto does not know")),
+        None => Err("an empty 'tmap' item".into()),
+    };
+    let meta = match meta {
+        Ok(m) => m,
+        Err(why) => return Found::Unusable(format!("its ISO 21496-1 gain map is not one Ultra HDR can carry ({why}): written as SDR")),
+    };
+    let handle = match ctx.image_handle(id) {
+        Ok(h) => h,
+        Err(e) => return Found::Unusable(format!("libheif cannot open its ISO 21496-1 gain map image ({e}): written as SDR")),
+    };
+    match grey(&handle, size) {
+        Ok((width, height, luma)) => Found::Map(GainMap { width, height, luma, meta }),
+        Err(why) => Found::Unusable(why),
+    }
+}
+
+/// A gain map image decoded to 8-bit greyscale rows, checked against the photo's proportions.
+fn grey(map: &ImageHandle, size: (u32, u32)) -> Result<(u32, u32, Vec<u8>), String> {
+    let image = LibHeif::new().decode(map, ColorSpace::Monochrome, None).map_err(|e| format!("libheif cannot decode its HDR gain map ({e}): written as SDR"))?;
+    let plane = image.planes().y.filter(|p| p.storage_bits_per_pixel == 8 && p.width > 0 && p.height > 0);
+    let plane = plane.ok_or("its HDR gain map is not an 8-bit greyscale image: written as SDR")?;
+    let (w, h) = (plane.width, plane.height);
+    // the map covers the photo as it is shown: the same proportions as the upright primary
+    let (pw, ph) = (f64::from(size.0), f64::from(size.1));
+    if ((f64::from(w) / f64::from(h)) / (pw / ph) - 1.0).abs() > 0.02 {
+        return Err(format!("its HDR gain map ({w}x{h}) does not match the photo's proportions ({}x{}): written as SDR", size.0, size.1));
+    }
+    let mut luma = Vec::with_capacity(w as usize * h as usize);
+    for y in 0..h as usize {
+        let row = plane.data.get(y * plane.stride..y * plane.stride + w as usize).ok_or("libheif returned a short gain map: written as SDR")?;
+        luma.extend_from_slice(row);
+    }
+    Ok((w, h, luma))
 }
 
 /// The primary image's XMP packet (a `mime` item of type `application/rdf+xml`).

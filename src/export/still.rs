@@ -184,7 +184,7 @@ fn decode_heif(bytes: &[u8], hdr: bool) -> Result<(Decoded, super::gain_map::Fou
     decoded.icc = profile(&handle);
     decoded.exif = exif_tiff(&handle);
     let found = match hdr {
-        true => super::gain_map::of_heif(&handle, decoded.exif.as_deref(), (decoded.width, decoded.height)),
+        true => super::gain_map::of_heif(&ctx, bytes, &handle, decoded.exif.as_deref(), (decoded.width, decoded.height)),
         false => super::gain_map::Found::None,
     };
     Ok((decoded, found))

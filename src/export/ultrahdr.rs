@@ -20,14 +20,109 @@ const HDRGM: &str = "http://ns.adobe.com/hdr-gain-map/1.0/";
 /// The gain map's JPEG quality: it is smooth and small, and its errors scale brightness only.
 const GAIN_MAP_QUALITY: u8 = 90;
 
-/// A gain map ready to write: Ultra HDR's encoding (byte `b` is a gain of `headroom^(b/255)`),
-/// greyscale, `width` x `height`, and the headroom it reaches (linear, above 1).
+/// How a gain map's bytes are read (ISO 21496-1, one channel in the base colour space; the
+/// `hdrgm` XMP fields): log2 gains from `min` to `max`, `gamma`, offsets added to the SDR and HDR
+/// renditions, applied fully from a display headroom of `capacity_max` stops (log2).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GainMapMeta {
+    pub min: f64,
+    pub max: f64,
+    pub gamma: f64,
+    pub offset_sdr: f64,
+    pub offset_hdr: f64,
+    pub capacity_min: f64,
+    pub capacity_max: f64,
+}
+
+impl GainMapMeta {
+    /// Gains from 1 to `headroom` (linear), gamma 1, no offsets, applied fully at that headroom.
+    pub fn up_to(headroom: f64) -> Self {
+        let max = headroom.log2();
+        GainMapMeta { min: 0.0, max, gamma: 1.0, offset_sdr: 0.0, offset_hdr: 0.0, capacity_min: 0.0, capacity_max: max }
+    }
+
+    /// ISO 21496-1 metadata (the binary form, after a HEIF `tmap` item's version byte): one
+    /// channel in the base colour space, the base rendition SDR; anything else is refused with
+    /// the reason (XMP cannot say it, and Ultra HDR readers take the base as SDR).
+    pub fn from_iso(b: &[u8]) -> Result<Self, String> {
+        let mut r = IsoReader { b, at: 0 };
+        let (min_version, _writer) = (r.u16()?, r.u16()?);
+        if min_version != 0 {
+            return Err(format!("version {min_version} of the metadata, which this livephoto does not know"));
+        }
+        let flags = r.u8()?;
+        if flags & 0x80 != 0 {
+            return Err("a gain map per colour channel".into());
+        }
+        if flags & 0x40 == 0 {
+            return Err("a gain map in another colour space than the photo's".into());
+        }
+        if flags & 0x04 != 0 {
+            return Err("an HDR base image".into());
+        }
+        let common = flags & 0x08 != 0;
+        let (base, alt, min, max, gamma, off_base, off_alt) = if common {
+            let d = f64::from(r.u32()?);
+            let d = if d == 0.0 { return Err("a zero denominator".into()) } else { d };
+            let (base, alt) = (f64::from(r.u32()?) / d, f64::from(r.u32()?) / d);
+            (base, alt, f64::from(r.i32()?) / d, f64::from(r.i32()?) / d, f64::from(r.u32()?) / d, f64::from(r.i32()?) / d, f64::from(r.i32()?) / d)
+        } else {
+            (r.ufrac()?, r.ufrac()?, r.ifrac()?, r.ifrac()?, r.ufrac()?, r.ifrac()?, r.ifrac()?)
+        };
+        if !(max > min && gamma > 0.0 && alt > base) {
+            return Err("gains or headrooms out of order".into());
+        }
+        Ok(GainMapMeta { min, max, gamma, offset_sdr: off_base, offset_hdr: off_alt, capacity_min: base, capacity_max: alt })
+    }
+}
+
+/// Big-endian fields of ISO 21496-1 metadata.
+struct IsoReader<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl IsoReader<'_> {
+    fn take<const N: usize>(&mut self) -> Result<[u8; N], String> {
+        let v = self.b.get(self.at..self.at + N).and_then(|s| s.try_into().ok()).ok_or("metadata cut short")?;
+        self.at += N;
+        Ok(v)
+    }
+    fn u8(&mut self) -> Result<u8, String> {
+        Ok(self.take::<1>()?[0])
+    }
+    fn u16(&mut self) -> Result<u16, String> {
+        Ok(u16::from_be_bytes(self.take()?))
+    }
+    fn u32(&mut self) -> Result<u32, String> {
+        Ok(u32::from_be_bytes(self.take()?))
+    }
+    fn i32(&mut self) -> Result<i32, String> {
+        Ok(i32::from_be_bytes(self.take()?))
+    }
+    fn frac(&mut self, num: f64) -> Result<f64, String> {
+        match self.u32()? {
+            0 => Err("a zero denominator".into()),
+            d => Ok(num / f64::from(d)),
+        }
+    }
+    fn ufrac(&mut self) -> Result<f64, String> {
+        let n = f64::from(self.u32()?);
+        self.frac(n)
+    }
+    fn ifrac(&mut self) -> Result<f64, String> {
+        let n = f64::from(self.i32()?);
+        self.frac(n)
+    }
+}
+
+/// A gain map ready to write: greyscale, `width` x `height`, its bytes read as `meta` says.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GainMap {
     pub width: u32,
     pub height: u32,
     pub luma: Vec<u8>,
-    pub headroom: f64,
+    pub meta: GainMapMeta,
 }
 
 impl GainMap {
@@ -44,7 +139,7 @@ impl GainMap {
                 (255.0 * gain.log2() / headroom.log2()).round().clamp(0.0, 255.0) as u8
             })
             .collect();
-        Some(GainMap { width, height, luma: apple.iter().map(|&v| lut[usize::from(v)]).collect(), headroom })
+        Some(GainMap { width, height, luma: apple.iter().map(|&v| lut[usize::from(v)]).collect(), meta: GainMapMeta::up_to(headroom) })
     }
 }
 
@@ -83,28 +178,33 @@ pub fn gain_map_block(gm: &GainMap) -> Result<Vec<u8>, JobError> {
     image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, GAIN_MAP_QUALITY)
         .write_image(&gm.luma, gm.width, gm.height, image::ExtendedColorType::L8)
         .map_err(|e| JobError::Media(format!("cannot encode the gain map: {e}")))?;
-    let max = gm.headroom.log2();
+    let m = gm.meta;
     let xmp = format!(
         concat!(
             r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">"#,
-            r#"<rdf:Description rdf:about="" xmlns:hdrgm="{ns}" hdrgm:Version="1.0" hdrgm:GainMapMin="0" hdrgm:GainMapMax="{max:.6}""#,
-            r#" hdrgm:Gamma="1" hdrgm:OffsetSDR="0" hdrgm:OffsetHDR="0" hdrgm:HDRCapacityMin="0" hdrgm:HDRCapacityMax="{max:.6}""#,
-            r#" hdrgm:BaseRenditionIsHDR="False"/></rdf:RDF></x:xmpmeta>"#
+            r#"<rdf:Description rdf:about="" xmlns:hdrgm="{ns}" hdrgm:Version="1.0" hdrgm:GainMapMin="{min:.6}" hdrgm:GainMapMax="{max:.6}""#,
+            r#" hdrgm:Gamma="{gamma:.6}" hdrgm:OffsetSDR="{osdr:.6}" hdrgm:OffsetHDR="{ohdr:.6}" hdrgm:HDRCapacityMin="{cmin:.6}""#,
+            r#" hdrgm:HDRCapacityMax="{cmax:.6}" hdrgm:BaseRenditionIsHDR="False"/></rdf:RDF></x:xmpmeta>"#
         ),
         ns = HDRGM,
-        max = max
+        min = m.min,
+        max = m.max,
+        gamma = m.gamma,
+        osdr = m.offset_sdr,
+        ohdr = m.offset_hdr,
+        cmin = m.capacity_min,
+        cmax = m.capacity_max
     );
     let mut out = vec![0xFF, 0xD8];
     out.extend_from_slice(&segment(0xE1, &[XMP_SIGNATURE, xmp.as_bytes()].concat())?);
-    out.extend_from_slice(&segment(0xE2, &[ISO_SIGNATURE, &iso_metadata(max)].concat())?);
+    out.extend_from_slice(&segment(0xE2, &[ISO_SIGNATURE, &iso_metadata(&m)].concat())?);
     out.extend_from_slice(jpeg.get(2..).unwrap_or(&[]));
     Ok(out)
 }
 
-/// ISO 21496-1 metadata for one channel in the base colour space (big-endian fractions over
-/// 1,000,000): no offsets, gamma 1, gains from 1 to 2^`max` (log2 units), applied fully from a
-/// headroom of `max` stops.
-fn iso_metadata(max: f64) -> Vec<u8> {
+/// ISO 21496-1 metadata for one channel in the base colour space: `m` as big-endian fractions
+/// over 1,000,000.
+fn iso_metadata(m: &GainMapMeta) -> Vec<u8> {
     const D: u32 = 1_000_000;
     let n = |v: f64| (v * f64::from(D)).round() as i64;
     let mut out = vec![0, 0, 0, 0, 0x40]; // minimum and writer version 0; flags: base colour space
@@ -116,13 +216,13 @@ fn iso_metadata(max: f64) -> Vec<u8> {
         }
         out.extend_from_slice(&D.to_be_bytes());
     };
-    frac(0, false); // base HDR headroom
-    frac(n(max), false); // alternate HDR headroom
-    frac(0, true); // gain map min
-    frac(n(max), true); // gain map max
-    frac(i64::from(D), false); // gamma
-    frac(0, true); // base offset
-    frac(0, true); // alternate offset
+    frac(n(m.capacity_min), false); // base HDR headroom
+    frac(n(m.capacity_max), false); // alternate HDR headroom
+    frac(n(m.min), true);
+    frac(n(m.max), true);
+    frac(n(m.gamma), false);
+    frac(n(m.offset_sdr), true); // base offset
+    frac(n(m.offset_hdr), true); // alternate offset
     out
 }
 
@@ -294,7 +394,21 @@ mod tests {
             assert_eq!(x.items[1].length, Some(block.len() as u64));
             assert_eq!(image::load_from_memory(&out).unwrap().to_rgb8().dimensions(), (16, 8), "the primary still decodes");
         }
-        let iso = iso_metadata(2.0);
+        let iso = iso_metadata(&GainMapMeta::up_to(4.0));
         assert_eq!(iso.len(), 61, "one channel, full form");
+        assert_eq!(GainMapMeta::from_iso(&iso), Ok(GainMapMeta::up_to(4.0)), "read back as written");
+        // an iPhone's tmap item (iOS 18.2); the metadata follows its version byte
+        let apple = "00000000004000000000000f4240002a8725000f424000000000000f4240002a8725000f4240000dafcd000f42400000000a000f42400000000a000f4240";
+        let item: Vec<u8> = (0..apple.len()).step_by(2).map(|i| u8::from_str_radix(&apple[i..i + 2], 16).unwrap()).collect();
+        assert_eq!(item.len(), 62);
+        let bytes = &item[1..];
+        let m = GainMapMeta::from_iso(bytes).unwrap();
+        assert!((m.max - 2.787109).abs() < 1e-6 && (m.gamma - 0.896973).abs() < 1e-6 && m.min == 0.0 && m.capacity_max == m.max, "{m:?}");
+        for cut in 0..bytes.len() {
+            assert!(GainMapMeta::from_iso(&bytes[..cut]).is_err());
+        }
+        let mut multi = bytes.to_vec();
+        multi[4] |= 0x80;
+        assert_eq!(GainMapMeta::from_iso(&multi), Err("a gain map per colour channel".into()));
     }
 }

@@ -215,6 +215,44 @@ pub fn exif_item(meta_children: &[u8]) -> Result<Option<u32>> {
     Ok(item_types(meta_children)?.into_iter().find(|i| &i.1 == b"Exif").map(|i| i.0))
 }
 
+/// A HEIF's ISO 21496-1 tone map (a `tmap` item; docs/formats.md "HDR stills: gain maps"): its
+/// payload and the id of its gain map image, the second of its `dimg` references (the first is
+/// the base image). `data` is the whole file.
+#[cfg(feature = "media")] // export writes the gain map
+pub fn tone_map(data: &[u8]) -> Result<Option<(Vec<u8>, u32)>> {
+    let src = Source::from_bytes(data);
+    let top = isobmff::top_level(&src)?;
+    let Some(meta) = top.iter().find(|b| &b.kind == b"meta") else { return Ok(None) };
+    let body = data.get(meta.body_offset as usize..(meta.body_offset + meta.body_len) as usize).unwrap_or(&[]);
+    let children = isobmff::meta_children(body);
+    let Some(id) = item_types(children)?.into_iter().find(|i| &i.1 == b"tmap").map(|i| i.0) else { return Ok(None) };
+    let (locations, _) = item_locations(&src, children, |i| i == id)?;
+    let Some(loc) = locations.first() else { return Ok(None) };
+    let payload = read_item(&src, children, loc)?;
+    Ok(derived_from(children, id)?.and_then(|to| to.get(1).copied()).map(|gain_map| (payload, gain_map)))
+}
+
+/// The items a derived item is made from (its `dimg` references in `iref`, in order).
+#[cfg(feature = "media")]
+fn derived_from(children: &[u8], from: u32) -> Result<Option<Vec<u32>>> {
+    let Some(iref) = isobmff::find(children, b"iref")? else { return Ok(None) };
+    let (version, body) = isobmff::full_box(iref.body)?;
+    for b in isobmff::boxes(body) {
+        let b = b?;
+        if &b.kind != b"dimg" {
+            continue;
+        }
+        let mut r = Reader::new(b.body, "HEIF 'iref' entry");
+        let id = |r: &mut Reader<'_>| if version == 0 { r.u16().map(u32::from) } else { r.u32() };
+        let (f, n) = (id(&mut r)?, r.u16()?);
+        let to = (0..n).map(|_| id(&mut r)).collect::<Result<Vec<u32>>>()?;
+        if f == from {
+            return Ok(Some(to));
+        }
+    }
+    Ok(None)
+}
+
 /// One `iloc` entry: its location when `keep` wants it, and its first extent past the file's end.
 fn item_location(
     src: &Source,
