@@ -215,3 +215,19 @@ fn an_hdr_live_photo_becomes_an_ultra_hdr_motion_photo() {
     assert_eq!((lp["kind"].as_str(), lp["frames"].as_u64(), lp["hdr"].as_str()), (Some("motion_photo"), Some(42), Some("ultra_hdr")), "{doc:#}");
     assert!((lp["key_time_s"].as_f64().unwrap() - 0.9).abs() < 0.04, "{doc:#}");
 }
+
+#[test]
+fn sdr_is_refused_where_no_jpeg_is_made() {
+    let f = fixtures().join("heic_mov");
+    for args in [&["convert", "--to", "mp4", "--sdr"][..], &["convert", "--to", "live-photo", "--sdr"], &["stills", "--sdr"], &["stills", "--effect", "long-exposure", "--sdr"]] {
+        let o = bin().args(args).args(["-o", "/nonexistent/x"]).arg(&f).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains("--sdr"), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    // an SDR HEIC (no gain map) is a plain JPEG with no note, HDR asked or not
+    let out = tempfile::tempdir().unwrap();
+    let doc = stills(&f, out.path(), &[]);
+    assert_eq!(doc["copied"], 1, "{doc:#}");
+    assert!(doc["results"][0].get("note").is_none(), "{doc:#}");
+    assert!(exiftool(&["-MPF:NumberOfImages"], &out.path().join("IMG_0001.jpg")).get("MPF0:NumberOfImages").is_none());
+}
