@@ -93,7 +93,7 @@ fn encode_jpeg(still: &StillFile, hdr: bool) -> Result<Jpeg, JobError> {
     if let Some(icc) = decoded.icc {
         let _ = enc.set_icc_profile(icc);
     }
-    enc.encode(&decoded.rgb, decoded.width, decoded.height, ExtendedColorType::Rgb8)
+    enc.encode(decoded.rgb.rgb(), decoded.width, decoded.height, ExtendedColorType::Rgb8)
         .map_err(|e| JobError::Media(format!("cannot encode JPEG: {e}")))?;
     Ok(Jpeg { bytes: jpeg, gain_map, note })
 }
@@ -109,7 +109,7 @@ pub fn thumbnail(still: &StillFile, max_side: u32, out: &mut File) -> Result<(),
         StillFormat::Png => decode_png(&bytes)?,
         StillFormat::Heif => decode_heif_small(&bytes, max_side)?,
     };
-    let img = image::RgbImage::from_raw(decoded.width, decoded.height, decoded.rgb)
+    let img = image::RgbImage::from_raw(decoded.width, decoded.height, decoded.rgb.into_vec())
         .ok_or_else(|| JobError::Media("the decoder returned fewer pixels than its size".into()))?;
     let scale = f64::from(max_side) / f64::from(decoded.width.max(decoded.height));
     let img = match scale < 1.0 {
@@ -143,7 +143,7 @@ fn decode_jpeg(bytes: &[u8], orientation: Option<u16>) -> Result<Decoded, JobErr
     img.apply_orientation(o.unwrap_or(image::metadata::Orientation::NoTransforms));
     let rgb = img.into_rgb8();
     let (width, height) = rgb.dimensions();
-    Ok(Decoded { rgb: rgb.into_raw(), width, height, exif: None, icc })
+    Ok(Decoded { rgb: Pixels::Owned(rgb.into_raw()), width, height, exif: None, icc })
 }
 
 /// A HEIF's primary image, or its own thumbnail when that is at least `min_side` on its longer
@@ -167,7 +167,7 @@ fn decode_heif_small(bytes: &[u8], min_side: u32) -> Result<Decoded, JobError> {
 
 /// A decoded still: upright RGB pixels, and what the JPEG carries over.
 struct Decoded {
-    rgb: Vec<u8>,
+    rgb: Pixels,
     width: u32,
     height: u32,
     /// The EXIF TIFF block (from `II`/`MM`).
@@ -190,6 +190,29 @@ fn decode_heif(bytes: &[u8], hdr: bool) -> Result<(Decoded, super::gain_map::Fou
     Ok((decoded, found))
 }
 
+/// Packed RGB rows: our own, or libheif's decoded image when its rows are packed already (a
+/// 48 MP photo's pixels are 145 MB: they are not copied).
+enum Pixels {
+    Owned(Vec<u8>),
+    Heif(libheif_rs::Image),
+}
+
+impl Pixels {
+    fn rgb(&self) -> &[u8] {
+        match self {
+            Pixels::Owned(v) => v,
+            Pixels::Heif(image) => image.planes().interleaved.map_or(&[][..], |p| p.data),
+        }
+    }
+
+    fn into_vec(self) -> Vec<u8> {
+        match self {
+            Pixels::Owned(v) => v,
+            Pixels::Heif(_) => self.rgb().to_vec(),
+        }
+    }
+}
+
 /// One HEIF image decoded upright to packed RGB (no profile or EXIF yet).
 fn decode_handle(handle: &libheif_rs::ImageHandle) -> Result<Decoded, JobError> {
     let heif = |e: libheif_rs::HeifError| JobError::Media(format!("libheif cannot decode this HEIC: {e}"));
@@ -197,12 +220,19 @@ fn decode_handle(handle: &libheif_rs::ImageHandle) -> Result<Decoded, JobError> 
     let plane = image.planes().interleaved.ok_or_else(|| JobError::Media("libheif returned no RGB plane".into()))?;
     let (w, h) = (plane.width, plane.height);
     let row = w as usize * 3;
+    if plane.stride == row && plane.data.len() >= row * h as usize {
+        let rgb = Pixels::Heif(image);
+        if rgb.rgb().len() == row * h as usize {
+            return Ok(Decoded { rgb, width: w, height: h, exif: None, icc: None });
+        }
+        return Ok(Decoded { rgb: Pixels::Owned(rgb.rgb()[..row * h as usize].to_vec()), width: w, height: h, exif: None, icc: None });
+    }
     let mut rgb = Vec::with_capacity(row * h as usize);
     for y in 0..h as usize {
         let line = plane.data.get(y * plane.stride..y * plane.stride + row).ok_or_else(|| JobError::Media("short image row".into()))?;
         rgb.extend_from_slice(line);
     }
-    Ok(Decoded { rgb, width: w, height: h, exif: None, icc: None })
+    Ok(Decoded { rgb: Pixels::Owned(rgb), width: w, height: h, exif: None, icc: None })
 }
 
 /// A HEIF image's ICC profile, or one built from its `nclx` primaries and transfer.
@@ -226,7 +256,7 @@ fn decode_png(bytes: &[u8]) -> Result<Decoded, JobError> {
     img.apply_orientation(orientation);
     let rgb = img.into_rgb8();
     let (width, height) = rgb.dimensions();
-    Ok(Decoded { rgb: rgb.into_raw(), width, height, exif, icc })
+    Ok(Decoded { rgb: Pixels::Owned(rgb.into_raw()), width, height, exif, icc })
 }
 
 /// The still's EXIF TIFF block (capture time, GPS, camera, MakerNote), read without decoding its
