@@ -266,18 +266,42 @@ fn a_pair_is_written_whole_or_not_at_all_and_never_over_someone_elses_file() {
     let names: Vec<String> = walk(out.path()).iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
     assert_eq!(names.iter().filter(|n| !n.starts_with('.')).count(), 2, "{names:?}");
     assert!(walk(out.path()).iter().all(|p| !is_temporary(p)), "{names:?}");
-    // a still that cannot take the identifier fails with the file and the reason; the run goes on
+    // a still whose EXIF segment is full fails alone, with the file and the reason; the run goes on
     let lib = tempfile::tempdir().unwrap();
     copy_dir(&fixtures().join("android"), lib.path());
-    let mut heic = std::fs::read(lib.path().join("20240501_100003.heic")).unwrap();
-    assert_eq!(replace_all(&mut heic, b"Exif", b"Exix"), 1, "the EXIF item's type, renamed");
-    std::fs::write(lib.path().join("20240501_100003.heic"), &heic).unwrap();
+    copy_dir(&stripped, lib.path());
+    let jpeg = std::fs::read(lib.path().join("IMG_0009.JPG")).unwrap();
+    assert_eq!(&jpeg[2..4], &[0xFF, 0xE1], "the EXIF segment comes first");
+    let len = usize::from(u16::from_be_bytes([jpeg[4], jpeg[5]]));
+    let mut full = jpeg[..4 + len].to_vec();
+    full.resize(4 + 65_535, 0); // its TIFF block padded out to the largest segment (readers ignore the rest)
+    full[4..6].copy_from_slice(&65_535u16.to_be_bytes());
+    full.extend_from_slice(&jpeg[4 + len..]);
+    std::fs::write(lib.path().join("IMG_0009.JPG"), &full).unwrap();
     let out = tempfile::tempdir().unwrap();
     let (code, doc) = convert(&[lib.path()], out.path(), &[]);
     assert_eq!(code, 1, "{doc:#}");
     let failed: Vec<&Value> = doc["results"].as_array().unwrap().iter().filter(|r| r["status"] == "failed").collect();
     assert_eq!(failed.len(), 1, "{doc:#}");
-    assert!(failed[0]["error"].as_str().unwrap().contains("no EXIF item"), "{doc:#}");
-    assert_eq!(doc["converted"], 3, "the other motion photos are written");
-    assert!(!out.path().join("20240501_100003.MOV").exists() && !out.path().join("20240501_100003.HEIC").exists());
+    assert!(failed[0]["error"].as_str().unwrap().contains("outgrow its JPEG segment"), "{doc:#}");
+    assert!(name(&failed[0]["still"]) == "IMG_0009.JPG", "{doc:#}");
+    assert_eq!(doc["converted"], 4, "the motion photos are written");
+    assert!(!out.path().join("IMG_0009.MOV").exists() && !out.path().join("IMG_0009.JPG").exists(), "neither half");
+}
+
+#[test]
+fn a_heic_without_exif_gains_an_exif_item_with_the_identifier() {
+    let lib = tempfile::tempdir().unwrap();
+    copy_dir(&fixtures().join("android"), lib.path());
+    let mut heic = std::fs::read(lib.path().join("20240501_100003.heic")).unwrap();
+    assert_eq!(replace_all(&mut heic, b"Exif", b"Exix"), 1, "the EXIF item's type, renamed: an app stripped it");
+    std::fs::write(lib.path().join("20240501_100003.heic"), &heic).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let (code, doc) = convert(&[lib.path()], out.path(), &[]);
+    assert_eq!(code, 0, "{doc:#}");
+    let r = doc["results"].as_array().unwrap().iter().find(|r| name(&r["still"]) == "20240501_100003.heic").unwrap();
+    let still = Path::new(r["output_still"].as_str().unwrap());
+    let (still_id, clip_id, key) = exiftool_ids(still, Path::new(r["output"].as_str().unwrap()));
+    assert_eq!((still_id.as_deref(), clip_id.as_deref(), key), (r["content_id"].as_str(), r["content_id"].as_str(), true));
+    assert_eq!(pixels(still), pixels(&lib.path().join("20240501_100003.heic")), "the image data moved with the grown 'meta' box");
 }

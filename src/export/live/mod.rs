@@ -11,6 +11,7 @@
 //!   Video and audio are never re-encoded.
 
 mod exif_id;
+mod heif_exif;
 mod mov;
 mod still_id;
 

@@ -38,8 +38,8 @@ pub fn jpeg_with_id(jpeg: &[u8], id: &str) -> Result<Vec<u8>, JobError> {
     Ok([&jpeg[..from], &segment, &jpeg[to..]].concat())
 }
 
-/// `heif` with `id` in the Apple MakerNote of its `Exif` item. A HEIF without one (or whose
-/// item lies in `idat` or in pieces) is refused with the reason.
+/// `heif` with `id` in the Apple MakerNote of its `Exif` item; a HEIF without one gains one
+/// ([`super::heif_exif`]). One whose item lies in `idat` or in pieces is refused with the reason.
 pub fn heif_with_id(heif: &[u8], id: &str) -> Result<Vec<u8>, JobError> {
     let bad = |e: crate::meta::MetaError| JobError::Media(format!("cannot read the HEIF's structure: {e}"));
     let refuse = |why: &str| JobError::Unsupported(format!("cannot write the identifier into this HEIF: {why}"));
@@ -50,7 +50,10 @@ pub fn heif_with_id(heif: &[u8], id: &str) -> Result<Vec<u8>, JobError> {
     let children_skip = isobmff::meta_children_at(meta_body);
     let children = &meta_body[children_skip..];
     let children_at = meta.body_offset as usize + children_skip;
-    let item = heif::exif_item(children).map_err(bad)?.ok_or_else(|| refuse("it has no EXIF item"))?;
+    let Some(item) = heif::exif_item(children).map_err(bad)? else {
+        let tiff = with_content_id(None, id).map_err(|e| refuse(&e))?;
+        return super::heif_exif::add_exif(heif, &tiff).map_err(|e| refuse(&format!("it has no EXIF item, and one cannot be added: {e}")));
+    };
     let iloc = isobmff::find(children, b"iloc").map_err(bad)?.ok_or_else(|| refuse("it has no 'iloc' box"))?;
     let iloc_at = children_at + (iloc.body.as_ptr() as usize - children.as_ptr() as usize);
     let fields = heif::item_fields(iloc.body).map_err(bad)?;
