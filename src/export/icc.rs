@@ -22,6 +22,16 @@ fn curve(code: u16) -> Option<[f64; 5]> {
     }
 }
 
+/// The sRGB transfer (IEC 61966-2-1) decoded: an encoded value in 0..=1 to linear light. Display
+/// P3 shares it; Apple's gain maps are encoded with it too (docs/formats.md "HDR stills: gain maps").
+pub fn srgb_to_linear(v: f64) -> f64 {
+    if v <= 0.04045 {
+        v / 12.92
+    } else {
+        ((v + 0.055) / 1.055).powf(2.4)
+    }
+}
+
 const D65: [f64; 3] = [0.95047, 1.0, 1.08883];
 const D50: [f64; 3] = [0.96422, 1.0, 0.82521];
 

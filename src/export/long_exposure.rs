@@ -57,12 +57,7 @@ pub fn write(lp: &LivePhoto, out: &mut File, ticker: &Ticker<'_>) -> Result<u64,
 
 /// sRGB-coded 8-bit value to linear light.
 fn linear(v: u8) -> f32 {
-    let c = f32::from(v) / 255.0;
-    if c <= 0.04045 {
-        c / 12.92
-    } else {
-        ((c + 0.055) / 1.055).powf(2.4)
-    }
+    super::icc::srgb_to_linear(f64::from(v) / 255.0) as f32
 }
 
 /// Linear light to an sRGB-coded 8-bit value.

@@ -135,19 +135,11 @@ impl GainMap {
         }
         let lut: Vec<u8> = (0..=255u8)
             .map(|v| {
-                let gain = 1.0 + (headroom - 1.0) * srgb_to_linear(f64::from(v) / 255.0);
+                let gain = 1.0 + (headroom - 1.0) * super::icc::srgb_to_linear(f64::from(v) / 255.0);
                 (255.0 * gain.log2() / headroom.log2()).round().clamp(0.0, 255.0) as u8
             })
             .collect();
         Some(GainMap { width, height, luma: apple.iter().map(|&v| lut[usize::from(v)]).collect(), meta: GainMapMeta::up_to(headroom) })
-    }
-}
-
-fn srgb_to_linear(v: f64) -> f64 {
-    if v <= 0.04045 {
-        v / 12.92
-    } else {
-        ((v + 0.055) / 1.055).powf(2.4)
     }
 }
 
@@ -349,7 +341,7 @@ mod tests {
         for v in [32usize, 128, 200] {
             // Ultra HDR's gain for the byte (no offsets, gamma 1) against Apple's for its source
             let ours = h.powf(f64::from(gm.luma[v]) / 255.0);
-            let apples = 1.0 + (h - 1.0) * srgb_to_linear(v as f64 / 255.0);
+            let apples = 1.0 + (h - 1.0) * super::super::icc::srgb_to_linear(v as f64 / 255.0);
             assert!((ours.log2() - apples.log2()).abs() < 0.01, "byte {v}: {ours} against {apples}");
         }
         assert_eq!(GainMap::from_apple(16, 16, &apple, 1.0), None, "no headroom, no map");
