@@ -231,3 +231,63 @@ fn sdr_is_refused_where_no_jpeg_is_made() {
     assert!(doc["results"][0].get("note").is_none(), "{doc:#}");
     assert!(exiftool(&["-MPF:NumberOfImages"], &out.path().join("IMG_0001.jpg")).get("MPF0:NumberOfImages").is_none());
 }
+
+/// The Ultra HDR reader and renderer of the `ultrahdr-rs` crate (an independent implementation
+/// of the spec) finds the gain map and its metadata in what livephoto wrote, and its HDR
+/// rendition at the photo's headroom brightens each part of the photo by what Apple's map says.
+#[test]
+fn an_independent_ultra_hdr_decoder_renders_apples_brightness() {
+    let Some(samples) = samples() else { return };
+    use ultrahdr_rs::{gainmap::apply::apply_gainmap, ColorGamut, ColorTransfer, GainMap, HdrOutputFormat, PixelFormat, RawImage, Unstoppable};
+    let lib = library(&samples, |_| ());
+    let out = tempfile::tempdir().unwrap();
+    stills(lib.path(), out.path(), &[]);
+    let bytes = std::fs::read(out.path().join("230708_TessSug_Demo-LA_BD_iV190163.jpg")).unwrap();
+    let decoder = ultrahdr_rs::Decoder::new(&bytes).unwrap();
+    assert!(decoder.is_ultrahdr());
+    let m = decoder.metadata().unwrap().clone();
+    let headroom = 6.905872f64;
+    assert!((m.gain_map_max[0] - headroom.log2()).abs() < 1e-4 && (m.alternate_hdr_headroom - headroom.log2()).abs() < 1e-4, "{m:?}");
+    assert!(m.use_base_color_space && !m.backward_direction, "{m:?}");
+    let sdr = image::load_from_memory(decoder.primary_jpeg().unwrap()).unwrap().to_rgb8();
+    let gm = image::load_from_memory(decoder.gainmap_jpeg().unwrap()).unwrap().to_luma8();
+    assert_eq!((gm.width() * 2, gm.height() * 2), sdr.dimensions());
+    // a 512-pixel square around the brightest part of Apple's map (even corners: the half-size
+    // map lines up with it), rendered at the photo's full headroom
+    let (aw, _, apple) = apples_map(&lib.path().join(IOS17));
+    let brightest = apple.iter().enumerate().max_by_key(|(_, v)| **v).unwrap().0;
+    let (bx, by) = ((brightest as u32 % aw) * 2, (brightest as u32 / aw) * 2);
+    let (x0, y0) = ((bx.saturating_sub(256).min(sdr.width() - 512)) & !1, (by.saturating_sub(256).min(sdr.height() - 512)) & !1);
+    let crop = image::imageops::crop_imm(&sdr, x0, y0, 512, 512).to_image();
+    let gcrop = image::imageops::crop_imm(&gm, x0 / 2, y0 / 2, 256, 256).to_image();
+    let sdr_raw = RawImage::from_data(512, 512, PixelFormat::Rgb8, ColorGamut::DisplayP3, ColorTransfer::Srgb, crop.into_raw()).unwrap();
+    let gm_raw = GainMap { width: 256, height: 256, channels: 1, data: gcrop.into_raw() };
+    let hdr = apply_gainmap(&sdr_raw, &gm_raw, &m, headroom as f32, HdrOutputFormat::LinearFloat, Unstoppable).unwrap();
+    let px: Vec<f32> = hdr.data.chunks_exact(4).map(|b| f32::from_ne_bytes([b[0], b[1], b[2], b[3]])).collect();
+    let (mut err, mut n, mut bright, mut dark) = (0.0, 0, Vec::new(), Vec::new());
+    for y in 0..512u32 {
+        for x in 0..512u32 {
+            let s = sdr.get_pixel(x0 + x, y0 + y)[1];
+            let s_lin = srgb_to_linear(f64::from(s) / 255.0);
+            if s_lin < 0.02 {
+                continue; // too dark for a ratio
+            }
+            let h = f64::from(px[((y * 512 + x) * 4 + 1) as usize]);
+            let a = apple[(((y0 + y) / 2) * aw + (x0 + x) / 2) as usize];
+            let apples = 1.0 + (headroom - 1.0) * srgb_to_linear(f64::from(a) / 255.0);
+            err += ((h / s_lin).log2() - apples.log2()).abs();
+            n += 1;
+            if apples >= 2.5 {
+                bright.push(h / s_lin);
+            } else if a <= 8 {
+                dark.push(h / s_lin);
+            }
+        }
+    }
+    assert!(n > 10_000, "enough lit pixels ({n})");
+    assert!(err / (n as f64) < 0.03, "the renderer's brightening is Apple's within {:.3} stops on average", err / n as f64);
+    assert!(!bright.is_empty() && bright.iter().sum::<f64>() / bright.len() as f64 > 2.3, "highlights at least 2.3x brighter than SDR");
+    if !dark.is_empty() {
+        assert!(dark.iter().sum::<f64>() / (dark.len() as f64) < 1.1, "no brightening where Apple's map is zero");
+    }
+}
