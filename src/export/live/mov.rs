@@ -254,8 +254,9 @@ pub fn still_time_track(id: u32, movie_ts: u32, key_units: u64, sample_at: u64) 
     let mdhd = boxed(b"mdhd", &[&[0u8; 12][..], &be(movie_ts), &be(1), &[0x55, 0xC4, 0, 0]].concat());
     let hdlr = boxed(b"hdlr", &[&[0u8; 4][..], b"mhlr", b"meta", &[0; 12], &[0]].concat());
     let gmhd = boxed(b"gmhd", &boxed(b"gmin", &[&[0u8; 4][..], &[0, 0x40, 0x80, 0, 0x80, 0, 0x80, 0, 0, 0, 0, 0]].concat()));
-    let dhlr = boxed(b"hdlr", &[&[0u8; 4][..], b"dhlr", b"url ", &[0; 12], &[0]].concat());
-    let dinf = boxed(b"dinf", &boxed(b"dref", &[&[0u8; 4][..], &be(1), &boxed(b"url ", &[0, 0, 0, 1])].concat()));
+    // the data reference as iPhones write it: an alias to this file (flag 1: self-contained)
+    let dhlr = boxed(b"hdlr", &[&[0u8; 4][..], b"dhlr", b"alis", &[0; 12], &[0]].concat());
+    let dinf = boxed(b"dinf", &boxed(b"dref", &[&[0u8; 4][..], &be(1), &boxed(b"alis", &[0, 0, 0, 1])].concat()));
     // the sample entry's key table: local key 1 is still-image-time, a signed 8-bit integer (type 65)
     let keyd = boxed(b"keyd", &[&b"mdta"[..], KEY_STILL_TIME].concat());
     let dtyp = boxed(b"dtyp", &[&be(0)[..], &be(65)].concat());
