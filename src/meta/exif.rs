@@ -284,17 +284,23 @@ fn gps(exif: &exif::Exif) -> Option<GeoLocation> {
     Some(GeoLocation { lat, lon, alt: alt.map(|a| if below { -a } else { a }) })
 }
 
-/// Apple MakerNote: "Apple iOS\0", 00 01, byte order "MM"/"II", IFD at offset 14; value offsets
-/// count from the start of the MakerNote (docs/formats.md; ExifTool Apple.pm). Returns tag 0x0011.
-pub fn apple_content_id(mn: &[u8]) -> Option<String> {
+/// The byte order of an Apple MakerNote ("Apple iOS\0", 00 01, "MM" or "II", its IFD at offset
+/// 14; docs/formats.md "The identifier in the still"), or `None` when `mn` is not one.
+pub fn apple_order(mn: &[u8]) -> Option<Endian> {
     if !mn.starts_with(b"Apple iOS\0") || mn.len() < 16 {
         return None;
     }
-    let order = match &mn[12..14] {
-        b"MM" => Endian { big: true },
-        b"II" => Endian { big: false },
-        _ => return None,
-    };
+    match &mn[12..14] {
+        b"MM" => Some(Endian { big: true }),
+        b"II" => Some(Endian { big: false }),
+        _ => None,
+    }
+}
+
+/// Apple MakerNote tag 0x0011: value offsets count from the start of the MakerNote
+/// (docs/formats.md; ExifTool Apple.pm).
+pub fn apple_content_id(mn: &[u8]) -> Option<String> {
+    let order = apple_order(mn)?;
     let u16_at = |p: usize| order.u16_at(mn, p);
     let u32_at = |p: usize| order.u32_at(mn, p);
     let count = usize::from(u16_at(14)?);
@@ -319,14 +325,7 @@ pub fn apple_content_id(mn: &[u8]) -> Option<String> {
 /// HDR headroom tags 33 and 48, for instance (docs/formats.md "HDR stills: gain maps").
 #[cfg(feature = "media")] // export reads the HDR headroom
 pub fn apple_number(mn: &[u8], tag: u16) -> Option<f64> {
-    if !mn.starts_with(b"Apple iOS\0") || mn.len() < 16 {
-        return None;
-    }
-    let order = match &mn[12..14] {
-        b"MM" => Endian { big: true },
-        b"II" => Endian { big: false },
-        _ => return None,
-    };
+    let order = apple_order(mn)?;
     let count = usize::from(order.u16_at(mn, 14)?);
     let e = (0..count.min(512)).map(|i| 16 + i * 12).find(|&e| order.u16_at(mn, e) == Some(tag))?;
     let (typ, n) = (order.u16_at(mn, e + 2)?, order.u32_at(mn, e + 4)?);

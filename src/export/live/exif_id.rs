@@ -129,11 +129,7 @@ type Valued = Vec<(Entry, Vec<u8>)>;
 /// An Apple MakerNote's entries with their values (offsets count from the note's first byte);
 /// entries whose values lie outside it are left out.
 fn apple_entries(note: &[u8]) -> Option<(Endian, Valued)> {
-    let e = match note.get(12..14)? {
-        b"MM" => Endian { big: true },
-        b"II" => Endian { big: false },
-        _ => return None,
-    };
+    let e = crate::meta::exif::apple_order(note)?;
     let entries = read_ifd(note, 14, e)?;
     Some((e, entries.iter().filter_map(|x| Some((*x, value(note, x, e, 0)?.to_vec()))).collect()))
 }
