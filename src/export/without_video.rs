@@ -16,6 +16,7 @@ use super::error::JobError;
 use super::jpeg;
 use crate::meta::bytes::Source;
 use crate::meta::heif::{self, ItemFields};
+use crate::meta::heif_edit::{meta_layout, moved_offsets};
 use crate::meta::motion::Embedded;
 use crate::meta::{isobmff, xmp, MetaError, StillFormat};
 
@@ -39,28 +40,16 @@ fn heif_without_mpvd(data: &[u8]) -> Result<Vec<u8>, JobError> {
     let bad = |e: MetaError| JobError::Media(format!("cannot read this HEIF's boxes: {e}"));
     let top = isobmff::top_level(&Source::from_bytes(data)).map_err(bad)?;
     let mut out = data.to_vec();
-    let meta = top.iter().find(|b| &b.kind == b"meta");
-    let located = match meta {
-        Some(m) => {
-            let body = &data[m.body_offset as usize..(m.body_offset + m.body_len) as usize];
-            let children_at = m.body_offset as usize + isobmff::meta_children_at(body);
-            let children = &data[children_at..(m.body_offset + m.body_len) as usize];
-            Some((children_at, children))
-        }
-        None => None,
-    };
     // the item locations, parsed once for both edits
-    let iloc = match located {
-        Some((children_at, children)) => iloc_in(children_at, children).map_err(bad)?,
-        None => None,
-    };
-    if let (Some((children_at, children)), Some((_, items))) = (located, &iloc) {
-        edit_xmp_item(&mut out, children_at, children, items).map_err(bad)?;
+    let meta = meta_layout(data).map_err(bad)?;
+    let iloc = meta.as_ref().and_then(|m| m.iloc.as_ref());
+    if let (Some(m), Some((_, items))) = (&meta, iloc) {
+        edit_xmp_item(&mut out, m.children_at, m.children, items).map_err(bad)?;
     }
     let Some(mpvd) = top.iter().find(|b| &b.kind == b"mpvd") else { return Ok(out) };
     let (from, to) = (mpvd.offset as usize, (mpvd.body_offset + mpvd.body_len) as usize);
-    let moved = match &iloc {
-        Some((body_at, items)) => move_offsets_back(&mut out, *body_at, items, from, to),
+    let moved = match iloc {
+        Some((body_at, items)) => move_offsets_back(&mut out[*body_at..], items, from, to),
         None => true,
     };
     if moved {
@@ -71,52 +60,25 @@ fn heif_without_mpvd(data: &[u8]) -> Result<Vec<u8>, JobError> {
     Ok(out)
 }
 
-/// The `iloc` box among a `meta` box's children (at `children_at` in the file): where its
-/// body starts in the file, and every item's fields.
-fn iloc_in(children_at: usize, children: &[u8]) -> Result<Option<(usize, Vec<ItemFields>)>, MetaError> {
-    let Some(iloc) = isobmff::find(children, b"iloc")? else { return Ok(None) };
-    let body_at = children_at + (iloc.body.as_ptr() as usize - children.as_ptr() as usize);
-    Ok(Some((body_at, heif::item_fields(iloc.body)?)))
-}
-
 /// Moves back by the box's size every file offset (`iloc` construction method 0) that points
-/// past the `mpvd` box at `from..to` (`iloc`'s body at `body_at`). False, and nothing changed, when some cannot be: an item
-/// overlapping the box, or one whose offset is implied (a field of width 0).
-fn move_offsets_back(file: &mut [u8], body_at: usize, items: &[ItemFields], from: usize, to: usize) -> bool {
-    let shift = (to - from) as u64;
-    let mut writes = Vec::new();
+/// past the `mpvd` box at `from..to` (`iloc` is the `iloc` box's body). False, and nothing
+/// changed, when some cannot be: an item overlapping the box, or one whose offset is implied.
+fn move_offsets_back(iloc: &mut [u8], items: &[ItemFields], from: usize, to: usize) -> bool {
     for item in items.iter().filter(|i| i.method == 0) {
-        let abs = |off: u64| item.base.value.saturating_add(off);
-        let after: Vec<bool> = item.extents.iter().map(|(off, _)| abs(off.value) >= to as u64).collect();
         for (off, len) in &item.extents {
-            let (start, end) = (abs(off.value), abs(off.value).saturating_add(*len));
+            let start = item.base.value.saturating_add(off.value);
+            let end = start.saturating_add(*len);
             if start < to as u64 && (end > from as u64 || *len == 0) && start >= from as u64 {
                 return false; // inside the box
             }
         }
-        // the base moves when every extent does and it can; else each extent's own offset
-        if after.iter().all(|&a| a) && item.base.width > 0 && item.base.value >= shift {
-            writes.push((item.base, item.base.value - shift));
-            continue;
-        }
-        for ((off, _), moved) in item.extents.iter().zip(&after) {
-            if !moved {
-                continue;
-            }
-            if off.width == 0 || off.value < shift {
-                return false;
-            }
-            writes.push((*off, off.value - shift));
-        }
     }
-    for (field, value) in writes {
-        let at = body_at + field.at;
-        match field.width {
-            4 => file[at..at + 4].copy_from_slice(&u32::try_from(value).unwrap_or(u32::MAX).to_be_bytes()),
-            8 => file[at..at + 8].copy_from_slice(&value.to_be_bytes()),
-            _ => return false,
-        }
+    let Some(writes) = moved_offsets(items, to as u64, -((to - from) as i64)) else { return false };
+    let mut edited = iloc.to_vec();
+    if !writes.iter().all(|(field, value)| field.write(&mut edited, *value)) {
+        return false;
     }
+    iloc.copy_from_slice(&edited);
     true
 }
 

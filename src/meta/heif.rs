@@ -220,11 +220,8 @@ pub fn exif_item(meta_children: &[u8]) -> Result<Option<u32>> {
 /// the base image). `data` is the whole file.
 #[cfg(feature = "media")] // export writes the gain map
 pub fn tone_map(data: &[u8]) -> Result<Option<(Vec<u8>, u32)>> {
-    let src = Source::from_bytes(data);
-    let top = isobmff::top_level(&src)?;
-    let Some(meta) = top.iter().find(|b| &b.kind == b"meta") else { return Ok(None) };
-    let body = data.get(meta.body_offset as usize..(meta.body_offset + meta.body_len) as usize).unwrap_or(&[]);
-    let children = isobmff::meta_children(body);
+    let Some(meta) = super::heif_edit::meta_layout(data)? else { return Ok(None) };
+    let (src, children) = (Source::from_bytes(data), meta.children);
     let Some(id) = item_types(children)?.into_iter().find(|i| &i.1 == b"tmap").map(|i| i.0) else { return Ok(None) };
     let (locations, _) = item_locations(&src, children, |i| i == id)?;
     let Some(loc) = locations.first() else { return Ok(None) };

@@ -5,6 +5,8 @@ mod error;
 pub(crate) mod exif;
 pub mod hdr;
 pub mod heif;
+#[cfg(feature = "media")] // the writers' in-place HEIF edits
+pub mod heif_edit;
 pub(crate) mod isobmff;
 pub mod motion;
 pub mod xmp;

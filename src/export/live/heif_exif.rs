@@ -5,28 +5,25 @@
 //! as much: its `iloc` offset fields are rewritten in place, at their widths. Image data keeps its
 //! bytes.
 
-use crate::meta::bytes::Source;
-use crate::meta::heif::{self, Field};
+use crate::meta::heif::Field;
+use crate::meta::heif_edit::{meta_layout, moved_offsets};
 use crate::meta::isobmff::{self, boxed};
 
 /// `file` with an `Exif` item holding `tiff` (a TIFF block), described by the primary image.
 pub fn add_exif(file: &[u8], tiff: &[u8]) -> Result<Vec<u8>, String> {
-    let top = isobmff::top_level(&Source::from_bytes(file)).map_err(|e| e.to_string())?;
-    let meta = top.iter().find(|b| &b.kind == b"meta").ok_or("it has no 'meta' box")?;
-    let (start, body_at, end) = (meta.offset as usize, meta.body_offset as usize, (meta.body_offset + meta.body_len) as usize);
-    let body = file.get(body_at..end).ok_or("its 'meta' box runs past the end of the file")?;
-    let skip = isobmff::meta_children_at(body);
-    let children = &body[skip..];
+    let meta = meta_layout(file).map_err(|e| e.to_string())?.ok_or("it has no 'meta' box")?;
+    let (start, end, children) = (meta.start, meta.end, meta.children);
     let find = |kind: &[u8; 4]| isobmff::find(children, kind).map_err(|e| e.to_string());
     let iinf = find(b"iinf")?.ok_or("it has no 'iinf' box")?;
     let iloc = find(b"iloc")?.ok_or("it has no 'iloc' box")?;
+    let iref = find(b"iref")?;
     let pitm = find(b"pitm")?.ok_or("it has no primary image ('pitm')")?;
     let primary = match pitm.body.first() {
         Some(0) => pitm.body.get(4..6).map(|b| u32::from(u16::from_be_bytes([b[0], b[1]]))),
         _ => pitm.body.get(4..8).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]])),
     };
     let primary = primary.ok_or("its 'pitm' box is cut short")?;
-    let fields = heif::item_fields(iloc.body).map_err(|e| e.to_string())?;
+    let fields = &meta.iloc.as_ref().ok_or("it has no 'iloc' box")?.1;
     let id = fields.iter().map(|f| f.id).max().unwrap_or(0) + 1;
     let (iloc_version, widths) = (iloc.body[0], iloc.body.get(4..6).ok_or("its 'iloc' box is cut short")?);
     let (off_w, len_w, base_w) = (widths[0] >> 4, widths[0] & 15, widths[1] >> 4);
@@ -35,19 +32,22 @@ pub fn add_exif(file: &[u8], tiff: &[u8]) -> Result<Vec<u8>, String> {
         return Err("its 'iloc' box cannot hold another item's place".into());
     }
     let iinf_new = with_infe(iinf.body, id)?;
-    let iref_new = with_cdsc(find(b"iref")?.map(|r| r.body), id, primary)?;
+    let iref_new = with_cdsc(iref.map(|r| r.body), id, primary)?;
     // the new iloc entry; its offset is known once the meta box's growth is
     let entry_len = if iloc_version < 2 { 2 } else { 4 } + if iloc_version >= 1 { 2 } else { 0 } + 2 + usize::from(base_w) + 2 + usize::from(index_w + off_w + len_w);
-    let had_iref = find(b"iref")?.is_some();
-    let grown = (iinf_new.len() - (iinf.body.len() + 8)) + (iref_new.len() - find(b"iref")?.map_or(0, |r| r.body.len() + 8)) + entry_len;
+    let grown = (iinf_new.len() - (iinf.body.len() + 8)) + (iref_new.len() - iref.map_or(0, |r| r.body.len() + 8)) + entry_len;
     let payload = [&6u32.to_be_bytes()[..], b"Exif\0\0", tiff].concat();
     let payload_at = (file.len() + grown + 8) as u64;
     // every item stored after the meta box moves by what it grew
     let mut iloc_body = iloc.body.to_vec();
-    shift_after(&mut iloc_body, &fields, end as u64, grown as u64)?;
-    let count_at = 6;
-    let count = fields.len() as u64 + 1;
-    put(&mut iloc_body, Field { at: count_at, width: if iloc_version < 2 { 2 } else { 4 }, value: 0 }, count)?;
+    let writes = moved_offsets(fields, end as u64, grown as i64).ok_or("an item after its 'meta' box lies at an implied offset")?;
+    // the item count, after version, flags and the field widths
+    let count = Field { at: 6, width: if iloc_version < 2 { 2 } else { 4 }, value: fields.len() as u64 };
+    for (field, value) in writes.into_iter().chain([(count, count.value + 1)]) {
+        if !field.write(&mut iloc_body, value) {
+            return Err("an offset no longer fits its 'iloc' field".into());
+        }
+    }
     let mut entry = Vec::with_capacity(entry_len);
     push(&mut entry, u64::from(id), if iloc_version < 2 { 2 } else { 4 });
     if iloc_version >= 1 {
@@ -72,10 +72,10 @@ pub fn add_exif(file: &[u8], tiff: &[u8]) -> Result<Vec<u8>, String> {
             _ => new_children.extend_from_slice(&boxed(&b.kind, b.body)),
         }
     }
-    if !had_iref {
+    if iref.is_none() {
         new_children.extend_from_slice(&iref_new);
     }
-    let new_meta = boxed(b"meta", &[&body[..skip], &new_children].concat());
+    let new_meta = boxed(b"meta", &[&file[meta.body_at..meta.children_at], &new_children].concat());
     if new_meta.len() != (end - start) + grown {
         return Err("its 'meta' box has a 64-bit header or bytes between its children".into());
     }
@@ -116,41 +116,6 @@ fn with_cdsc(iref: Option<&[u8]>, from: u32, to: u32) -> Result<Vec<u8>, String>
     push(&mut r, 1, 2);
     push(&mut r, u64::from(to), w);
     Ok(boxed(b"iref", &[body, &boxed(b"cdsc", &r)].concat()))
-}
-
-/// Moves by `by` every offset (construction method 0) of an item stored at or after `from`.
-fn shift_after(iloc: &mut [u8], fields: &[heif::ItemFields], from: u64, by: u64) -> Result<(), String> {
-    let mut writes = Vec::new();
-    for item in fields.iter().filter(|i| i.method == 0) {
-        let after: Vec<bool> = item.extents.iter().map(|(off, _)| item.base.value.saturating_add(off.value) >= from).collect();
-        if after.iter().all(|&a| a) && item.base.width > 0 {
-            writes.push((item.base, item.base.value + by));
-            continue;
-        }
-        for ((off, _), moved) in item.extents.iter().zip(after) {
-            if moved {
-                if off.width == 0 {
-                    return Err(format!("item {} lies after its 'meta' box at an implied offset", item.id));
-                }
-                writes.push((*off, off.value + by));
-            }
-        }
-    }
-    for (field, value) in writes {
-        put(iloc, field, value)?;
-    }
-    Ok(())
-}
-
-/// Writes `value` into the `field` (its `at` counted in `body`), at its width.
-fn put(body: &mut [u8], field: Field, value: u64) -> Result<(), String> {
-    let w = usize::from(field.width);
-    if w < 8 && value >> (w * 8) != 0 {
-        return Err("an offset no longer fits its 'iloc' field".into());
-    }
-    let bytes = value.to_be_bytes();
-    body.get_mut(field.at..field.at + w).ok_or("an 'iloc' field lies outside its box")?.copy_from_slice(&bytes[8 - w..]);
-    Ok(())
 }
 
 fn push(out: &mut Vec<u8>, value: u64, width: u8) {

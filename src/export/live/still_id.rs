@@ -9,8 +9,8 @@ use super::exif_id::with_content_id;
 use crate::export::error::JobError;
 use crate::export::jpeg::{app_segments, MAX_SEGMENT};
 use crate::meta::heif;
-use crate::meta::isobmff::{self, boxed};
-use crate::meta::bytes::Source;
+use crate::meta::heif_edit::meta_layout;
+use crate::meta::isobmff::boxed;
 
 const EXIF_SIGNATURE: &[u8] = b"Exif\0\0";
 
@@ -43,20 +43,12 @@ pub fn jpeg_with_id(jpeg: &[u8], id: &str) -> Result<Vec<u8>, JobError> {
 pub fn heif_with_id(heif: &[u8], id: &str) -> Result<Vec<u8>, JobError> {
     let bad = |e: crate::meta::MetaError| JobError::Media(format!("cannot read the HEIF's structure: {e}"));
     let refuse = |why: &str| JobError::Unsupported(format!("cannot write the identifier into this HEIF: {why}"));
-    let top = isobmff::top_level(&Source::from_bytes(heif)).map_err(bad)?;
-    let meta = top.iter().find(|b| &b.kind == b"meta").ok_or_else(|| refuse("it has no 'meta' box"))?;
-    let meta_body = usize::try_from(meta.body_offset + meta.body_len).ok().and_then(|end| heif.get(meta.body_offset as usize..end));
-    let meta_body = meta_body.ok_or_else(|| refuse("its 'meta' box runs past the end of the file"))?;
-    let children_skip = isobmff::meta_children_at(meta_body);
-    let children = &meta_body[children_skip..];
-    let children_at = meta.body_offset as usize + children_skip;
-    let Some(item) = heif::exif_item(children).map_err(bad)? else {
+    let meta = meta_layout(heif).map_err(bad)?.ok_or_else(|| refuse("it has no 'meta' box"))?;
+    let Some(item) = heif::exif_item(meta.children).map_err(bad)? else {
         let tiff = with_content_id(None, id).map_err(|e| refuse(&e))?;
         return super::heif_exif::add_exif(heif, &tiff).map_err(|e| refuse(&format!("it has no EXIF item, and one cannot be added: {e}")));
     };
-    let iloc = isobmff::find(children, b"iloc").map_err(bad)?.ok_or_else(|| refuse("it has no 'iloc' box"))?;
-    let iloc_at = children_at + (iloc.body.as_ptr() as usize - children.as_ptr() as usize);
-    let fields = heif::item_fields(iloc.body).map_err(bad)?;
+    let (iloc_at, fields) = meta.iloc.as_ref().ok_or_else(|| refuse("it has no 'iloc' box"))?;
     let f = fields.iter().find(|f| f.id == item).ok_or_else(|| refuse("its EXIF item has no location"))?;
     if f.method != 0 || f.extents.len() != 1 {
         return Err(refuse("its EXIF item is not one run of bytes in the file"));
@@ -82,11 +74,8 @@ pub fn heif_with_id(heif: &[u8], id: &str) -> Result<Vec<u8>, JobError> {
     let mut out = Vec::with_capacity(heif.len() + new_payload.len() + 8);
     out.extend_from_slice(heif);
     for (field, value) in writes {
-        let at = iloc_at + field.at;
-        match field.width {
-            4 => out[at..at + 4].copy_from_slice(&u32::try_from(value).map_err(|_| refuse("the file is too large for its 'iloc' fields"))?.to_be_bytes()),
-            8 => out[at..at + 8].copy_from_slice(&value.to_be_bytes()),
-            _ => return Err(refuse("its 'iloc' box has fields of an unusual width")),
+        if !field.write(&mut out[*iloc_at..], value) {
+            return Err(refuse("the file is too large for its 'iloc' fields"));
         }
     }
     out.extend_from_slice(&boxed(b"mdat", &new_payload));
