@@ -8,6 +8,35 @@ use crate::meta::exif::XMP_SIGNATURE;
 
 /// The largest body a JPEG APPn segment holds.
 pub const MAX_SEGMENT: usize = 65_533;
+/// What an APP1 segment holding an EXIF block starts with.
+pub const EXIF_SIGNATURE: &[u8] = b"Exif\0\0";
+
+/// An APPn segment (marker, length) around `parts`, one after another; `None` when they are too
+/// large for one segment.
+pub fn segment(marker: u8, parts: &[&[u8]]) -> Option<Vec<u8>> {
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    if len > MAX_SEGMENT {
+        return None;
+    }
+    let mut out = Vec::with_capacity(len + 4);
+    out.extend_from_slice(&[0xFF, marker]);
+    out.extend_from_slice(&((len + 2) as u16).to_be_bytes());
+    for p in parts {
+        out.extend_from_slice(p);
+    }
+    Some(out)
+}
+
+/// An XMP packet: `descriptions` (`rdf:Description` elements) in the `x:xmpmeta` and `rdf:RDF`
+/// elements that wrap them.
+pub fn xmp_packet(descriptions: &str) -> String {
+    format!(r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">{descriptions}</rdf:RDF></x:xmpmeta>"#)
+}
+
+/// A JPEG's (first) `Exif` APP1 segment among its `segments`.
+pub fn exif_segment<'s>(jpeg: &[u8], segments: &'s [Segment]) -> Option<&'s Segment> {
+    segments.iter().find(|s| s.marker == 0xE1 && jpeg.get(s.body.0..s.body.1).is_some_and(|b| b.starts_with(EXIF_SIGNATURE)))
+}
 
 /// One APPn segment: its marker, whether it is the XMP packet, and its body's byte range.
 pub struct Segment {

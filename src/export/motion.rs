@@ -10,7 +10,7 @@ use super::mp4::Mp4Codec;
 use super::pipeline::Trim;
 use super::ultrahdr::{self, MotionItem};
 use super::{still, video, ExportMeta};
-use super::jpeg::{app_segments, MAX_SEGMENT};
+use super::jpeg::{app_segments, segment, xmp_packet};
 use crate::meta::exif::XMP_SIGNATURE;
 use crate::scan::LivePhoto;
 use std::fs::File;
@@ -109,11 +109,7 @@ pub fn xmp(video_len: u64, key_time_us: i64) -> String {
 /// right after SOI and the EXIF segment, before any MPF (APP2) segment whose offsets must not move.
 pub fn with_xmp(jpeg: &[u8], description: &str) -> Result<Vec<u8>, JobError> {
     let segments = app_segments(jpeg).ok_or_else(|| JobError::Media("the still is not a JPEG that can carry XMP".into()))?;
-    let fresh = || {
-        format!(
-            r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">{description}</rdf:RDF></x:xmpmeta>"#
-        )
-    };
+    let fresh = || xmp_packet(description);
     let own = segments.iter().find(|s| s.xmp).map(|s| &jpeg[s.body.0 + XMP_SIGNATURE.len()..s.body.1]);
     // what the packet said of an earlier video (an Android still's) goes; the rest is kept
     let own = own.map(|p| crate::meta::xmp::without_motion(p).unwrap_or_else(|| p.to_vec()));
@@ -121,15 +117,12 @@ pub fn with_xmp(jpeg: &[u8], description: &str) -> Result<Vec<u8>, JobError> {
         Some(p) if p.contains("</rdf:RDF>") => p.trim_end().replacen("</rdf:RDF>", &format!("{description}</rdf:RDF>"), 1),
         _ => fresh(),
     };
-    let packet = if XMP_SIGNATURE.len() + packet.len() > MAX_SEGMENT { fresh() } else { packet };
-    let mut body = XMP_SIGNATURE.to_vec();
-    body.extend_from_slice(packet.as_bytes());
+    let xmp = segment(0xE1, &[XMP_SIGNATURE, packet.as_bytes()]).or_else(|| segment(0xE1, &[XMP_SIGNATURE, fresh().as_bytes()]));
+    let xmp = xmp.ok_or_else(|| JobError::Media("the motion photo's XMP does not fit in a JPEG segment".into()))?;
     let at = segments.iter().take_while(|s| s.marker == 0xE0 || (s.marker == 0xE1 && !s.xmp)).last().map_or(2, |s| s.body.1);
-    let mut out = Vec::with_capacity(jpeg.len() + body.len() + 4);
+    let mut out = Vec::with_capacity(jpeg.len() + xmp.len());
     out.extend_from_slice(&jpeg[..at]);
-    out.extend_from_slice(&[0xFF, 0xE1]);
-    out.extend_from_slice(&((body.len() + 2) as u16).to_be_bytes());
-    out.extend_from_slice(&body);
+    out.extend_from_slice(&xmp);
     let mut from = at;
     if let Some(old) = segments.iter().find(|s| s.xmp) {
         if old.body.0 >= at {

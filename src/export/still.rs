@@ -266,8 +266,8 @@ pub fn exif_of(still: &StillFile) -> Option<Vec<u8>> {
     match still.format {
         StillFormat::Jpeg => {
             let segments = super::jpeg::app_segments(&bytes)?;
-            let exif = segments.iter().find(|s| s.marker == 0xE1 && bytes[s.body.0..s.body.1].starts_with(b"Exif\0\0"))?;
-            bytes.get(exif.body.0 + 6..exif.body.1).map(<[u8]>::to_vec)
+            let exif = super::jpeg::exif_segment(&bytes, &segments)?;
+            bytes.get(exif.body.0 + super::jpeg::EXIF_SIGNATURE.len()..exif.body.1).map(<[u8]>::to_vec)
         }
         StillFormat::Png => crate::meta::png::exif_block(&bytes),
         StillFormat::Heif => {

@@ -9,7 +9,7 @@
 //! a copyleft licence (docs/hdr-plan.md); what is written is a few fixed segments.
 
 use super::error::JobError;
-use super::jpeg::{app_segments, MAX_SEGMENT};
+use super::jpeg::{app_segments, xmp_packet};
 use crate::meta::exif::XMP_SIGNATURE;
 
 /// The auxiliary image type of Apple's gain map (iOS 14.1 and later).
@@ -173,10 +173,9 @@ pub fn gain_map_block(gm: &GainMap) -> Result<Vec<u8>, JobError> {
     let m = gm.meta;
     let xmp = format!(
         concat!(
-            r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">"#,
             r#"<rdf:Description rdf:about="" xmlns:hdrgm="{ns}" hdrgm:Version="1.0" hdrgm:GainMapMin="{min:.6}" hdrgm:GainMapMax="{max:.6}""#,
             r#" hdrgm:Gamma="{gamma:.6}" hdrgm:OffsetSDR="{osdr:.6}" hdrgm:OffsetHDR="{ohdr:.6}" hdrgm:HDRCapacityMin="{cmin:.6}""#,
-            r#" hdrgm:HDRCapacityMax="{cmax:.6}" hdrgm:BaseRenditionIsHDR="False"/></rdf:RDF></x:xmpmeta>"#
+            r#" hdrgm:HDRCapacityMax="{cmax:.6}" hdrgm:BaseRenditionIsHDR="False"/>"#
         ),
         ns = HDRGM,
         min = m.min,
@@ -188,8 +187,8 @@ pub fn gain_map_block(gm: &GainMap) -> Result<Vec<u8>, JobError> {
         cmax = m.capacity_max
     );
     let mut out = vec![0xFF, 0xD8];
-    out.extend_from_slice(&segment(0xE1, &[XMP_SIGNATURE, xmp.as_bytes()].concat())?);
-    out.extend_from_slice(&segment(0xE2, &[ISO_SIGNATURE, &iso_metadata(&m)].concat())?);
+    out.extend_from_slice(&segment(0xE1, &[XMP_SIGNATURE, xmp_packet(&xmp).as_bytes()])?);
+    out.extend_from_slice(&segment(0xE2, &[ISO_SIGNATURE, &iso_metadata(&m)])?);
     out.extend_from_slice(jpeg.get(2..).unwrap_or(&[]));
     Ok(out)
 }
@@ -256,21 +255,20 @@ pub fn assemble(primary: &[u8], gain_map: &[u8], motion: Option<MotionItem>) -> 
     });
     let xmp = format!(
         concat!(
-            r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">"#,
             r#"<rdf:Description rdf:about="" xmlns:Container="http://ns.google.com/photos/1.0/container/""#,
             r#" xmlns:Item="http://ns.google.com/photos/1.0/container/item/" xmlns:hdrgm="{ns}" hdrgm:Version="1.0"{motion}>"#,
             r#"<Container:Directory><rdf:Seq>"#,
             r#"<rdf:li rdf:parseType="Resource"><Container:Item Item:Semantic="Primary" Item:Mime="image/jpeg"/></rdf:li>"#,
             r#"<rdf:li rdf:parseType="Resource"><Container:Item Item:Semantic="GainMap" Item:Mime="image/jpeg" Item:Length="{len}"/></rdf:li>"#,
-            r#"{video}</rdf:Seq></Container:Directory></rdf:Description></rdf:RDF></x:xmpmeta>"#
+            r#"{video}</rdf:Seq></Container:Directory></rdf:Description>"#
         ),
         ns = HDRGM,
         motion = motion_attrs,
         len = gain_map.len(),
         video = motion_item
     );
-    let xmp = segment(0xE1, &[XMP_SIGNATURE, xmp.as_bytes()].concat())?;
-    let iso = segment(0xE2, &[ISO_SIGNATURE, &[0, 0, 0, 0]].concat())?;
+    let xmp = segment(0xE1, &[XMP_SIGNATURE, xmp_packet(&xmp).as_bytes()])?;
+    let iso = segment(0xE2, &[ISO_SIGNATURE, &[0, 0, 0, 0]])?;
     // the MPF segment has a fixed size: the primary's length is known before it is written
     let mpf_at = at + xmp.len() + iso.len();
     let primary_len = primary.len() + xmp.len() + iso.len() + MPF_LEN;
@@ -305,20 +303,14 @@ fn mpf_segment(primary_len: usize, gain_len: usize, gain_offset: usize) -> Resul
         body.extend_from_slice(&u32_of(offset)?.to_be_bytes());
         body.extend_from_slice(&[0; 4]);
     }
-    let seg = segment(0xE2, &body)?;
+    let seg = segment(0xE2, &[&body])?;
     debug_assert_eq!(seg.len(), MPF_LEN);
     Ok(seg)
 }
 
-/// One APPn segment around `body`.
-fn segment(marker: u8, body: &[u8]) -> Result<Vec<u8>, JobError> {
-    if body.len() > MAX_SEGMENT {
-        return Err(JobError::Media("an Ultra HDR segment would pass 64 KB".into()));
-    }
-    let mut out = vec![0xFF, marker];
-    out.extend_from_slice(&((body.len() + 2) as u16).to_be_bytes());
-    out.extend_from_slice(body);
-    Ok(out)
+/// One APPn segment around `parts`.
+fn segment(marker: u8, parts: &[&[u8]]) -> Result<Vec<u8>, JobError> {
+    super::jpeg::segment(marker, parts).ok_or_else(|| JobError::Media("an Ultra HDR segment would pass 64 KB".into()))
 }
 
 #[cfg(test)]

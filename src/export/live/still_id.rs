@@ -7,26 +7,19 @@
 
 use super::exif_id::with_content_id;
 use crate::export::error::JobError;
-use crate::export::jpeg::{app_segments, MAX_SEGMENT};
+use crate::export::jpeg::{app_segments, exif_segment, segment, EXIF_SIGNATURE};
 use crate::meta::heif;
 use crate::meta::heif_edit::meta_layout;
 use crate::meta::isobmff::boxed;
 
-const EXIF_SIGNATURE: &[u8] = b"Exif\0\0";
-
 /// `jpeg` with `id` in its Apple MakerNote.
 pub fn jpeg_with_id(jpeg: &[u8], id: &str) -> Result<Vec<u8>, JobError> {
     let segments = app_segments(jpeg).ok_or_else(|| JobError::Media("the still is not a JPEG".into()))?;
-    let own = segments.iter().find(|s| s.marker == 0xE1 && jpeg[s.body.0..s.body.1].starts_with(EXIF_SIGNATURE));
+    let own = exif_segment(jpeg, &segments);
     let tiff = own.map(|s| &jpeg[s.body.0 + EXIF_SIGNATURE.len()..s.body.1]);
     let tiff = with_content_id(tiff, id).map_err(|e| JobError::Media(format!("cannot write the identifier into the still's EXIF: {e}")))?;
-    if EXIF_SIGNATURE.len() + tiff.len() > MAX_SEGMENT {
-        return Err(JobError::Media("the still's EXIF block would outgrow its JPEG segment (64 KB) with the identifier".into()));
-    }
-    let mut segment = vec![0xFF, 0xE1];
-    segment.extend_from_slice(&((EXIF_SIGNATURE.len() + tiff.len() + 2) as u16).to_be_bytes());
-    segment.extend_from_slice(EXIF_SIGNATURE);
-    segment.extend_from_slice(&tiff);
+    let segment = segment(0xE1, &[EXIF_SIGNATURE, &tiff])
+        .ok_or_else(|| JobError::Media("the still's EXIF block would outgrow its JPEG segment (64 KB) with the identifier".into()))?;
     // replaces the segment in place, or goes after SOI and a JFIF APP0 (where EXIF belongs)
     let (from, to) = match own {
         Some(s) => (s.body.0 - 4, s.body.1),
