@@ -120,22 +120,32 @@ fn shift_chunk_offsets(moov_body: &mut [u8], by: u64) -> Result<(), crate::meta:
     let overflow = || crate::meta::MetaError::corrupt("a chunk offset overflows when moved");
     for (at, len, wide) in tables {
         let table = &mut moov_body[at..at + len];
-        let count = table.get(4..8).map_or(0, |c| u32::from_be_bytes([c[0], c[1], c[2], c[3]])) as usize;
+        let offsets = chunk_offsets(table, wide)?;
         let width = if wide { 8 } else { 4 };
-        if count.saturating_mul(width) > len.saturating_sub(8) {
-            return Err(crate::meta::MetaError::corrupt("a chunk offset table claims more entries than it holds"));
-        }
-        for e in table[8..8 + count * width].chunks_exact_mut(width) {
-            if wide {
-                let v = u64::from_be_bytes(e.try_into().unwrap_or([0; 8])).checked_add(by).ok_or_else(overflow)?;
-                e.copy_from_slice(&v.to_be_bytes());
-            } else {
-                let v = u64::from(u32::from_be_bytes(e.try_into().unwrap_or([0; 4]))) + by;
-                e.copy_from_slice(&u32::try_from(v).map_err(|_| overflow())?.to_be_bytes());
+        for (e, old) in table[8..].chunks_exact_mut(width).zip(offsets) {
+            let v = old.checked_add(by).ok_or_else(overflow)?;
+            match wide {
+                true => e.copy_from_slice(&v.to_be_bytes()),
+                false => e.copy_from_slice(&u32::try_from(v).map_err(|_| overflow())?.to_be_bytes()),
             }
         }
     }
     Ok(())
+}
+
+/// The entries of a chunk offset table (the body of an `stco` box, or of a `co64` one when
+/// `wide`; ISO/IEC 14496-12 §8.7.5), checked against the box's bytes.
+pub(super) fn chunk_offsets(body: &[u8], wide: bool) -> Result<Vec<u64>, crate::meta::MetaError> {
+    let count = body.get(4..8).map_or(0, |c| u32::from_be_bytes([c[0], c[1], c[2], c[3]])) as usize;
+    let width = if wide { 8 } else { 4 };
+    let table = body.get(8..).unwrap_or(&[]);
+    if count.saturating_mul(width) > table.len() {
+        return Err(crate::meta::MetaError::corrupt("a chunk offset table claims more entries than it holds"));
+    }
+    Ok(table[..count * width]
+        .chunks_exact(width)
+        .map(|e| if wide { u64::from_be_bytes(e.try_into().unwrap_or([0; 8])) } else { u64::from(u32::from_be_bytes(e.try_into().unwrap_or([0; 4]))) })
+        .collect())
 }
 
 #[cfg(test)]

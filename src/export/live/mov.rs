@@ -12,7 +12,7 @@
 //!   model when the source lacks them; `mvhd` gets the capture instant.
 
 use crate::export::error::JobError;
-use crate::export::location::{mdta_key, mdta_meta, utf8_value};
+use crate::export::location::{chunk_offsets, mdta_key, mdta_meta, utf8_value};
 use crate::meta::quicktime::keys_and_values;
 use crate::meta::isobmff::{self, boxed, BoxRef};
 use crate::meta::MetaError;
@@ -189,16 +189,10 @@ fn moved_chunks(trak: &[u8], bases: &[(u64, u64, u64)]) -> Result<Vec<u8>, MetaE
         if !matches!(&b.kind, b"stco" | b"co64") {
             return Ok(None);
         }
-        let wide = &b.kind == b"co64";
-        let width = if wide { 8 } else { 4 };
-        let count = b.body.get(4..8).map_or(0, |c| u32::from_be_bytes([c[0], c[1], c[2], c[3]])) as usize;
-        let table = b.body.get(8..).unwrap_or(&[]);
-        if count.saturating_mul(width) > table.len() {
-            return Err(MetaError::corrupt("a chunk offset table claims more entries than it holds"));
-        }
+        let offsets = chunk_offsets(b.body, &b.kind == b"co64")?;
+        let count = offsets.len();
         let mut moved = Vec::with_capacity(count);
-        for e in table[..count * width].chunks_exact(width) {
-            let old = if wide { u64::from_be_bytes(e.try_into().unwrap_or([0; 8])) } else { u64::from(u32::from_be_bytes(e.try_into().unwrap_or([0; 4]))) };
+        for old in offsets {
             let (start, _, new) = bases
                 .iter()
                 .find(|(s, end, _)| old >= *s && old < *end)
