@@ -77,11 +77,7 @@ fn grey(map: &ImageHandle, size: (u32, u32)) -> Result<(u32, u32, Vec<u8>), Stri
     if ((f64::from(w) / f64::from(h)) / (pw / ph) - 1.0).abs() > 0.02 {
         return Err(format!("its HDR gain map ({w}x{h}) does not match the photo's proportions ({}x{}): written as SDR", size.0, size.1));
     }
-    let mut luma = Vec::with_capacity(w as usize * h as usize);
-    for y in 0..h as usize {
-        let row = plane.data.get(y * plane.stride..y * plane.stride + w as usize).ok_or("libheif returned a short gain map: written as SDR")?;
-        luma.extend_from_slice(row);
-    }
+    let luma = super::still::packed(plane.data, plane.stride, w as usize, h as usize).ok_or("libheif returned a short gain map: written as SDR")?;
     Ok((w, h, luma))
 }
 

@@ -194,21 +194,22 @@ fn decode_heif(bytes: &[u8], hdr: bool) -> Result<(Decoded, super::gain_map::Fou
 /// 48 MP photo's pixels are 145 MB: they are not copied).
 enum Pixels {
     Owned(Vec<u8>),
-    Heif(libheif_rs::Image),
+    /// The image and how many bytes of its plane are the pixels.
+    Heif(libheif_rs::Image, usize),
 }
 
 impl Pixels {
     fn rgb(&self) -> &[u8] {
         match self {
             Pixels::Owned(v) => v,
-            Pixels::Heif(image) => image.planes().interleaved.map_or(&[][..], |p| p.data),
+            Pixels::Heif(image, len) => image.planes().interleaved.and_then(|p| p.data.get(..*len)).unwrap_or(&[]),
         }
     }
 
     fn into_vec(self) -> Vec<u8> {
         match self {
             Pixels::Owned(v) => v,
-            Pixels::Heif(_) => self.rgb().to_vec(),
+            Pixels::Heif(..) => self.rgb().to_vec(),
         }
     }
 }
@@ -221,18 +222,20 @@ fn decode_handle(handle: &libheif_rs::ImageHandle) -> Result<Decoded, JobError> 
     let (w, h) = (plane.width, plane.height);
     let row = w as usize * 3;
     if plane.stride == row && plane.data.len() >= row * h as usize {
-        let rgb = Pixels::Heif(image);
-        if rgb.rgb().len() == row * h as usize {
-            return Ok(Decoded { rgb, width: w, height: h, exif: None, icc: None });
-        }
-        return Ok(Decoded { rgb: Pixels::Owned(rgb.rgb()[..row * h as usize].to_vec()), width: w, height: h, exif: None, icc: None });
+        return Ok(Decoded { rgb: Pixels::Heif(image, row * h as usize), width: w, height: h, exif: None, icc: None });
     }
-    let mut rgb = Vec::with_capacity(row * h as usize);
-    for y in 0..h as usize {
-        let line = plane.data.get(y * plane.stride..y * plane.stride + row).ok_or_else(|| JobError::Media("short image row".into()))?;
-        rgb.extend_from_slice(line);
-    }
+    let rgb = packed(plane.data, plane.stride, row, h as usize).ok_or_else(|| JobError::Media("short image row".into()))?;
     Ok(Decoded { rgb: Pixels::Owned(rgb), width: w, height: h, exif: None, icc: None })
+}
+
+/// `rows` rows of `row` bytes, each `stride` bytes after the last in `data`, packed together;
+/// `None` when `data` is too short for them.
+pub(super) fn packed(data: &[u8], stride: usize, row: usize, rows: usize) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(row * rows);
+    for y in 0..rows {
+        out.extend_from_slice(data.get(y * stride..y * stride + row)?);
+    }
+    Some(out)
 }
 
 /// A HEIF image's ICC profile, or one built from its `nclx` primaries and transfer.

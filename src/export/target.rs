@@ -97,33 +97,20 @@ pub fn mirrored(out_dir: &Path, root: &Path, source: &Path, name: &OsStr) -> Pat
     out_dir.join(rel_dir).join(name)
 }
 
-/// Picks the first free spelling of `dest`: not `taken` in this run, not a scanned file.
-pub fn free_name(dest: PathBuf, taken: &HashSet<PathBuf>, inputs: &HashSet<FileId>) -> PathBuf {
-    let ext = dest.extension().map(OsStr::to_os_string).unwrap_or_default();
-    let ext = ext.to_string_lossy();
-    let mut candidate = dest.clone();
-    let mut n = 2;
-    while taken.contains(&candidate) || crate::walk::is_one_of(&candidate, inputs) {
-        candidate = dest.with_file_name(name_with(&dest, &format!("-{n}"), &ext));
-        n += 1;
-    }
-    candidate
-}
-
-/// Picks the first free spelling of `dest` and, with `companion` (an extension), of the file of
-/// the same stem beside it: both get the same suffix, so a pair keeps one stem.
+/// Picks the first free spelling of `dest` (not `taken` in this run, not a scanned file) and,
+/// with `companion` (an extension), of the file of the same stem beside it: both get the same
+/// suffix, so a pair keeps one stem.
 pub fn free_names(dest: PathBuf, companion: Option<&str>, taken: &HashSet<PathBuf>, inputs: &HashSet<FileId>) -> (PathBuf, Option<PathBuf>) {
-    let Some(companion_ext) = companion else { return (free_name(dest, taken, inputs), None) };
     let ext = dest.extension().map(OsStr::to_os_string).unwrap_or_default();
     let ext = ext.to_string_lossy();
     let free = |p: &PathBuf| !taken.contains(p) && !crate::walk::is_one_of(p, inputs);
     let mut n = 1;
     loop {
         let suffix = if n == 1 { String::new() } else { format!("-{n}") };
-        let main = dest.with_file_name(name_with(&dest, &suffix, &ext));
-        let second = dest.with_file_name(name_with(&dest, &suffix, companion_ext));
-        if free(&main) && free(&second) {
-            return (main, Some(second));
+        let main = if n == 1 { dest.clone() } else { dest.with_file_name(name_with(&dest, &suffix, &ext)) };
+        let second = companion.map(|c| dest.with_file_name(name_with(&dest, &suffix, c)));
+        if free(&main) && second.as_ref().is_none_or(free) {
+            return (main, second);
         }
         n += 1;
     }
