@@ -173,15 +173,12 @@ pub fn print(outcome: &Outcome, json: bool, verb: &'static str) -> io::Result<()
         }
         super::stdout(&lines)?;
     }
-    for i in &outcome.items {
-        if let Status::Written { note: Some(note), .. } = &i.status {
-            if !json {
-                super::stderr_line(&format!("livephoto: {}: {note}", show(&i.still)));
-            }
-        }
-    }
     let mut lowered = 0;
     for i in &outcome.items {
+        // what a written output could not keep from its still (a gain map), said of the still
+        if let (Status::Written { note: Some(note), .. }, false) = (&i.status, json) {
+            super::stderr_line(&format!("livephoto: {}: {note}", show(&i.still)));
+        }
         if let Status::Written { fitted: Some(f), .. } = &i.status {
             if f.lowered && !json {
                 super::stderr_line(&format!(
