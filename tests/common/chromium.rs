@@ -84,8 +84,11 @@ impl Chromium {
         c.session =
             c.call("Target.attachToTarget", json!({"targetId": target, "flatten": true}), false)["sessionId"].as_str().unwrap().to_string();
         for _ in 0..600 {
-            let ready = c.call("Runtime.evaluate", json!({"expression": "document.readyState", "returnByValue": true}), true);
-            if ready["result"]["value"] == "complete" && c.eval("location.href") == url {
+            // one evaluation for both: asked apart, about:blank's "complete" and the report's URL
+            // (while its document is still being parsed) can both be seen
+            let js = "[document.readyState, location.href]";
+            let ready = c.call("Runtime.evaluate", json!({"expression": js, "returnByValue": true}), true);
+            if ready["result"]["value"] == json!(["complete", url]) {
                 return c;
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
