@@ -291,3 +291,87 @@ fn an_independent_ultra_hdr_decoder_renders_apples_brightness() {
         assert!(dark.iter().sum::<f64>() / (dark.len() as f64) < 1.1, "no brightening where Apple's map is zero");
     }
 }
+
+/// An iPhone HDR JPEG ("Most Compatible"), laid out as iPhones write it (docs/formats.md "HDR
+/// stills: gain maps") from the iOS 17 capture: the SDR JPEG `--sdr` makes of it (its EXIF and
+/// MakerNote, with the content identifier and headroom tags 33 and 48), an MPF index after its
+/// APPn segments, then `map` (Apple's gain map bytes, `w` x `h`) as a second JPEG whose XMP names
+/// Apple's auxiliary type and gives no headroom. Returns the JPEG, alone with its clip in `lib`.
+fn iphone_hdr_jpeg(samples: &Path, (w, h, map): (u32, u32, &[u8])) -> (tempfile::TempDir, Vec<u8>) {
+    let lib = library(samples, |_| ());
+    let sdr = tempfile::tempdir().unwrap();
+    stills(lib.path(), sdr.path(), &["--sdr"]);
+    let primary = std::fs::read(sdr.path().join("230708_TessSug_Demo-LA_BD_iV190163.jpg")).unwrap();
+    let app = |marker: u8, body: &[u8]| [&[0xFF, marker][..], &(body.len() as u16 + 2).to_be_bytes(), body].concat();
+    let mut gm = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut gm, 95).encode(map, w, h, image::ExtendedColorType::L8).unwrap();
+    let xmp = concat!(
+        r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="""#,
+        r#" xmlns:HDRGainMap="http://ns.apple.com/HDRGainMap/1.0/" xmlns:apdi="http://ns.apple.com/pixeldatainfo/1.0/" HDRGainMap:HDRGainMapVersion="65536""#,
+        r#" apdi:AuxiliaryImageType="urn:com:apple:photo:2020:aux:hdrgainmap" apdi:NativeFormat="1278226488"/></rdf:RDF></x:xmpmeta>"#
+    );
+    let gm = [&gm[..2], &app(0xE1, &[&b"http://ns.adobe.com/xap/1.0/\0"[..], xmp.as_bytes()].concat()), &gm[2..]].concat();
+    let mut at = 2; // past the primary's APPn segments
+    while (0xE0..=0xEF).contains(&primary[at + 1]) {
+        at += 2 + usize::from(u16::from_be_bytes([primary[at + 2], primary[at + 3]]));
+    }
+    // MPF: signature, big-endian TIFF header, an IFD of version, image count and entries, two entries
+    let mpf_len = 4 + 4 + 8 + 2 + 3 * 12 + 4 + 32;
+    let primary_len = (primary.len() + mpf_len) as u32;
+    let mut body = b"MPF\0MM\0\x2A\0\0\0\x08\0\x03\xB0\x00\0\x07\0\0\0\x040100\xB0\x01\0\x04\0\0\0\x01\0\0\0\x02\xB0\x02\0\x07\0\0\0\x20\0\0\0\x32\0\0\0\0".to_vec();
+    for (attr, size, offset) in [(0x0003_0000u32, primary_len, 0), (0, gm.len() as u32, primary_len - (at as u32 + 8))] {
+        body.extend([attr.to_be_bytes(), size.to_be_bytes(), offset.to_be_bytes(), [0; 4]].concat());
+    }
+    let jpeg = [&primary[..at], &app(0xE2, &body), &primary[at..], &gm].concat();
+    for f in [IOS17, "IMG_3853.HEIC", "IMG_3853.MOV"] {
+        std::fs::remove_file(lib.path().join(f)).unwrap();
+    }
+    std::fs::write(lib.path().join("230708_TessSug_Demo-LA_BD_iV190163.JPG"), &jpeg).unwrap();
+    (lib, jpeg)
+}
+
+#[test]
+fn an_iphone_hdr_jpeg_becomes_ultra_hdr_with_its_primary_untouched() {
+    let Some(samples) = samples() else { return };
+    let heic = samples.join("apple").join(IOS17);
+    let (w, h, apple) = apples_map(&heic);
+    let (lib, source) = iphone_hdr_jpeg(&samples, (w, h, &apple));
+    let src = lib.path().join("230708_TessSug_Demo-LA_BD_iV190163.JPG");
+    let oracle = exiftool(&["-MPF:NumberOfImages", "-Apple:HDRHeadroom"], &src);
+    assert_eq!(oracle["MPF0:NumberOfImages"].as_i64(), Some(2), "the test's input is a well-formed MPF JPEG: {oracle}");
+    let (_, scanned) = scan_json(&[lib.path()], &[]);
+    assert_eq!(scanned["live_photos"][0]["hdr"], "apple_gain_map", "{scanned:#}");
+
+    let out = tempfile::tempdir().unwrap();
+    let doc = stills(lib.path(), out.path(), &[]);
+    assert!(doc["results"][0].get("note").is_none(), "{doc:#}");
+    let made = out.path().join("230708_TessSug_Demo-LA_BD_iV190163.JPG");
+    check_ultra_hdr(&made, &heic, 6.905872, 0);
+    let (a, b) = (image::load_from_memory(&source).unwrap().to_rgb8(), image::open(&made).unwrap().to_rgb8());
+    assert!(a.as_raw() == b.as_raw(), "the primary's pixels are the source's: its image data is copied, not re-encoded");
+    let id = exiftool(&["-Apple:ContentIdentifier", "-Apple:MediaGroupUUID"], &made);
+    let id = id.get("Apple:ContentIdentifier").or(id.get("Apple:MediaGroupUUID"));
+    assert_eq!(id.and_then(Value::as_str).map(str::as_bytes), Some(IOS17_ID), "the MakerNote is kept");
+    // --sdr: the JPEG as it was
+    let sdr = tempfile::tempdir().unwrap();
+    stills(lib.path(), sdr.path(), &["--sdr"]);
+    assert!(std::fs::read(sdr.path().join("230708_TessSug_Demo-LA_BD_iV190163.JPG")).unwrap() == source);
+    // a motion photo: one directory of the three items, Ultra HDR
+    let o = bin().args(["convert", "--to", "motion-photo", "-q", "-o"]).arg(out.path()).arg(lib.path()).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let mp = out.path().join("230708_TessSug_Demo-LA_BD_iV190163.MP.jpg");
+    let o = Command::new("exiftool").args(["-j", "-struct", "-XMP-Container:Directory"]).arg(&mp).output().unwrap();
+    let dir: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let items: Vec<&str> = dir[0]["Directory"].as_array().unwrap().iter().map(|i| i["Item"]["Semantic"].as_str().unwrap()).collect();
+    assert_eq!(items, ["Primary", "GainMap", "MotionPhoto"], "{dir}");
+    check_ultra_hdr(&mp, &heic, 6.905872, 0);
+
+    // a gain map that does not cover the photo: the JPEG copied as it is, with a note
+    let half: Vec<u8> = apple[..apple.len() / 2].to_vec();
+    let (lib, source) = iphone_hdr_jpeg(&samples, (w, h / 2, &half));
+    let out = tempfile::tempdir().unwrap();
+    let doc = stills(lib.path(), out.path(), &[]);
+    let note = doc["results"][0]["note"].as_str().unwrap_or_default();
+    assert!(note.contains("proportions") && note.contains("Apple's form"), "{doc:#}");
+    assert!(std::fs::read(out.path().join("230708_TessSug_Demo-LA_BD_iV190163.JPG")).unwrap() == source);
+}

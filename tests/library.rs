@@ -16,6 +16,7 @@ fn peak_rss(args: &[&dyn AsRef<std::ffi::OsStr>]) -> (i32, u64) {
     for a in args {
         cmd.arg(a);
     }
+    #[allow(clippy::zombie_processes)] // reaped by wait4 below, which also gives its peak memory
     let child = cmd.stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("run livephoto");
     let pid = child.id() as libc::pid_t;
     let mut status = 0;

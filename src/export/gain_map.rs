@@ -73,12 +73,66 @@ fn grey(map: &ImageHandle, size: (u32, u32)) -> Result<(u32, u32, Vec<u8>), Stri
     let plane = plane.ok_or("its HDR gain map is not an 8-bit greyscale image: written as SDR")?;
     let (w, h) = (plane.width, plane.height);
     // the map covers the photo as it is shown: the same proportions as the upright primary
-    let (pw, ph) = (f64::from(size.0), f64::from(size.1));
-    if ((f64::from(w) / f64::from(h)) / (pw / ph) - 1.0).abs() > 0.02 {
-        return Err(format!("its HDR gain map ({w}x{h}) does not match the photo's proportions ({}x{}): written as SDR", size.0, size.1));
-    }
+    same_proportions((w, h), size)?;
     let luma = super::still::packed(plane.data, plane.stride, w as usize, h as usize).ok_or("libheif returned a short gain map: written as SDR")?;
     Ok((w, h, luma))
+}
+
+/// Checks that a gain map of size `map` covers a photo of size `photo` (each as stored, or each
+/// upright): the same proportions, within the rounding of a map made at a fraction of the size.
+fn same_proportions(map: (u32, u32), photo: (u32, u32)) -> Result<(), String> {
+    let ratio = |(w, h): (u32, u32)| f64::from(w) / f64::from(h.max(1));
+    if map.0 == 0 || map.1 == 0 || (ratio(map) / ratio(photo) - 1.0).abs() > 0.02 {
+        return Err(format!(
+            "its HDR gain map ({}x{}) does not match the photo's proportions ({}x{}): written as SDR",
+            map.0, map.1, photo.0, photo.1
+        ));
+    }
+    Ok(())
+}
+
+/// What a note on an iPhone JPEG's gain map that cannot be converted ends with.
+pub const KEPT: &str = "kept in Apple's form, which Android does not read";
+
+/// An iPhone JPEG's gain map ("Most Compatible" captures, iOS 14.1 and later; docs/formats.md
+/// "HDR stills: gain maps"): the image its MPF index lists whose XMP names Apple's auxiliary type,
+/// a greyscale JPEG at the primary's stored orientation, with the headroom that XMP gives, else
+/// the primary's MakerNote tags 33 and 48. The primary has no XMP of its own.
+pub fn of_jpeg(jpeg: &[u8]) -> Found {
+    let xmp_of = |image: &[u8]| {
+        let segments = super::jpeg::app_segments(image)?;
+        let xmp = segments.iter().find(|s| s.xmp)?;
+        image.get(xmp.body.0 + crate::meta::exif::XMP_SIGNATURE.len()..xmp.body.1).map(<[u8]>::to_vec)
+    };
+    let apple = super::jpeg::mpf_images(jpeg).into_iter().find_map(|(at, len)| {
+        let image = &jpeg[at..at + len];
+        xmp_of(image).filter(|x| crate::meta::hdr::is_apple_gain_map(x)).map(|x| (image, x))
+    });
+    let Some((map, map_xmp)) = apple else { return Found::None };
+    let exif = super::jpeg::app_segments(jpeg).and_then(|segments| {
+        let seg = super::jpeg::exif_segment(jpeg, &segments)?;
+        jpeg.get(seg.body.0 + super::jpeg::EXIF_SIGNATURE.len()..seg.body.1).map(<[u8]>::to_vec)
+    });
+    let makernote = exif.as_deref().and_then(crate::meta::exif::makernote);
+    let tag = |t: u16| makernote.as_deref().and_then(|mn| crate::meta::exif::apple_number(mn, t));
+    let Some(headroom) = apple_headroom(Some(&map_xmp), tag) else {
+        return Found::Unusable(format!("its HDR gain map has no headroom in its metadata (XMP HDRGainMapHeadroom or MakerNote tag 33): {KEPT}"));
+    };
+    let size = |j: &[u8]| image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(j)).map(|d| image::ImageDecoder::dimensions(&d));
+    let decoded = image::load_from_memory_with_format(map, image::ImageFormat::Jpeg);
+    let (photo, luma) = match (size(jpeg), decoded) {
+        (Ok(photo), Ok(map)) => (photo, map.to_luma8()),
+        (_, Err(e)) => return Found::Unusable(format!("its HDR gain map cannot be decoded ({e}): {KEPT}")),
+        (Err(e), _) => return Found::Unusable(format!("its primary image cannot be read ({e}): {KEPT}")),
+    };
+    let (w, h) = luma.dimensions();
+    if let Err(why) = same_proportions((w, h), photo) {
+        return Found::Unusable(why.replace("written as SDR", KEPT));
+    }
+    match GainMap::from_apple(w, h, luma.as_raw(), headroom) {
+        Some(gm) => Found::Map(gm),
+        None => Found::Unusable(format!("its HDR headroom ({headroom:.2}) adds no brightness: {KEPT}")),
+    }
 }
 
 /// The primary image's XMP packet (a `mime` item of type `application/rdf+xml`).

@@ -3,7 +3,6 @@
 //! image's end-of-image marker, or past the last image its MPF index lists, as an Ultra HDR
 //! gain map follows the primary).
 
-use crate::meta::bytes::Endian;
 use crate::meta::exif::XMP_SIGNATURE;
 
 /// The largest body a JPEG APPn segment holds.
@@ -77,25 +76,44 @@ pub fn images_end(jpeg: &[u8], limit: usize) -> Option<usize> {
     Some(mpf.unwrap_or(primary))
 }
 
-/// The end of the last image an MPF (APP2 `MPF\0`) index lists: offsets count from the MPF
-/// segment's TIFF header; the first entry (the primary) has offset 0.
+/// The end of the last image an MPF (APP2 `MPF\0`) index lists.
 fn mpf_end(jpeg: &[u8]) -> Option<usize> {
-    let seg = app_segments(jpeg)?.into_iter().find(|s| s.marker == 0xE2 && jpeg[s.body.0..s.body.1].starts_with(b"MPF\0"))?;
-    let tiff_at = seg.body.0 + 4;
-    let t = jpeg.get(tiff_at..seg.body.1)?;
-    let e = Endian { big: t.starts_with(b"MM") };
-    let ifd = e.u32_at(t, 4)? as usize;
-    let count = usize::from(e.u16_at(t, ifd)?);
-    let entry = (0..count.min(64)).map(|i| ifd + 2 + 12 * i).find(|&p| e.u16_at(t, p) == Some(0xB002))?;
-    let (n, at) = (e.u32_at(t, entry + 4)? as usize / 16, e.u32_at(t, entry + 8)? as usize);
-    let mut end = None;
-    for i in 0..n.min(64) {
-        let (size, offset) = (e.u32_at(t, at + 16 * i + 4)? as usize, e.u32_at(t, at + 16 * i + 8)? as usize);
-        if offset > 0 {
-            end = end.max(tiff_at.checked_add(offset)?.checked_add(size));
-        }
+    mpf_images(jpeg).iter().map(|&(at, len)| at + len).max()
+}
+
+/// The images a JPEG's MPF index lists after the primary, as byte ranges (start, length) that
+/// lie within `jpeg`.
+pub fn mpf_images(jpeg: &[u8]) -> Vec<(usize, usize)> {
+    let Some(seg) = app_segments(jpeg).and_then(|s| s.into_iter().find(|s| is_mpf(jpeg, s))) else { return Vec::new() };
+    let images = crate::meta::mpf::secondary_images(&jpeg[seg.body.0..seg.body.1], seg.body.0 as u64);
+    images.iter().filter(|i| i.offset + i.len <= jpeg.len() as u64).map(|i| (i.offset as usize, i.len as usize)).collect()
+}
+
+/// Whether `seg` is an MPF index (APP2 `MPF\0`).
+pub fn is_mpf(jpeg: &[u8], seg: &Segment) -> bool {
+    seg.marker == 0xE2 && jpeg[seg.body.0..seg.body.1].starts_with(crate::meta::mpf::SIGNATURE)
+}
+
+/// `jpeg` without the APPn segments `drop` picks.
+pub fn without_segments(jpeg: &[u8], drop: impl Fn(&Segment) -> bool) -> Vec<u8> {
+    let Some(segments) = app_segments(jpeg) else { return jpeg.to_vec() };
+    let mut out = Vec::with_capacity(jpeg.len());
+    let mut from = 0;
+    for s in segments.iter().filter(|s| drop(s)) {
+        out.extend_from_slice(&jpeg[from..s.body.0 - 4]);
+        from = s.body.1;
     }
-    end
+    out.extend_from_slice(&jpeg[from..]);
+    out
+}
+
+/// The XMP packet of `own` (a JPEG's, if it has one) with `description` added as one more
+/// `rdf:Description`, its other properties kept; a new packet when there is none to add to.
+pub fn merged_packet(own: Option<&[u8]>, description: &str) -> String {
+    match own.map(String::from_utf8_lossy) {
+        Some(p) if p.contains("</rdf:RDF>") => p.trim_end().replacen("</rdf:RDF>", &format!("{description}</rdf:RDF>"), 1),
+        _ => xmp_packet(description),
+    }
 }
 
 /// `jpeg` with its XMP packet's body replaced by `packet` (which must be no longer: the segment

@@ -139,7 +139,7 @@ pub fn stills(
     let (lib, marker) = runner::prepare(paths, out, progress)?;
     let converts = |lp: &LivePhoto| match format {
         StillOut::Original => false,
-        StillOut::Jpeg { .. } => lp.still.format != StillFormat::Jpeg,
+        StillOut::Jpeg { hdr } => still::converts_to_jpeg(&lp.still, hdr),
         StillOut::LongExposure => true,
     };
     let name = |lp: &LivePhoto| {

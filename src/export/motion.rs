@@ -113,10 +113,7 @@ pub fn with_xmp(jpeg: &[u8], description: &str) -> Result<Vec<u8>, JobError> {
     let own = segments.iter().find(|s| s.xmp).map(|s| &jpeg[s.body.0 + XMP_SIGNATURE.len()..s.body.1]);
     // what the packet said of an earlier video (an Android still's) goes; the rest is kept
     let own = own.map(|p| crate::meta::xmp::without_motion(p).unwrap_or_else(|| p.to_vec()));
-    let packet = match own.as_deref().map(String::from_utf8_lossy) {
-        Some(p) if p.contains("</rdf:RDF>") => p.trim_end().replacen("</rdf:RDF>", &format!("{description}</rdf:RDF>"), 1),
-        _ => fresh(),
-    };
+    let packet = super::jpeg::merged_packet(own.as_deref(), description);
     let xmp = segment(0xE1, &[XMP_SIGNATURE, packet.as_bytes()]).or_else(|| segment(0xE1, &[XMP_SIGNATURE, fresh().as_bytes()]));
     let xmp = xmp.ok_or_else(|| JobError::Media("the motion photo's XMP does not fit in a JPEG segment".into()))?;
     let at = segments.iter().take_while(|s| s.marker == 0xE0 || (s.marker == 0xE1 && !s.xmp)).last().map_or(2, |s| s.body.1);

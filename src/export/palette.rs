@@ -34,7 +34,7 @@ impl Sampler {
 
     pub(super) fn add(&mut self, rgb: &[u8]) {
         for px in rgb.chunks_exact(3) {
-            if self.seen % self.step == 0 {
+            if self.seen.is_multiple_of(self.step) {
                 self.rgba.extend_from_slice(&[px[0], px[1], px[2], 255]);
                 if self.rgba.len() / 4 >= 2 * self.want {
                     self.halve();
@@ -69,7 +69,7 @@ pub(super) fn even_sample<'a>(frames: impl Iterator<Item = &'a [u8]> + Clone) ->
     let mut i = 0usize;
     for f in frames {
         for px in f.chunks_exact(3) {
-            if i % step == 0 {
+            if i.is_multiple_of(step) {
                 rgba.extend_from_slice(&[px[0], px[1], px[2], 255]);
             }
             i += 1;

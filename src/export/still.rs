@@ -36,10 +36,16 @@ pub(super) fn read(still: &StillFile) -> Result<Vec<u8>, JobError> {
     }
 }
 
+/// Whether [`to_jpeg`] changes the still: a JPEG is copied, unless (with `hdr`) it is an iPhone's
+/// HDR JPEG, whose gain map Android does not read, which becomes an Ultra HDR JPEG.
+pub fn converts_to_jpeg(still: &StillFile, hdr: bool) -> bool {
+    still.format != StillFormat::Jpeg || (hdr && still.info.hdr == Some(crate::meta::hdr::Hdr::AppleGainMap))
+}
+
 /// Writes the still as JPEG (see [`jpeg`]): with `hdr`, a HEIC with a gain map becomes an Ultra
 /// HDR JPEG. Returns a note on a gain map that could not be kept.
 pub fn to_jpeg(still: &StillFile, out: &mut File, hdr: bool) -> Result<Option<String>, JobError> {
-    if still.format == StillFormat::Jpeg {
+    if !converts_to_jpeg(still, hdr) {
         return copy(still, out).map(|_| None);
     }
     let made = jpeg(still, hdr)?;
@@ -75,7 +81,7 @@ pub fn jpeg(still: &StillFile, hdr: bool) -> Result<Jpeg, JobError> {
 fn encode_jpeg(still: &StillFile, hdr: bool) -> Result<Jpeg, JobError> {
     let (format, bytes) = (still.format, read(still)?);
     let (decoded, found) = match format {
-        StillFormat::Jpeg => return Ok(Jpeg { bytes, gain_map: None, note: None }),
+        StillFormat::Jpeg => return Ok(jpeg_as_it_is(bytes, hdr)),
         StillFormat::Png => (decode_png(&bytes)?, super::gain_map::Found::None),
         StillFormat::Heif => decode_heif(&bytes, hdr)?,
     };
@@ -96,6 +102,19 @@ fn encode_jpeg(still: &StillFile, hdr: bool) -> Result<Jpeg, JobError> {
     enc.encode(decoded.rgb.rgb(), decoded.width, decoded.height, ExtendedColorType::Rgb8)
         .map_err(|e| JobError::Media(format!("cannot encode JPEG: {e}")))?;
     Ok(Jpeg { bytes: jpeg, gain_map, note })
+}
+
+/// A JPEG still as it is, but with `hdr` an iPhone's HDR JPEG: its primary image (the rest is its
+/// gain map, and whatever else its MPF index lists) and Apple's gain map, for Ultra HDR.
+fn jpeg_as_it_is(bytes: Vec<u8>, hdr: bool) -> Jpeg {
+    use super::gain_map::Found;
+    let found = if hdr { super::gain_map::of_jpeg(&bytes) } else { Found::None };
+    match (found, super::jpeg::primary_end(&bytes, bytes.len())) {
+        (Found::Map(gm), Some(end)) => Jpeg { bytes: bytes[..end].to_vec(), gain_map: Some(gm), note: None },
+        (Found::Map(_), None) => Jpeg { bytes, gain_map: None, note: Some(format!("its primary image's end is not found: {}", super::gain_map::KEPT)) },
+        (Found::Unusable(why), _) => Jpeg { bytes, gain_map: None, note: Some(why) },
+        (Found::None, _) => Jpeg { bytes, gain_map: None, note: None },
+    }
 }
 
 /// A small upright JPEG of the still (the longer side at most `max_side` pixels), with the

@@ -9,14 +9,11 @@
 //! a copyleft licence (docs/hdr-plan.md); what is written is a few fixed segments.
 
 use super::error::JobError;
-use super::jpeg::{app_segments, xmp_packet};
+use super::jpeg::{app_segments, is_mpf, merged_packet, without_segments, xmp_packet, Segment};
 use crate::meta::exif::XMP_SIGNATURE;
 
-/// The auxiliary image type of Apple's gain map (iOS 14.1 and later).
-pub const APPLE_GAIN_MAP: &str = "urn:com:apple:photo:2020:aux:hdrgainmap";
-const APPLE_HDR_NS: &str = "http://ns.apple.com/HDRGainMap/1.0/";
-const ISO_SIGNATURE: &[u8] = b"urn:iso:std:iso:ts:21496:-1\0";
-const HDRGM: &str = "http://ns.adobe.com/hdr-gain-map/1.0/";
+pub use crate::meta::hdr::APPLE_GAIN_MAP;
+use crate::meta::hdr::{APPLE_HDR_NS, HDRGM_NS as HDRGM, ISO_SIGNATURE};
 /// The gain map's JPEG quality: it is smooth and small, and its errors scale brightness only.
 const GAIN_MAP_QUALITY: u8 = 90;
 
@@ -225,16 +222,21 @@ pub struct MotionItem {
     pub key_time_us: i64,
 }
 
-/// An Ultra HDR JPEG: `primary` (an ordinary JPEG with no XMP of its own) gains its XMP (the
-/// `hdrgm` version and a container directory listing the gain map, and with `motion` the motion
-/// photo's tags and its video last), the ISO 21496-1 version, and an MPF index, after its other
-/// APPn segments; `gain_map` (from [`gain_map_block`]) follows it. A motion photo's video is
+/// An Ultra HDR JPEG: `primary` (one JPEG image) gains its XMP (the `hdrgm` version and a
+/// container directory listing the gain map, and with `motion` the motion photo's tags and its
+/// video last; added to the primary's own packet, whose other properties are kept), the ISO
+/// 21496-1 version, and an MPF index, after its other APPn segments (an index or ISO version it
+/// had is replaced); `gain_map` (from [`gain_map_block`]) follows it. A motion photo's video is
 /// appended by the caller.
 pub fn assemble(primary: &[u8], gain_map: &[u8], motion: Option<MotionItem>) -> Result<Vec<u8>, JobError> {
-    let segments = app_segments(primary).ok_or_else(|| JobError::Media("the primary image is not a JPEG".into()))?;
-    if segments.iter().any(|s| s.xmp) {
-        return Err(JobError::Media("the primary image already has XMP".into()));
-    }
+    let not_jpeg = || JobError::Media("the primary image is not a JPEG".into());
+    let segments = app_segments(primary).ok_or_else(not_jpeg)?;
+    let own = segments.iter().find(|s| s.xmp).map(|s| &primary[s.body.0 + XMP_SIGNATURE.len()..s.body.1]);
+    // what the packet said of an earlier video goes; the rest is kept
+    let own = own.map(|p| crate::meta::xmp::without_motion(p).unwrap_or_else(|| p.to_vec()));
+    let is_iso = |s: &Segment| s.marker == 0xE2 && primary[s.body.0..s.body.1].starts_with(ISO_SIGNATURE);
+    let primary = &without_segments(primary, |s| s.xmp || is_mpf(primary, s) || is_iso(s));
+    let segments = app_segments(primary).ok_or_else(not_jpeg)?;
     let at = segments.last().map_or(2, |s| s.body.1);
     let motion_attrs = motion.map_or(String::new(), |m| {
         format!(
@@ -267,7 +269,7 @@ pub fn assemble(primary: &[u8], gain_map: &[u8], motion: Option<MotionItem>) -> 
         len = gain_map.len(),
         video = motion_item
     );
-    let xmp = segment(0xE1, &[XMP_SIGNATURE, xmp_packet(&xmp).as_bytes()])?;
+    let xmp = segment(0xE1, &[XMP_SIGNATURE, merged_packet(own.as_deref(), &xmp).as_bytes()])?;
     let iso = segment(0xE2, &[ISO_SIGNATURE, &[0, 0, 0, 0]])?;
     // the MPF segment has a fixed size: the primary's length is known before it is written
     let mpf_at = at + xmp.len() + iso.len();

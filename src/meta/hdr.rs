@@ -4,8 +4,10 @@
 //!   `urn:com:apple:photo:2020:aux:hdrgainmap`; found by reading only the `auxC` boxes of
 //!   `iprp/ipco` (the rest of `iprp`, colour profiles and codec set-ups, is jumped over). An ISO
 //!   21496-1 gain map is a `tmap` item.
-//! - JPEG: an Ultra HDR JPEG's XMP lists a `GainMap` item (or says `hdrgm:Version`); an iPhone
-//!   JPEG's says `HDRGainMap:HDRGainMapVersion`.
+//! - JPEG: an Ultra HDR JPEG's XMP lists a `GainMap` item (or says `hdrgm:Version`). An iPhone
+//!   JPEG ("Most Compatible") says nothing in its own XMP: its MPF index lists a second image
+//!   whose XMP names Apple's auxiliary type (or says `HDRGainMap:HDRGainMapVersion`); an image
+//!   there with ISO 21496-1 metadata (APP2 `urn:iso:std:iso:ts:21496:-1`) is an ISO gain map.
 
 use super::bytes::Source;
 use super::error::Result;
@@ -24,9 +26,16 @@ pub enum Hdr {
     UltraHdr,
 }
 
-const APPLE_GAIN_MAP: &[u8] = b"urn:com:apple:photo:2020:aux:hdrgainmap";
-const APPLE_HDR_NS: &str = "http://ns.apple.com/HDRGainMap/1.0/";
-const HDRGM_NS: &str = "http://ns.adobe.com/hdr-gain-map/1.0/";
+/// The auxiliary image type of Apple's gain map (iOS 14.1 and later).
+pub const APPLE_GAIN_MAP: &str = "urn:com:apple:photo:2020:aux:hdrgainmap";
+/// Apple's HDR gain map XMP namespace (`HDRGainMapVersion`, `HDRGainMapHeadroom`).
+pub const APPLE_HDR_NS: &str = "http://ns.apple.com/HDRGainMap/1.0/";
+/// Apple's pixel data XMP namespace, which names an auxiliary image's type in a JPEG.
+const APPLE_PIXEL_NS: &str = "http://ns.apple.com/pixeldatainfo/1.0/";
+/// The Ultra HDR (Adobe gain map) XMP namespace.
+pub const HDRGM_NS: &str = "http://ns.adobe.com/hdr-gain-map/1.0/";
+/// What an APP2 segment holding ISO 21496-1 gain map metadata starts with.
+pub const ISO_SIGNATURE: &[u8] = b"urn:iso:std:iso:ts:21496:-1\0";
 
 /// A HEIF's gain map form: `meta` is its `meta` box (children from `skip` bytes into its body),
 /// `has_tmap` whether its items include a `tmap`.
@@ -35,7 +44,7 @@ pub fn of_heif(src: &Source, meta: &TopBox, skip: u64, has_tmap: bool) -> Result
         Some(iprp) => match isobmff::child(src, &iprp, 0, b"ipco")? {
             Some(ipco) => {
                 let aux = isobmff::read_children(src, &ipco, 0, &[b"auxC"], "HEIF 'auxC' property")?;
-                isobmff::boxes(&aux).filter_map(|b| b.ok()).any(|b| b.body.get(4..).is_some_and(|t| t.split(|&c| c == 0).next() == Some(APPLE_GAIN_MAP)))
+                isobmff::boxes(&aux).filter_map(|b| b.ok()).any(|b| b.body.get(4..).is_some_and(|t| t.split(|&c| c == 0).next() == Some(APPLE_GAIN_MAP.as_bytes())))
             }
             None => false,
         },
@@ -58,4 +67,51 @@ pub fn of_jpeg_xmp(xmp: &[u8]) -> Option<Hdr> {
     } else {
         None
     }
+}
+
+/// APPn segments of an image after the primary looked at for its metadata, at most.
+const MAX_SECONDARY_SEGMENTS: usize = 16;
+
+/// The gain map form of a JPEG whose own XMP says nothing of one, from the images its MPF index
+/// (`body`, at byte `at`) lists after the primary: each one's APPn segments are read (a few small
+/// reads; a file cut short or an index pointing nowhere gives `None`, never an error).
+pub fn of_jpeg_mpf(src: &Source, body: &[u8], at: u64) -> Option<Hdr> {
+    super::mpf::secondary_images(body, at).iter().take(4).find_map(|image| {
+        let mut p = image.offset.checked_add(2)?;
+        if src.read_upto(image.offset, 2, "JPEG image").ok()? != [0xFF, 0xD8] {
+            return None;
+        }
+        let (mut xmp, mut iso) = (None, false);
+        for _ in 0..MAX_SECONDARY_SEGMENTS {
+            let head = src.read_upto(p, 4, "JPEG segment header").ok()?;
+            let [0xFF, marker @ 0xE0..=0xEF, hi, lo] = head[..] else { break };
+            let body_len = u64::from(u16::from_be_bytes([hi, lo])).saturating_sub(2);
+            let sig = |s: &[u8]| src.read_upto(p + 4, s.len() as u64, "JPEG segment").is_ok_and(|b| b == s);
+            if marker == 0xE1 && xmp.is_none() && sig(super::exif::XMP_SIGNATURE) {
+                let body = src.read_at(p + 4, body_len, "JPEG XMP").ok()?;
+                xmp = body.get(super::exif::XMP_SIGNATURE.len()..).map(<[u8]>::to_vec);
+            } else if marker == 0xE2 && sig(ISO_SIGNATURE) {
+                iso = true;
+            }
+            p += 2 + 2 + body_len;
+        }
+        of_secondary_jpeg(xmp.as_deref(), iso)
+    })
+}
+
+/// The gain map form of an image an iPhone or Ultra HDR JPEG's MPF index lists after the primary,
+/// from its XMP packet and whether it carries ISO 21496-1 metadata.
+pub fn of_secondary_jpeg(xmp: Option<&[u8]>, iso: bool) -> Option<Hdr> {
+    match xmp {
+        Some(x) if is_apple_gain_map(x) => Some(Hdr::AppleGainMap),
+        Some(x) if super::xmp::parse(x).get(HDRGM_NS, "Version").is_some() => Some(Hdr::UltraHdr),
+        _ => iso.then_some(Hdr::Iso21496),
+    }
+}
+
+/// Whether an image's XMP packet makes it Apple's gain map: its auxiliary type says so, or it
+/// says the gain map's version.
+pub fn is_apple_gain_map(xmp: &[u8]) -> bool {
+    let x = super::xmp::parse(xmp);
+    x.get(APPLE_PIXEL_NS, "AuxiliaryImageType") == Some(APPLE_GAIN_MAP) || x.get(APPLE_HDR_NS, "HDRGainMapVersion").is_some()
 }

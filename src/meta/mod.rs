@@ -9,6 +9,7 @@ pub mod heif;
 pub mod heif_edit;
 pub(crate) mod isobmff;
 pub mod motion;
+pub(crate) mod mpf;
 pub mod xmp;
 pub(crate) mod png;
 pub(crate) mod quicktime;
