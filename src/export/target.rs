@@ -107,13 +107,24 @@ pub fn free_names(dest: PathBuf, companion: Option<&str>, taken: &HashSet<PathBu
     let mut n = 1;
     loop {
         let suffix = if n == 1 { String::new() } else { format!("-{n}") };
-        let main = if n == 1 { dest.clone() } else { dest.with_file_name(name_with(&dest, &suffix, &ext)) };
+        let main = if n == 1 { dest.clone() } else { dest.with_file_name(numbered(&dest, &suffix, &ext)) };
         let second = companion.map(|c| dest.with_file_name(name_with(&dest, &suffix, c)));
         if free(&main) && second.as_ref().is_none_or(free) {
             return (main, second);
         }
         n += 1;
     }
+}
+
+/// `dest`'s name with `suffix` before its extension `ext`, and before a motion photo's `.MP`
+/// (`PXL_1.MP.jpg` becomes `PXL_1-2.MP.jpg`: galleries that go by the name still see a motion photo).
+fn numbered(dest: &Path, suffix: &str, ext: &str) -> OsString {
+    let mut s = name_with(dest, suffix, ext);
+    let mp = dest.file_stem().map(Path::new).and_then(Path::extension).filter(|e| e.eq_ignore_ascii_case("MP"));
+    if let Some(mp) = mp {
+        s = name_with(dest, suffix, &format!("{}.{ext}", mp.to_string_lossy()));
+    }
+    s
 }
 
 /// The size and modification time of each source: what "the source changed" means.
@@ -253,6 +264,8 @@ mod tests {
         let (main, second) = free_names(PathBuf::from("/out/IMG_2.MOV"), Some("HEIC"), &taken, &HashSet::new());
         assert_eq!((main, second), (PathBuf::from("/out/IMG_2.MOV"), Some(PathBuf::from("/out/IMG_2.HEIC"))));
         assert_eq!(free_names(PathBuf::from("/out/IMG_1.JPG"), None, &taken, &HashSet::new()).0, PathBuf::from("/out/IMG_1-2.JPG"));
+        let taken: HashSet<PathBuf> = [PathBuf::from("/out/PXL_1.MP.jpg")].into();
+        assert_eq!(free_names(PathBuf::from("/out/PXL_1.MP.jpg"), None, &taken, &HashSet::new()).0, PathBuf::from("/out/PXL_1-2.MP.jpg"), "a motion photo keeps its .MP");
     }
 
     #[test]
