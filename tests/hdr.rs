@@ -214,6 +214,20 @@ fn an_hdr_live_photo_becomes_an_ultra_hdr_motion_photo() {
     let lp = &doc["live_photos"][0];
     assert_eq!((lp["kind"].as_str(), lp["frames"].as_u64(), lp["hdr"].as_str()), (Some("motion_photo"), Some(42), Some("ultra_hdr")), "{doc:#}");
     assert!((lp["key_time_s"].as_f64().unwrap() - 0.9).abs() < 0.04, "{doc:#}");
+    // made again from itself (an Ultra HDR motion photo, as Pixels take them): the video joins
+    // the gain map's directory, so one directory still lists all three, in file order
+    let again = tempfile::tempdir().unwrap();
+    let o = bin().args(["convert", "--to", "motion-photo", "-q", "-o"]).arg(again.path()).arg(copy.path()).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let remade = again.path().join("IMG_3853.MP.jpg");
+    let o = Command::new("exiftool").args(["-j", "-struct", "-XMP-Container:Directory"]).arg(&remade).output().unwrap();
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let items: Vec<&str> = doc[0]["Directory"].as_array().unwrap().iter().map(|i| i["Item"]["Semantic"].as_str().unwrap()).collect();
+    assert_eq!(items, ["Primary", "GainMap", "MotionPhoto"], "{doc}");
+    std::fs::copy(&remade, copy.path().join("IMG_3853.MP.jpg")).unwrap();
+    let (_, doc) = scan_json(&[copy.path()], &[]);
+    let lp = &doc["live_photos"][0];
+    assert_eq!((lp["kind"].as_str(), lp["frames"].as_u64(), lp["hdr"].as_str()), (Some("motion_photo"), Some(42), Some("ultra_hdr")), "{doc:#}");
 }
 
 #[test]

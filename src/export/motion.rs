@@ -10,11 +10,14 @@ use super::mp4::Mp4Codec;
 use super::pipeline::Trim;
 use super::ultrahdr::{self, MotionItem};
 use super::{still, video, ExportMeta};
-use super::jpeg::{app_segments, segment, xmp_packet};
+use super::jpeg::{app_segments, merged_packet, segment, xmp_packet};
 use crate::meta::exif::XMP_SIGNATURE;
+use crate::meta::xmp;
 use crate::scan::LivePhoto;
 use std::fs::File;
 use std::io::{self, Seek, Write};
+
+const RDF: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
 
 /// `--to motion-photo`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,7 +76,7 @@ pub fn write(
             let motion = MotionItem { video_len: len, key_time_us: key_us.unwrap_or(-1) };
             ultrahdr::assemble(&still.bytes, &ultrahdr::gain_map_block(gm)?, Some(motion)).map_err(|e| e.in_file(&lp.still.path))?
         }
-        None => with_xmp(&still.bytes, &xmp(len, key_us.unwrap_or(-1)))?,
+        None => with_xmp(&still.bytes, len, key_us.unwrap_or(-1))?,
     };
     out.write_all(&jpeg)?;
     mp4.rewind()?;
@@ -82,38 +85,64 @@ pub fn write(
     Ok((frames, reencoded, still.note))
 }
 
-/// The XMP packet of a Google Motion Photo 1.0 whose video is `video_len` bytes at the end, with
-/// the key photo `key_time_us` into it (-1: unknown), and the legacy MicroVideo tags older
-/// galleries read.
+/// The XMP description of a Google Motion Photo 1.0 whose video is `video_len` bytes at the end,
+/// with the key photo `key_time_us` into it (-1: unknown), and the legacy MicroVideo tags older
+/// galleries read: the camera tags and a directory of the primary image and the video.
 pub fn xmp(video_len: u64, key_time_us: i64) -> String {
     format!(
         concat!(
-            r#"<rdf:Description rdf:about="" xmlns:GCamera="http://ns.google.com/photos/1.0/camera/""#,
-            r#" xmlns:Container="http://ns.google.com/photos/1.0/container/""#,
-            r#" xmlns:Item="http://ns.google.com/photos/1.0/container/item/""#,
-            r#" GCamera:MotionPhoto="1" GCamera:MotionPhotoVersion="1" GCamera:MotionPhotoPresentationTimestampUs="{key}""#,
-            r#" GCamera:MicroVideo="1" GCamera:MicroVideoVersion="1" GCamera:MicroVideoOffset="{len}""#,
-            r#" GCamera:MicroVideoPresentationTimestampUs="{key}">"#,
+            r#"<rdf:Description rdf:about="" xmlns:Container="{container}" xmlns:Item="{item}" {tags}>"#,
             r#"<Container:Directory><rdf:Seq>"#,
             r#"<rdf:li rdf:parseType="Resource"><Container:Item Item:Mime="image/jpeg" Item:Semantic="Primary" Item:Length="0" Item:Padding="0"/></rdf:li>"#,
-            r#"<rdf:li rdf:parseType="Resource"><Container:Item Item:Mime="video/mp4" Item:Semantic="MotionPhoto" Item:Length="{len}" Item:Padding="0"/></rdf:li>"#,
-            r#"</rdf:Seq></Container:Directory></rdf:Description>"#
+            r#"{video}</rdf:Seq></Container:Directory></rdf:Description>"#
         ),
-        key = key_time_us,
+        container = xmp::CONTAINER,
+        item = xmp::ITEM,
+        tags = camera_tags(video_len, key_time_us),
+        video = video_item(video_len, "")
+    )
+}
+
+/// The camera namespace's motion-photo attributes (see [`xmp`]).
+fn camera_tags(video_len: u64, key: i64) -> String {
+    format!(
+        concat!(
+            r#"xmlns:GCamera="{ns}" GCamera:MotionPhoto="1" GCamera:MotionPhotoVersion="1" GCamera:MotionPhotoPresentationTimestampUs="{key}""#,
+            r#" GCamera:MicroVideo="1" GCamera:MicroVideoVersion="1" GCamera:MicroVideoOffset="{len}" GCamera:MicroVideoPresentationTimestampUs="{key}""#
+        ),
+        ns = xmp::CAMERA,
+        key = key,
         len = video_len
     )
 }
 
-/// `jpeg` with the motion-photo `description` in its XMP: added to the JPEG's own packet when it
-/// has one (its other properties kept), else as a new packet; in either case in an APP1 segment
-/// right after SOI and the EXIF segment, before any MPF (APP2) segment whose offsets must not move.
-pub fn with_xmp(jpeg: &[u8], description: &str) -> Result<Vec<u8>, JobError> {
+/// The directory's video item; `declare` is put on its `rdf:li` (namespace declarations, for an
+/// item added to a packet whose prefixes are not known).
+fn video_item(video_len: u64, declare: &str) -> String {
+    format!(
+        r#"<rdf:li{declare} rdf:parseType="Resource"><Container:Item Item:Mime="video/mp4" Item:Semantic="MotionPhoto" Item:Length="{video_len}" Item:Padding="0"/></rdf:li>"#
+    )
+}
+
+/// `jpeg` with the motion-photo XMP (see [`xmp`]) for a video of `video_len` bytes, the key photo
+/// `key_time_us` into it: added to the JPEG's own packet when it has one (its other properties
+/// kept; a directory it has, such as a Pixel's of its gain map, gains the video as its last item,
+/// so one directory lists every item in file order), else as a new packet; in either case in an
+/// APP1 segment right after SOI and the EXIF segment, before any MPF (APP2) segment whose offsets
+/// must not move.
+pub fn with_xmp(jpeg: &[u8], video_len: u64, key_time_us: i64) -> Result<Vec<u8>, JobError> {
     let segments = app_segments(jpeg).ok_or_else(|| JobError::Media("the still is not a JPEG that can carry XMP".into()))?;
-    let fresh = || xmp_packet(description);
+    let description = xmp(video_len, key_time_us);
+    let fresh = || xmp_packet(&description);
     let own = segments.iter().find(|s| s.xmp).map(|s| &jpeg[s.body.0 + XMP_SIGNATURE.len()..s.body.1]);
     // what the packet said of an earlier video (an Android still's) goes; the rest is kept
-    let own = own.map(|p| crate::meta::xmp::without_motion(p).unwrap_or_else(|| p.to_vec()));
-    let packet = super::jpeg::merged_packet(own.as_deref(), description);
+    let own = own.map(|p| xmp::without_motion(p).unwrap_or_else(|| p.to_vec()));
+    let declare = format!(r#" xmlns:rdf="{RDF}" xmlns:Container="{}" xmlns:Item="{}""#, xmp::CONTAINER, xmp::ITEM);
+    let joined = own.as_deref().and_then(|p| xmp::with_directory_item(p, &video_item(video_len, &declare)));
+    let packet = match joined {
+        Some(p) => merged_packet(Some(&p), &format!(r#"<rdf:Description rdf:about="" {}/>"#, camera_tags(video_len, key_time_us))),
+        None => merged_packet(own.as_deref(), &description),
+    };
     let xmp = segment(0xE1, &[XMP_SIGNATURE, packet.as_bytes()]).or_else(|| segment(0xE1, &[XMP_SIGNATURE, fresh().as_bytes()]));
     let xmp = xmp.ok_or_else(|| JobError::Media("the motion photo's XMP does not fit in a JPEG segment".into()))?;
     let at = segments.iter().take_while(|s| s.marker == 0xE0 || (s.marker == 0xE1 && !s.xmp)).last().map_or(2, |s| s.body.1);
@@ -149,17 +178,17 @@ mod tests {
     #[test]
     fn xmp_goes_after_exif_and_before_mpf_and_merges_with_the_jpegs_own() {
         let plain = jpeg(&[(0xE1, b"Exif\0\0MM"), (0xE2, b"MPF\0")]);
-        let out = with_xmp(&plain, "<rdf:Description/>").unwrap();
+        let out = with_xmp(&plain, 16, -1).unwrap();
         let segs = app_segments(&out).unwrap();
         assert_eq!(segs.iter().map(|s| (s.marker, s.xmp)).collect::<Vec<_>>(), vec![(0xE1, false), (0xE1, true), (0xE2, false)]);
         assert!(out.ends_with(&[0xFF, 0xD9]));
 
         let mut own = XMP_SIGNATURE.to_vec();
         own.extend_from_slice(b"<x:xmpmeta><rdf:RDF><rdf:Description apple:x=\"1\"/></rdf:RDF></x:xmpmeta>");
-        let out = with_xmp(&jpeg(&[(0xE1, b"Exif\0\0MM"), (0xE1, &own)]), "<rdf:Description mine=\"1\"/>").unwrap();
+        let out = with_xmp(&jpeg(&[(0xE1, b"Exif\0\0MM"), (0xE1, &own)]), 16, -1).unwrap();
         let segs = app_segments(&out).unwrap();
         assert_eq!(segs.len(), 2, "one XMP packet, not two");
         let text = String::from_utf8_lossy(&out[segs[1].body.0..segs[1].body.1]).to_string();
-        assert!(text.contains("apple:x=\"1\"") && text.contains("mine=\"1\""), "{text}");
+        assert!(text.contains("apple:x=\"1\"") && text.contains("MicroVideoOffset=\"16\""), "{text}");
     }
 }

@@ -234,23 +234,7 @@ fn kept_attributes(s: &BytesStart<'_>, t: &Tag) -> Vec<(String, String)> {
 /// Event ranges (start, end inclusive) to leave out: motion-property elements, the `rdf:li`
 /// holding the video item, and a directory left with nothing but the primary image.
 fn dropped_ranges(events: &[(Event<'static>, Option<Tag>)]) -> Vec<(usize, usize)> {
-    let end_of = |start: usize| -> usize {
-        let mut depth = 0usize;
-        for (j, (e, _)) in events.iter().enumerate().skip(start) {
-            match e {
-                Event::Start(_) => depth += 1,
-                Event::End(_) => {
-                    depth = depth.saturating_sub(1);
-                    if depth == 0 {
-                        return j;
-                    }
-                }
-                _ if depth == 0 => return j,
-                _ => {}
-            }
-        }
-        events.len().saturating_sub(1)
-    };
+    let end_of = |start: usize| end_of(events, start);
     let is_video_item = |t: &Tag| t.ns == CONTAINER && t.local == "Item";
     let mut out: Vec<(usize, usize)> = Vec::new();
     let mut i = 0;
@@ -296,6 +280,50 @@ fn dropped_ranges(events: &[(Event<'static>, Option<Tag>)]) -> Vec<(usize, usize
         i += 1;
     }
     out
+}
+
+/// The index of the event that closes the element opened at `start` (`start` itself for an
+/// empty element or text; the last event when the packet stops first).
+fn end_of(events: &[(Event<'static>, Option<Tag>)], start: usize) -> usize {
+    let mut depth = 0usize;
+    for (j, (e, _)) in events.iter().enumerate().skip(start) {
+        match e {
+            Event::Start(_) => depth += 1,
+            Event::End(_) => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return j;
+                }
+            }
+            _ if depth == 0 => return j,
+            _ => {}
+        }
+    }
+    events.len().saturating_sub(1)
+}
+
+/// The packet with `li` (an `rdf:li` element, as XML that declares the namespaces it uses) added
+/// last to its container directory's list: a gain map's directory gains the video, so one
+/// directory lists every item in file order. `None` when the packet has no directory, or one
+/// whose list is not its last child.
+pub fn with_directory_item(packet: &[u8], li: &str) -> Option<Vec<u8>> {
+    let events = events(packet);
+    let start = events.iter().position(|(e, t)| matches!(e, Event::Start(_)) && t.as_ref().is_some_and(|t| t.ns == CONTAINER && t.local == "Directory"))?;
+    let end = end_of(&events, start);
+    // the list's closing tag: the last End before the directory's own, white space aside
+    let close = (start + 1..end).rev().find(|&j| !matches!(&events[j].0, Event::Text(t) if t.trim().is_empty()))?;
+    let Event::End(e) = &events[close].0 else { return None };
+    if !matches!(e.local_name().into_inner(), "Seq" | "Bag" | "Alt") {
+        return None;
+    }
+    let mut writer = Writer::new(Vec::with_capacity(packet.len() + li.len()));
+    for (i, (e, _)) in events.iter().enumerate() {
+        if i == close {
+            writer.get_mut().extend_from_slice(li.as_bytes());
+        }
+        writer.write_event(e.borrow()).ok()?;
+    }
+    Some(writer.into_inner())
 }
 
 fn item_semantic(t: &Tag) -> Option<&str> {
@@ -369,6 +397,16 @@ mod tests {
         let semantics: Vec<_> = x.items.iter().map(|i| i.semantic.clone().unwrap_or_default()).collect();
         assert_eq!(semantics, ["Primary", "GainMap"]);
         assert_eq!(without_motion(&out), None, "nothing left to remove");
+    }
+
+    #[test]
+    fn a_directory_gains_an_item_last() {
+        let li = r#"<rdf:li xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" rdf:parseType="Resource"><c:Item xmlns:c="http://ns.google.com/photos/1.0/container/" xmlns:i="http://ns.google.com/photos/1.0/container/item/" i:Semantic="Depth"/></rdf:li>"#;
+        let out = with_directory_item(PIXEL.as_bytes(), li).unwrap();
+        let semantics: Vec<_> = parse(&out).items.iter().map(|i| i.semantic.clone().unwrap_or_default()).collect();
+        assert_eq!(semantics, ["Primary", "GainMap", "MotionPhoto", "Depth"]);
+        assert_eq!(parse(&out).get(CAMERA, "MotionPhotoPresentationTimestampUs"), Some("1234"), "the rest kept");
+        assert_eq!(with_directory_item(b"<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"/>", li), None);
     }
 
     #[test]
