@@ -305,3 +305,48 @@ fn a_heic_without_exif_gains_an_exif_item_with_the_identifier() {
     assert_eq!((still_id.as_deref(), clip_id.as_deref(), key), (r["content_id"].as_str(), r["content_id"].as_str(), true));
     assert_eq!(pixels(still), pixels(&lib.path().join("20240501_100003.heic")), "the image data moved with the grown 'meta' box");
 }
+
+/// A motion photo whose HEVC video is tagged `hev1` (FFmpeg's default for MP4, so tools built on
+/// it write it; Photos and QuickTime play only `hvc1`): the clip comes out `hvc1` (ffprobe, an
+/// oracle, says so) with the source's packets, and pairs by identifier.
+#[test]
+fn an_hev1_video_comes_out_hvc1_with_the_same_packets() {
+    let (lib, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let mp4 = work.path().join("v.mp4");
+    let o = Command::new("ffmpeg")
+        .args(["-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-t", "1", "-c:v", "libx265", "-x265-params", "log-level=none"])
+        .args(["-pix_fmt", "yuv420p", "-tag:v", "hev1"])
+        .arg(&mp4)
+        .output()
+        .expect("ffmpeg (a test oracle, installed by scripts/setup)");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let tag = |p: &Path| {
+        let o = Command::new("ffprobe").args(["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=codec_tag_string", "-of", "csv=p=0"]).arg(p).output().unwrap();
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    assert_eq!(tag(&mp4), "hev1", "the source is what this test is about");
+    let video = std::fs::read(&mp4).unwrap();
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new(&mut jpeg).encode(&vec![128u8; 320 * 240 * 3], 320, 240, image::ExtendedColorType::Rgb8).unwrap();
+    let xmp = format!(
+        concat!(
+            "http://ns.adobe.com/xap/1.0/\0",
+            r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="""#,
+            r#" xmlns:GCamera="http://ns.google.com/photos/1.0/camera/" GCamera:MicroVideo="1" GCamera:MicroVideoVersion="1""#,
+            r#" GCamera:MicroVideoOffset="{}" GCamera:MicroVideoPresentationTimestampUs="500000"/></rdf:RDF></x:xmpmeta>"#
+        ),
+        video.len()
+    );
+    let app1 = [&[0xFF, 0xE1][..], &(xmp.len() as u16 + 2).to_be_bytes(), xmp.as_bytes()].concat();
+    std::fs::write(lib.path().join("MVIMG_hev1.jpg"), [&jpeg[..2], &app1, &jpeg[2..], &video].concat()).unwrap();
+
+    let out = tempfile::tempdir().unwrap();
+    let (code, doc) = convert(&[lib.path()], out.path(), &[]);
+    assert_eq!(code, 0, "{doc:#}");
+    let mov = out.path().join("MVIMG_hev1.MOV");
+    assert_eq!(tag(&mov), "hvc1");
+    assert_eq!(video_packets(&mov, None), video_packets(&mp4, None), "the same packets, not re-encoded");
+    let (_, scanned) = scan_json(&[scannable(out.path()).path()], &[]);
+    let lp = &scanned["live_photos"][0];
+    assert_eq!((lp["matched_by"].as_str(), lp["frames"].as_u64()), (Some("content_id"), Some(30)), "{scanned:#}");
+}

@@ -12,6 +12,7 @@
 
 mod exif_id;
 mod heif_exif;
+mod hvc1;
 mod mov;
 mod still_id;
 

@@ -4,7 +4,7 @@
 //!   body copied whole, so each sample's bytes are the source's), then `moov`;
 //! - the first video and audio tracks and the `mebx` timed-metadata tracks copied box for box
 //!   (timing, edit lists, sample descriptions, the rotation matrix), only their chunk offsets
-//!   moved; other tracks (a second video, timecode, hint, camera motion) are left out;
+//!   moved (and HEVC tagged `hev1` renamed `hvc1`, [`super::hvc1`]); other tracks (a second video, timecode, hint, camera motion) are left out;
 //! - a still-image-time track ([`still_time_track`]) unless the source has one (Apple's own is
 //!   kept);
 //! - `moov/meta` (`keys`/`ilst`, QTFF "Metadata atoms and types") with the source's keys kept
@@ -183,9 +183,13 @@ fn patched_mvhd(mvhd: &[u8], tracks: &[Track<'_>], capture_unix: Option<i64>, ad
 }
 
 /// A `trak` body with every chunk offset moved from the source's `mdat` bodies (`bases`: start,
-/// end, new start) to the new one; a 32-bit table that no longer fits becomes `co64`.
+/// end, new start) to the new one (a 32-bit table that no longer fits becomes `co64`), and an
+/// HEVC `hev1` sample entry renamed `hvc1` ([`super::hvc1`]).
 fn moved_chunks(trak: &[u8], bases: &[(u64, u64, u64)]) -> Result<Vec<u8>, MetaError> {
     rebuild(trak, &[b"mdia", b"minf", b"stbl"], &|b: &BoxRef<'_>| {
+        if &b.kind == b"stsd" {
+            return Ok(super::hvc1::renamed(b.body).map(|s| boxed(b"stsd", &s)));
+        }
         if !matches!(&b.kind, b"stco" | b"co64") {
             return Ok(None);
         }
