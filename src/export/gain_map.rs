@@ -99,23 +99,16 @@ pub const KEPT: &str = "kept in Apple's form, which Android does not read";
 /// a greyscale JPEG at the primary's stored orientation, with the headroom that XMP gives, else
 /// the primary's MakerNote tags 33 and 48. The primary has no XMP of its own.
 pub fn of_jpeg(jpeg: &[u8]) -> Found {
-    let xmp_of = |image: &[u8]| {
-        let segments = super::jpeg::app_segments(image)?;
-        let xmp = segments.iter().find(|s| s.xmp)?;
-        image.get(xmp.body.0 + crate::meta::exif::XMP_SIGNATURE.len()..xmp.body.1).map(<[u8]>::to_vec)
-    };
+    use super::jpeg::{app_segments, exif_block, xmp_of};
     let apple = super::jpeg::mpf_images(jpeg).into_iter().find_map(|(at, len)| {
         let image = &jpeg[at..at + len];
-        xmp_of(image).filter(|x| crate::meta::hdr::is_apple_gain_map(x)).map(|x| (image, x))
+        let xmp = xmp_of(image, &app_segments(image)?)?;
+        crate::meta::hdr::is_apple_gain_map(xmp).then_some((image, xmp))
     });
     let Some((map, map_xmp)) = apple else { return Found::None };
-    let exif = super::jpeg::app_segments(jpeg).and_then(|segments| {
-        let seg = super::jpeg::exif_segment(jpeg, &segments)?;
-        jpeg.get(seg.body.0 + super::jpeg::EXIF_SIGNATURE.len()..seg.body.1).map(<[u8]>::to_vec)
-    });
-    let makernote = exif.as_deref().and_then(crate::meta::exif::makernote);
+    let makernote = app_segments(jpeg).and_then(|segments| exif_block(jpeg, &segments).and_then(crate::meta::exif::makernote));
     let tag = |t: u16| makernote.as_deref().and_then(|mn| crate::meta::exif::apple_number(mn, t));
-    let Some(headroom) = apple_headroom(Some(&map_xmp), tag) else {
+    let Some(headroom) = apple_headroom(Some(map_xmp), tag) else {
         return Found::Unusable(format!("its HDR gain map has no headroom in its metadata (XMP HDRGainMapHeadroom or MakerNote tag 33): {KEPT}"));
     };
     let size = |j: &[u8]| image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(j)).map(|d| image::ImageDecoder::dimensions(&d));

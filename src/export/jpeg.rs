@@ -37,6 +37,18 @@ pub fn exif_segment<'s>(jpeg: &[u8], segments: &'s [Segment]) -> Option<&'s Segm
     segments.iter().find(|s| s.marker == 0xE1 && jpeg.get(s.body.0..s.body.1).is_some_and(|b| b.starts_with(EXIF_SIGNATURE)))
 }
 
+/// A JPEG's EXIF block (the TIFF structure after `Exif\0\0`) among its `segments`.
+pub fn exif_block<'j>(jpeg: &'j [u8], segments: &[Segment]) -> Option<&'j [u8]> {
+    let seg = exif_segment(jpeg, segments)?;
+    jpeg.get(seg.body.0 + EXIF_SIGNATURE.len()..seg.body.1)
+}
+
+/// A JPEG's XMP packet (after the XMP signature) among its `segments`.
+pub fn xmp_of<'j>(jpeg: &'j [u8], segments: &[Segment]) -> Option<&'j [u8]> {
+    let seg = segments.iter().find(|s| s.xmp)?;
+    jpeg.get(seg.body.0 + XMP_SIGNATURE.len()..seg.body.1)
+}
+
 /// One APPn segment: its marker, whether it is the XMP packet, and its body's byte range.
 pub struct Segment {
     pub marker: u8,

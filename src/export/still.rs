@@ -288,8 +288,7 @@ pub fn exif_of(still: &StillFile) -> Option<Vec<u8>> {
     match still.format {
         StillFormat::Jpeg => {
             let segments = super::jpeg::app_segments(&bytes)?;
-            let exif = super::jpeg::exif_segment(&bytes, &segments)?;
-            bytes.get(exif.body.0 + super::jpeg::EXIF_SIGNATURE.len()..exif.body.1).map(<[u8]>::to_vec)
+            super::jpeg::exif_block(&bytes, &segments).map(<[u8]>::to_vec)
         }
         StillFormat::Png => crate::meta::png::exif_block(&bytes),
         StillFormat::Heif => {

@@ -101,7 +101,7 @@ pub fn of_jpeg_mpf(src: &Source, body: &[u8], at: u64) -> Option<Hdr> {
 
 /// The gain map form of an image an iPhone or Ultra HDR JPEG's MPF index lists after the primary,
 /// from its XMP packet and whether it carries ISO 21496-1 metadata.
-pub fn of_secondary_jpeg(xmp: Option<&[u8]>, iso: bool) -> Option<Hdr> {
+fn of_secondary_jpeg(xmp: Option<&[u8]>, iso: bool) -> Option<Hdr> {
     match xmp {
         Some(x) if is_apple_gain_map(x) => Some(Hdr::AppleGainMap),
         Some(x) if super::xmp::parse(x).get(HDRGM_NS, "Version").is_some() => Some(Hdr::UltraHdr),

@@ -7,7 +7,7 @@
 
 use super::exif_id::with_content_id;
 use crate::export::error::JobError;
-use crate::export::jpeg::{app_segments, exif_segment, segment, EXIF_SIGNATURE};
+use crate::export::jpeg::{app_segments, exif_block, exif_segment, segment, EXIF_SIGNATURE};
 use crate::meta::heif;
 use crate::meta::heif_edit::meta_layout;
 use crate::meta::isobmff::boxed;
@@ -16,7 +16,7 @@ use crate::meta::isobmff::boxed;
 pub fn jpeg_with_id(jpeg: &[u8], id: &str) -> Result<Vec<u8>, JobError> {
     let segments = app_segments(jpeg).ok_or_else(|| JobError::Media("the still is not a JPEG".into()))?;
     let own = exif_segment(jpeg, &segments);
-    let tiff = own.map(|s| &jpeg[s.body.0 + EXIF_SIGNATURE.len()..s.body.1]);
+    let tiff = exif_block(jpeg, &segments);
     let tiff = with_content_id(tiff, id).map_err(|e| JobError::Media(format!("cannot write the identifier into the still's EXIF: {e}")))?;
     let segment = segment(0xE1, &[EXIF_SIGNATURE, &tiff])
         .ok_or_else(|| JobError::Media("the still's EXIF block would outgrow its JPEG segment (64 KB) with the identifier".into()))?;
