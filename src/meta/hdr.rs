@@ -21,6 +21,7 @@ pub enum Hdr {
     /// Apple's gain map (iOS 14.1 and later; iOS 18 files carry an ISO 21496-1 one beside it).
     AppleGainMap,
     /// An ISO 21496-1 gain map (`tmap`) only.
+    #[serde(rename = "iso_21496")] // as documented (snake_case alone gives `iso21496`)
     Iso21496,
     /// An Ultra HDR JPEG (Android 14+, Pixel): a gain map image after the primary.
     UltraHdr,
@@ -114,4 +115,15 @@ fn of_secondary_jpeg(xmp: Option<&[u8]>, iso: bool) -> Option<Hdr> {
 pub fn is_apple_gain_map(xmp: &[u8]) -> bool {
     let x = super::xmp::parse(xmp);
     x.get(APPLE_PIXEL_NS, "AuxiliaryImageType") == Some(APPLE_GAIN_MAP) || x.get(APPLE_HDR_NS, "HDRGainMapVersion").is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_names_are_the_documented_ones() {
+        let names = [Hdr::AppleGainMap, Hdr::Iso21496, Hdr::UltraHdr].map(|h| serde_json::to_string(&h).unwrap());
+        assert_eq!(names, ["\"apple_gain_map\"", "\"iso_21496\"", "\"ultra_hdr\""]);
+    }
 }
