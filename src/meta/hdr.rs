@@ -121,6 +121,46 @@ pub fn is_apple_gain_map(xmp: &[u8]) -> bool {
 mod tests {
     use super::*;
 
+    /// A JPEG whose MPF index lists `second` (a JPEG) after a primary of nothing but SOI, the
+    /// index and EOI.
+    fn with_second_image(second: &[u8]) -> Vec<u8> {
+        let app = |m: u8, body: &[u8]| [&[0xFF, m][..], &(body.len() as u16 + 2).to_be_bytes(), body].concat();
+        let primary_len = 2 + 4 + 4 + 8 + 2 + 12 + 4 + 32 + 2;
+        let mut mpf = b"MPF\0MM\0\x2A\0\0\0\x08\0\x01\xB0\x02\0\x07\0\0\0\x20\0\0\0\x1A\0\0\0\0".to_vec();
+        for (size, offset) in [(primary_len as u32, 0u32), (second.len() as u32, primary_len as u32 - 10)] {
+            mpf.extend([[0; 4], size.to_be_bytes(), offset.to_be_bytes(), [0; 4]].concat());
+        }
+        [&[0xFF, 0xD8][..], &app(0xE2, &mpf), &[0xFF, 0xD9], second].concat()
+    }
+
+    #[test]
+    fn the_images_an_mpf_index_lists_say_which_gain_map_it_is() {
+        let app = |m: u8, parts: &[&[u8]]| [&[0xFF, m][..], &(parts.concat().len() as u16 + 2).to_be_bytes(), &parts.concat()].concat();
+        let xmp = |attrs: &str| {
+            let packet = format!(r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description {attrs}/></rdf:RDF></x:xmpmeta>"#);
+            app(0xE1, &[super::super::exif::XMP_SIGNATURE, packet.as_bytes()])
+        };
+        let apple = xmp(r#"xmlns:apdi="http://ns.apple.com/pixeldatainfo/1.0/" apdi:AuxiliaryImageType="urn:com:apple:photo:2020:aux:hdrgainmap""#);
+        let ultra = xmp(r#"xmlns:hdrgm="http://ns.adobe.com/hdr-gain-map/1.0/" hdrgm:Version="1.0""#);
+        let iso = app(0xE2, &[ISO_SIGNATURE, &[0; 8]]);
+        let cases: [(&[&[u8]], Option<Hdr>); 5] = [
+            (&[&apple], Some(Hdr::AppleGainMap)),
+            (&[&app(0xE0, &[b"JFIF\0"]), &iso, &ultra], Some(Hdr::UltraHdr)),
+            (&[&iso], Some(Hdr::Iso21496)),
+            (&[&xmp("a=\"1\"")], None),
+            (&[], None),
+        ];
+        for (segments, want) in cases {
+            let jpeg = with_second_image(&[&[0xFF, 0xD8][..], &segments.concat(), &[0xFF, 0xD9]].concat());
+            let src = Source::from_bytes(&jpeg);
+            let seg_len = usize::from(u16::from_be_bytes([jpeg[4], jpeg[5]])) - 2;
+            assert_eq!(of_jpeg_mpf(&src, &jpeg[6..6 + seg_len], 6), want, "{want:?}");
+            for cut in 0..jpeg.len() {
+                let _ = of_jpeg_mpf(&Source::from_bytes(&jpeg[..cut]), &jpeg[6..6 + seg_len], 6); // no panic, whatever is missing
+            }
+        }
+    }
+
     #[test]
     fn json_names_are_the_documented_ones() {
         let names = [Hdr::AppleGainMap, Hdr::Iso21496, Hdr::UltraHdr].map(|h| serde_json::to_string(&h).unwrap());
