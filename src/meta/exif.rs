@@ -16,7 +16,7 @@ const MAX_JPEG_SEGMENTS: usize = 64;
 pub fn read_jpeg(src: &Source) -> Result<StillInfo> {
     let mut info = StillInfo::default();
     let mut offset = 2u64;
-    let (mut xmp, mut mpf) = (None, None);
+    let (mut xmp, mut app2) = (None, Vec::new());
     // the end first, while it is one read: the trailer and end-of-image checks are served from it
     src.read_upto(src.len().saturating_sub(JPEG_SHORT_TAIL), JPEG_SHORT_TAIL, "JPEG end")?;
     for _ in 0..MAX_JPEG_SEGMENTS {
@@ -39,8 +39,8 @@ pub fn read_jpeg(src: &Source) -> Result<StillInfo> {
         let body_len = seg_len - 2;
         if marker == 0xE1 && body_len > 6 && head.get(4..10) == Some(b"Exif\0\0") {
             apply_tiff(&mut info, read_tiff_prefix(src, offset + 10, body_len - 6)?)?;
-        } else if marker == 0xE2 && mpf.is_none() && head.get(4..8) == Some(super::mpf::SIGNATURE) {
-            mpf = Some((offset + 4, src.read_at(offset + 4, body_len, "JPEG MPF index")?));
+        } else if marker == 0xE2 {
+            app2.push((offset + 4, body_len)); // ICC profile, MPF index, ISO 21496-1: for the HDR check
         } else if marker == 0xE1 && xmp.is_none() {
             let body = src.read_at(offset + 4, body_len, "JPEG APP segment")?;
             if body.starts_with(XMP_SIGNATURE) {
@@ -50,10 +50,7 @@ pub fn read_jpeg(src: &Source) -> Result<StillInfo> {
         offset += 2 + seg_len;
     }
     info.motion = super::motion::appended(src, xmp.as_deref());
-    info.hdr = xmp.as_deref().and_then(super::hdr::of_jpeg_xmp);
-    if let (None, Some((at, body))) = (info.hdr, &mpf) {
-        info.hdr = super::hdr::of_jpeg_mpf(src, body, *at);
-    }
+    info.hdr = super::hdr::of_jpeg(src, xmp.as_deref(), &app2, info.shot.make.as_deref());
     let image_end = info.motion.video.map_or(src.len(), |v| v.offset);
     if !ends_near(src, offset, image_end)? {
         // data after the image that is not a video livephoto reads: complete if its entropy-coded

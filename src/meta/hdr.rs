@@ -6,8 +6,9 @@
 //!   21496-1 gain map is a `tmap` item.
 //! - JPEG: an Ultra HDR JPEG's XMP lists a `GainMap` item (or says `hdrgm:Version`). An iPhone
 //!   JPEG ("Most Compatible") says nothing in its own XMP: its MPF index lists a second image
-//!   whose XMP names Apple's auxiliary type (or says `HDRGainMap:HDRGainMapVersion`); an image
-//!   there with ISO 21496-1 metadata (APP2 `urn:iso:std:iso:ts:21496:-1`) is an ISO gain map.
+//!   whose XMP names Apple's auxiliary type (or says `HDRGainMap:HDRGainMapVersion`). A JPEG
+//!   with an ISO 21496-1 gain map has an APP2 `urn:iso:std:iso:ts:21496:-1` segment in its
+//!   primary (ISO 21496-1 Annex; Ultra HDR 1.1).
 
 use super::bytes::Source;
 use super::error::Result;
@@ -58,8 +59,30 @@ pub fn of_heif(src: &Source, meta: &TopBox, skip: u64, has_tmap: bool) -> Result
     })
 }
 
+/// A JPEG's gain map form, from its XMP packet, its APP2 segments (`app2`: where each body lies
+/// and its length) and its camera's make. The primary's XMP names an Ultra HDR gain map (or
+/// Apple's); an iPhone's JPEG says nothing there, so for an Apple camera the images its MPF index
+/// lists are looked at (a few small reads at another part of the file, which other cameras'
+/// JPEGs, whose MPF lists previews, are spared); else an ISO 21496-1 segment in the primary (the
+/// version alone) says the file has an ISO gain map.
+pub fn of_jpeg(src: &Source, xmp: Option<&[u8]>, app2: &[(u64, u64)], make: Option<&str>) -> Option<Hdr> {
+    if let Some(hdr) = xmp.and_then(of_jpeg_xmp) {
+        return Some(hdr);
+    }
+    // a side fact: a segment that cannot be read says nothing, and fails nothing
+    let starts = |at: u64, len: u64, sig: &[u8]| len >= sig.len() as u64 && src.read_upto(at, sig.len() as u64, "JPEG APP2 segment").is_ok_and(|b| b == sig);
+    if make.is_some_and(|m| m.trim().eq_ignore_ascii_case("Apple")) {
+        let index = app2.iter().find(|&&(at, len)| starts(at, len, super::mpf::SIGNATURE));
+        let body = index.and_then(|&(at, len)| Some((at, src.read_at(at, len, "JPEG MPF index").ok()?)));
+        if let Some(hdr) = body.and_then(|(at, body)| of_jpeg_mpf(src, &body, at)) {
+            return Some(hdr);
+        }
+    }
+    app2.iter().any(|&(at, len)| starts(at, len, ISO_SIGNATURE)).then_some(Hdr::Iso21496)
+}
+
 /// A JPEG's gain map form, from its XMP packet.
-pub fn of_jpeg_xmp(xmp: &[u8]) -> Option<Hdr> {
+fn of_jpeg_xmp(xmp: &[u8]) -> Option<Hdr> {
     let x = super::xmp::parse(xmp);
     if x.items.iter().any(|i| i.semantic.as_deref() == Some("GainMap")) || x.get(HDRGM_NS, "Version").is_some() {
         Some(Hdr::UltraHdr)
@@ -159,6 +182,20 @@ mod tests {
                 let _ = of_jpeg_mpf(&Source::from_bytes(&jpeg[..cut]), &jpeg[6..6 + seg_len], 6); // no panic, whatever is missing
             }
         }
+    }
+
+    #[test]
+    fn only_an_apple_cameras_mpf_images_are_read_and_an_iso_segment_is_enough() {
+        let xmp = br#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:HDRGainMap="http://ns.apple.com/HDRGainMap/1.0/" HDRGainMap:HDRGainMapVersion="65536"/></rdf:RDF></x:xmpmeta>"#;
+        let body = [super::super::exif::XMP_SIGNATURE, &xmp[..]].concat();
+        let second = [&[0xFF, 0xD8, 0xFF, 0xE1][..], &(body.len() as u16 + 2).to_be_bytes(), &body, &[0xFF, 0xD9]].concat();
+        let jpeg = with_second_image(&second);
+        let (src, app2) = (Source::from_bytes(&jpeg), [(6, u64::from(u16::from_be_bytes([jpeg[4], jpeg[5]])) - 2)]);
+        assert_eq!(of_jpeg(&src, None, &app2, Some("Apple")), Some(Hdr::AppleGainMap));
+        assert_eq!(of_jpeg(&src, None, &app2, Some("Canon")), None, "another camera's MPF lists previews: not read");
+        let iso = [&[0xFF, 0xD8, 0xFF, 0xE2, 0, 34][..], ISO_SIGNATURE, &[0, 0, 0, 0, 0xFF, 0xD9]].concat();
+        assert_eq!(of_jpeg(&Source::from_bytes(&iso), None, &[(6, 32)], None), Some(Hdr::Iso21496));
+        assert_eq!(of_jpeg(&Source::from_bytes(&iso[..20]), None, &[(6, 32)], None), None, "cut short: no answer, no error");
     }
 
     #[test]
