@@ -72,6 +72,11 @@ fn srgb_to_linear(v: f64) -> f64 {
 /// Checks one Ultra HDR JPEG made from `heic` whose headroom is `headroom` (and whose Apple map
 /// has at least `zeros_at_least` bytes of 8 or less: no gain).
 fn check_ultra_hdr(jpeg: &Path, heic: &Path, headroom: f64, zeros_at_least: usize) {
+    check_gains(jpeg, apples_map(heic), headroom, zeros_at_least);
+}
+
+/// [`check_ultra_hdr`] against Apple's map `(w, h, bytes)` wherever it came from.
+fn check_gains(jpeg: &Path, (w, h, apple): (u32, u32, Vec<u8>), headroom: f64, zeros_at_least: usize) {
     let meta = exiftool(&["-MPF:NumberOfImages", "-XMP-hdrgm:Version"], jpeg);
     // exiftool gives the version as a number
     assert_eq!((meta["MPF0:NumberOfImages"].as_i64(), meta["XMP-hdrgm:Version"].to_string()), (Some(2), "1.0".into()), "{}: {meta}", jpeg.display());
@@ -83,7 +88,6 @@ fn check_ultra_hdr(jpeg: &Path, heic: &Path, headroom: f64, zeros_at_least: usiz
     assert!((max - headroom.log2()).abs() < 0.001, "GainMapMax {max} against log2 of Apple's headroom {headroom}");
     assert_eq!(gm_meta["XMP-hdrgm:HDRCapacityMax"].as_f64(), Some(max));
     let ours = image::load_from_memory(&gm_bytes).unwrap().to_luma8();
-    let (w, h, apple) = apples_map(heic);
     assert_eq!(ours.dimensions(), (w, h), "the gain map has Apple's size");
     // the HDR rendition at full headroom, as the spec decodes it (offsets 0, gamma 1): the SDR
     // pixel times 2^(GainMapMax * byte / 255); Apple's: times 1 + (H - 1) * linear(byte)
@@ -388,4 +392,39 @@ fn an_iphone_hdr_jpeg_becomes_ultra_hdr_with_its_primary_untouched() {
     let note = doc["results"][0]["note"].as_str().unwrap_or_default();
     assert!(note.contains("proportions") && note.contains("Apple's form"), "{doc:#}");
     assert!(std::fs::read(out.path().join("230708_TessSug_Demo-LA_BD_iV190163.JPG")).unwrap() == source);
+}
+
+/// Real iPhone HDR JPEGs (tests/data/iphone-hdr-jpeg, from libavif's test data; no samples
+/// needed), each paired by name and time with a clip: `--format jpeg` makes Ultra HDR JPEGs
+/// whose primary is the source's own and whose gain map is Apple's, re-encoded at the headroom
+/// the MakerNote (the older file) or the gain map's XMP (the newer) gives.
+#[test]
+fn real_iphone_hdr_jpegs_become_ultra_hdr() {
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/iphone-hdr-jpeg");
+    let lib = tempfile::tempdir().unwrap();
+    let mut clip = std::fs::read(fixtures().join("stripped/IMG_0009_HEVC.MOV")).unwrap();
+    assert_eq!(replace_all(&mut clip, b"2020-02-02T13:15:15", b"2026-01-07T14:20:14"), 1);
+    assert_eq!(replace_all(&mut clip, b"2020-02-02T14:15:15+0100", b"2026-01-07T15:20:14+0100"), 1, "the photos' capture time");
+    let files = [("IMG_7001", "apple_gainmap_old.jpg", 3.0), ("IMG_7002", "apple_gainmap_new.jpg", 4.532783f64.log2())];
+    for (stem, file, _) in files {
+        std::fs::copy(data.join(file), lib.path().join(format!("{stem}.JPG"))).unwrap();
+        std::fs::write(lib.path().join(format!("{stem}_HEVC.MOV")), &clip).unwrap();
+    }
+    let (_, scanned) = scan_json(&[lib.path()], &[]);
+    let hdr: Vec<&str> = scanned["live_photos"].as_array().unwrap().iter().map(|lp| lp["hdr"].as_str().unwrap_or("none")).collect();
+    assert_eq!(hdr, ["apple_gain_map", "apple_gain_map"], "{scanned:#}");
+    let out = tempfile::tempdir().unwrap();
+    stills(lib.path(), out.path(), &[]);
+    for (stem, file, stops) in files {
+        let (source, made) = (data.join(file), out.path().join(format!("{stem}.JPG")));
+        let apple = image::load_from_memory(&gain_map_of(&source)).unwrap().to_luma8();
+        check_gains(&made, (apple.width(), apple.height(), apple.into_raw()), 2f64.powf(stops), 0);
+        let (a, b) = (image::open(&source).unwrap().to_rgb8(), image::open(&made).unwrap().to_rgb8());
+        assert!(a.as_raw() == b.as_raw(), "{file}: the primary is the source's, not re-encoded");
+        let kept = ["-ICC_Profile:ProfileDescription", "-Apple:HDRHeadroom", "-IFD0:Model"];
+        let (was, is) = (exiftool(&kept, &source), exiftool(&kept, &made));
+        for k in ["ICC_Profile:ProfileDescription", "Apple:HDRHeadroom", "IFD0:Model"] {
+            assert!(was.get(k).is_some() && was.get(k) == is.get(k), "{file}: {k} kept: {was} {is}");
+        }
+    }
 }
