@@ -161,10 +161,10 @@ fn the_makernote_gives_the_headroom_the_iso_tone_map_stands_in_and_no_map_is_sdr
     stills(lib.path(), out.path(), &[]);
     let jpeg = out.path().join("IMG_3853.jpg");
     assert_eq!(exiftool(&["-MPF:NumberOfImages"], &jpeg)["MPF0:NumberOfImages"].as_i64(), Some(2));
-    let gm = tempfile::NamedTempFile::new().unwrap();
+    let gm_file = tempfile::NamedTempFile::new().unwrap();
     let gm_bytes = gain_map_of(&jpeg);
-    std::fs::write(gm.path(), &gm_bytes).unwrap();
-    let m = exiftool(&["-XMP-hdrgm:all"], gm.path());
+    std::fs::write(gm_file.path(), &gm_bytes).unwrap();
+    let m = exiftool(&["-XMP-hdrgm:all"], gm_file.path());
     let (max, gamma) = (m["XMP-hdrgm:GainMapMax"].as_f64().unwrap(), m["XMP-hdrgm:Gamma"].as_f64().unwrap());
     assert!((max - 2.787109).abs() < 1e-6 && (gamma - 0.896973).abs() < 1e-6, "the tmap's metadata (max 2787109/1000000, gamma 896973/1000000): {m}");
     let ours = image::load_from_memory(&gm_bytes).unwrap().to_luma8();
@@ -184,6 +184,16 @@ fn the_makernote_gives_the_headroom_the_iso_tone_map_stands_in_and_no_map_is_sdr
     let notes: Vec<&str> = doc["results"].as_array().unwrap().iter().filter_map(|r| r["note"].as_str()).collect();
     assert_eq!(notes.len(), 1, "{doc:#}");
     assert!(notes[0].contains("version 1") && notes[0].contains("written as SDR"), "{}", notes[0]);
+    // Apple's map, but its headroom gone (the XMP's renamed, the MakerNote unreadable, as after
+    // an export that stripped the EXIF): the tone map's metadata stands in
+    let lib = library(&samples, |b| {
+        assert_eq!(replace_all(b, b"HDRGainMapHeadroom", b"HDRGainMapHeadroon") + replace_all(b, b"Apple iOS\0", b"Apple iOX\0"), 3);
+    });
+    let out = tempfile::tempdir().unwrap();
+    stills(lib.path(), out.path(), &[]);
+    let gm = gain_map_of(&out.path().join("IMG_3853.jpg"));
+    std::fs::write(gm_file.path(), &gm).unwrap();
+    assert_eq!(exiftool(&["-XMP-hdrgm:GainMapMax"], gm_file.path())["XMP-hdrgm:GainMapMax"].as_f64(), Some(2.787109), "the tmap's");
     // neither form: a plain JPEG
     let lib = library(&samples, |b| {
         replace_all(b, b"aux:hdrgainmap", b"aux:hdrgainmaq");

@@ -3,7 +3,8 @@
 //! 14.1 and later) with the headroom Apple's metadata gives; else an ISO 21496-1 tone map (a `tmap`
 //! item, which libheif does not interpret: its metadata is read here and its gain map image
 //! decoded by item id). iOS 18 files carry both, over the same image; Apple's form is used, as
-//! for older iPhones.
+//! for older iPhones, and the tone map when Apple's headroom is gone (an export that stripped
+//! the EXIF).
 
 use super::ultrahdr::{apple_headroom, GainMap, GainMapMeta, APPLE_GAIN_MAP};
 use libheif_rs::{AuxiliaryImagesFilter, ColorSpace, HeifContext, ImageHandle, ItemId, LibHeif};
@@ -27,7 +28,12 @@ pub fn of_heif(ctx: &HeifContext, file: &[u8], primary: &ImageHandle, exif: Opti
     let makernote = exif.and_then(crate::meta::exif::makernote);
     let tag = |t: u16| makernote.as_deref().and_then(|mn| crate::meta::exif::apple_number(mn, t));
     let Some(headroom) = apple_headroom(xmp(primary).as_deref(), tag) else {
-        return Found::Unusable("its HDR gain map has no headroom in its metadata (XMP HDRGainMapHeadroom or MakerNote tag 33): written as SDR".into());
+        // an export that stripped the EXIF took the MakerNote's headroom with it: an ISO 21496-1
+        // tone map over the same image (iOS 18) carries its own
+        return match of_tone_map(ctx, file, size) {
+            Found::Map(gm) => Found::Map(gm),
+            _ => Found::Unusable("its HDR gain map has no headroom in its metadata (XMP HDRGainMapHeadroom or MakerNote tag 33): written as SDR".into()),
+        };
     };
     let (w, h, luma) = match grey(map, size) {
         Ok(g) => g,
