@@ -311,9 +311,9 @@ pub struct StillsArgs {
     /// loops and dangling links are listed as notes); folders livephoto exported to are skipped.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// `original` copies byte for byte; `jpeg` converts HEIC stills to JPEG (JPEGs are copied): an
-    /// iPhone HDR photo (one with a gain map, HEIC or JPEG) becomes an Ultra HDR JPEG, which
-    /// Android 14+, Google Photos and Chrome show brighter than SDR, as the iPhone does.
+    /// `original` copies byte for byte; `jpeg` converts HEIC and PNG stills to JPEG and copies
+    /// JPEGs, but an iPhone HDR photo (a HEIC, or a JPEG, with a gain map) becomes an Ultra HDR
+    /// JPEG, which Android 14+, Google Photos and Chrome show brighter than SDR, as the iPhone does.
     #[arg(long, value_enum, default_value = "original", ignore_case = true)]
     pub format: StillOutArg,
     /// With `--format jpeg`: plain SDR JPEGs, no gain map.
