@@ -141,3 +141,85 @@ fn xmp(primary: &ImageHandle) -> Option<Vec<u8>> {
     let id = ids.get(..n)?.iter().copied().find(|&id| primary.metadata_content_type(id) == Some("application/rdf+xml"))?;
     primary.metadata(id).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::ImageEncoder;
+
+    fn encoded(pixels: &[u8], w: u32, h: u32, kind: image::ExtendedColorType) -> Vec<u8> {
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 90).write_image(pixels, w, h, kind).unwrap();
+        out
+    }
+
+    /// A small JPEG laid out as an iPhone's HDR JPEG: the primary, an MPF index after its APPn
+    /// segments, then the gain map with Apple's XMP (headroom 4).
+    fn iphone_hdr_jpeg() -> Vec<u8> {
+        let app = |m: u8, body: &[u8]| [&[0xFF, m][..], &(body.len() as u16 + 2).to_be_bytes(), body].concat();
+        let primary = encoded(&vec![90; 64 * 48 * 3], 64, 48, image::ExtendedColorType::Rgb8);
+        let ramp: Vec<u8> = (0..32 * 24).map(|i| (i % 256) as u8).collect();
+        let map = encoded(&ramp, 32, 24, image::ExtendedColorType::L8);
+        let xmp = concat!(
+            "http://ns.adobe.com/xap/1.0/\0<x:xmpmeta xmlns:x=\"adobe:ns:meta/\"><rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">",
+            "<rdf:Description xmlns:apdi=\"http://ns.apple.com/pixeldatainfo/1.0/\" xmlns:HDRGainMap=\"http://ns.apple.com/HDRGainMap/1.0/\"",
+            " apdi:AuxiliaryImageType=\"urn:com:apple:photo:2020:aux:hdrgainmap\" HDRGainMap:HDRGainMapVersion=\"131072\" HDRGainMap:HDRGainMapHeadroom=\"4\"/>",
+            "</rdf:RDF></x:xmpmeta>"
+        );
+        let map = [&map[..2], &app(0xE1, xmp.as_bytes()), &map[2..]].concat();
+        let mpf_len = 4 + 4 + 8 + 2 + 3 * 12 + 4 + 32;
+        let primary_len = (primary.len() + mpf_len) as u32;
+        let mut body = b"MPF\0MM\0\x2A\0\0\0\x08\0\x03\xB0\x00\0\x07\0\0\0\x040100\xB0\x01\0\x04\0\0\0\x01\0\0\0\x02\xB0\x02\0\x07\0\0\0\x20\0\0\0\x32\0\0\0\0".to_vec();
+        for (attr, size, offset) in [(0x0003_0000u32, primary_len, 0), (0, map.len() as u32, primary_len - 10)] {
+            body.extend([attr.to_be_bytes(), size.to_be_bytes(), offset.to_be_bytes(), [0; 4]].concat());
+        }
+        [&primary[..2], &app(0xE2, &body), &primary[2..], &map].concat()
+    }
+
+    #[test]
+    fn an_iphone_jpegs_gain_map_is_found_with_its_headroom() {
+        let Found::Map(gm) = of_jpeg(&iphone_hdr_jpeg()) else { panic!("no gain map found") };
+        assert_eq!((gm.width, gm.height), (32, 24));
+        assert!((gm.meta.max - 2.0).abs() < 1e-9, "log2 of the XMP's headroom 4: {:?}", gm.meta);
+    }
+
+    /// Damaged copies (bytes changed in the index, the segments and the images) give a gain map,
+    /// a note or nothing, and what is written from them is no panic.
+    #[test]
+    fn damaged_iphone_jpegs_do_not_panic() {
+        let good = iphone_hdr_jpeg();
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut seen = [0; 3]; // a gain map, a note, nothing
+        for round in 0..1500 {
+            let mut bad = good.clone();
+            for _ in 0..1 + round % 4 {
+                let at = next(bad.len());
+                bad[at] = match next(4) {
+                    0 => 0xFF,
+                    1 => 0,
+                    _ => next(256) as u8,
+                };
+            }
+            if round % 7 == 0 {
+                bad.truncate(next(bad.len()));
+            }
+            match of_jpeg(&bad) {
+                Found::Map(gm) => {
+                    seen[0] += 1;
+                    let end = super::super::jpeg::primary_end(&bad, bad.len()).unwrap_or(bad.len());
+                    let block = super::super::ultrahdr::gain_map_block(&gm).unwrap();
+                    let _ = super::super::ultrahdr::assemble(&bad[..end], &block, None);
+                }
+                Found::Unusable(_) => seen[1] += 1,
+                Found::None => seen[2] += 1,
+            }
+        }
+        assert!(seen.iter().all(|&n| n >= 20), "the damage reaches every outcome: {seen:?}");
+    }
+}
