@@ -95,4 +95,22 @@ mod tests {
         assert_eq!(renamed(&cut), None);
         assert_eq!(renamed(&[0; 6]), None);
     }
+
+    #[test]
+    fn damaged_entries_are_no_panic() {
+        let good = stsd(b"hev1", &[32, 33, 34]);
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        for round in 0..3000 {
+            let mut bad = good.clone();
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let at = (seed % bad.len() as u64) as usize;
+            bad[at] = (seed >> 32) as u8;
+            if round % 5 == 0 {
+                bad.truncate(at);
+            }
+            let _ = renamed(&bad);
+        }
+    }
 }
