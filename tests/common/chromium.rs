@@ -60,6 +60,8 @@ impl Chromium {
         let profile = tempfile::tempdir().unwrap();
         let mut cmd = Command::new(browser);
         cmd.args(["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--mute-audio", "--remote-debugging-pipe"])
+            // no connections out: on a machine with a closed network each one is refused or times out
+            .args(["--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic"])
             .arg("--autoplay-policy=no-user-gesture-required")
             .arg(format!("--user-data-dir={}", profile.path().display()))
             .arg("about:blank")
