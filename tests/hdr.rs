@@ -204,6 +204,18 @@ fn the_makernote_gives_the_headroom_the_iso_tone_map_stands_in_and_no_map_is_sdr
     assert!(exiftool(&["-MPF:NumberOfImages"], &out.path().join("IMG_3853.jpg")).get("MPF0:NumberOfImages").is_none());
 }
 
+/// `convert --to motion-photo` of `lib` into `out`; returns the motion photo `<stem>.MP.jpg` and
+/// the items its container directory lists, as exiftool (an oracle) reads them.
+fn motion_photo(lib: &Path, out: &Path, stem: &str) -> (PathBuf, Vec<String>) {
+    let o = bin().args(["convert", "--to", "motion-photo", "-q", "-o"]).arg(out).arg(lib).output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let made = out.join(format!("{stem}.MP.jpg"));
+    let o = Command::new("exiftool").args(["-j", "-struct", "-XMP-Container:Directory"]).arg(&made).output().unwrap();
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let items = doc[0]["Directory"].as_array().map_or(vec![], |d| d.iter().map(|i| i["Item"]["Semantic"].as_str().unwrap_or("").to_string()).collect());
+    (made, items)
+}
+
 #[test]
 fn an_hdr_live_photo_becomes_an_ultra_hdr_motion_photo() {
     let Some(samples) = samples() else { return };
@@ -212,13 +224,8 @@ fn an_hdr_live_photo_becomes_an_ultra_hdr_motion_photo() {
         std::fs::copy(samples.join("apple-ios18").join(n), lib.path().join(n)).unwrap();
     }
     let out = tempfile::tempdir().unwrap();
-    let o = bin().args(["convert", "--to", "motion-photo", "-q", "-o"]).arg(out.path()).arg(lib.path()).output().unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    let made: PathBuf = out.path().join("IMG_3853.MP.jpg");
-    let o = Command::new("exiftool").args(["-j", "-struct", "-XMP-Container:Directory"]).arg(&made).output().unwrap();
-    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
-    let items: Vec<&str> = doc[0]["Directory"].as_array().unwrap().iter().map(|i| i["Item"]["Semantic"].as_str().unwrap()).collect();
-    assert_eq!(items, ["Primary", "GainMap", "MotionPhoto"], "one directory, in file order: {doc}");
+    let (made, items) = motion_photo(lib.path(), out.path(), "IMG_3853");
+    assert_eq!(items, ["Primary", "GainMap", "MotionPhoto"], "one directory, in file order");
     check_ultra_hdr(&made, &lib.path().join("IMG_3853.HEIC"), 6.902454, 50);
     // livephoto reads it back as a motion photo with every frame, and as Ultra HDR
     let copy = tempfile::tempdir().unwrap();
@@ -231,13 +238,8 @@ fn an_hdr_live_photo_becomes_an_ultra_hdr_motion_photo() {
     // made again from itself (an Ultra HDR motion photo, as Pixels take them): the video joins
     // the gain map's directory, so one directory still lists all three, in file order
     let again = tempfile::tempdir().unwrap();
-    let o = bin().args(["convert", "--to", "motion-photo", "-q", "-o"]).arg(again.path()).arg(copy.path()).output().unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    let remade = again.path().join("IMG_3853.MP.jpg");
-    let o = Command::new("exiftool").args(["-j", "-struct", "-XMP-Container:Directory"]).arg(&remade).output().unwrap();
-    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
-    let items: Vec<&str> = doc[0]["Directory"].as_array().unwrap().iter().map(|i| i["Item"]["Semantic"].as_str().unwrap()).collect();
-    assert_eq!(items, ["Primary", "GainMap", "MotionPhoto"], "{doc}");
+    let (remade, items) = motion_photo(copy.path(), again.path(), "IMG_3853");
+    assert_eq!(items, ["Primary", "GainMap", "MotionPhoto"]);
     std::fs::copy(&remade, copy.path().join("IMG_3853.MP.jpg")).unwrap();
     let (_, doc) = scan_json(&[copy.path()], &[]);
     let lp = &doc["live_photos"][0];
@@ -385,13 +387,8 @@ fn an_iphone_hdr_jpeg_becomes_ultra_hdr_with_its_primary_untouched() {
     stills(lib.path(), sdr.path(), &["--sdr"]);
     assert!(std::fs::read(sdr.path().join("230708_TessSug_Demo-LA_BD_iV190163.JPG")).unwrap() == source);
     // a motion photo: one directory of the three items, Ultra HDR
-    let o = bin().args(["convert", "--to", "motion-photo", "-q", "-o"]).arg(out.path()).arg(lib.path()).output().unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
-    let mp = out.path().join("230708_TessSug_Demo-LA_BD_iV190163.MP.jpg");
-    let o = Command::new("exiftool").args(["-j", "-struct", "-XMP-Container:Directory"]).arg(&mp).output().unwrap();
-    let dir: Value = serde_json::from_slice(&o.stdout).unwrap();
-    let items: Vec<&str> = dir[0]["Directory"].as_array().unwrap().iter().map(|i| i["Item"]["Semantic"].as_str().unwrap()).collect();
-    assert_eq!(items, ["Primary", "GainMap", "MotionPhoto"], "{dir}");
+    let (mp, items) = motion_photo(lib.path(), out.path(), "230708_TessSug_Demo-LA_BD_iV190163");
+    assert_eq!(items, ["Primary", "GainMap", "MotionPhoto"]);
     check_ultra_hdr(&mp, &heic, 6.905872, 0);
 
     // a gain map that does not cover the photo: the JPEG copied as it is, with a note
