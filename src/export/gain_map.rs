@@ -20,67 +20,73 @@ pub enum Found {
     Unusable(String),
 }
 
+/// What a note on a HEIC's gain map that cannot be used ends with.
+const SDR: &str = "written as SDR";
+/// What a note on an iPhone JPEG's gain map that cannot be converted ends with.
+const KEPT: &str = "kept in Apple's form, which Android does not read";
+
 /// The gain map of `primary` (whose decoded, upright size is `size`) in the HEIF `file` (read as
 /// `ctx`), with `exif` (the still's TIFF block, for the MakerNote's headroom tags).
 pub fn of_heif(ctx: &HeifContext, file: &[u8], primary: &ImageHandle, exif: Option<&[u8]>, size: (u32, u32)) -> Found {
     let aux = primary.auxiliary_images(AuxiliaryImagesFilter::new());
-    let Some(map) = aux.iter().find(|a| a.auxiliary_type().is_ok_and(|t| t == APPLE_GAIN_MAP)) else { return of_tone_map(ctx, file, size) };
-    let makernote = exif.and_then(crate::meta::exif::makernote);
-    let tag = |t: u16| makernote.as_deref().and_then(|mn| crate::meta::exif::apple_number(mn, t));
-    let Some(headroom) = apple_headroom(xmp(primary).as_deref(), tag) else {
-        // an export that stripped the EXIF took the MakerNote's headroom with it: an ISO 21496-1
-        // tone map over the same image (iOS 18) carries its own
-        return match of_tone_map(ctx, file, size) {
-            Found::Map(gm) => Found::Map(gm),
-            _ => Found::Unusable("its HDR gain map has no headroom in its metadata (XMP HDRGainMapHeadroom or MakerNote tag 33): written as SDR".into()),
-        };
+    let found = match aux.iter().find(|a| a.auxiliary_type().is_ok_and(|t| t == APPLE_GAIN_MAP)) {
+        None => of_tone_map(ctx, file, size),
+        Some(map) => match apple_headroom(xmp(primary).as_deref(), makernote_number(exif)) {
+            // an export that stripped the EXIF took the MakerNote's headroom with it: an ISO
+            // 21496-1 tone map over the same image (iOS 18) carries its own
+            None => of_tone_map(ctx, file, size).ok().flatten().ok_or_else(no_headroom).map(Some),
+            headroom => grey(map, size).and_then(|(w, h, luma)| from_apple(w, h, &luma, headroom)).map(Some),
+        },
     };
-    let (w, h, luma) = match grey(map, size) {
-        Ok(g) => g,
-        Err(why) => return Found::Unusable(why),
-    };
-    match GainMap::from_apple(w, h, &luma, headroom) {
-        Some(gm) => Found::Map(gm),
-        None => Found::Unusable(format!("its HDR headroom ({headroom:.2}) adds no brightness: written as SDR")),
+    match found {
+        Ok(Some(gm)) => Found::Map(gm),
+        Ok(None) => Found::None,
+        Err(why) => Found::Unusable(format!("{why}: {SDR}")),
     }
 }
 
-/// An ISO 21496-1 gain map: the `tmap` item's metadata (after its version byte, 0) and its gain
-/// map image, whose bytes are already in the form the metadata describes.
-fn of_tone_map(ctx: &HeifContext, file: &[u8], size: (u32, u32)) -> Found {
-    let (payload, id) = match crate::meta::heif::tone_map(file) {
-        Ok(Some(t)) => t,
-        Ok(None) => return Found::None,
-        Err(e) => return Found::Unusable(format!("its ISO 21496-1 gain map cannot be read ({e}): written as SDR")),
+/// An ISO 21496-1 gain map, if the HEIF has one: the `tmap` item's metadata (after its version
+/// byte, 0) and its gain map image, whose bytes are already in the form the metadata describes.
+fn of_tone_map(ctx: &HeifContext, file: &[u8], size: (u32, u32)) -> Result<Option<GainMap>, String> {
+    let Some((payload, id)) = crate::meta::heif::tone_map(file).map_err(|e| format!("its ISO 21496-1 gain map cannot be read ({e})"))? else {
+        return Ok(None);
     };
     let meta = match payload.split_first() {
         Some((0, rest)) => GainMapMeta::from_iso(rest),
         Some((v, _)) => Err(format!("version {v} of the 'tmap' item, which this livephoto does not know")),
         None => Err("an empty 'tmap' item".into()),
     };
-    let meta = match meta {
-        Ok(m) => m,
-        Err(why) => return Found::Unusable(format!("its ISO 21496-1 gain map is not one Ultra HDR can carry ({why}): written as SDR")),
-    };
-    let handle = match ctx.image_handle(id) {
-        Ok(h) => h,
-        Err(e) => return Found::Unusable(format!("libheif cannot open its ISO 21496-1 gain map image ({e}): written as SDR")),
-    };
-    match grey(&handle, size) {
-        Ok((width, height, luma)) => Found::Map(GainMap { width, height, luma, meta }),
-        Err(why) => Found::Unusable(why),
-    }
+    let meta = meta.map_err(|why| format!("its ISO 21496-1 gain map is not one Ultra HDR can carry ({why})"))?;
+    let handle = ctx.image_handle(id).map_err(|e| format!("libheif cannot open its ISO 21496-1 gain map image ({e})"))?;
+    let (width, height, luma) = grey(&handle, size)?;
+    Ok(Some(GainMap { width, height, luma, meta }))
+}
+
+/// Apple's gain map, `width` x `height` bytes `luma`, re-encoded for Ultra HDR at `headroom`.
+fn from_apple(width: u32, height: u32, luma: &[u8], headroom: Option<f64>) -> Result<GainMap, String> {
+    let headroom = headroom.ok_or_else(no_headroom)?;
+    GainMap::from_apple(width, height, luma, headroom).ok_or_else(|| format!("its HDR headroom ({headroom:.2}) adds no brightness"))
+}
+
+fn no_headroom() -> String {
+    "its HDR gain map has no headroom in its metadata (XMP HDRGainMapHeadroom or MakerNote tag 33)".into()
+}
+
+/// A number the Apple MakerNote of the TIFF block `exif` gives for a tag.
+fn makernote_number(exif: Option<&[u8]>) -> impl Fn(u16) -> Option<f64> {
+    let makernote = exif.and_then(crate::meta::exif::makernote);
+    move |t| makernote.as_deref().and_then(|mn| crate::meta::exif::apple_number(mn, t))
 }
 
 /// A gain map image decoded to 8-bit greyscale rows, checked against the photo's proportions.
 fn grey(map: &ImageHandle, size: (u32, u32)) -> Result<(u32, u32, Vec<u8>), String> {
-    let image = LibHeif::new().decode(map, ColorSpace::Monochrome, None).map_err(|e| format!("libheif cannot decode its HDR gain map ({e}): written as SDR"))?;
+    let image = LibHeif::new().decode(map, ColorSpace::Monochrome, None).map_err(|e| format!("libheif cannot decode its HDR gain map ({e})"))?;
     let plane = image.planes().y.filter(|p| p.storage_bits_per_pixel == 8 && p.width > 0 && p.height > 0);
-    let plane = plane.ok_or("its HDR gain map is not an 8-bit greyscale image: written as SDR")?;
+    let plane = plane.ok_or("its HDR gain map is not an 8-bit greyscale image")?;
     let (w, h) = (plane.width, plane.height);
     // the map covers the photo as it is shown: the same proportions as the upright primary
     same_proportions((w, h), size)?;
-    let luma = super::still::packed(plane.data, plane.stride, w as usize, h as usize).ok_or("libheif returned a short gain map: written as SDR")?;
+    let luma = super::still::packed(plane.data, plane.stride, w as usize, h as usize).ok_or("libheif returned a short gain map")?;
     Ok((w, h, luma))
 }
 
@@ -89,49 +95,38 @@ fn grey(map: &ImageHandle, size: (u32, u32)) -> Result<(u32, u32, Vec<u8>), Stri
 fn same_proportions(map: (u32, u32), photo: (u32, u32)) -> Result<(), String> {
     let ratio = |(w, h): (u32, u32)| f64::from(w) / f64::from(h.max(1));
     if map.0 == 0 || map.1 == 0 || (ratio(map) / ratio(photo) - 1.0).abs() > 0.02 {
-        return Err(format!(
-            "its HDR gain map ({}x{}) does not match the photo's proportions ({}x{}): written as SDR",
-            map.0, map.1, photo.0, photo.1
-        ));
+        return Err(format!("its HDR gain map ({}x{}) does not match the photo's proportions ({}x{})", map.0, map.1, photo.0, photo.1));
     }
     Ok(())
 }
 
-/// What a note on an iPhone JPEG's gain map that cannot be converted ends with.
-pub const KEPT: &str = "kept in Apple's form, which Android does not read";
-
 /// An iPhone JPEG's gain map ("Most Compatible" captures, iOS 14.1 and later; docs/formats.md
 /// "HDR stills: gain maps"): the image its MPF index lists whose XMP names Apple's auxiliary type,
 /// a greyscale JPEG at the primary's stored orientation, with the headroom that XMP gives, else
-/// the primary's MakerNote tags 33 and 48. The primary has no XMP of its own.
-pub fn of_jpeg(jpeg: &[u8]) -> Found {
+/// the primary's MakerNote tags 33 and 48 (the primary has no XMP of its own). Returns the gain
+/// map and where the primary image ends (what follows is its MPF images), `None` when the JPEG
+/// has no Apple gain map, or a note on one that cannot be used.
+pub fn of_jpeg(jpeg: &[u8]) -> Result<Option<(GainMap, usize)>, String> {
     use super::jpeg::{app_segments, exif_block, xmp_of};
     let apple = super::jpeg::mpf_images(jpeg).into_iter().find_map(|(at, len)| {
         let image = &jpeg[at..at + len];
         let xmp = xmp_of(image, &app_segments(image)?)?;
         crate::meta::hdr::is_apple_gain_map(xmp).then_some((image, xmp))
     });
-    let Some((map, map_xmp)) = apple else { return Found::None };
-    let makernote = app_segments(jpeg).and_then(|segments| exif_block(jpeg, &segments).and_then(crate::meta::exif::makernote));
-    let tag = |t: u16| makernote.as_deref().and_then(|mn| crate::meta::exif::apple_number(mn, t));
-    let Some(headroom) = apple_headroom(Some(map_xmp), tag) else {
-        return Found::Unusable(format!("its HDR gain map has no headroom in its metadata (XMP HDRGainMapHeadroom or MakerNote tag 33): {KEPT}"));
+    let Some((map, map_xmp)) = apple else { return Ok(None) };
+    let made = || -> Result<(GainMap, usize), String> {
+        let exif = app_segments(jpeg).and_then(|segments| exif_block(jpeg, &segments).map(<[u8]>::to_vec));
+        let headroom = apple_headroom(Some(map_xmp), makernote_number(exif.as_deref())).ok_or_else(no_headroom)?;
+        let luma = image::load_from_memory_with_format(map, image::ImageFormat::Jpeg).map_err(|e| format!("its HDR gain map cannot be decoded ({e})"))?;
+        let luma = luma.to_luma8();
+        let decoder = image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(jpeg));
+        let photo = decoder.map(|d| image::ImageDecoder::dimensions(&d)).map_err(|e| format!("its primary image cannot be read ({e})"))?;
+        same_proportions(luma.dimensions(), photo)?;
+        let gm = from_apple(luma.width(), luma.height(), luma.as_raw(), Some(headroom))?;
+        let end = super::jpeg::primary_end(jpeg, jpeg.len()).ok_or("its primary image's end is not found")?;
+        Ok((gm, end))
     };
-    let size = |j: &[u8]| image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(j)).map(|d| image::ImageDecoder::dimensions(&d));
-    let decoded = image::load_from_memory_with_format(map, image::ImageFormat::Jpeg);
-    let (photo, luma) = match (size(jpeg), decoded) {
-        (Ok(photo), Ok(map)) => (photo, map.to_luma8()),
-        (_, Err(e)) => return Found::Unusable(format!("its HDR gain map cannot be decoded ({e}): {KEPT}")),
-        (Err(e), _) => return Found::Unusable(format!("its primary image cannot be read ({e}): {KEPT}")),
-    };
-    let (w, h) = luma.dimensions();
-    if let Err(why) = same_proportions((w, h), photo) {
-        return Found::Unusable(why.replace("written as SDR", KEPT));
-    }
-    match GainMap::from_apple(w, h, luma.as_raw(), headroom) {
-        Some(gm) => Found::Map(gm),
-        None => Found::Unusable(format!("its HDR headroom ({headroom:.2}) adds no brightness: {KEPT}")),
-    }
+    made().map(Some).map_err(|why| format!("{why}: {KEPT}"))
 }
 
 /// The primary image's XMP packet (a `mime` item of type `application/rdf+xml`).
@@ -167,18 +162,15 @@ mod tests {
             "</rdf:RDF></x:xmpmeta>"
         );
         let map = [&map[..2], &app(0xE1, xmp.as_bytes()), &map[2..]].concat();
-        let mpf_len = 4 + 4 + 8 + 2 + 3 * 12 + 4 + 32;
-        let primary_len = (primary.len() + mpf_len) as u32;
-        let mut body = b"MPF\0MM\0\x2A\0\0\0\x08\0\x03\xB0\x00\0\x07\0\0\0\x040100\xB0\x01\0\x04\0\0\0\x01\0\0\0\x02\xB0\x02\0\x07\0\0\0\x20\0\0\0\x32\0\0\0\0".to_vec();
-        for (attr, size, offset) in [(0x0003_0000u32, primary_len, 0), (0, map.len() as u32, primary_len - 10)] {
-            body.extend([attr.to_be_bytes(), size.to_be_bytes(), offset.to_be_bytes(), [0; 4]].concat());
-        }
-        [&primary[..2], &app(0xE2, &body), &primary[2..], &map].concat()
+        // the index right after SOI: its TIFF header 10 bytes into the file
+        let primary_len = primary.len() + super::super::ultrahdr::MPF_LEN;
+        let mpf = super::super::ultrahdr::mpf_segment(primary_len, map.len(), primary_len - 10).unwrap();
+        [&primary[..2], &mpf, &primary[2..], &map].concat()
     }
 
     #[test]
     fn an_iphone_jpegs_gain_map_is_found_with_its_headroom() {
-        let Found::Map(gm) = of_jpeg(&iphone_hdr_jpeg()) else { panic!("no gain map found") };
+        let Ok(Some((gm, _))) = of_jpeg(&iphone_hdr_jpeg()) else { panic!("no gain map found") };
         assert_eq!((gm.width, gm.height), (32, 24));
         assert!((gm.meta.max - 2.0).abs() < 1e-9, "log2 of the XMP's headroom 4: {:?}", gm.meta);
     }
@@ -210,14 +202,13 @@ mod tests {
                 bad.truncate(next(bad.len()));
             }
             match of_jpeg(&bad) {
-                Found::Map(gm) => {
+                Ok(Some((gm, end))) => {
                     seen[0] += 1;
-                    let end = super::super::jpeg::primary_end(&bad, bad.len()).unwrap_or(bad.len());
                     let block = super::super::ultrahdr::gain_map_block(&gm).unwrap();
                     let _ = super::super::ultrahdr::assemble(&bad[..end], &block, None);
                 }
-                Found::Unusable(_) => seen[1] += 1,
-                Found::None => seen[2] += 1,
+                Err(_) => seen[1] += 1,
+                Ok(None) => seen[2] += 1,
             }
         }
         assert!(seen.iter().all(|&n| n >= 20), "the damage reaches every outcome: {seen:?}");

@@ -107,13 +107,10 @@ fn encode_jpeg(still: &StillFile, hdr: bool) -> Result<Jpeg, JobError> {
 /// A JPEG still as it is, but with `hdr` an iPhone's HDR JPEG: its primary image (the rest is its
 /// gain map, and whatever else its MPF index lists) and Apple's gain map, for Ultra HDR.
 fn jpeg_as_it_is(bytes: Vec<u8>, hdr: bool) -> Jpeg {
-    use super::gain_map::Found;
-    let found = if hdr { super::gain_map::of_jpeg(&bytes) } else { Found::None };
-    match (found, super::jpeg::primary_end(&bytes, bytes.len())) {
-        (Found::Map(gm), Some(end)) => Jpeg { bytes: bytes[..end].to_vec(), gain_map: Some(gm), note: None },
-        (Found::Map(_), None) => Jpeg { bytes, gain_map: None, note: Some(format!("its primary image's end is not found: {}", super::gain_map::KEPT)) },
-        (Found::Unusable(why), _) => Jpeg { bytes, gain_map: None, note: Some(why) },
-        (Found::None, _) => Jpeg { bytes, gain_map: None, note: None },
+    match hdr.then(|| super::gain_map::of_jpeg(&bytes)) {
+        Some(Ok(Some((gm, end)))) => Jpeg { bytes: bytes[..end].to_vec(), gain_map: Some(gm), note: None },
+        Some(Err(why)) => Jpeg { bytes, gain_map: None, note: Some(why) },
+        None | Some(Ok(None)) => Jpeg { bytes, gain_map: None, note: None },
     }
 }
 

@@ -287,11 +287,11 @@ pub fn assemble(primary: &[u8], gain_map: &[u8], motion: Option<MotionItem>) -> 
 
 /// The MPF segment's size: marker, length, `MPF\0`, TIFF header, an IFD of three entries, two
 /// 16-byte image entries (CIPA DC-007).
-const MPF_LEN: usize = 2 + 2 + 4 + 8 + 2 + 3 * 12 + 4 + 2 * 16;
+pub(super) const MPF_LEN: usize = 2 + 2 + 4 + 8 + 2 + 3 * 12 + 4 + 2 * 16;
 
 /// An MPF index of two images: the primary (`primary_len` bytes from its SOI) and the gain map
 /// (`gain_len` bytes, `gain_offset` from the MPF's TIFF header).
-fn mpf_segment(primary_len: usize, gain_len: usize, gain_offset: usize) -> Result<Vec<u8>, JobError> {
+pub(super) fn mpf_segment(primary_len: usize, gain_len: usize, gain_offset: usize) -> Result<Vec<u8>, JobError> {
     let u32_of = |v: usize| u32::try_from(v).map_err(|_| JobError::Media("the Ultra HDR JPEG would pass 4 GB".into()));
     let mut body = b"MPF\0MM\0\x2A\0\0\0\x08".to_vec();
     body.extend_from_slice(&3u16.to_be_bytes());
