@@ -69,16 +69,18 @@ pub fn of_jpeg(src: &Source, xmp: Option<&[u8]>, app2: &[(u64, u64)], make: Opti
     if let Some(hdr) = xmp.and_then(of_jpeg_xmp) {
         return Some(hdr);
     }
-    // a side fact: a segment that cannot be read says nothing, and fails nothing
-    let starts = |at: u64, len: u64, sig: &[u8]| len >= sig.len() as u64 && src.read_upto(at, sig.len() as u64, "JPEG APP2 segment").is_ok_and(|b| b == sig);
+    // each segment's signature, one read each; a side fact: a segment that cannot be read says
+    // nothing, and fails nothing
+    let head = |&(at, len): &(u64, u64)| src.read_upto(at, len.min(ISO_SIGNATURE.len() as u64), "JPEG APP2 segment").ok().map(|h| (at, len, h));
+    let heads: Vec<(u64, u64, Vec<u8>)> = app2.iter().filter_map(head).collect();
     if make.is_some_and(|m| m.trim().eq_ignore_ascii_case("Apple")) {
-        let index = app2.iter().find(|&&(at, len)| starts(at, len, super::mpf::SIGNATURE));
-        let body = index.and_then(|&(at, len)| Some((at, src.read_at(at, len, "JPEG MPF index").ok()?)));
+        let index = heads.iter().find(|(_, _, h)| h.starts_with(super::mpf::SIGNATURE));
+        let body = index.and_then(|&(at, len, _)| Some((at, src.read_at(at, len, "JPEG MPF index").ok()?)));
         if let Some(hdr) = body.and_then(|(at, body)| of_jpeg_mpf(src, &body, at)) {
             return Some(hdr);
         }
     }
-    app2.iter().any(|&(at, len)| starts(at, len, ISO_SIGNATURE)).then_some(Hdr::Iso21496)
+    heads.iter().any(|(_, _, h)| h.starts_with(ISO_SIGNATURE)).then_some(Hdr::Iso21496)
 }
 
 /// A JPEG's gain map form, from its XMP packet.
@@ -149,10 +151,7 @@ mod tests {
     fn with_second_image(second: &[u8]) -> Vec<u8> {
         let app = |m: u8, body: &[u8]| [&[0xFF, m][..], &(body.len() as u16 + 2).to_be_bytes(), body].concat();
         let primary_len = 2 + 4 + 4 + 8 + 2 + 12 + 4 + 32 + 2;
-        let mut mpf = b"MPF\0MM\0\x2A\0\0\0\x08\0\x01\xB0\x02\0\x07\0\0\0\x20\0\0\0\x1A\0\0\0\0".to_vec();
-        for (size, offset) in [(primary_len as u32, 0u32), (second.len() as u32, primary_len as u32 - 10)] {
-            mpf.extend([[0; 4], size.to_be_bytes(), offset.to_be_bytes(), [0; 4]].concat());
-        }
+        let mpf = super::super::mpf::index(&[(primary_len, 0), (second.len() as u32, primary_len - 10)]);
         [&[0xFF, 0xD8][..], &app(0xE2, &mpf), &[0xFF, 0xD9], second].concat()
     }
 

@@ -46,24 +46,25 @@ pub fn secondary_images(body: &[u8], body_at: u64) -> Vec<Image> {
 }
 
 #[cfg(test)]
+/// An MPF body (big-endian) of one IFD whose entries are `(size, offset)`, for tests.
+pub(crate) fn index(entries: &[(u32, u32)]) -> Vec<u8> {
+    let mut b = b"MPF\0MM\0\x2A\0\0\0\x08\0\x01".to_vec();
+    b.extend_from_slice(&[0xB0, 0x02, 0, 7]);
+    b.extend_from_slice(&(16 * entries.len() as u32).to_be_bytes());
+    b.extend_from_slice(&26u32.to_be_bytes()); // entries right after the IFD (8 + 2 + 12 + 4)
+    b.extend_from_slice(&[0; 4]);
+    for (size, offset) in entries {
+        b.extend_from_slice(&[0; 4]);
+        b.extend_from_slice(&size.to_be_bytes());
+        b.extend_from_slice(&offset.to_be_bytes());
+        b.extend_from_slice(&[0; 4]);
+    }
+    b
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
-
-    /// An MPF body (big-endian) whose entries are `(size, offset)`.
-    fn index(entries: &[(u32, u32)]) -> Vec<u8> {
-        let mut b = b"MPF\0MM\0\x2A\0\0\0\x08\0\x01".to_vec();
-        b.extend_from_slice(&[0xB0, 0x02, 0, 7]);
-        b.extend_from_slice(&(16 * entries.len() as u32).to_be_bytes());
-        b.extend_from_slice(&26u32.to_be_bytes()); // entries right after the IFD (8 + 2 + 12 + 4)
-        b.extend_from_slice(&[0; 4]);
-        for (size, offset) in entries {
-            b.extend_from_slice(&[0; 4]);
-            b.extend_from_slice(&size.to_be_bytes());
-            b.extend_from_slice(&offset.to_be_bytes());
-            b.extend_from_slice(&[0; 4]);
-        }
-        b
-    }
 
     #[test]
     fn offsets_count_from_the_tiff_header_and_the_primary_is_left_out() {
