@@ -49,6 +49,12 @@ pub fn xmp_of<'j>(jpeg: &'j [u8], segments: &[Segment]) -> Option<&'j [u8]> {
     jpeg.get(seg.body.0 + XMP_SIGNATURE.len()..seg.body.1)
 }
 
+/// A JPEG's XMP packet without what it said of an earlier video (an Android still's motion
+/// tags and directory item), the rest kept: the packet a writer adds its own description to.
+pub fn xmp_without_motion(jpeg: &[u8], segments: &[Segment]) -> Option<Vec<u8>> {
+    xmp_of(jpeg, segments).map(|p| crate::meta::xmp::without_motion(p).unwrap_or_else(|| p.to_vec()))
+}
+
 /// One APPn segment: its marker, whether it is the XMP packet, and its body's byte range.
 pub struct Segment {
     pub marker: u8,

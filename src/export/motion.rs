@@ -134,9 +134,7 @@ pub fn with_xmp(jpeg: &[u8], video_len: u64, key_time_us: i64) -> Result<Vec<u8>
     let segments = app_segments(jpeg).ok_or_else(|| JobError::Media("the still is not a JPEG that can carry XMP".into()))?;
     let description = xmp(video_len, key_time_us);
     let fresh = || xmp_packet(&description);
-    let own = super::jpeg::xmp_of(jpeg, &segments);
-    // what the packet said of an earlier video (an Android still's) goes; the rest is kept
-    let own = own.map(|p| xmp::without_motion(p).unwrap_or_else(|| p.to_vec()));
+    let own = super::jpeg::xmp_without_motion(jpeg, &segments);
     let declare = format!(r#" xmlns:rdf="{RDF}" xmlns:Container="{}" xmlns:Item="{}""#, xmp::CONTAINER, xmp::ITEM);
     let joined = own.as_deref().and_then(|p| xmp::with_directory_item(p, &video_item(video_len, &declare)));
     let packet = match joined {

@@ -119,12 +119,10 @@ pub fn free_names(dest: PathBuf, companion: Option<&str>, taken: &HashSet<PathBu
 /// `dest`'s name with `suffix` before its extension `ext`, and before a motion photo's `.MP`
 /// (`PXL_1.MP.jpg` becomes `PXL_1-2.MP.jpg`: galleries that go by the name still see a motion photo).
 fn numbered(dest: &Path, suffix: &str, ext: &str) -> OsString {
-    let mut s = name_with(dest, suffix, ext);
-    let mp = dest.file_stem().map(Path::new).and_then(Path::extension).filter(|e| e.eq_ignore_ascii_case("MP"));
-    if let Some(mp) = mp {
-        s = name_with(dest, suffix, &format!("{}.{ext}", mp.to_string_lossy()));
+    match dest.file_stem().map(Path::new).and_then(Path::extension).filter(|e| e.eq_ignore_ascii_case("MP")) {
+        Some(mp) => name_with(dest, suffix, &format!("{}.{ext}", mp.to_string_lossy())), // ASCII: as spelled
+        None => name_with(dest, suffix, ext),
     }
-    s
 }
 
 /// The size and modification time of each source: what "the source changed" means.

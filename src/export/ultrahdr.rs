@@ -9,7 +9,7 @@
 //! a copyleft licence (docs/hdr-plan.md); what is written is a few fixed segments.
 
 use super::error::JobError;
-use super::jpeg::{app_segments, is_mpf, merged_packet, without_segments, xmp_of, xmp_packet, Segment};
+use super::jpeg::{app_segments, is_mpf, merged_packet, without_segments, xmp_packet, xmp_without_motion, Segment};
 use crate::meta::exif::XMP_SIGNATURE;
 
 pub use crate::meta::hdr::APPLE_GAIN_MAP;
@@ -231,9 +231,7 @@ pub struct MotionItem {
 pub fn assemble(primary: &[u8], gain_map: &[u8], motion: Option<MotionItem>) -> Result<Vec<u8>, JobError> {
     let not_jpeg = || JobError::Media("the primary image is not a JPEG".into());
     let segments = app_segments(primary).ok_or_else(not_jpeg)?;
-    let own = xmp_of(primary, &segments);
-    // what the packet said of an earlier video goes; the rest is kept
-    let own = own.map(|p| crate::meta::xmp::without_motion(p).unwrap_or_else(|| p.to_vec()));
+    let own = xmp_without_motion(primary, &segments);
     let is_iso = |s: &Segment| s.marker == 0xE2 && primary[s.body.0..s.body.1].starts_with(ISO_SIGNATURE);
     let primary = &without_segments(primary, |s| s.xmp || is_mpf(primary, s) || is_iso(s));
     let segments = app_segments(primary).ok_or_else(not_jpeg)?;
