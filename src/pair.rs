@@ -40,6 +40,8 @@ pub enum MatchedBy {
     OriginalClip,
     /// An Android motion photo: the video is inside the still's file.
     Embedded,
+    /// A `.livp` archive whose halves do not both carry an identifier: the archive ties them.
+    Archive,
 }
 
 /// Choices the user makes about pairing.

@@ -117,7 +117,7 @@ pub fn scan_with_progress(roots: &[PathBuf], opts: PairOptions, found: &dyn Fn(u
         }
     }
     lib.media_files = stills.len() + clips.len() + motion.len();
-    for s in &stills {
+    for s in stills.iter().map(|s| &**s).chain(motion.iter().map(|lp| &*lp.still)) {
         for why in [&s.info.motion.claim_unconfirmed, &s.info.note].into_iter().flatten() {
             lib.notes.push(Note { path: s.path.clone(), note: why.clone() });
         }
@@ -178,7 +178,7 @@ fn read_one(path: &Path, root: &Arc<Path>) -> (Outcome, u64, Option<FileId>) {
     let meta::FileRead { info, bytes_read, id } = meta::read_media(path);
     let outcome = match info {
         Ok(Some(MediaInfo::Still(format, info))) => {
-            Outcome::Still(Box::new(StillFile { path: path.into(), root: Arc::clone(root), format, info }))
+            Outcome::Still(Box::new(StillFile { path: path.into(), root: Arc::clone(root), format, info, embedded: None }))
         }
         Ok(Some(MediaInfo::Clip(info))) => {
             Outcome::Clip(Box::new(ClipFile { path: path.into(), root: Arc::clone(root), info, embedded: None }))
@@ -186,16 +186,30 @@ fn read_one(path: &Path, root: &Arc<Path>) -> (Outcome, u64, Option<FileId>) {
         Ok(Some(MediaInfo::MotionPhoto(format, still, clip))) => {
             let embedded = still.motion.video;
             let clip = ClipFile { path: path.into(), root: Arc::clone(root), info: *clip, embedded };
-            let still = StillFile { path: path.into(), root: Arc::clone(root), format, info: still };
-            let edited = pair::edits::is_edit(path);
-            let (still, clip) = (Box::new(still), Box::new(clip));
-            let lp = LivePhoto { still, clip, matched_by: MatchedBy::Embedded, edited, edit_of: None, edited_versions: Vec::new() };
-            Outcome::Motion(Box::new(lp))
+            let still = StillFile { path: path.into(), root: Arc::clone(root), format, info: still, embedded: None };
+            Outcome::Motion(Box::new(one_file(path, still, clip, MatchedBy::Embedded)))
+        }
+        Ok(Some(MediaInfo::Archive(a))) => {
+            let meta::livp::Livp { still_format, still, still_at, clip, clip_at, note } = *a;
+            let matched_by = match (&still.shot.content_id, &clip.shot.content_id) {
+                (Some(_), Some(_)) => MatchedBy::ContentId, // the reader refuses two different ones
+                _ => MatchedBy::Archive,
+            };
+            let mut still = StillFile { path: path.into(), root: Arc::clone(root), format: still_format, info: still, embedded: Some(still_at) };
+            still.info.note = note.or(still.info.note);
+            let clip = ClipFile { path: path.into(), root: Arc::clone(root), info: clip, embedded: Some(clip_at) };
+            Outcome::Motion(Box::new(one_file(path, still, clip, matched_by)))
         }
         Ok(None) => Outcome::Skipped,
         Err(e) => Outcome::Failed(FileError { path: path.into(), error: e.to_string() }),
     };
     (outcome, bytes_read, id)
+}
+
+/// A Live Photo that is one file: a motion photo, or a `.livp` archive.
+fn one_file(path: &Path, still: StillFile, clip: ClipFile, matched_by: MatchedBy) -> LivePhoto {
+    let edited = pair::edits::is_edit(path);
+    LivePhoto { still: Box::new(still), clip: Box::new(clip), matched_by, edited, edit_of: None, edited_versions: Vec::new() }
 }
 
 // Boxed records move into their Live Photos as they are: no second copy of every record.

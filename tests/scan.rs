@@ -139,7 +139,7 @@ fn broken_files_are_per_file_errors_that_say_what_is_wrong() {
     let errors: Vec<(String, String)> =
         doc["errors"].as_array().unwrap().iter().map(|e| (name(&e["path"]), e["error"].as_str().unwrap().to_string())).collect();
     assert_eq!(errors.len(), 3, "{errors:?}");
-    assert!(errors[0].0 == "corrupt.HEIC" && errors[0].1.contains("neither JPEG, HEIF, PNG nor QuickTime"), "{errors:?}");
+    assert!(errors[0].0 == "corrupt.HEIC" && errors[0].1.contains("neither JPEG, HEIF, PNG, QuickTime"), "{errors:?}");
     assert!(errors[1].0 == "truncated.JPG" && errors[1].1.contains("end-of-image"), "{errors:?}");
     assert!(errors[2].0 == "truncated.MOV" && errors[2].1.contains("'mdat'") && errors[2].1.contains("file ends after"), "{errors:?}");
 }

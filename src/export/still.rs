@@ -10,17 +10,18 @@ use image::codecs::jpeg::JpegEncoder;
 use image::{ExtendedColorType, ImageEncoder};
 use libheif_rs::{ColorProfile, ColorSpace, HeifContext, ItemId, LibHeif, RgbChroma};
 use std::fs::File;
-use std::io::{self, Write};
+use crate::meta::motion::Embedded;
+use std::io::{self, Read, Seek, Write};
 
-/// Copies the still into `out` byte for byte (an Android motion photo's without its video).
+/// Copies the still into `out` byte for byte (an Android motion photo's without its video, a
+/// `.livp`'s photo out of its archive).
 pub fn copy(still: &StillFile, out: &mut File) -> Result<u64, JobError> {
     let n = if still.info.motion.video.is_some() {
         let bytes = read(still)?;
         out.write_all(&bytes)?;
         bytes.len() as u64
     } else {
-        let mut input = File::open(&still.path).map_err(JobError::io("cannot open the still"))?;
-        io::copy(&mut input, out)?
+        io::copy(&mut open_span(&still.path, still.embedded.as_ref(), "the still")?, out)?
     };
     out.flush()?;
     Ok(n)
@@ -29,11 +30,24 @@ pub fn copy(still: &StillFile, out: &mut File) -> Result<u64, JobError> {
 /// The still's bytes, an Android motion photo's without its video. Decoders read from memory:
 /// any file name works, and the file's real size is what is held.
 pub(super) fn read(still: &StillFile) -> Result<Vec<u8>, JobError> {
-    let data = std::fs::read(&still.path).map_err(JobError::io("cannot read the still"))?;
+    let mut data = Vec::new();
+    open_span(&still.path, still.embedded.as_ref(), "the still")?.read_to_end(&mut data).map_err(JobError::io("cannot read the still"))?;
     match &still.info.motion.video {
         Some(video) => super::without_video::without_video(&data, still.format, video),
         None => Ok(data),
     }
+}
+
+/// A file opened read-only, or the span of it that `inside` names (a `.livp` entry), as a reader.
+/// `what` names it in errors ("the still").
+pub(super) fn open_span(path: &std::path::Path, inside: Option<&Embedded>, what: &str) -> Result<io::Take<File>, JobError> {
+    let mut file = File::open(path).map_err(JobError::io(format!("cannot open {what}")))?;
+    let (start, len) = match inside {
+        Some(e) => (e.offset, e.len),
+        None => (0, file.metadata().map_err(JobError::io(format!("cannot read {what}")))?.len()),
+    };
+    file.seek(io::SeekFrom::Start(start)).map_err(JobError::io(format!("cannot read {what}")))?;
+    Ok(file.take(len))
 }
 
 /// Whether [`to_jpeg`] changes the still: a JPEG is copied, unless (with `hdr`) it is an iPhone's

@@ -8,6 +8,7 @@ pub mod heif;
 #[cfg(feature = "media")] // the writers' in-place HEIF edits
 pub mod heif_edit;
 pub(crate) mod isobmff;
+pub mod livp;
 pub mod motion;
 pub(crate) mod mpf;
 pub mod xmp;
@@ -111,6 +112,8 @@ pub enum MediaInfo {
     Clip(ClipInfo),
     /// An Android motion photo: a still whose video is inside it.
     MotionPhoto(StillFormat, StillInfo, Box<ClipInfo>),
+    /// A `.livp` archive: a Live Photo's still and clip, both inside it.
+    Archive(Box<livp::Livp>),
 }
 
 /// What the first bytes say a file is.
@@ -122,6 +125,8 @@ pub enum Sniffed {
     Movie,
     /// macOS "._" resource-fork companions: never media, whatever their name.
     AppleDouble,
+    /// A ZIP archive: a `.livp` Live Photo, or not media at all.
+    Zip,
     Other,
 }
 
@@ -139,6 +144,9 @@ pub fn sniff(head: &[u8]) -> Sniffed {
     }
     if head.starts_with(&[0x00, 0x05, 0x16, 0x07]) {
         return Sniffed::AppleDouble;
+    }
+    if livp::is_zip(head) {
+        return Sniffed::Zip;
     }
     if head.len() < 12 {
         return Sniffed::Other;
@@ -168,7 +176,7 @@ pub fn sniff(head: &[u8]) -> Sniffed {
 
 /// File names that promise media: an unrecognisable file with such a name is reported, not skipped.
 pub fn has_media_extension(path: &Path) -> bool {
-    matches!(extension(path).as_str(), "jpg" | "jpeg" | "heic" | "heif" | "hif" | "png" | "mov" | "mp4" | "m4v" | "qt")
+    matches!(extension(path).as_str(), "jpg" | "jpeg" | "heic" | "heif" | "hif" | "png" | "mov" | "mp4" | "m4v" | "qt" | "livp")
 }
 
 /// A name's extension in lower case ("" without one).
@@ -240,6 +248,7 @@ fn read_source(src: &Source, path: &Path) -> Result<Option<MediaInfo>> {
             let top = isobmff::top_level(src)?;
             Some(MediaInfo::Clip(quicktime::read_clip(src, &top)?))
         }
+        Sniffed::Zip => livp::read(src, extension(path) == "livp")?.map(|l| MediaInfo::Archive(Box::new(l))),
         Sniffed::AppleDouble => None,
         Sniffed::Other if has_media_extension(path) => return Err(unrecognised(&head)),
         Sniffed::Other => None,
@@ -280,7 +289,7 @@ fn unrecognised(head: &[u8]) -> MetaError {
     }
     let hex: Vec<String> = head.iter().take(8).map(|b| format!("{b:02X}")).collect();
     MetaError::corrupt(format!(
-        "named like a photo or video, but its content is neither JPEG, HEIF, PNG nor QuickTime/MP4 (starts with {})",
+        "named like a photo or video, but its content is neither JPEG, HEIF, PNG, QuickTime/MP4 nor a .livp archive (starts with {})",
         hex.join(" ")
     ))
 }

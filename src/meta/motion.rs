@@ -25,6 +25,8 @@ pub enum Container {
     SamsungTrailer,
     /// A top-level `mpvd` box (Samsung HEIC).
     SamsungMpvd,
+    /// A stored entry of a `.livp` archive (its still, or its clip).
+    Livp,
 }
 
 /// A motion photo's embedded video: `len` bytes at `offset`, an MP4 by its `ftyp`.

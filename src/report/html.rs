@@ -165,10 +165,13 @@ fn card(h: &mut String, lp: &LivePhoto, thumb: Option<&crate::export::Item>, pre
         MatchedBy::ContentId => badges.push(("identifier", "id")),
         MatchedBy::NameAndTime => badges.push(("name + time", "check")),
         MatchedBy::OriginalClip => badges.push(("original's clip", "check")),
-        MatchedBy::Embedded => {}
+        MatchedBy::Embedded | MatchedBy::Archive => {}
     }
     if lp.is_motion_photo() {
         badges.push(("motion photo", "motion"));
+    }
+    if lp.is_livp() {
+        badges.push((".livp", "motion"));
     }
     if lp.is_facetime() {
         badges.push(("FaceTime", "facetime"));
@@ -221,9 +224,13 @@ fn card(h: &mut String, lp: &LivePhoto, thumb: Option<&crate::export::Item>, pre
         let _ = write!(h, "<dt>{k}</dt><dd>{v}</dd>");
     };
     row("still", link(&lp.still.path));
-    match &lp.clip.embedded {
-        Some(e) => row("clip", format!("inside the still: {} bytes at {}", e.len, e.offset)),
-        None => row("clip", link(&lp.clip.path)),
+    match (&lp.still.embedded, &lp.clip.embedded) {
+        (Some(s), Some(c)) => {
+            row("photo", format!("inside the archive: {} bytes at {}", s.len, s.offset));
+            row("clip", format!("inside the archive: {} bytes at {}", c.len, c.offset));
+        }
+        (None, Some(e)) => row("clip", format!("inside the still: {} bytes at {}", e.len, e.offset)),
+        (_, None) => row("clip", link(&lp.clip.path)),
     }
     if let Some(id) = lp.content_id() {
         row("identifier", format!("<code>{}</code>", esc(id)));

@@ -37,11 +37,15 @@ impl Serialize for PathFields<'_> {
 #[derive(Serialize)]
 pub struct LivePhotoDoc<'a> {
     /// `"live_photo"`: an Apple still + clip pair; `"motion_photo"`: an Android still with its
-    /// video inside (`still` and `clip` name the same file).
+    /// video inside (`still` and `clip` name the same file); `"livp"`: a `.livp` archive holding
+    /// both halves (`still` and `clip` name the archive).
     kind: &'static str,
-    /// A motion photo's video: `offset`, `length` and `container` (where it was found).
+    /// A motion photo's (or a `.livp`'s) video: `offset`, `length` and `container` (where it was found).
     #[serde(skip_serializing_if = "Option::is_none")]
     embedded_video: Option<crate::meta::motion::Embedded>,
+    /// A `.livp`'s photo: `offset`, `length` and `container` (`livp`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    embedded_still: Option<crate::meta::motion::Embedded>,
     /// `still`, `clip` first, as people read them.
     #[serde(flatten)]
     paths: PathFields<'a>,
@@ -76,8 +80,13 @@ pub struct LivePhotoDoc<'a> {
 pub fn live_photo(lp: &LivePhoto) -> LivePhotoDoc<'_> {
     let video = lp.clip.info.video.as_ref();
     LivePhotoDoc {
-        kind: if lp.is_motion_photo() { "motion_photo" } else { "live_photo" },
+        kind: match (lp.is_livp(), lp.is_motion_photo()) {
+            (true, _) => "livp",
+            (false, true) => "motion_photo",
+            (false, false) => "live_photo",
+        },
         embedded_video: lp.clip.embedded,
+        embedded_still: lp.still.embedded,
         paths: PathFields::of(&[("still", &lp.still.path), ("clip", &lp.clip.path)]),
         content_id: lp.content_id(),
         matched_by: lp.matched_by,

@@ -62,6 +62,7 @@ pub fn scan(lib: &Library, layout: &Layout, out: &mut impl Write) -> io::Result<
             crate::pair::MatchedBy::NameAndTime => "name+time",
             crate::pair::MatchedBy::OriginalClip => "orig. clip",
             crate::pair::MatchedBy::Embedded => "embedded",
+            crate::pair::MatchedBy::Archive => "archive",
         };
         let camera = escape(lp.model().unwrap_or("?"))
             + if lp.is_facetime() { " [FaceTime]" } else { "" }

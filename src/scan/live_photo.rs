@@ -15,6 +15,8 @@ pub struct StillFile {
     pub root: Arc<Path>,
     pub format: StillFormat,
     pub info: StillInfo,
+    /// A `.livp`'s photo: where it lies inside `path` (the archive).
+    pub embedded: Option<Embedded>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -65,7 +67,12 @@ impl LivePhoto {
 
     /// An Android motion photo (one file, the video inside), not an Apple pair.
     pub fn is_motion_photo(&self) -> bool {
-        self.clip.embedded.is_some()
+        self.clip.embedded.is_some() && self.still.embedded.is_none()
+    }
+
+    /// A `.livp` archive: both halves inside one ZIP.
+    pub fn is_livp(&self) -> bool {
+        self.still.embedded.is_some()
     }
 
     pub fn content_id(&self) -> Option<&str> {
@@ -156,6 +163,7 @@ mod tests {
                 root: Path::new(".").into(),
                 format: StillFormat::Jpeg,
                 info: StillInfo::default(),
+                embedded: None,
             }),
             clip: Box::new(ClipFile { path: "a.mov".into(), root: Path::new(".").into(), info: ClipInfo::default(), embedded: None }),
             matched_by: MatchedBy::ContentId,
@@ -208,6 +216,7 @@ mod tests {
                 root: Path::new(".").into(),
                 format: StillFormat::Heif,
                 info: StillInfo { shot: still, ..Default::default() },
+                embedded: None,
             }),
             clip: Box::new(ClipFile {
                 path: "a.mov".into(),

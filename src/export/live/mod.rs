@@ -22,7 +22,7 @@ use super::made::{Clip, Identifier, Made, Writer};
 use crate::meta::StillFormat;
 use crate::scan::LivePhoto;
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Seek, Write};
+use std::io::{self, BufWriter, Read, Write};
 
 /// `--to live-photo`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +82,7 @@ pub fn identifier(lp: &LivePhoto) -> Result<Identifier, JobError> {
     if let Some(own) = lp.content_id() {
         return Ok(Identifier { value: own.to_string(), kept: true });
     }
-    let bytes = std::fs::read(&lp.still.path).map_err(JobError::io("cannot read the still"))?;
+    let bytes = super::still::read(&lp.still)?;
     let value = uuid::Uuid::new_v5(&NAMESPACE, &bytes).hyphenated().to_string().to_ascii_uppercase();
     Ok(Identifier { value, kept: false })
 }
@@ -96,8 +96,7 @@ fn write_still(lp: &LivePhoto, id: &str, out: &mut File) -> Result<(), JobError>
     let still = &lp.still;
     let carries = still.info.shot.content_id.as_deref() == Some(id);
     if carries && still.info.motion.video.is_none() && still.format != StillFormat::Png {
-        let mut input = File::open(&still.path).map_err(JobError::io("cannot open the still"))?;
-        io::copy(&mut input, out)?;
+        io::copy(&mut super::still::open_span(&still.path, still.embedded.as_ref(), "the still")?, out)?;
         return Ok(out.flush()?);
     }
     let bytes = match still.format {
@@ -117,19 +116,16 @@ fn write_still(lp: &LivePhoto, id: &str, out: &mut File) -> Result<(), JobError>
 fn write_clip(lp: &LivePhoto, id: &str, out: &mut File) -> Result<u64, JobError> {
     let clip = &lp.clip;
     let frames = clip.info.video.as_ref().map_or(0, |v| v.frames);
-    let mut input = File::open(&clip.path).map_err(JobError::io("cannot open the clip"))?;
-    if clip.embedded.is_none() && clip.info.shot.content_id.as_deref() == Some(id) && clip.info.key_time_s.is_some() {
+    let mut input = super::still::open_span(&clip.path, clip.embedded.as_ref(), "the clip")?;
+    // a motion photo's video is an MP4 that Photos does not take as it is; a .livp's is the iPhone's own
+    let as_it_is = !lp.is_motion_photo() && clip.info.shot.content_id.as_deref() == Some(id);
+    if as_it_is && clip.info.key_time_s.is_some() {
         io::copy(&mut input, out)?;
         out.flush()?;
         return Ok(frames);
     }
-    let (start, len) = match clip.embedded {
-        Some(e) => (e.offset, e.len),
-        None => (0, input.metadata()?.len()),
-    };
-    input.seek(io::SeekFrom::Start(start))?;
     let mut src = Vec::new();
-    input.take(len).read_to_end(&mut src).map_err(JobError::io("cannot read the clip"))?;
+    input.read_to_end(&mut src).map_err(JobError::io("cannot read the clip"))?;
     let meta = mov::MovMeta {
         content_id: id.to_string(),
         key_time_s: clip.info.key_time_s.unwrap_or(clip.info.duration_s / 2.0),
