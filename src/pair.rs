@@ -29,6 +29,9 @@ pub struct Half<'a> {
     pub captured_at: Option<CaptureTime>,
     /// When the file was last written: among copies, the oldest is the original.
     pub modified: Option<std::time::SystemTime>,
+    /// The identifier is one that pairs by itself alone (a vivo live photo's): never by name
+    /// and time, even when the other half lost it.
+    pub id_only: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -95,6 +98,7 @@ pub fn pair(stills: &[Half], clips: &[Half], opts: PairOptions) -> Pairing {
 
     // Step 2: only files whose identifier is absent or found on no file of the other kind.
     let orphan = |h: &Half, edited: bool, others: &Groups, still: bool| match id_key(h, edited) {
+        _ if h.id_only => false,
         None => true,
         Some(k) => others.get(&k).is_none_or(|(s, c)| if still { c.is_empty() } else { s.is_empty() }),
     };

@@ -1,6 +1,6 @@
 //! Walk the roots, read every file's metadata in parallel, pair stills with clips.
 
-use crate::meta::{self, CaptureTime, MediaInfo, ShotInfo};
+use crate::meta::{self, MediaInfo, ShotInfo};
 use crate::pair::{self, Half, MatchedBy, PairOptions};
 use crate::walk::{self, FileId};
 pub use crate::walk::{FileError, Note};
@@ -224,10 +224,8 @@ fn link(lib: &mut Library, stills: Vec<Box<StillFile>>, clips: Vec<Box<ClipFile>
         *seen.entry(id.as_str()).or_default() += 1;
     }
     let copied = |id: &Option<String>| id.as_deref().is_some_and(|i| seen.get(i).is_some_and(|&n| n > 2));
-    let sh: Vec<Half> =
-        stills.iter().map(|s| half(&s.path, &s.info.shot.content_id, s.info.shot.captured_at, copied(&s.info.shot.content_id))).collect();
-    let ch: Vec<Half> =
-        clips.iter().map(|c| half(&c.path, &c.info.shot.content_id, c.info.shot.captured_at, copied(&c.info.shot.content_id))).collect();
+    let sh: Vec<Half> = stills.iter().map(|s| half(&s.path, &s.info.shot, copied(&s.info.shot.content_id))).collect();
+    let ch: Vec<Half> = clips.iter().map(|c| half(&c.path, &c.info.shot, copied(&c.info.shot.content_id))).collect();
     let p = pair::pair(&sh, &ch, opts);
     drop((sh, ch));
     // An original's clip that an edit borrows serves two Live Photos: copy it before the move.
@@ -264,7 +262,8 @@ fn link(lib: &mut Library, stills: Vec<Box<StillFile>>, clips: Vec<Box<ClipFile>
     lib.unpaired_clips = p.unpaired_clips.iter().filter_map(|&i| clips[i].take().map(|b| *b)).collect();
 }
 
-fn half<'a>(path: &'a Path, id: &'a Option<String>, t: Option<CaptureTime>, copied: bool) -> Half<'a> {
+fn half<'a>(path: &'a Path, shot: &'a ShotInfo, copied: bool) -> Half<'a> {
     let modified = if copied { std::fs::metadata(path).and_then(|m| m.modified()).ok() } else { None };
-    Half { path, content_id: id.as_deref(), captured_at: t, modified }
+    let id_only = shot.id_kind == meta::IdKind::Vivo;
+    Half { path, content_id: shot.content_id.as_deref(), captured_at: shot.captured_at, modified, id_only }
 }

@@ -134,19 +134,22 @@ pub fn merged_packet(own: Option<&[u8]>, description: &str) -> String {
     }
 }
 
-/// `jpeg` with its XMP packet's body replaced by `packet` (which must be no longer: the segment
-/// keeps its length, padded with spaces, so no offset after it moves, an MPF index's included).
+/// `jpeg` with each XMP packet's body edited by `edit` (a packet it returns must be no longer:
+/// the segment keeps its length, padded with spaces, so no offset after it moves, an MPF index's
+/// included). Every packet, not only the first: a Xiaomi may announce its video in a second.
+/// Whether any packet changed.
 pub fn replace_xmp(jpeg: &mut [u8], edit: impl Fn(&[u8]) -> Option<Vec<u8>>) -> bool {
-    let Some(seg) = app_segments(jpeg).and_then(|s| s.into_iter().find(|s| s.xmp)) else { return false };
-    let at = seg.body.0 + XMP_SIGNATURE.len();
-    let old = &jpeg[at..seg.body.1];
-    match edit(old).and_then(|new| padded(new, old.len())) {
-        Some(new) => {
+    let Some(segments) = app_segments(jpeg) else { return false };
+    let mut changed = false;
+    for seg in segments.iter().filter(|s| s.xmp) {
+        let at = seg.body.0 + XMP_SIGNATURE.len();
+        let old = &jpeg[at..seg.body.1];
+        if let Some(new) = edit(old).and_then(|new| padded(new, old.len())) {
             jpeg[at..seg.body.1].copy_from_slice(&new);
-            true
+            changed = true;
         }
-        None => false,
     }
+    changed
 }
 
 /// `packet` padded with spaces to `len` bytes (XML allows white space after the root element

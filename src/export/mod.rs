@@ -144,7 +144,7 @@ pub fn stills(
     };
     let name = |lp: &LivePhoto| {
         let written = if converts(lp) { StillFormat::Jpeg } else { lp.still.format };
-        target::still_name(&lp.still.path, written, lp.still.info.motion.video.is_some())
+        target::still_name(&lp.still.path, written, lp.still.info.extra_at().is_some())
     };
     // a Long Exposure is made of the clip (the failure it meets is the clip's) and the still's EXIF
     fn sources(format: StillOut, lp: &LivePhoto) -> Vec<&Path> {

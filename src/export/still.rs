@@ -16,7 +16,7 @@ use std::io::{self, Read, Seek, Write};
 /// Copies the still into `out` byte for byte (an Android motion photo's without its video, a
 /// `.livp`'s photo out of its archive).
 pub fn copy(still: &StillFile, out: &mut File) -> Result<u64, JobError> {
-    let n = if still.info.motion.video.is_some() {
+    let n = if still.info.extra_at().is_some() {
         let bytes = read(still)?;
         out.write_all(&bytes)?;
         bytes.len() as u64
@@ -32,8 +32,8 @@ pub fn copy(still: &StillFile, out: &mut File) -> Result<u64, JobError> {
 pub(super) fn read(still: &StillFile) -> Result<Vec<u8>, JobError> {
     let mut data = Vec::new();
     open_span(&still.path, still.embedded.as_ref(), "the still")?.read_to_end(&mut data).map_err(JobError::io("cannot read the still"))?;
-    match &still.info.motion.video {
-        Some(video) => super::without_video::without_video(&data, still.format, video),
+    match still.info.extra_at() {
+        Some(from) => super::without_video::without_video(&data, still.format, from),
         None => Ok(data),
     }
 }

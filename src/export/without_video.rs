@@ -17,22 +17,45 @@ use super::jpeg;
 use crate::meta::bytes::Source;
 use crate::meta::heif::{self, ItemFields};
 use crate::meta::heif_edit::{meta_layout, moved_offsets};
-use crate::meta::motion::Embedded;
 use crate::meta::{isobmff, xmp, MetaError, StillFormat};
 
-/// The still of a motion photo, without its video and without what announces it.
-pub fn without_video(data: &[u8], format: StillFormat, video: &Embedded) -> Result<Vec<u8>, JobError> {
-    let start = usize::try_from(video.offset).ok().filter(|&o| o <= data.len()).ok_or(JobError::NoVideo)?;
+/// The still of a motion photo (or of a vendor's live photo), without what follows the photo
+/// from byte `from` on (its video, a vendor's trailer) and without what announces it.
+pub fn without_video(data: &[u8], format: StillFormat, from: u64) -> Result<Vec<u8>, JobError> {
+    let start = usize::try_from(from).ok().filter(|&o| o <= data.len()).ok_or(JobError::NoVideo)?;
     match format {
-        StillFormat::Heif => heif_without_mpvd(data),
+        // Samsung's `mpvd` box may lie anywhere: removed as a box; anything else is appended
+        StillFormat::Heif if has_mpvd(data) => heif_without_mpvd(data),
+        StillFormat::Heif => heif_without_mpvd(&data[..start]),
         StillFormat::Jpeg => {
-            let end = jpeg::images_end(data, start).unwrap_or(start);
+            // the images a Google directory lists before the video (a gain map) are the photo's;
+            // otherwise the photo's images end where its MPF index or primary ends (a Samsung
+            // block's header precedes its video)
+            let end = match lists_images_before_the_video(data) {
+                true => start,
+                false => jpeg::images_end(data, start).unwrap_or(start),
+            };
             let mut out = data[..end].to_vec();
             jpeg::replace_xmp(&mut out, xmp::without_motion);
             Ok(out)
         }
         StillFormat::Png => Ok(data[..start].to_vec()),
     }
+}
+
+/// Whether one of the JPEG's XMP packets has a directory that lists an image besides the primary
+/// (a gain map) before its video.
+fn lists_images_before_the_video(data: &[u8]) -> bool {
+    let Some(segments) = jpeg::app_segments(data) else { return false };
+    segments.iter().filter(|s| s.xmp).any(|s| {
+        let items = xmp::parse(&data[s.body.0..s.body.1]).items;
+        let video = items.iter().position(|i| i.semantic.as_deref() == Some("MotionPhoto"));
+        video.is_some_and(|v| items[..v].iter().any(|i| i.semantic.as_deref() != Some("Primary") && i.length.is_some_and(|l| l > 0)))
+    })
+}
+
+fn has_mpvd(data: &[u8]) -> bool {
+    isobmff::top_level(&Source::from_bytes(data)).is_ok_and(|top| top.iter().any(|b| &b.kind == b"mpvd"))
 }
 
 /// A HEIF without its top-level `mpvd` box (see the module's doc).
@@ -118,7 +141,6 @@ fn edit_xmp_item(file: &mut [u8], children_at: usize, children: &[u8], items: &[
 mod tests {
     use super::*;
     use crate::meta::isobmff::boxed;
-    use crate::meta::motion::Container;
 
     /// Where item 1's offset field sits: past `iloc`'s type, version and flags, field sizes and
     /// item count (8), and the item's id, method, data reference and extent count (8).
@@ -167,8 +189,7 @@ mod tests {
         for mpvd_first in [true, false] {
             let (file, pixels) = heif(mpvd_first);
             assert_eq!(read_back(&file), (pixels.clone(), true, true));
-            let video = Embedded { offset: 0, len: 16, container: Container::SamsungMpvd };
-            let out = without_video(&file, StillFormat::Heif, &video).unwrap();
+            let out = without_video(&file, StillFormat::Heif, 0).unwrap();
             assert_eq!(out.len(), file.len() - 24, "the box is gone, mpvd first: {mpvd_first}");
             assert_eq!(read_back(&out), (pixels, false, false), "mpvd first: {mpvd_first}");
             let info = crate::meta::read_media_bytes(&out, "a.heic").unwrap();
@@ -184,8 +205,7 @@ mod tests {
         let mpvd = top.iter().find(|b| &b.kind == b"mpvd").unwrap().body_offset as u32;
         let at = item1_offset_field(&file);
         file[at..at + 4].copy_from_slice(&mpvd.to_be_bytes());
-        let video = Embedded { offset: 0, len: 16, container: Container::SamsungMpvd };
-        let out = without_video(&file, StillFormat::Heif, &video).unwrap();
+        let out = without_video(&file, StillFormat::Heif, 0).unwrap();
         assert_eq!(out.len(), file.len());
         let top = isobmff::top_level(&Source::from_bytes(&out)).unwrap();
         assert!(top.iter().any(|b| &b.kind == b"free") && !top.iter().any(|b| &b.kind == b"mpvd"));

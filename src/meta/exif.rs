@@ -11,14 +11,16 @@ use exif::{In, Tag, Value};
 
 /// Largest JPEG APPn segment is 64 KiB by construction; we stop at the first non-APPn marker.
 const MAX_JPEG_SEGMENTS: usize = 64;
+/// XMP packets read at most (a camera writes one, Xiaomi's sometimes two).
+const MAX_XMP_PACKETS: usize = 4;
 
 /// Reads a JPEG still's metadata from its APP segments only.
 pub fn read_jpeg(src: &Source) -> Result<StillInfo> {
     let mut info = StillInfo::default();
     let mut offset = 2u64;
-    let (mut xmp, mut app2) = (None, Vec::new());
+    let (mut xmps, mut app2) = (Vec::new(), Vec::new());
     // the end first, while it is one read: the trailer and end-of-image checks are served from it
-    src.read_upto(src.len().saturating_sub(JPEG_SHORT_TAIL), JPEG_SHORT_TAIL, "JPEG end")?;
+    let end = src.read_upto(src.len().saturating_sub(JPEG_SHORT_TAIL), JPEG_SHORT_TAIL, "JPEG end")?;
     for _ in 0..MAX_JPEG_SEGMENTS {
         // the marker, the length and what an APP1 segment starts with, in one read
         let head = src.read_upto(offset, 10, "JPEG segment header")?;
@@ -41,17 +43,18 @@ pub fn read_jpeg(src: &Source) -> Result<StillInfo> {
             apply_tiff(&mut info, read_tiff_prefix(src, offset + 10, body_len - 6)?)?;
         } else if marker == 0xE2 {
             app2.push((offset + 4, body_len)); // ICC profile, MPF index, ISO 21496-1: for the HDR check
-        } else if marker == 0xE1 && xmp.is_none() {
+        } else if marker == 0xE1 && xmps.len() < MAX_XMP_PACKETS {
             let body = src.read_at(offset + 4, body_len, "JPEG APP segment")?;
             if body.starts_with(XMP_SIGNATURE) {
-                xmp = Some(body);
+                xmps.push(body); // a Xiaomi may announce its video in a second packet
             }
         }
         offset += 2 + seg_len;
     }
-    info.motion = super::motion::appended(src, xmp.as_deref());
-    info.hdr = super::hdr::of_jpeg(src, xmp.as_deref(), &app2, info.shot.make.as_deref());
-    let image_end = info.motion.video.map_or(src.len(), |v| v.offset);
+    info.motion = super::motion::appended(src, &xmps);
+    info.hdr = super::hdr::of_jpeg(src, xmps.first().map(Vec::as_slice), &app2, info.shot.make.as_deref());
+    let trailer = super::trailer::read(src, &end, &mut info);
+    let image_end = info.motion.video.map(|v| v.offset).or(info.trailer_at).unwrap_or(src.len());
     if !ends_near(src, offset, image_end)? {
         // data after the image that is not a video livephoto reads: complete if its entropy-coded
         // data ends in EOI somewhere (phones append their own data), truncated otherwise
@@ -65,6 +68,9 @@ pub fn read_jpeg(src: &Source) -> Result<StillInfo> {
             "{} after the image's end (byte {end}) that is not a video livephoto reads: kept as it is, not read",
             super::error::human_bytes(image_end - end)
         ));
+    }
+    if let Some(what) = trailer {
+        info.note = Some(what); // a vendor's trailer, named: what the bytes after the image are
     }
     Ok(info)
 }

@@ -16,6 +16,7 @@ pub(crate) mod png;
 pub(crate) mod quicktime;
 pub(crate) mod takeout;
 mod time;
+pub(crate) mod trailer;
 mod tracks;
 
 use crate::walk::FileId;
@@ -58,7 +59,11 @@ pub enum StillFormat {
 /// from QuickTime `mdta` keys and `mvhd`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ShotInfo {
+    /// The identifier both halves of a Live Photo carry: Apple's content identifier, or a vivo
+    /// live photo's id (`id_kind` says which).
     pub content_id: Option<String>,
+    #[serde(skip)]
+    pub id_kind: IdKind,
     pub captured_at: Option<CaptureTime>,
     pub make: Option<String>,
     pub model: Option<String>,
@@ -67,6 +72,18 @@ pub struct ShotInfo {
     pub location: Option<GeoLocation>,
     /// `captured_at` came from a Google Takeout sidecar, not the file itself.
     pub time_from_sidecar: bool,
+}
+
+/// Whose identifier a [`ShotInfo::content_id`] is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum IdKind {
+    /// Apple's content identifier (a UUID): pairing falls back to name and time when a half
+    /// lost it (exports strip clips' metadata).
+    #[default]
+    Apple,
+    /// A vivo live photo's id (`com.android.camera.livephoto`): its halves pair by it alone
+    /// (docs/formats.md "vivo"), never by name, and it is no UUID for Photos.
+    Vivo,
 }
 
 /// What a still says about itself.
@@ -78,9 +95,21 @@ pub struct StillInfo {
     pub motion: motion::Motion,
     /// The form of its HDR gain map, when it has one.
     pub hdr: Option<hdr::Hdr>,
+    /// Where a vendor's live-photo trailer starts (vivo's, after the image): a still written
+    /// alone leaves it out, as it leaves out a motion photo's video.
+    #[serde(skip)]
+    pub trailer_at: Option<u64>,
     /// What a scan should say of the file without failing it (data after a JPEG's image).
     #[serde(skip)]
     pub note: Option<String>,
+}
+
+impl StillInfo {
+    /// Where the photo's own bytes are followed by what is not the photo: a motion photo's
+    /// video, a vendor's live-photo trailer. A still written alone leaves it out.
+    pub fn extra_at(&self) -> Option<u64> {
+        [self.motion.video.map(|v| v.offset), self.trailer_at].into_iter().flatten().min()
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -243,7 +272,7 @@ fn read_source(src: &Source, path: &Path) -> Result<Option<MediaInfo>> {
     let info = match sniffed {
         Sniffed::Jpeg => Some(MediaInfo::Still(StillFormat::Jpeg, exif::read_jpeg(src)?)),
         Sniffed::Png => Some(MediaInfo::Still(StillFormat::Png, png::read_png(src)?)),
-        Sniffed::Heif => Some(MediaInfo::Still(StillFormat::Heif, heif::read_heif(src)?)),
+        Sniffed::Heif => Some(MediaInfo::Still(StillFormat::Heif, heif_still(src)?)),
         Sniffed::Movie => {
             let top = isobmff::top_level(src)?;
             Some(MediaInfo::Clip(quicktime::read_clip(src, &top)?))
@@ -260,6 +289,21 @@ fn read_source(src: &Source, path: &Path) -> Result<Option<MediaInfo>> {
     Ok(info)
 }
 
+/// A HEIF still. One that a Huawei or Honor live photo's video and tail follow (their writer
+/// appends them to any image) fails the box walk, whose last "box" is the tail: it is then read
+/// up to its video, which it keeps as a motion photo's.
+fn heif_still(src: &Source) -> Result<StillInfo> {
+    let err = match heif::read_heif(src) {
+        Ok(info) => return Ok(info),
+        Err(e) => e,
+    };
+    let end = src.read_upto(src.len().saturating_sub(20), 20, "file end")?;
+    let Ok(Some(h)) = trailer::huawei(src, &end) else { return Err(err) };
+    let mut info = heif::read_heif(&src.window(0, h.video.offset)?)?;
+    info.motion = motion::Motion { video: Some(h.video), key_time_us: h.key_time_us, key_frame: h.key_frame, claim_unconfirmed: None };
+    Ok(info)
+}
+
 /// A still with a confirmed embedded video: the video's headers read like any clip's. One
 /// whose video cannot be read stays a still, with the reason in its `claim_unconfirmed`.
 fn motion_photo(src: &Source, format: StillFormat, mut still: StillInfo) -> MediaInfo {
@@ -270,8 +314,10 @@ fn motion_photo(src: &Source, format: StillFormat, mut still: StillInfo) -> Medi
     });
     match clip {
         Ok(mut clip) => {
-            if let Some(us) = still.motion.key_time_us {
-                clip.key_time_s = Some(us as f64 / 1e6);
+            let fps = clip.video.as_ref().map_or(0.0, |v| v.fps);
+            let from_frame = still.motion.key_frame.filter(|_| fps > 0.0).map(|f| (f as f64 / fps).min(clip.duration_s));
+            if let Some(t) = still.motion.key_time_us.map(|us| us as f64 / 1e6).or(from_frame) {
+                clip.key_time_s = Some(t);
             }
             MediaInfo::MotionPhoto(format, still, Box::new(clip))
         }

@@ -1,16 +1,23 @@
-//! Android motion photos: a still with its video inside (docs/formats.md "Android motion photos").
-//! Where the video lies comes from one of four places, each confirmed by the bytes (an `ftyp`
-//! box where the metadata says), never by a flag alone:
+//! Android motion photos: a still with its video inside (docs/formats.md "Android motion photos"
+//! and "Other phones' live photos"). Where the video starts comes from one of these places, each
+//! confirmed by the bytes (an `ftyp` box where the metadata says), never by a flag alone:
 //! - Google Motion Photo 1.0: XMP `Camera:MotionPhoto` and a `Container:Directory` whose
-//!   `MotionPhoto` item is the last `Item:Length` bytes (before any later items);
-//! - the legacy `GCamera:MicroVideo` with `MicroVideoOffset` (bytes from the end of the file);
+//!   `MotionPhoto` item is the last `Item:Length` bytes (before any later items); OPPO, OnePlus
+//!   and realme write it with an `OpCamera:VideoLength` (the MP4 alone: their Length also
+//!   covers a trailer after it);
+//! - the legacy `GCamera:MicroVideo` with `MicroVideoOffset` (bytes from the end of the file),
+//!   as Xiaomi's `MVIMG_` files have it, in whichever of the file's XMP packets says it;
 //! - Samsung's JPEG trailer: a `SEFH` directory closed by `SEFT`, whose `MotionPhoto_Data`
 //!   entry holds the MP4;
 //! - Samsung HEIC: a top-level `mpvd` box.
+//!
+//! Where it ends is the MP4's own: its top-level boxes are walked from the start up to what the
+//! metadata gives as its end (and `VideoLength`, when said), so a vendor's bytes after the MP4
+//! are never taken for video.
 
 use super::bytes::Source;
 use super::isobmff::TopBox;
-use super::xmp::CAMERA;
+use super::xmp::{CAMERA, OPLUS};
 use serde::Serialize;
 
 /// Where a motion photo's video was found.
@@ -25,6 +32,11 @@ pub enum Container {
     SamsungTrailer,
     /// A top-level `mpvd` box (Samsung HEIC).
     SamsungMpvd,
+    /// A Google directory whose video item also covers OPPO's trailer, with `OpCamera:VideoLength`
+    /// the MP4 alone (OPPO, OnePlus, realme).
+    OplusMotionPhoto,
+    /// A Huawei or Honor live photo: image, MP4, tags ending `LIVE_<N>`.
+    HuaweiMovingPhoto,
     /// A stored entry of a `.livp` archive (its still, or its clip).
     Livp,
 }
@@ -44,6 +56,8 @@ pub struct Motion {
     pub video: Option<Embedded>,
     /// Microseconds into the video of the still's moment (`MotionPhotoPresentationTimestampUs`).
     pub key_time_us: Option<u64>,
+    /// The still's moment as a frame index into the video, where that is all the file says.
+    pub key_frame: Option<u64>,
     /// The metadata announces a video the bytes do not hold.
     pub claim_unconfirmed: Option<String>,
 }
@@ -57,6 +71,8 @@ struct XmpMotion {
     key_time_us: Option<i64>,
     /// `Container:Directory` items: (semantic, length, padding), in order.
     items: Vec<(String, u64, u64)>,
+    /// `OpCamera:VideoLength`: the MP4's own length, where the directory's covers more.
+    oplus_video_len: Option<u64>,
 }
 
 fn xmp_motion(xmp: &[u8]) -> XmpMotion {
@@ -69,9 +85,26 @@ fn xmp_motion(xmp: &[u8]) -> XmpMotion {
     XmpMotion {
         claims: flag("MotionPhoto") || flag("MicroVideo") || has_video_item,
         micro_offset: number("MicroVideoOffset").and_then(|n| u64::try_from(n).ok()),
-        key_time_us: number("MotionPhotoPresentationTimestampUs").or_else(|| number("MicroVideoPresentationTimestampUs")),
+        key_time_us: number("MotionPhotoPresentationTimestampUs")
+            .or_else(|| number("MicroVideoPresentationTimestampUs"))
+            .or_else(|| x.get(OPLUS, "MotionPhotoPrimaryPresentationTimestampUs").and_then(|v| v.parse().ok())),
         items,
+        oplus_video_len: x.get(OPLUS, "VideoLength").and_then(|v| v.parse::<u64>().ok()).filter(|&n| n > 0),
     }
+}
+
+/// The motion facts of the first of a file's XMP packets that announces a video (a Xiaomi may
+/// write them in a second packet), else of the first packet.
+fn first_claim(packets: &[Vec<u8>]) -> XmpMotion {
+    let mut first = None;
+    for p in packets {
+        let x = xmp_motion(p);
+        if x.claims {
+            return x;
+        }
+        first.get_or_insert(x);
+    }
+    first.unwrap_or_default()
 }
 
 /// The key photo's time in a motion photo's XMP, microseconds into its video.
@@ -82,6 +115,69 @@ pub fn key_time_us(xmp: &[u8]) -> Option<u64> {
 /// Whether an MP4 starts at `offset`: its first box is `ftyp`.
 fn is_mp4(src: &Source, offset: u64) -> bool {
     src.read_upto(offset, 8, "embedded video header").is_ok_and(|h| h.len() == 8 && &h[4..8] == b"ftyp")
+}
+
+/// Most top-level boxes looked at in an embedded MP4 (a phone's has 3 to 6).
+const MAX_MP4_BOXES: usize = 64;
+
+/// Where the MP4 that starts at `offset` ends: past its last top-level box, walking box headers
+/// no further than `limit` (the end the metadata gives). A header that is no box (a size below 8
+/// or past `limit`, a type that is not four printable characters) is where a vendor's own bytes
+/// begin, and ends the walk. `None` when not even the `ftyp` box fits.
+pub fn mp4_end(src: &Source, offset: u64, limit: u64) -> Option<u64> {
+    let mut at = offset;
+    for _ in 0..MAX_MP4_BOXES {
+        let Some(left) = limit.checked_sub(at).filter(|&l| l >= 8) else { break };
+        let Ok(h) = src.read_upto(at, 16.min(left), "embedded video box header") else { break };
+        let kind_ok = h.get(4..8).is_some_and(|k| k.iter().all(|&b| (0x20..0x7F).contains(&b) || b == 0xA9));
+        let size = match u32::from_be_bytes([h[0], h[1], h[2], h[3]]) {
+            0 => left, // to the end: as far as the metadata says
+            1 => h.get(8..16).map_or(0, |b| u64::from_be_bytes(b.try_into().unwrap_or([0; 8]))),
+            n => u64::from(n),
+        };
+        // a second `ftyp` starts another file (a newer OPPO appends a second video)
+        if !kind_ok || size < 8 || size > left || (at > offset && &h[4..8] == b"ftyp") {
+            break;
+        }
+        at += size;
+    }
+    (at > offset + 8).then_some(at)
+}
+
+/// How far from where the metadata puts an embedded MP4 it is looked for when it is not exactly
+/// there: OPPO's directory lengths have been seen 131 bytes off (docs/formats.md "OPPO").
+const NEAR: u64 = 64 * 1024;
+
+/// The start of the MP4 nearest `offset`, within [`NEAR`] bytes either way: an `ftyp` box header
+/// whose size fits one (16 to 256 bytes, whole brands) and whose major brand is printable.
+fn ftyp_near(src: &Source, offset: u64) -> Option<u64> {
+    let from = offset.saturating_sub(NEAR);
+    let to = offset.saturating_add(NEAR).min(src.len());
+    let window = src.read_at(from, to.checked_sub(from)?, "embedded video search").ok()?;
+    let is_ftyp = |p: usize| {
+        let size = window.get(p.checked_sub(4)?..p).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))?;
+        let brand = window.get(p + 4..p + 8)?;
+        ((16..=256).contains(&size) && size % 4 == 0 && brand.iter().all(|b| b.is_ascii_graphic() || *b == b' ')).then_some(p as u64 - 4)
+    };
+    let starts = window.windows(4).enumerate().filter(|(_, w)| *w == b"ftyp").filter_map(|(p, _)| is_ftyp(p));
+    starts.map(|p| from + p).min_by_key(|&at| at.abs_diff(offset))
+}
+
+/// The MP4 the metadata says lies at `offset`, `claimed` bytes long (`cap`: its own length, when
+/// the metadata also says that): exactly there, else the nearest found ([`ftyp_near`]); ending
+/// where its boxes end.
+fn locate(src: &Source, offset: u64, claimed: u64, cap: Option<u64>, container: Container) -> Option<Embedded> {
+    if claimed == 0 {
+        return None;
+    }
+    let exact = offset.checked_add(claimed).filter(|&e| e <= src.len()).filter(|_| is_mp4(src, offset));
+    let (start, limit) = match exact {
+        Some(end) => (offset, end),
+        None => (ftyp_near(src, offset)?, src.len()),
+    };
+    let limit = cap.map_or(limit, |c| limit.min(start.saturating_add(c)));
+    let end = mp4_end(src, start, limit)?;
+    Some(Embedded { offset: start, len: end - start, container })
 }
 
 /// Samsung's JPEG trailer: the `MotionPhoto_Data` entry's data span, if any.
@@ -112,30 +208,25 @@ fn samsung_trailer(src: &Source) -> Option<(u64, u64)> {
     None
 }
 
-/// Finds a JPEG's (or PNG's) appended video from its XMP packet, or Samsung's trailer.
-pub fn appended(src: &Source, xmp: Option<&[u8]>) -> Motion {
-    let x = xmp.map(xmp_motion).unwrap_or_default();
+/// Finds a JPEG's (or PNG's) appended video from its XMP packets (in file order), or Samsung's
+/// trailer.
+pub fn appended(src: &Source, xmps: &[Vec<u8>]) -> Motion {
+    let x = first_claim(xmps);
     let len = src.len();
     let key_time_us = x.key_time_us.and_then(|t| u64::try_from(t).ok());
-    let found = |offset: u64, vlen: u64, container| {
-        (vlen > 0 && offset.checked_add(vlen).is_some_and(|e| e <= len) && is_mp4(src, offset)).then_some(Embedded {
-            offset,
-            len: vlen,
-            container,
-        })
-    };
     // Samsung's own directory is exact (a Google directory written by Samsung may count its trailer in)
-    let samsung = samsung_trailer(src).and_then(|(o, l)| found(o, l, Container::SamsungTrailer));
+    let samsung = samsung_trailer(src).and_then(|(o, l)| locate(src, o, l, None, Container::SamsungTrailer));
     let google = x.items.iter().position(|i| i.0 == "MotionPhoto").and_then(|at| {
-        let from_end: u64 = x.items[at..].iter().map(|i| i.1 + i.2).sum();
+        let from_end: u64 = x.items[at..].iter().map(|i| i.1.saturating_add(i.2)).fold(0, u64::saturating_add);
         let offset = len.checked_sub(from_end)?;
-        found(offset, x.items[at].1, Container::GoogleMotionPhoto)
+        let container = if x.oplus_video_len.is_some() { Container::OplusMotionPhoto } else { Container::GoogleMotionPhoto };
+        locate(src, offset, x.items[at].1, x.oplus_video_len, container)
     });
-    let micro = x.micro_offset.and_then(|back| found(len.checked_sub(back)?, back, Container::MicroVideo));
+    let micro = x.micro_offset.and_then(|back| locate(src, len.checked_sub(back)?, back, None, Container::MicroVideo));
     let video = samsung.or(google).or(micro);
     let claim_unconfirmed = (x.claims && video.is_none())
         .then(|| "its XMP announces a motion photo video, but no MP4 is where it says: read as an ordinary still".to_string());
-    Motion { video, key_time_us, claim_unconfirmed }
+    Motion { video, key_time_us, key_frame: None, claim_unconfirmed }
 }
 
 /// A Samsung HEIC's `mpvd` box, when it holds an MP4.
@@ -180,11 +271,16 @@ mod tests {
         let mut file = b"\xFF\xD8still\xFF\xD9".to_vec();
         file.extend_from_slice(b"\x00\x00\x00\x10ftypisom\x00\x00\x00\x00");
         let src = Source::from_bytes(&file);
-        let m = appended(&src, Some(GOOGLE.as_bytes()));
+        let m = appended(&src, &[GOOGLE.as_bytes().to_vec()]);
         assert_eq!(m.video, Some(Embedded { offset: 9, len: 16, container: Container::GoogleMotionPhoto }));
         assert_eq!(m.key_time_us, Some(500_000));
-        let lying = GOOGLE.replace("Item:Length=\"16\"", "Item:Length=\"12\"");
-        let m = appended(&src, Some(lying.as_bytes()));
+        // a length a few bytes off (as OPPO's have been) finds the MP4 nearby, whole
+        let off = GOOGLE.replace("Item:Length=\"16\"", "Item:Length=\"12\"");
+        let m = appended(&src, &[off.into_bytes()]);
+        assert_eq!(m.video, Some(Embedded { offset: 9, len: 16, container: Container::GoogleMotionPhoto }));
+        // no MP4 anywhere near where it says: no video, and a note
+        let zeros = [&file[..9], &[0u8; 16]].concat();
+        let m = appended(&Source::from_bytes(&zeros), &[GOOGLE.as_bytes().to_vec()]);
         assert_eq!(m.video, None);
         assert!(m.claim_unconfirmed.is_some());
     }
@@ -207,7 +303,7 @@ mod tests {
         file.extend_from_slice(&dir);
         file.extend_from_slice(&(dir.len() as u32).to_le_bytes());
         file.extend_from_slice(b"SEFT");
-        let m = appended(&Source::from_bytes(&file), None);
+        let m = appended(&Source::from_bytes(&file), &[]);
         assert_eq!(m.video, Some(Embedded { offset: block + 24, len: 16, container: Container::SamsungTrailer }));
     }
 }

@@ -24,7 +24,12 @@ pub fn read_png(src: &Source) -> Result<StillInfo> {
     if let Some(tiff) = tiff {
         super::exif::apply_tiff(&mut info, tiff)?;
     }
-    info.motion = super::motion::appended(src, xmp.as_deref());
+    info.motion = super::motion::appended(src, xmp.as_slice());
+    if info.motion.video.is_none() {
+        // a Huawei's tail may follow any image (its writer appends to the file as it is)
+        let end = src.read_upto(src.len().saturating_sub(32), 32, "PNG end")?;
+        info.note = super::trailer::read(src, &end, &mut info);
+    }
     Ok(info)
 }
 

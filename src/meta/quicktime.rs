@@ -11,6 +11,8 @@ use super::{ClipInfo, GeoLocation};
 use std::collections::BTreeMap;
 
 const KEY_CONTENT_ID: &str = "com.apple.quicktime.content.identifier";
+/// A vivo live photo's id, as older vivo videos keep it among their keys.
+const KEY_VIVO_ID: &str = "com.android.camera.livephoto";
 
 /// Reads a clip's metadata: finds `moov` by box headers, loads it, and decodes it.
 pub fn read_clip(src: &Source, top: &[TopBox]) -> Result<ClipInfo> {
@@ -26,7 +28,28 @@ pub fn read_clip(src: &Source, top: &[TopBox]) -> Result<ClipInfo> {
         Some(f) => Some(src.read_at(f.body_offset, f.body_len.min(256), "QuickTime 'ftyp' box")?),
         None => None,
     };
-    parse_moov(src, ftyp.as_deref(), &moov)
+    let mut info = parse_moov(src, ftyp.as_deref(), &moov)?;
+    vivo(src, top, &mut info);
+    Ok(info)
+}
+
+/// A vivo MP4's live photo id and key frame, from the `uuid` box that ends it (docs/formats.md
+/// "vivo"), read only when the clip has no Apple identifier.
+fn vivo(src: &Source, top: &[TopBox], info: &mut ClipInfo) {
+    if info.shot.content_id.is_some() {
+        return;
+    }
+    let found = top.iter().rev().filter(|b| &b.kind == b"uuid").find_map(|b| super::trailer::vivo_box(src, b.body_offset, b.body_len));
+    let Some(v) = found else { return };
+    if let Some(id) = v.live_id {
+        info.shot.content_id = Some(id);
+        info.shot.id_kind = super::IdKind::Vivo;
+    }
+    // the key frame's index, as a time in the video (never past its end)
+    let fps = info.video.as_ref().map_or(0.0, |t| t.fps);
+    if let Some(frame) = v.key_frame.filter(|_| fps > 0.0 && info.key_time_s.is_none()) {
+        info.key_time_s = Some((frame as f64 / fps).min(info.duration_s));
+    }
 }
 
 /// Decodes a `moov` body on its own (sample data reads fail cleanly): for fuzzing.
@@ -39,6 +62,11 @@ fn parse_moov(src: &Source, ftyp: Option<&[u8]>, moov: &[u8]) -> Result<ClipInfo
     let (created, movie_ts, movie_dur) = mvhd(moov)?;
     let tags = metadata_tags(moov)?;
     info.shot.content_id = tags.get(KEY_CONTENT_ID).and_then(|s| normalize_content_id(s));
+    if let Some(id) = tags.get(KEY_VIVO_ID).map(|s| s.trim()).filter(|s| !s.is_empty() && info.shot.content_id.is_none()) {
+        // older vivo videos say it as a key too (docs/formats.md "vivo")
+        info.shot.content_id = Some(id.to_string());
+        info.shot.id_kind = super::IdKind::Vivo;
+    }
     info.shot.captured_at = tags
         .get("com.apple.quicktime.creationdate")
         .and_then(|s| CaptureTime::from_iso(s))

@@ -4,8 +4,9 @@
 //! well-formed part-way gives what was read before the fault, as EXIF debris is read elsewhere.
 //!
 //! The motion-photo edit ([`without_motion`]) is what a still taken out of a motion photo needs:
-//! the Camera namespace's `MotionPhoto*`/`MicroVideo*` properties and the Container directory's
-//! video item go; everything else, a gain map's item included, stays as written.
+//! the Camera namespace's `MotionPhoto*`/`MicroVideo*` properties (and OPPO's `OpCamera:` ones
+//! about its video) and the Container directory's video item go; everything else, a gain map's
+//! item included, stays as written.
 
 use quick_xml::events::attributes::Attribute;
 use quick_xml::events::{BytesStart, Event};
@@ -22,6 +23,8 @@ pub const CAMERA: &str = "http://ns.google.com/photos/1.0/camera/";
 pub const CONTAINER: &str = "http://ns.google.com/photos/1.0/container/";
 /// A directory item's fields (`Item:Semantic`, `Item:Length`, ...).
 pub const ITEM: &str = "http://ns.google.com/photos/1.0/container/item/";
+/// OPPO's camera namespace (`OpCamera:`), shared by OnePlus and realme.
+pub const OPLUS: &str = "http://ns.oplus.com/photos/1.0/camera/";
 
 /// One property: its namespace URI, local name and decoded value.
 #[derive(Debug, Clone, PartialEq)]
@@ -181,9 +184,12 @@ fn add(xmp: &mut Xmp, item: Option<usize>, ns: &str, name: &str, value: &str) {
     xmp.properties.push(Property { ns: ns.to_string(), name: name.to_string(), value: value.to_string() });
 }
 
-/// A Camera-namespace property that announces an embedded video.
+/// A property that announces an embedded video: Google's Camera namespace's `MotionPhoto*` and
+/// `MicroVideo*`, and OPPO's (`OpCamera:`) `MotionPhoto*`, `VideoLength` and `OLivePhoto*`.
 fn is_motion_property(ns: &str, local: &str) -> bool {
-    ns == CAMERA && (local.starts_with("MotionPhoto") || local.starts_with("MicroVideo"))
+    let google = ns == CAMERA && (local.starts_with("MotionPhoto") || local.starts_with("MicroVideo"));
+    let oplus = ns == OPLUS && (local.starts_with("MotionPhoto") || local == "VideoLength" || local.starts_with("OLivePhoto"));
+    google || oplus
 }
 
 /// The packet without what announces a video: the Camera namespace's `MotionPhoto*` and

@@ -10,7 +10,7 @@ fn t(s: &str) -> Option<CaptureTime> {
 }
 
 fn half<'a>(path: &'a str, id: Option<&'a str>, time: Option<CaptureTime>) -> Half<'a> {
-    Half { path: Path::new(path), content_id: id, captured_at: time, modified: None }
+    Half { path: Path::new(path), content_id: id, captured_at: time, modified: None, id_only: false }
 }
 
 /// A half last written `days` after 2020-01-01.
@@ -159,7 +159,33 @@ fn cases() -> Vec<Case> {
                 ("x/IMG_1234_edited.jpeg", "x/IMG_1234_edited.mov", NameAndTime),
             ],
         },
+        Case {
+            name: "vivo halves pair by their live photo id, in any folder under any name",
+            stills: vec![vivo("v/IMG_20240501_100000.jpg", Some(V1), noon)],
+            clips: vec![vivo("w/renamed.mp4", Some(V1), noon_clip)],
+            want: vec![("v/IMG_20240501_100000.jpg", "w/renamed.mp4", ContentId)],
+        },
+        Case {
+            name: "a vivo photo and a same-name video without its id stay two files (a Takeout trap)",
+            stills: vec![vivo("v/IMG_20240501_100000.jpg", Some(V1), noon)],
+            clips: vec![half("v/IMG_20240501_100000.mp4", None, noon_clip)],
+            want: vec![],
+        },
+        Case {
+            name: "two same-name vivo files whose ids differ are two shots",
+            stills: vec![vivo("v/IMG_20240501_100000.jpg", Some(V1), noon)],
+            clips: vec![vivo("v/IMG_20240501_100000.mp4", Some(V2), noon_clip)],
+            want: vec![],
+        },
     ]
+}
+
+/// A vivo live photo's ids: 28 characters, a millisecond time then hex, pairing by themselves only.
+const V1: &str = "1781689481524ba274bd00000000";
+const V2: &str = "1781689481525c0ffee000000000";
+
+fn vivo<'a>(path: &'a str, id: Option<&'a str>, time: Option<CaptureTime>) -> Half<'a> {
+    Half { id_only: true, ..half(path, id, time) }
 }
 
 #[test]

@@ -19,7 +19,7 @@ mod still_id;
 use super::control::Ticker;
 use super::error::{JobError, OptionError};
 use super::made::{Clip, Identifier, Made, Writer};
-use crate::meta::StillFormat;
+use crate::meta::{IdKind, StillFormat};
 use crate::scan::LivePhoto;
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
@@ -75,16 +75,17 @@ fn found(clip: &Clip<'_>) -> Result<Identifier, JobError> {
     clip.identifier.clone().map_or_else(|| identifier(clip.lp), Ok)
 }
 
-/// The identifier `lp` is written with: its own (the still's, else the clip's), else one made
-/// from the still's bytes: a name-based UUID (RFC 9562 version 5), so the same still always gets
-/// the same one.
+/// The identifier `lp` is written with: its own Apple identifier (the still's, else the clip's),
+/// else one made from what ties its halves (a vivo live photo's id) or from the still's bytes: a
+/// name-based UUID (RFC 9562 version 5), so the same Live Photo always gets the same one.
 pub fn identifier(lp: &LivePhoto) -> Result<Identifier, JobError> {
-    if let Some(own) = lp.content_id() {
-        return Ok(Identifier { value: own.to_string(), kept: true });
+    let made = |from: &[u8]| uuid::Uuid::new_v5(&NAMESPACE, from).hyphenated().to_string().to_ascii_uppercase();
+    let vivo = [&lp.still.info.shot, &lp.clip.info.shot].iter().any(|s| s.id_kind == IdKind::Vivo && s.content_id.is_some());
+    match lp.content_id() {
+        Some(own) if !vivo => Ok(Identifier { value: own.to_string(), kept: true }),
+        Some(vivo_id) => Ok(Identifier { value: made(vivo_id.as_bytes()), kept: false }),
+        None => Ok(Identifier { value: made(&super::still::read(&lp.still)?), kept: false }),
     }
-    let bytes = super::still::read(&lp.still)?;
-    let value = uuid::Uuid::new_v5(&NAMESPACE, &bytes).hyphenated().to_string().to_ascii_uppercase();
-    Ok(Identifier { value, kept: false })
 }
 
 /// livephoto's namespace for identifiers made from stills (a fixed random UUID).
@@ -95,7 +96,7 @@ const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x5d1c_6a0e_8f3b_4c27_9a41_2
 fn write_still(lp: &LivePhoto, id: &str, out: &mut File) -> Result<(), JobError> {
     let still = &lp.still;
     let carries = still.info.shot.content_id.as_deref() == Some(id);
-    if carries && still.info.motion.video.is_none() && still.format != StillFormat::Png {
+    if carries && still.info.extra_at().is_none() && still.format != StillFormat::Png {
         io::copy(&mut super::still::open_span(&still.path, still.embedded.as_ref(), "the still")?, out)?;
         return Ok(out.flush()?);
     }
