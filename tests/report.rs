@@ -56,6 +56,7 @@ fn the_report_shows_every_live_photo_and_every_picture_loads() {
         let shown = card[1].as_str().unwrap();
         match lp["kind"].as_str().unwrap() {
             "motion_photo" => assert!(shown.starts_with("inside the still"), "{still}: {shown}"),
+            "livp" => assert!(shown.starts_with("inside the archive"), "{still}: {shown}"),
             _ => assert_eq!(shown, clip, "{still}'s card names its clip"),
         }
     }

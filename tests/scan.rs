@@ -18,6 +18,8 @@ fn fixtures_pair_exactly_the_live_photos() {
             s("20240501_100002.jpg", "20240501_100002.jpg", "embedded"),
             s("20240501_100003.heic", "20240501_100003.heic", "embedded"),
             s("20240501_100004.heic", "20240501_100004.heic", "embedded"),
+            s("IMG20240501180000.jpg", "IMG20240501180000.jpg", "embedded"),
+            s("IMG20240501180001.jpg", "IMG20240501180001.jpg", "embedded"),
             s("IMG_0001.HEIC", "IMG_0001.MOV", "content_id"),
             s("IMG_0002.JPG", "IMG_0002.MOV", "content_id"),
             s("IMG_0003.HEIC", "IMG_0003.MOV", "content_id"),
@@ -30,9 +32,18 @@ fn fixtures_pair_exactly_the_live_photos() {
             s("IMG_0018.HEIC", "IMG_0018.MOV", "content_id"),
             s("IMG_0019.JPG", "IMG_0019.MOV", "content_id"),
             s("IMG_0021.JPG", "IMG_0021.MOV", "content_id"),
+            s("IMG_0030.livp", "IMG_0030.livp", "content_id"),
+            s("IMG_0031.livp", "IMG_0031.livp", "content_id"),
+            s("IMG_0032.livp", "IMG_0032.livp", "content_id"),
+            s("IMG_20240501_180005.jpg", "IMG_20240501_180005.jpg", "embedded"),
+            s("IMG_20240501_180006.jpg", "IMG_20240501_180006.jpg", "embedded"),
+            s("IMG_20240501_180007.heic", "IMG_20240501_180007.heic", "embedded"),
+            s("IMG_20240501_180009.jpg", "IMG_20240501_180009.mp4", "content_id"),
             s("IMG_5002.HEIC", "IMG_5002.MOV", "content_id"),
             s("IMG_E0016.HEIC", "IMG_E0016.MOV", "content_id"),
             s("MVIMG_20240501_100001.jpg", "MVIMG_20240501_100001.jpg", "embedded"),
+            s("MVIMG_20240501_180003.jpg", "MVIMG_20240501_180003.jpg", "embedded"),
+            s("MVIMG_20240501_180004.jpg", "MVIMG_20240501_180004.jpg", "embedded"),
             s("PXL_20240501_100000000.MP.jpg", "PXL_20240501_100000000.MP.jpg", "embedded"),
             s("holiday.jpg", "clip-0042.mov", "content_id"),
             s("live_0015.png", "live_0015.mov", "content_id"),
@@ -51,13 +62,21 @@ fn fixtures_pair_exactly_the_live_photos() {
             ("IMG_0008.JPG".into(), Value::Null),
             ("IMG_0010.JPG".into(), Value::Null),
             ("PXL_trailing.jpg".into(), Value::Null),
+            ("IMG20240501180002.jpg".into(), Value::Null),
+            ("IMG_20240501_180008.jpg".into(), Value::Null),
+            ("IMG_20240501_180010.jpg".into(), Value::from("1714557610000a1b2c3d00000000")),
+            ("IMG_20240501_180011.jpg".into(), Value::Null),
         ]
     );
     assert_eq!(
         names("unpaired_clips"),
-        vec![("IMG_0007.MOV".into(), Value::from("1B7A3F2C-0D4E-4C5B-9A8F-000000000007")), ("IMG_0010.MOV".into(), Value::Null)]
+        vec![
+            ("IMG_0007.MOV".into(), Value::from("1B7A3F2C-0D4E-4C5B-9A8F-000000000007")),
+            ("IMG_0010.MOV".into(), Value::Null),
+            ("IMG_20240501_180010.mp4".into(), Value::from("1714557699999ffffffff0000000"))
+        ]
     );
-    assert_eq!(doc["skipped"], 1, "README.txt is not media");
+    assert_eq!(doc["skipped"], 2, "README.txt and holiday.zip are not media");
 }
 
 /// App-made Live Photos keep their key photo as PNG: behind a `.HEIC` name with EXIF in an
@@ -117,7 +136,7 @@ fn filters_combine_and_say_what_they_left_out() {
     let stills = |doc: &Value| -> Vec<String> { doc["live_photos"].as_array().unwrap().iter().map(|lp| name(&lp["still"])).collect() };
     let (_, doc) = scan_json(&[&fixtures()], &["--since", "2022-07-01", "--until", "2023-06-30"]);
     assert_eq!(stills(&doc), vec!["IMG_0003.HEIC", "IMG_0013.HEIC", "IMG_0002.JPG", "IMG_0014.HEIC", "live_0015.png"], "in path order");
-    assert_eq!(doc["left_out"], serde_json::json!({"--since": 4, "--until": 12}));
+    assert_eq!(doc["left_out"], serde_json::json!({"--since": 4, "--until": 23}));
     // IMG_0002 was taken at 18:30:05-04:00, that is 22:30:05Z
     let (_, doc) = scan_json(&[&fixtures().join("jpeg_mov")], &["--since", "2022-07-01T22:30:05Z"]);
     assert_eq!(stills(&doc), vec!["IMG_0002.JPG"]);
@@ -127,7 +146,7 @@ fn filters_combine_and_say_what_they_left_out() {
     assert_eq!(stills(&doc), vec!["IMG_0002.JPG"]);
     let r = bin().args(["scan", "--camera", "iPhone 8", "--since", "2022-01-01"]).arg(fixtures()).output().unwrap();
     let text = String::from_utf8_lossy(&r.stdout);
-    assert!(text.contains("left out by filters: 20 (--camera)"), "{text}");
+    assert!(text.contains("left out by filters: 31 (--camera)"), "{text}");
     let r = bin().args(["scan", "--until", "last week"]).arg(fixtures()).output().unwrap();
     assert_eq!(r.status.code(), Some(2), "a date that is not one is a usage error");
 }

@@ -1,4 +1,4 @@
-//! `.livp` archives (docs/formats.md "`.livp` archives"): what Baidu Netdisk and 一刻相册 hand out
+//! `.livp` archives (docs/formats.md "Other phones' live photos"): what Baidu Netdisk and 一刻相册 hand out
 //! for an iPhone Live Photo, a ZIP whose two entries, stored (not compressed), are the photo and
 //! its `.mov`, with an archive comment that indexes them and ends in the hex of `1000LIVP`.
 //!
@@ -139,7 +139,7 @@ fn entries(src: &Source, end: &EndRecord) -> Result<Vec<Entry>> {
     // the directory and the end record in one read: the zip crate's small reads are served from it
     src.read_at(end.directory_at, src.len() - end.directory_at, "ZIP central directory")?;
     let bad = |e: zip::result::ZipError| MetaError::corrupt(format!("a .livp archive whose ZIP directory cannot be read: {e}"));
-    let mut zip = zip::ZipArchive::new(Reader { src, pos: 0 }).map_err(bad)?;
+    let mut zip = zip::ZipArchive::new(ZipSource { src, pos: 0 }).map_err(bad)?;
     let mut out = Vec::new();
     for i in 0..zip.len() {
         let f = zip.by_index_raw(i).map_err(bad)?;
@@ -156,12 +156,12 @@ fn entries(src: &Source, end: &EndRecord) -> Result<Vec<Entry>> {
 }
 
 /// A `Read + Seek` view of a [`Source`] for the `zip` crate: every read bounded and counted.
-struct Reader<'a> {
+struct ZipSource<'a> {
     src: &'a Source<'a>,
     pos: u64,
 }
 
-impl Read for Reader<'_> {
+impl Read for ZipSource<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let data = self.src.read_upto(self.pos, buf.len() as u64, "ZIP archive").map_err(io::Error::other)?;
         buf[..data.len()].copy_from_slice(&data);
@@ -170,7 +170,7 @@ impl Read for Reader<'_> {
     }
 }
 
-impl Seek for Reader<'_> {
+impl Seek for ZipSource<'_> {
     fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
         let pos = match to {
             SeekFrom::Start(p) => Some(p),

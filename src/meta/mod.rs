@@ -82,7 +82,7 @@ pub enum IdKind {
     #[default]
     Apple,
     /// A vivo live photo's id (`com.android.camera.livephoto`): its halves pair by it alone
-    /// (docs/formats.md "vivo"), never by name, and it is no UUID for Photos.
+    /// (docs/formats.md "Other phones' live photos"), never by name, and it is no UUID for Photos.
     Vivo,
 }
 

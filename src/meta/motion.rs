@@ -145,7 +145,7 @@ pub fn mp4_end(src: &Source, offset: u64, limit: u64) -> Option<u64> {
 }
 
 /// How far from where the metadata puts an embedded MP4 it is looked for when it is not exactly
-/// there: OPPO's directory lengths have been seen 131 bytes off (docs/formats.md "OPPO").
+/// there: OPPO's directory lengths have been seen 131 bytes off (docs/formats.md "Other phones' live photos").
 const NEAR: u64 = 64 * 1024;
 
 /// The start of the MP4 nearest `offset`, within [`NEAR`] bytes either way: an `ftyp` box header

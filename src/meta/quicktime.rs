@@ -63,7 +63,7 @@ fn parse_moov(src: &Source, ftyp: Option<&[u8]>, moov: &[u8]) -> Result<ClipInfo
     let tags = metadata_tags(moov)?;
     info.shot.content_id = tags.get(KEY_CONTENT_ID).and_then(|s| normalize_content_id(s));
     if let Some(id) = tags.get(KEY_VIVO_ID).map(|s| s.trim()).filter(|s| !s.is_empty() && info.shot.content_id.is_none()) {
-        // older vivo videos say it as a key too (docs/formats.md "vivo")
+        // older vivo videos say it as a key too (docs/formats.md "Other phones' live photos")
         info.shot.content_id = Some(id.to_string());
         info.shot.id_kind = super::IdKind::Vivo;
     }
