@@ -55,7 +55,9 @@ pub fn read_jpeg(src: &Source) -> Result<StillInfo> {
     info.hdr = super::hdr::of_jpeg(src, xmps.first().map(Vec::as_slice), &app2, info.shot.make.as_deref());
     let trailer = super::trailer::read(src, &end, &mut info);
     let image_end = info.motion.video.map(|v| v.offset).or(info.trailer_at).unwrap_or(src.len());
-    if !ends_near(src, offset, image_end)? {
+    // a video found where the file's end says is proof enough that the file is whole: what lies
+    // between the image and the video (a gain map, a Huawei's camera data) is the camera's
+    if info.motion.video.is_none() && !ends_near(src, offset, image_end)? {
         // data after the image that is not a video livephoto reads: complete if its entropy-coded
         // data ends in EOI somewhere (phones append their own data), truncated otherwise
         let end = primary_end(src, offset, image_end)?.ok_or_else(|| {
@@ -256,10 +258,17 @@ pub(super) fn apply_tiff(info: &mut StillInfo, tiff: Vec<u8>) -> Result<()> {
         dto.and_then(|d| CaptureTime::from_exif(&d, text(Tag::SubSecTimeOriginal).as_deref(), text(Tag::OffsetTimeOriginal).as_deref()));
     info.orientation = exif.get_field(Tag::Orientation, In::PRIMARY).and_then(|f| f.value.get_uint(0)).map(|o| o as u16);
     info.shot.location = gps(&exif);
-    if let Some(Value::Undefined(mn, _)) = exif.get_field(Tag::MakerNote, In::PRIMARY).map(|f| &f.value) {
-        info.shot.content_id = apple_content_id(mn);
-    }
+    info.shot.content_id = makernotes(&exif).find_map(apple_content_id);
     Ok(())
+}
+
+/// The EXIF block's MakerNotes: one on most cameras, several on a Huawei (its Exif IFD repeats the
+/// tag, and a Live Photo written from it adds Apple's to them).
+fn makernotes(exif: &exif::Exif) -> impl Iterator<Item = &[u8]> {
+    exif.fields().filter(|f| f.tag == Tag::MakerNote && f.ifd_num == In::PRIMARY).filter_map(|f| match &f.value {
+        Value::Undefined(mn, _) => Some(mn.as_slice()),
+        _ => None,
+    })
 }
 
 fn ascii(v: &Value) -> Option<String> {
@@ -356,14 +365,12 @@ pub fn apple_number(mn: &[u8], tag: u16) -> Option<f64> {
     }
 }
 
-/// The MakerNote of an EXIF TIFF block, if it has one.
+/// The MakerNote of an EXIF TIFF block, if it has one: Apple's, when there are several.
 #[cfg(feature = "media")]
 pub fn makernote(tiff: &[u8]) -> Option<Vec<u8>> {
     let exif = exif::Reader::new().read_raw(tiff.to_vec()).ok()?;
-    match &exif.get_field(Tag::MakerNote, In::PRIMARY)?.value {
-        Value::Undefined(b, _) => Some(b.clone()),
-        _ => None,
-    }
+    let notes: Vec<&[u8]> = makernotes(&exif).collect();
+    notes.iter().find(|n| n.starts_with(b"Apple iOS\0")).or(notes.first()).map(|n| n.to_vec())
 }
 
 /// Trim, upper-case and check the UUID shape (8-4-4-4-12 hex). Anything else is not an identifier.
@@ -431,6 +438,31 @@ mod tests {
         );
         assert_eq!(normalize_content_id("not-a-uuid"), None);
         assert_eq!(normalize_content_id(""), None);
+    }
+
+    /// A Huawei's Exif IFD repeats the MakerNote tag; a Live Photo written from it adds Apple's
+    /// among them: the identifier is found whichever comes first.
+    #[test]
+    fn apples_makernote_among_several() {
+        let apple = makernote(true, &[(0x0011, 2, ID)]);
+        for notes in [[b"HUAWEI\0\0MM".to_vec(), apple.clone()], [apple.clone(), b"##**N4021".to_vec()]] {
+            // big-endian TIFF: IFD0 (one entry: the Exif IFD at 26), the Exif IFD with two 0x927C entries
+            let mut t = b"MM\0\x2a\0\0\0\x08\0\x01\x87\x69\0\x04\0\0\0\x01\0\0\0\x1a\0\0\0\0".to_vec();
+            let values_at = 26 + 2 + 2 * 12 + 4;
+            t.extend_from_slice(&2u16.to_be_bytes());
+            let mut at = values_at;
+            for n in &notes {
+                t.extend_from_slice(&[0x92, 0x7C, 0, 7]);
+                t.extend_from_slice(&(n.len() as u32).to_be_bytes());
+                t.extend_from_slice(&(at as u32).to_be_bytes());
+                at += n.len();
+            }
+            t.extend_from_slice(&[0; 4]);
+            notes.iter().for_each(|n| t.extend_from_slice(n));
+            let mut info = StillInfo::default();
+            apply_tiff(&mut info, t).unwrap();
+            assert_eq!(info.shot.content_id.as_deref(), Some("E905E6C6-C747-4805-942F-9904A0281F02"));
+        }
     }
 
     #[test]
