@@ -78,7 +78,12 @@ pub fn scan(roots: &[PathBuf], opts: PairOptions) -> Library {
 /// [`scan`], telling `found(n)` how many files the walk found, then `read()` after each file:
 /// on a NAS with a cold cache a large library takes minutes, and people want to see it move.
 pub fn scan_with_progress(roots: &[PathBuf], opts: PairOptions, found: &dyn Fn(usize), read: &(dyn Fn() + Sync)) -> Library {
-    let walk::Walked { files, mut errors, mut notes, mut ids } = walk::walk(roots);
+    let walk::Walked { mut files, mut errors, mut notes, mut ids } = walk::walk(roots);
+    // a photo (or clip) given alone brings the files beside it, to find its other half: only
+    // the Live Photo it belongs to is kept of them
+    let beside = walk::beside_given_files(roots, &files);
+    let asked = files.len();
+    files.extend(beside);
     found(files.len());
     let sidecars = takeout_sidecars(&files);
     let read_all = || -> Vec<(Outcome, u64, Option<FileId>)> {
@@ -97,20 +102,24 @@ pub fn scan_with_progress(roots: &[PathBuf], opts: PairOptions, found: &dyn Fn(u
     };
     let file_ids: Vec<Option<FileId>> = outcomes.iter().map(|o| o.2).collect();
     let (keep, twice) = walk::first_of_each(files.iter().map(|(p, _)| p.as_path()), &file_ids);
+    let extra: HashSet<PathBuf> = files.drain(asked..).map(|(p, _)| p).collect();
     drop(files); // the paths live on in the records
     ids.extend(file_ids.into_iter().flatten());
-    notes.extend(twice);
+    notes.extend(twice.into_iter().filter(|n| !extra.contains(&n.path)));
     let mut lib = Library { notes, inputs: ids, ..Library::default() };
-    let outcomes: Vec<(Outcome, u64)> = outcomes.into_iter().zip(keep).filter(|(_, k)| *k).map(|((o, n, _), _)| (o, n)).collect();
-    let count = |f: fn(&Outcome) -> bool| outcomes.iter().filter(|(o, _)| f(o)).count();
+    let outcomes: Vec<(Outcome, u64, bool)> =
+        outcomes.into_iter().enumerate().zip(keep).filter(|(_, k)| *k).map(|((i, (o, n, _)), _)| (o, n, i >= asked)).collect();
+    let count = |f: fn(&Outcome) -> bool| outcomes.iter().filter(|(o, ..)| f(o)).count();
     let mut stills = Vec::with_capacity(count(|o| matches!(o, Outcome::Still(_))));
     let mut clips = Vec::with_capacity(count(|o| matches!(o, Outcome::Clip(_))));
     let mut motion = Vec::new();
-    for (o, bytes) in outcomes {
+    for (o, bytes, beside) in outcomes {
         lib.bytes_read += bytes;
         match o {
             Outcome::Still(s) => stills.push(s),
             Outcome::Clip(c) => clips.push(c),
+            // what was read beside a given file only to find its other half is not reported on its own
+            Outcome::Motion(_) | Outcome::Skipped | Outcome::Failed(_) if beside => {}
             Outcome::Motion(lp) => motion.push(*lp),
             Outcome::Skipped => lib.skipped += 1,
             Outcome::Failed(e) => errors.push(e),
@@ -130,6 +139,14 @@ pub fn scan_with_progress(roots: &[PathBuf], opts: PairOptions, found: &dyn Fn(u
     errors.sort();
     lib.errors = errors;
     link(&mut lib, stills, clips, opts);
+    if !extra.is_empty() {
+        let asked = |p: &Path| !extra.contains(p);
+        lib.live_photos.retain(|lp| asked(&lp.still.path) || asked(&lp.clip.path));
+        lib.unpaired_stills.retain(|s| asked(&s.path));
+        lib.unpaired_clips.retain(|c| asked(&c.path));
+        lib.notes.retain(|n| asked(&n.path));
+        lib.media_files = lib.live_photos.len() * 2 + lib.unpaired_stills.len() + lib.unpaired_clips.len() + motion.len();
+    }
     lib.live_photos.extend(motion);
     lib.live_photos.sort_by(|a, b| (&a.still.path, &a.clip.path).cmp(&(&b.still.path, &b.clip.path)));
     lib

@@ -4,8 +4,9 @@
 //!   it, and a link whose target is gone, are listed as notes with the reason, never dropped.
 //! - A file reached twice (a link and its target, hard links) is listed once, under the first
 //!   path in sorted order ([`first_of_each`]); the others are noted.
-//! - A folder holding [`EXPORT_MARKER`] was written by livephoto and is never scanned as input,
-//!   so re-running an export in place does not read its own outputs back.
+//! - A folder holding [`EXPORT_MARKER`] was written by livephoto and is not read when a walk
+//!   from above meets it, so re-running an export in place does not read its own outputs back;
+//!   named as a root itself, it is read (to check an export with livephoto itself).
 //!
 //! The walk itself makes no system call per file where the directory listing tells files from
 //! folders (ext4, XFS, Btrfs, APFS...): who each file is (device + inode) is learnt when it is
@@ -105,11 +106,14 @@ pub struct Walked {
 /// Lists the regular files under each root.
 pub fn walk(roots: &[PathBuf]) -> Walked {
     let mut w = Walked::default();
-    for root in roots {
+    let (roots, overlapping) = distinct_roots(roots);
+    w.notes.extend(overlapping);
+    for root in roots.iter().copied() {
         let base: Arc<Path> = if root.is_dir() { root.as_path().into() } else { root.parent().unwrap_or(Path::new("")).into() };
         let mut skipped_exports = Vec::new();
         let entries = walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name().into_iter().filter_entry(|e| {
-            let export = e.file_type().is_dir() && e.path().join(EXPORT_MARKER).exists();
+            // an export folder named on the command line is read: asked for, as a check of it
+            let export = e.depth() > 0 && e.file_type().is_dir() && e.path().join(EXPORT_MARKER).exists();
             if export {
                 skipped_exports.push(e.path().to_path_buf());
             }
@@ -136,11 +140,59 @@ pub fn walk(roots: &[PathBuf]) -> Walked {
     w
 }
 
+/// The roots to walk: each once, however it is spelled (`lib` and `./lib`), and none inside
+/// another one given (whose walk reads it); one note for each left out, not one per file.
+fn distinct_roots(roots: &[PathBuf]) -> (Vec<&PathBuf>, Vec<Note>) {
+    let canon: Vec<PathBuf> = roots.iter().map(|r| std::fs::canonicalize(r).unwrap_or_else(|_| r.clone())).collect();
+    let mut keep = Vec::new();
+    let mut notes = Vec::new();
+    for (i, root) in roots.iter().enumerate() {
+        // the same as an earlier root, or inside another (a folder: a file is only ever inside)
+        let covering = canon.iter().enumerate().find(|&(j, other)| {
+            j != i && (if *other == canon[i] { j < i } else { canon[i].starts_with(other) && roots[j].is_dir() })
+        });
+        match covering {
+            Some((j, other)) if *other == canon[i] => {
+                let note = format!("given twice (also as {}): read once", crate::display::show(root));
+                notes.push(Note { path: roots[j].clone(), note });
+            }
+            Some((j, _)) => {
+                let note = format!("inside {}, also given: read once", crate::display::show(&roots[j]));
+                notes.push(Note { path: root.clone(), note });
+            }
+            None => keep.push(root),
+        }
+    }
+    (keep, notes)
+}
+
+/// The regular files beside each file given as a root (in its folder, not below), that the walk
+/// did not list: where a photo given alone finds its clip, and a clip its photo.
+pub fn beside_given_files(roots: &[PathBuf], listed: &[(PathBuf, Arc<Path>)]) -> Vec<(PathBuf, Arc<Path>)> {
+    let known: HashSet<&Path> = listed.iter().map(|(p, _)| p.as_path()).collect();
+    let mut out: Vec<(PathBuf, Arc<Path>)> = Vec::new();
+    for root in roots.iter().filter(|r| r.is_file()) {
+        let folder = root.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let Ok(entries) = std::fs::read_dir(folder) else { continue };
+        let base: Arc<Path> = root.parent().unwrap_or(Path::new("")).into();
+        for e in entries.flatten() {
+            // spelled as the given file is (no "./" added), so its results read alike
+            let path = root.with_file_name(e.file_name());
+            let is_file = e.file_type().is_ok_and(|t| t.is_file() || (t.is_symlink() && path.is_file()));
+            if is_file && !known.contains(path.as_path()) && !out.iter().any(|(p, _)| *p == path) {
+                out.push((path, Arc::clone(&base)));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 fn visit(w: &mut Walked, e: walkdir::DirEntry, base: &Arc<Path>) {
     if e.path_is_symlink() {
         w.ids.extend(FileId::here(e.path()));
     }
-    if e.file_type().is_file() {
+    if e.file_type().is_file() && e.file_name() != EXPORT_MARKER {
         w.files.push((e.into_path(), Arc::clone(base)));
     }
 }

@@ -184,12 +184,13 @@ pub enum StillEffectArg {
 #[command(next_help_heading = "Output")]
 pub struct CommonOut {
     /// Output folder; the layout below each scanned folder is kept. It must not be a scanned
-    /// folder, above one, or hold scanned files; it gets a `.livephoto-export` marker, so it is
-    /// never scanned as input.
+    /// folder, above one, or hold scanned files; it gets a `.livephoto-export` marker, so a scan
+    /// of a folder above it skips it (named itself, it is scanned).
     #[arg(short, long, value_name = "DIR", default_value = "livephoto-export")]
     pub output: PathBuf,
-    /// Parallel jobs (default: number of cores).
-    #[arg(long, value_name = "N")]
+    /// Parallel jobs, 1 to 256 [default: the number of cores]; never more than there are
+    /// outputs to make.
+    #[arg(short, long, value_name = "N", value_parser = jobs)]
     pub jobs: Option<usize>,
     /// Replace existing outputs (otherwise they are skipped: "already there", or "out of date"
     /// when their source changed since). A scanned file is never replaced.
@@ -334,7 +335,7 @@ pub struct ReportArgs {
     /// loops and dangling links are listed as notes); folders livephoto exported to are skipped.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// The page to write (a folder: livephoto-report.html in it). Its pictures go in the folder
+    /// The page to write (a folder, or a path ending in /: index.html in it). Its pictures go in the folder
     /// `<name>_files` beside it. A page livephoto wrote before is replaced; any other file only
     /// with --overwrite; a scanned file never.
     #[arg(short, long, value_name = "FILE", default_value = "livephoto-report.html")]
@@ -348,8 +349,9 @@ pub struct ReportArgs {
     /// Frame rate of the animated previews.
     #[arg(long, value_name = "FPS", default_value_t = 10.0)]
     pub preview_fps: f64,
-    /// Parallel jobs (default: number of cores).
-    #[arg(long, value_name = "N")]
+    /// Parallel jobs, 1 to 256 [default: the number of cores]; never more than there are
+    /// pictures to make.
+    #[arg(short, long, value_name = "N", value_parser = jobs)]
     pub jobs: Option<usize>,
     /// Remake every picture (otherwise those made by an earlier report of the same sources are
     /// kept), and replace an -o file that is not a livephoto report.
@@ -362,6 +364,20 @@ pub struct ReportArgs {
     pub color: ColorOpt,
     #[command(flatten)]
     pub filter: FilterArgs,
+}
+
+/// The most parallel jobs `--jobs` takes (the export runner starts no more, whatever a library
+/// caller asks: `export::MAX_JOBS`).
+pub const MAX_JOBS: usize = 256;
+
+/// `--jobs N`: 1 to [`MAX_JOBS`].
+fn jobs(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<u64>() {
+        Ok(n) if (1..=MAX_JOBS as u64).contains(&n) => Ok(n as usize),
+        Ok(0) => Err("0 jobs would do nothing: give 1 to 256 (the default is one per core)".into()),
+        Ok(_) => Err(format!("{s} jobs is more than livephoto runs at once: give 1 to {MAX_JOBS} (the default is one per core)")),
+        Err(_) => Err(format!("{s:?} is not a number of jobs: give 1 to {MAX_JOBS}")),
+    }
 }
 
 /// A size in bytes: a number with an optional unit, KB/MB/GB (powers of 1000, also K/M/G) or

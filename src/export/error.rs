@@ -96,6 +96,9 @@ pub enum JobError {
     /// What a decoder or encoder found wrong with this file, in its words.
     #[error("{0}")]
     Media(String),
+    /// A bug livephoto met on this file (a panic), caught so the run goes on.
+    #[error("livephoto failed on this file (an internal error: {0}); please report it")]
+    Internal(String),
     /// What went wrong lies in this one of the job's sources (a motion photo's still, when the
     /// job is mostly its clip's), which the failure names.
     #[error("{source}")]

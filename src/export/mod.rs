@@ -43,7 +43,7 @@ pub use made::{GifFit, Identifier, Reencoded};
 pub use options::{
     Animated, AnimatedOut, ConvertOptions, Effect, GifOut, LivePhotoOut, MotionPhoto, Mp4, Mp4Codec, OutputOptions, StillOut, Target, Writer,
 };
-pub use runner::{Item, Outcome, Status};
+pub use runner::{Item, Outcome, Status, MAX_JOBS};
 
 use crate::meta::{CaptureTime, StillFormat};
 use crate::scan::LivePhoto;
@@ -208,7 +208,8 @@ pub fn report(
     if !out.overwrite && !ours && std::fs::symlink_metadata(&opts.page).is_ok() {
         return Err(ExportError::PageExists(opts.page.clone()));
     }
-    let (mut lib, marker) = runner::prepare(paths, out, progress)?;
+    // every check before anything is created: a refused page leaves no folder of pictures behind
+    let mut lib = runner::scan_for(paths, out)?;
     if ours {
         // an earlier report inside a scanned folder was walked (and skipped: it is no photo),
         // but it is livephoto's own page, which a re-run replaces
@@ -218,6 +219,12 @@ pub fn report(
     } else if crate::walk::is_one_of(&opts.page, &lib.inputs) {
         return Err(ExportError::PageIsInput(opts.page.clone()));
     }
+    if let Some(parent) = opts.page.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if std::fs::metadata(parent).is_ok_and(|m| !m.is_dir()) {
+            return Err(ExportError::OutputNotFolder(parent.to_path_buf()));
+        }
+    }
+    let marker = runner::open_marker(out, progress)?;
     // a report's pictures are remade when their sources change, whatever the settings were
     let mut jobs = runner::plan(&lib, &out.dir, |lp| target::name_with(&lp.still.path, "", "jpg"), |_| None, |lp| vec![&lp.still.path], "");
     if opts.preview.is_some() {

@@ -120,6 +120,14 @@ pub(super) type MtimeOf<'a, 'w> = dyn Fn(&Job<'a>) -> Option<i64> + Sync + 'w;
 /// Checks `-o` (before any work), scans, checks that the output folder holds none of the
 /// scanned files, then opens its marker (created unless this is a dry run).
 pub(super) fn prepare(paths: &[PathBuf], out: &OutputOptions, progress: &dyn Progress) -> Result<(Library, Marker), ExportError> {
+    let lib = scan_for(paths, out)?;
+    let marker = open_marker(out, progress)?;
+    Ok((lib, marker))
+}
+
+/// [`prepare`]'s checks and scan, writing nothing: a caller with checks of its own makes them
+/// before [`open_marker`] creates anything (a refusal writes nothing, anywhere).
+pub(super) fn scan_for(paths: &[PathBuf], out: &OutputOptions) -> Result<Library, ExportError> {
     if let Some(p) = scan::missing_root(paths) {
         return Err(ExportError::NoSuchPath(p.clone()));
     }
@@ -127,9 +135,13 @@ pub(super) fn prepare(paths: &[PathBuf], out: &OutputOptions, progress: &dyn Pro
     let mut lib = scan::scan(paths, out.pairing);
     lib.apply(&out.filter);
     target::check_out_dir_contents(&out.dir, &lib.inputs)?;
+    Ok(lib)
+}
+
+/// The output folder's marker, created (with the folder) unless this is a dry run.
+pub(super) fn open_marker(out: &OutputOptions, progress: &dyn Progress) -> Result<Marker, ExportError> {
     let waiting = || progress.waiting(&out.dir);
-    let marker = Marker::open(&out.dir, !out.dry_run, &waiting).map_err(|source| ExportError::Marker { path: out.dir.clone(), source })?;
-    Ok((lib, marker))
+    Marker::open(&out.dir, !out.dry_run, &waiting).map_err(|source| ExportError::Marker { path: out.dir.clone(), source })
 }
 
 /// Plans one output per Live Photo (see [`target`]): unique names, never a scanned file. With
@@ -179,11 +191,7 @@ pub(super) struct Run<'r> {
 pub(super) fn run_all<'a>(jobs: Vec<Job<'a>>, run: &Run<'_>, work: &Work<'a, '_>, mtime_of: &MtimeOf<'a, '_>) -> Vec<Item> {
     run.progress.planned(jobs.len());
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let threads = run.out.jobs.unwrap_or(cores).max(1);
-    // Live Photo clips are short (40–90 frames): one job per core encodes them best, each codec
-    // single-threaded (frame threads buy little on so few frames and each holds frames of its
-    // own); with fewer clips than cores, each job gets its share of the rest.
-    let share = (cores / threads.min(jobs.len()).max(1)).max(1);
+    let (threads, share) = workers(run.out.jobs, cores, jobs.len());
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build();
     let one = |(i, job): (usize, Job<'a>)| {
         let (status, identifier) = run_one(i, &job, run, work, mtime_of, share);
@@ -199,6 +207,19 @@ pub(super) fn run_all<'a>(jobs: Vec<Job<'a>>, run: &Run<'_>, work: &Work<'a, '_>
         Ok(pool) => pool.install(|| indexed.into_par_iter().map(one).collect()),
         Err(_) => indexed.into_iter().map(one).collect(),
     }
+}
+
+/// The most jobs a run starts at once, whatever it is asked (`--jobs` refuses more).
+pub const MAX_JOBS: usize = 256;
+
+/// How many jobs run at once (`asked`, else one per core; never more than [`MAX_JOBS`] nor
+/// than there are outputs to make), and how many threads each job's codecs may use. Live Photo
+/// clips are short (40–90 frames): one job per core encodes them best, each codec
+/// single-threaded (frame threads buy little on so few frames and each holds frames of its
+/// own); with fewer clips than cores, each job gets its share of the rest.
+fn workers(asked: Option<usize>, cores: usize, outputs: usize) -> (usize, usize) {
+    let threads = asked.unwrap_or(cores).clamp(1, MAX_JOBS).min(outputs.max(1));
+    (threads, (cores / threads).max(1))
 }
 
 /// Why an existing target (`dest`, or its companion) is left alone (no `--overwrite`).
@@ -235,7 +256,9 @@ fn run_one<'a>(
     let ticker = Ticker::new(run.cancel, &tick).with_threads(threads);
     let result = Pending::new(&job.dest).and_then(|mut pending| {
         let mut second = job.companion.as_deref().map(Pending::new).transpose()?;
-        let done = work(job, &mut pending, second.as_mut(), &ticker)?;
+        // a bug met on one file fails that file, not the run (its temporaries go as for any failure)
+        let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(job, &mut pending, second.as_mut(), &ticker)));
+        let done = made.unwrap_or_else(|panic| Err(JobError::Internal(panic_words(panic.as_ref()))))?;
         run.cancel.check()?;
         let mtime = mtime_of(job).and_then(output::system_time);
         // both complete: the companion (a still) first, so a clip never stands without it
@@ -264,6 +287,11 @@ fn run_one<'a>(
     }
 }
 
+/// What a panic said, in words.
+fn panic_words(panic: &(dyn std::any::Any + Send)) -> String {
+    panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_else(|| "no message".into())
+}
+
 /// Gives what a finished job freed back to the system. glibc keeps freed memory in per-thread
 /// arenas, so without this a run's resident memory creeps up job by job (20 iOS 18 clips at
 /// 2 jobs: 415 MB against 387 MB for 4).
@@ -272,5 +300,20 @@ fn release_memory() {
     // SAFETY: malloc_trim only returns free heap pages to the system; it touches no live data.
     unsafe {
         libc::malloc_trim(0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn never_more_workers_than_outputs_or_the_cap() {
+        assert_eq!(workers(None, 8, 100), (8, 1), "one job per core");
+        assert_eq!(workers(None, 8, 2), (2, 4), "two clips: each gets half the cores");
+        assert_eq!(workers(Some(100_000), 2, 1), (1, 2), "one Live Photo: one worker, whatever was asked");
+        assert_eq!(workers(Some(100_000), 2, 10_000), (MAX_JOBS, 1));
+        assert_eq!(workers(Some(0), 2, 5), (1, 2), "a library caller's 0 is one");
+        assert_eq!(workers(Some(3), 2, 0), (1, 2), "nothing to do: one idle worker");
     }
 }

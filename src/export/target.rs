@@ -5,7 +5,7 @@
 //! - Each target is `DIR/<still's folder below its root>/<name>`; a name that is taken in this
 //!   run, or that is one of the scanned files (by device + inode, however `-o` is spelled,
 //!   through `..` or links), gets a `-2`, `-3`… suffix. A scanned file is never a target.
-//! - DIR carries [`EXPORT_MARKER`]: the walk never scans a folder holding it, so a second run
+//! - DIR carries [`EXPORT_MARKER`]: a walk from above never reads a folder holding it, so a second run
 //!   does not read the first run's outputs back. The marker is also a manifest, one line per
 //!   output (the size and modification time of its sources, then the output's path below DIR),
 //!   so a re-run tells outputs that are already there from those whose source changed since.
@@ -20,7 +20,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-const MARKER_HEADER: &str = "# livephoto export folder: livephoto never scans a folder holding this file.\n\
+const MARKER_HEADER: &str = "# livephoto export folder: a livephoto scan of a folder above skips the folder holding this file.\n\
 # One line per output: size:mtime_ns of each source, a tab, the output's path below this folder (base64).\n";
 
 /// Usage problems with `-o`, found before any work.

@@ -106,10 +106,13 @@ pub fn page(outcome: &Outcome, page: &Path, roots: &[std::path::PathBuf]) -> Str
     h
 }
 
-/// The page `-o` names: the path itself, or `livephoto-report.html` in it when it is a folder.
+/// The page `-o` names: the path itself, or `index.html` in it when it is a folder (one that
+/// exists, or a path ending in a slash, made for it).
 pub fn report_page(output: &Path) -> PathBuf {
-    match output.is_dir() {
-        true => output.join("livephoto-report.html"),
+    // a folder, there or to be made (a trailing slash says so): the page is its index
+    let folder = output.is_dir() || output.as_os_str().as_encoded_bytes().last().is_some_and(|&b| std::path::is_separator(b as char));
+    match folder {
+        true => output.join("index.html"),
         false => output.to_path_buf(),
     }
 }
