@@ -11,6 +11,7 @@ use livephoto::cli::{self, Cli};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    cli::install_panic_hook();
     let cli = Cli::parse(); // clap exits with 2 on usage errors
     let result = cli::run_light(&cli).unwrap_or_else(cli::exec_media);
     ExitCode::from(cli::exit_code(result))

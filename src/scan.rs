@@ -34,9 +34,32 @@ pub struct Library {
     /// Every file and link found under the roots, media or not, by identity: outputs must
     /// never land on one.
     pub inputs: HashSet<FileId>,
+    /// Unpaired stills and clips that are another copy of a Live Photo's half (the same
+    /// identifier, both originals or both edits: an export copied twice), by path: the path of
+    /// that half. Their partner was found, by the other copy.
+    pub copies: HashMap<PathBuf, PathBuf>,
 }
 
 impl Library {
+    /// Unpaired stills with an identifier that are no copy: a Live Photo's still whose clip
+    /// was not found.
+    pub fn lone_stills(&self) -> impl Iterator<Item = &StillFile> {
+        self.unpaired_stills.iter().filter(|s| s.info.shot.content_id.is_some() && !self.copies.contains_key(&s.path))
+    }
+
+    /// Unpaired clips with an identifier that are no copy: a Live Photo's clip whose still was
+    /// not found.
+    pub fn lone_clips(&self) -> impl Iterator<Item = &ClipFile> {
+        self.unpaired_clips.iter().filter(|c| c.info.shot.content_id.is_some() && !self.copies.contains_key(&c.path))
+    }
+
+    /// Stills and clips that are no Live Photo's: no identifier, no partner by name and time.
+    pub fn plain_files(&self) -> (usize, usize) {
+        let plain_s = self.unpaired_stills.iter().filter(|s| s.info.shot.content_id.is_none()).count();
+        let plain_c = self.unpaired_clips.iter().filter(|c| c.info.shot.content_id.is_none()).count();
+        (plain_s, plain_c)
+    }
+
     /// Keeps the Live Photos `filter` keeps, counting the others in [`Library::left_out`].
     pub fn apply(&mut self, filter: &Filter) {
         let mut left_out: Vec<(&'static str, usize)> = Vec::new();
@@ -82,8 +105,11 @@ pub fn scan_with_progress(roots: &[PathBuf], opts: PairOptions, found: &dyn Fn(u
     // a photo (or clip) given alone brings the files beside it, to find its other half: only
     // the Live Photo it belongs to is kept of them
     let beside = walk::beside_given_files(roots, &files);
-    let asked = files.len();
-    files.extend(beside);
+    let extra: HashSet<PathBuf> = beside.iter().map(|(p, _)| p.clone()).collect();
+    if !beside.is_empty() {
+        files.extend(beside);
+        files.sort(); // pairing's ties go to the first path: it needs them in order
+    }
     found(files.len());
     let sidecars = takeout_sidecars(&files);
     let read_all = || -> Vec<(Outcome, u64, Option<FileId>)> {
@@ -102,13 +128,13 @@ pub fn scan_with_progress(roots: &[PathBuf], opts: PairOptions, found: &dyn Fn(u
     };
     let file_ids: Vec<Option<FileId>> = outcomes.iter().map(|o| o.2).collect();
     let (keep, twice) = walk::first_of_each(files.iter().map(|(p, _)| p.as_path()), &file_ids);
-    let extra: HashSet<PathBuf> = files.drain(asked..).map(|(p, _)| p).collect();
+    let is_extra: Vec<bool> = files.iter().map(|(p, _)| !extra.is_empty() && extra.contains(p)).collect();
     drop(files); // the paths live on in the records
     ids.extend(file_ids.into_iter().flatten());
     notes.extend(twice.into_iter().filter(|n| !extra.contains(&n.path)));
     let mut lib = Library { notes, inputs: ids, ..Library::default() };
     let outcomes: Vec<(Outcome, u64, bool)> =
-        outcomes.into_iter().enumerate().zip(keep).filter(|(_, k)| *k).map(|((i, (o, n, _)), _)| (o, n, i >= asked)).collect();
+        outcomes.into_iter().zip(is_extra).zip(keep).filter(|(_, k)| *k).map(|(((o, n, _), x), _)| (o, n, x)).collect();
     let count = |f: fn(&Outcome) -> bool| outcomes.iter().filter(|(o, ..)| f(o)).count();
     let mut stills = Vec::with_capacity(count(|o| matches!(o, Outcome::Still(_))));
     let mut clips = Vec::with_capacity(count(|o| matches!(o, Outcome::Clip(_))));
@@ -149,7 +175,31 @@ pub fn scan_with_progress(roots: &[PathBuf], opts: PairOptions, found: &dyn Fn(u
     }
     lib.live_photos.extend(motion);
     lib.live_photos.sort_by(|a, b| (&a.still.path, &a.clip.path).cmp(&(&b.still.path, &b.clip.path)));
+    lib.copies = copies(&lib);
     lib
+}
+
+/// The unpaired halves whose identifier (and edit-ness) a Live Photo has: another copy of its
+/// still or clip, mapped to it.
+fn copies(lib: &Library) -> HashMap<PathBuf, PathBuf> {
+    let mut out = HashMap::new();
+    if lib.unpaired_stills.iter().all(|s| s.info.shot.content_id.is_none()) && lib.unpaired_clips.iter().all(|c| c.info.shot.content_id.is_none()) {
+        return out;
+    }
+    let paired: HashMap<(&str, bool), &LivePhoto> =
+        lib.live_photos.iter().filter_map(|lp| Some(((lp.content_id()?, lp.edited), lp))).collect();
+    let edited = |p: &Path| pair::edits::is_edit(p);
+    for s in &lib.unpaired_stills {
+        if let Some(lp) = s.info.shot.content_id.as_deref().and_then(|id| paired.get(&(id, edited(&s.path)))) {
+            out.insert(s.path.clone(), lp.still.path.clone());
+        }
+    }
+    for c in &lib.unpaired_clips {
+        if let Some(lp) = c.info.shot.content_id.as_deref().and_then(|id| paired.get(&(id, edited(&c.path)))) {
+            out.insert(c.path.clone(), lp.clip.path.clone());
+        }
+    }
+    out
 }
 
 /// The threads that read files, unless `RAYON_NUM_THREADS` says how many: two per core. A

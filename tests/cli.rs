@@ -180,22 +180,40 @@ fn no_silent_options_and_messages_that_say_what_to_do() {
     assert!(String::from_utf8_lossy(&r.stderr).contains("16..=4096"), "the real range");
 }
 
-/// A still given alone, with its clip beside it: the run says so and what to do; exit 0, and
-/// no empty output folder is left behind.
+/// A photo (or clip) given alone is the Live Photo it belongs to: its other half is found in its
+/// folder, and only that Live Photo is listed and made (the folder holds others).
+#[test]
+fn a_half_given_alone_brings_its_other_half() {
+    for given in ["edited/IMG_0017.JPG", "edited/IMG_0017.MOV"] {
+        let (code, doc) = scan_json(&[&fixtures().join(given)], &[]);
+        assert_eq!(code, 0, "{doc}");
+        assert_eq!(pairs(&doc), vec![("IMG_0017.JPG".into(), "IMG_0017.MOV".into(), "content_id".into())], "{given}");
+        assert_eq!(doc["unpaired_stills"], serde_json::json!([]), "the edit beside it was not asked for: {doc}");
+    }
+    if cfg!(feature = "media") {
+        let out = tempfile::tempdir().unwrap();
+        let r = bin().args(["convert", "--to", "mp4", "-o"]).arg(out.path()).arg(fixtures().join("edited/IMG_0017.JPG")).output().unwrap();
+        assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
+        assert_eq!(walk(out.path()).iter().map(|p| p.file_name().unwrap().to_owned()).collect::<Vec<_>>(), ["IMG_0017.mp4"]);
+    }
+}
+
+/// A still given alone whose clip is nowhere: the run says so; exit 0, and no empty output
+/// folder is left behind.
 #[test]
 fn nothing_found_says_what_to_do() {
-    let still = fixtures().join("jpeg_mov/IMG_0002.JPG");
+    let still = fixtures().join("orphans/IMG_0006.HEIC");
     let r = bin().arg("scan").arg(&still).output().unwrap();
     let err = String::from_utf8_lossy(&r.stderr);
     assert_eq!(r.status.code(), Some(0));
-    assert!(err.contains("IMG_0002.MOV lies beside it; pass the folder"), "{err}");
+    assert!(err.contains("no Live Photo found"), "{err}");
     if cfg!(feature = "media") {
         let out = tempfile::tempdir().unwrap();
         let dest = out.path().join("gifs");
         let r = bin().args(["convert", "--to", "gif", "-o"]).arg(&dest).arg(&still).output().unwrap();
         let err = String::from_utf8_lossy(&r.stderr);
         assert_eq!(r.status.code(), Some(0), "{err}");
-        assert!(err.contains("pass the folder"), "{err}");
+        assert!(err.contains("no Live Photo found"), "{err}");
         assert!(!dest.exists(), "no empty output folder left behind");
     }
 }

@@ -7,6 +7,7 @@ use livephoto::cli::{self, Cli};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    cli::install_panic_hook();
     let cli = Cli::parse();
     ExitCode::from(cli::exit_code(cli::run_media(&cli)))
 }

@@ -125,6 +125,9 @@ pub struct ScanArgs {
     /// errors and notes are still printed.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Also say how much was read (KiB of headers per media file), on stderr.
+    #[arg(long)]
+    pub stats: bool,
     #[command(flatten)]
     pub color: ColorOpt,
     #[command(flatten)]
@@ -202,7 +205,8 @@ pub struct CommonOut {
     /// No progress bar; errors, notes and the summary line are still printed (on stderr).
     #[arg(short, long)]
     pub quiet: bool,
-    /// Print a JSON result per Live Photo on stdout.
+    /// Print one JSON document on stdout instead of lines for people: a result per Live Photo,
+    /// the counts, the scan's errors and notes.
     #[arg(long)]
     pub json: bool,
     #[command(flatten)]

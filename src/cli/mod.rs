@@ -98,6 +98,16 @@ livephoto man | man -l -")]
     },
 }
 
+/// A bug (a panic) is said in one line, as livephoto's own, not as a backtrace: inside a job it
+/// then fails that one file (the runner catches it); anywhere else the run ends with exit 101.
+pub fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let what = info.payload().downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| info.payload().downcast_ref::<String>().cloned());
+        let at = info.location().map(|l| format!(" ({}:{})", l.file(), l.line())).unwrap_or_default();
+        report::stderr_line(&format!("livephoto: internal error, please report it: {}{at}", what.unwrap_or_else(|| "no message".into())));
+    }));
+}
+
 /// The exit code of a run that ended in `result`: a closed stdout is a quiet success (the
 /// reader has gone, as with `| head`), any other error a usage-level failure (2), said on stderr.
 pub fn exit_code(result: anyhow::Result<u8>) -> u8 {
@@ -273,10 +283,15 @@ fn run_scan(args: &ScanArgs, color: ColorArg) -> anyhow::Result<u8> {
     let mut lib = scan::scan_with_progress(&args.paths, args.filter.pairing(), &|n| bar.found(n), &|| bar.read());
     drop(bar);
     lib.apply(&args.filter.filter());
+    let layout = report::table::Layout::here();
     if args.json {
         report::stdout_json(&report::json::scan(&lib))?;
     } else {
-        report::stdout_with(|out| report::table::scan(&lib, &report::table::Layout::here(), out))?;
+        report::stdout_with(|out| report::table::scan(&lib, &layout, out))?;
+    }
+    // the results alone on stdout; what is about the run on stderr (with --json, in the document)
+    if !args.json {
+        report::table::scan_summary(&lib, &layout, args.stats).iter().for_each(|l| report::stderr_line(l));
     }
     if let Some(hint) = report::nothing_found_hint(&lib, &args.paths) {
         report::stderr_line(&format!("livephoto: {hint}"));

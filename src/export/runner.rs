@@ -44,7 +44,10 @@ pub enum Status {
     /// `--overwrite`.
     OtherSettings(String),
     Failed(JobError),
+    /// Stopped part-way by Ctrl-C: its temporary files removed.
     Interrupted,
+    /// Never started: Ctrl-C came first.
+    NotStarted,
 }
 
 /// One Live Photo's export.
@@ -241,7 +244,7 @@ fn run_one<'a>(
     threads: usize,
 ) -> (Status, Option<Identifier>) {
     if run.cancel.is_cancelled() {
-        return (Status::Interrupted, None);
+        return (Status::NotStarted, None);
     }
     let exists = std::iter::once(&job.dest).chain(&job.companion).find(|d| std::fs::symlink_metadata(d).is_ok());
     if let Some(dest) = exists.filter(|_| !run.out.overwrite) {

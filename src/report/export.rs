@@ -73,8 +73,12 @@ struct RunDoc<'a> {
     other_settings: usize,
     out_of_date: usize,
     failed: usize,
+    /// Jobs stopped part-way by Ctrl-C (their temporary files removed), and those never started.
     interrupted: usize,
+    not_started: usize,
     scan_errors: Vec<ErrorDoc<'a>>,
+    /// What the scan said of files it did not read, or read otherwise than their name says.
+    notes: Vec<super::json::NoteDoc<'a>>,
     left_out: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -90,6 +94,7 @@ fn status_words(s: &Status, verb: &'static str) -> (&'static str, Option<String>
         Status::OtherSettings(was) => ("skipped", Some(format!("made with other settings ({was}); --overwrite remakes it")), None),
         Status::Failed(e) => ("failed", None, Some(e.to_string())),
         Status::Interrupted => ("interrupted", None, None),
+        Status::NotStarted => ("not_started", None, None),
     }
 }
 
@@ -137,7 +142,7 @@ pub fn print(outcome: &Outcome, json: bool, verb: &'static str) -> io::Result<()
     let lib = &outcome.library;
     super::scan_errors(lib);
     for n in &lib.notes {
-        super::stderr_line(&format!("livephoto: {}: {}", show(&n.path), n.note));
+        super::stderr_line(&format!("note: {}: {}", show(&n.path), super::paths::escape(&n.note)));
     }
     let converted = outcome.count(|s| matches!(s, Status::Written { .. }));
     let skipped = outcome.count(|s| matches!(s, Status::AlreadyThere | Status::Exists));
@@ -145,6 +150,7 @@ pub fn print(outcome: &Outcome, json: bool, verb: &'static str) -> io::Result<()
     let stale = outcome.count(|s| matches!(s, Status::OutOfDate));
     let failed = outcome.count(|s| matches!(s, Status::Failed(_)));
     let interrupted = outcome.count(|s| matches!(s, Status::Interrupted));
+    let not_started = outcome.count(|s| matches!(s, Status::NotStarted));
     let (bytes_in, bytes_out) = outcome.items.iter().fold((0, 0), |(i, o), it| match it.status {
         Status::Written { bytes, .. } => (i + bytes.0, o + bytes.1),
         _ => (i, o),
@@ -162,7 +168,9 @@ pub fn print(outcome: &Outcome, json: bool, verb: &'static str) -> io::Result<()
             out_of_date: stale,
             failed,
             interrupted,
+            not_started,
             scan_errors: lib.errors.iter().map(super::json::error).collect(),
+            notes: lib.notes.iter().map(super::json::note).collect(),
             left_out: super::json::left_out(lib),
         };
         super::stdout_json(&doc)?;
@@ -177,12 +185,12 @@ pub fn print(outcome: &Outcome, json: bool, verb: &'static str) -> io::Result<()
     for i in &outcome.items {
         // what a written output could not keep from its still (a gain map), said of the still
         if let (Status::Written { note: Some(note), .. }, false) = (&i.status, json) {
-            super::stderr_line(&format!("livephoto: {}: {note}", show(&i.still)));
+            super::stderr_line(&format!("note: {}: {note}", show(&i.still)));
         }
         if let Status::Written { fitted: Some(f), .. } = &i.status {
             if f.lowered && !json {
                 super::stderr_line(&format!(
-                    "livephoto: {}: lowered to fit --max-size: {} px, {} fps, quality {}, {} ({} encodes)",
+                    "note: {}: lowered to fit --max-size: {} px, {} fps, quality {}, {} ({} encodes)",
                     show(&i.output),
                     f.width,
                     f.fps,
@@ -222,6 +230,9 @@ pub fn print(outcome: &Outcome, json: bool, verb: &'static str) -> io::Result<()
     if interrupted > 0 {
         line.push_str(&format!(", interrupted {interrupted} (temporary files removed)"));
     }
+    if not_started > 0 {
+        line.push_str(&format!(", not started {not_started}"));
+    }
     if !lib.errors.is_empty() {
         line.push_str(&format!("; {} file(s) could not be read", lib.errors.len()));
     }
@@ -235,7 +246,7 @@ pub fn print(outcome: &Outcome, json: bool, verb: &'static str) -> io::Result<()
 /// One planned output: `clip -> output`; a Live Photo pair `still + clip -> still + clip`, with
 /// the identifier it gets.
 fn planned_line(i: &crate::export::Item) -> String {
-    let Some(companion) = &i.companion else { return format!("{} -> {}\n", show(&i.clip), show(&i.output)) };
+    let Some(companion) = &i.companion else { return format!("{} -> {}\n", show(&i.from), show(&i.output)) };
     let from = match i.still == i.clip {
         true => show(&i.still),
         false => format!("{} + {}", show(&i.still), show(&i.clip)),

@@ -29,16 +29,18 @@ pub fn page(outcome: &Outcome, page: &Path, roots: &[std::path::PathBuf]) -> Str
     let _ = write!(
         h,
         "<header><h1>{n} Live Photo{}</h1><p class=\"summary\">{} by content identifier, <b>{by_name} by name and time</b> \
-         (check these first), {} motion photo(s); {} FaceTime, {} edited, {} HDR. {} unpaired still(s) and {} unpaired clip(s) (their other half not found); \
-         {} file(s) could not be read.",
+         (check these first), {} motion photo(s), {} .livp; {} FaceTime, {} edited, {} HDR. {} unpaired still(s) and {} unpaired clip(s) (their other half not found), \
+         {} copies of halves already paired; {} file(s) could not be read.",
         if n == 1 { "" } else { "s" },
         count(&|lp| lp.matched_by == MatchedBy::ContentId),
         count(&|lp| lp.is_motion_photo()),
+        count(&|lp| lp.is_livp()),
         count(&|lp| lp.is_facetime()),
         count(&|lp| lp.edited),
         count(&|lp| lp.still.info.hdr.is_some()),
-        lib.unpaired_stills.len(),
-        lib.unpaired_clips.len(),
+        lib.lone_stills().count(),
+        lib.lone_clips().count(),
+        lib.copies.len(),
         lib.errors.len(),
     );
     if let Some(line) = super::table::left_out_line(lib) {
@@ -57,13 +59,11 @@ pub fn page(outcome: &Outcome, page: &Path, roots: &[std::path::PathBuf]) -> Str
     }
     h.push_str("</main>\n");
 
-    let lone: Vec<(&Path, &str, Option<&str>)> = lib
-        .unpaired_stills
-        .iter()
+    let halves: Vec<(&Path, &str, Option<&str>)> = lib
+        .lone_stills()
         .map(|s| (s.path.as_path(), "still", s.info.shot.content_id.as_deref()))
-        .chain(lib.unpaired_clips.iter().map(|c| (c.path.as_path(), "clip", c.info.shot.content_id.as_deref())))
+        .chain(lib.lone_clips().map(|c| (c.path.as_path(), "clip", c.info.shot.content_id.as_deref())))
         .collect();
-    let halves: Vec<_> = lone.iter().filter(|(_, _, id)| id.is_some()).collect();
     let _ = writeln!(
         h,
         "<section><h2>Halves whose partner is missing ({})</h2><p>Each carries a Live Photo's content identifier, but no \
@@ -75,11 +75,24 @@ pub fn page(outcome: &Outcome, page: &Path, roots: &[std::path::PathBuf]) -> Str
         &["file", "kind", "content identifier"],
         halves.iter().map(|(p, kind, id)| vec![link(p), esc(kind), esc(id.unwrap_or(""))]),
     );
-    let plain = lone.len() - halves.len();
+    let (plain_stills, plain_clips) = lib.plain_files();
     let _ = writeln!(
         h,
-        "<p>{plain} other photo(s) and video(s) are not Live Photo halves (no identifier, no partner by name and time).</p></section>"
+        "<p>{} other photo(s) and video(s) are not Live Photo halves (no identifier, no partner by name and time).</p></section>",
+        plain_stills + plain_clips
     );
+    if !lib.copies.is_empty() {
+        let _ = writeln!(
+            h,
+            "<section><h2>Copies of halves already paired ({})</h2><p>The same shot's still or clip again (the same \
+             identifier): its Live Photo is above, made of the other copy.</p>",
+            lib.copies.len()
+        );
+        let mut copies: Vec<_> = lib.copies.iter().collect();
+        copies.sort();
+        table(&mut h, &["file", "a copy of"], copies.iter().map(|(copy, of)| vec![link(copy), link(of)]));
+        h.push_str("</section>\n");
+    }
 
     let _ = writeln!(h, "<section id=\"errors\"><h2>Files that could not be read ({})</h2>", lib.errors.len());
     table(&mut h, &["file", "what was wrong"], lib.errors.iter().map(|e| vec![link(&e.path), esc(&e.error)]));
@@ -98,8 +111,8 @@ pub fn page(outcome: &Outcome, page: &Path, roots: &[std::path::PathBuf]) -> Str
         h.push_str("</section>\n");
     }
     if !lib.notes.is_empty() {
-        let _ = writeln!(h, "<section><h2>Not read ({})</h2>", lib.notes.len());
-        table(&mut h, &["path", "why"], lib.notes.iter().map(|nt| vec![esc(&show(&nt.path)), esc(&nt.note)]));
+        let _ = writeln!(h, "<section><h2>Notes ({})</h2>", lib.notes.len());
+        table(&mut h, &["path", "note"], lib.notes.iter().map(|nt| vec![esc(&show(&nt.path)), esc(&nt.note)]));
         h.push_str("</section>\n");
     }
     let _ = writeln!(h, "<footer>Made by livephoto {}.</footer>\n<script>{SCRIPT}</script>\n</body></html>", env!("CARGO_PKG_VERSION"));
@@ -147,15 +160,8 @@ pub fn print_summary(outcome: &Outcome, page: &Path, failed: usize) {
     }
     let made = outcome.count(|s| matches!(s, Status::Written { .. }));
     let kept = outcome.count(|s| matches!(s, Status::AlreadyThere | Status::Exists | Status::OutOfDate | Status::OtherSettings(_)));
-    super::stderr_line(&format!(
-        "wrote {}: {} Live Photo(s), {} unpaired still(s), {} unpaired clip(s), {} unreadable file(s); pictures made {made}, \
-         kept from an earlier report {kept}, failed {failed}",
-        show(page),
-        lib.live_photos.len(),
-        lib.unpaired_stills.len(),
-        lib.unpaired_clips.len(),
-        lib.errors.len(),
-    ));
+    super::stderr_line(&format!("wrote {}: pictures made {made}, kept from an earlier report {kept}, failed {failed}", show(page)));
+    super::stderr_line(&super::table::summary_line(lib));
     if let Some(line) = super::table::left_out_line(lib) {
         super::stderr_line(&line);
     }

@@ -112,7 +112,7 @@ pub fn live_photo(lp: &LivePhoto) -> LivePhotoDoc<'_> {
     }
 }
 
-/// A file left over (a still or clip without its other half).
+/// A file left over (a still or clip without its other half, or another copy of a paired one).
 #[derive(Serialize)]
 pub struct LoneDoc<'a> {
     #[serde(flatten)]
@@ -120,9 +120,11 @@ pub struct LoneDoc<'a> {
     content_id: Option<&'a str>,
     /// Named as an edited version.
     edited: bool,
-    /// A still's gain map form, as for Live Photos (absent for clips).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// A still's gain map form, as for Live Photos (null for clips and SDR stills).
     hdr: Option<crate::meta::hdr::Hdr>,
+    /// Another copy of a Live Photo's half (the same identifier): `copy_of` names that half.
+    #[serde(flatten)]
+    copy_of: PathFields<'a>,
 }
 
 #[derive(Serialize)]
@@ -143,7 +145,7 @@ pub struct NoteDoc<'a> {
     note: &'a str,
 }
 
-fn note(n: &Note) -> NoteDoc<'_> {
+pub fn note(n: &Note) -> NoteDoc<'_> {
     NoteDoc { paths: PathFields::of(&[("path", &n.path)]), note: &n.note }
 }
 
@@ -155,11 +157,11 @@ pub struct Stats {
 
 /// A list written as it is produced, one item at a time: at 100,000 files the document is never
 /// held whole, only the library it describes.
-pub struct Each<'a, T, D>(&'a [T], fn(&'a T) -> D);
+pub struct Each<'a, T, D>(&'a [T], Box<dyn Fn(&'a T) -> D + 'a>);
 
 impl<'a, T, D: Serialize> Serialize for Each<'a, T, D> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.iter().map(self.1))
+        s.collect_seq(self.0.iter().map(&self.1))
     }
 }
 
@@ -182,19 +184,20 @@ pub fn left_out(lib: &Library) -> Map<String, Value> {
     lib.left_out.iter().map(|(why, n)| (why.to_string(), Value::from(*n))).collect()
 }
 
-fn lone<'a>(path: &'a Path, content_id: Option<&'a str>, hdr: Option<crate::meta::hdr::Hdr>) -> LoneDoc<'a> {
-    LoneDoc { paths: PathFields::of(&[("path", path)]), content_id, edited: crate::pair::edits::is_edit(path), hdr }
+fn lone<'a>(lib: &'a Library, path: &'a Path, content_id: Option<&'a str>, hdr: Option<crate::meta::hdr::Hdr>) -> LoneDoc<'a> {
+    let copy_of = PathFields::of(&lib.copies.get(path).map(|of| vec![("copy_of", of.as_path())]).unwrap_or_default());
+    LoneDoc { paths: PathFields::of(&[("path", path)]), content_id, edited: crate::pair::edits::is_edit(path), hdr, copy_of }
 }
 
 pub fn scan(lib: &Library) -> ScanDoc<'_> {
     ScanDoc {
         schema_version: SCHEMA_VERSION,
-        live_photos: Each(&lib.live_photos, live_photo),
-        unpaired_stills: Each(&lib.unpaired_stills, |s| lone(&s.path, s.info.shot.content_id.as_deref(), s.info.hdr)),
-        unpaired_clips: Each(&lib.unpaired_clips, |c| lone(&c.path, c.info.shot.content_id.as_deref(), None)),
-        errors: Each(&lib.errors, error),
+        live_photos: Each(&lib.live_photos, Box::new(live_photo)),
+        unpaired_stills: Each(&lib.unpaired_stills, Box::new(|s| lone(lib, &s.path, s.info.shot.content_id.as_deref(), s.info.hdr))),
+        unpaired_clips: Each(&lib.unpaired_clips, Box::new(|c| lone(lib, &c.path, c.info.shot.content_id.as_deref(), None))),
+        errors: Each(&lib.errors, Box::new(error)),
         skipped: lib.skipped,
-        notes: Each(&lib.notes, note),
+        notes: Each(&lib.notes, Box::new(note)),
         left_out: left_out(lib),
         stats: Stats { media_files: lib.media_files, bytes_read: lib.bytes_read },
     }
