@@ -121,7 +121,7 @@ fn iphone_hdr_stills_become_ultra_hdr_jpegs_with_apples_gains() {
     let lib = library(&samples, |_| ());
     let (out, sdr) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let doc = stills(lib.path(), out.path(), &[]);
-    assert_eq!(doc["copied"], 2, "{doc:#}");
+    assert_eq!(doc["converted"], 2, "{doc:#}");
     assert!(doc["results"].as_array().unwrap().iter().all(|r| r.get("note").is_none()), "{doc:#}");
     check_ultra_hdr(&out.path().join("IMG_3853.jpg"), &lib.path().join("IMG_3853.HEIC"), 6.902454, 50);
     check_ultra_hdr(&out.path().join("230708_TessSug_Demo-LA_BD_iV190163.jpg"), &lib.path().join(IOS17), 6.905872, 0);
@@ -257,7 +257,7 @@ fn sdr_is_refused_where_no_jpeg_is_made() {
     // an SDR HEIC (no gain map) is a plain JPEG with no note, HDR asked or not
     let out = tempfile::tempdir().unwrap();
     let doc = stills(&f, out.path(), &[]);
-    assert_eq!(doc["copied"], 1, "{doc:#}");
+    assert_eq!(doc["converted"], 1, "{doc:#}");
     assert!(doc["results"][0].get("note").is_none(), "{doc:#}");
     assert!(exiftool(&["-MPF:NumberOfImages"], &out.path().join("IMG_0001.jpg")).get("MPF0:NumberOfImages").is_none());
 }

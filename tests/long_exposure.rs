@@ -36,7 +36,8 @@ fn aligned_frames_keep_the_scene_sharp_and_smear_what_moves() {
     let out = tempfile::tempdir().unwrap();
     let r = run(&[&"stills", &"--effect", &"long-exposure", &lib, &"-o", &out.path()]);
     assert_eq!(r.status.code(), Some(0), "{}", String::from_utf8_lossy(&r.stderr));
-    let made = out.path().join("IMG_0021.JPG");
+    assert!(String::from_utf8_lossy(&r.stderr).contains("made 1,"), "computed, not copied: {}", String::from_utf8_lossy(&r.stderr));
+    let made = out.path().join("IMG_0021-long-exposure.jpg");
     let ours = image::open(&made).unwrap().into_rgb8();
     let (w, h) = (ours.width() as usize, ours.height() as usize);
     let frames = rgb_frames(&lib.join("IMG_0021.MOV"));
@@ -64,4 +65,15 @@ fn aligned_frames_keep_the_scene_sharp_and_smear_what_moves() {
     let exif = exif::Reader::new().read_from_container(&mut std::io::Cursor::new(&bytes)).expect("the still's EXIF");
     let when = exif.get_field(exif::Tag::DateTimeOriginal, exif::In::PRIMARY).map(|f| f.display_value().to_string());
     assert_eq!(when.as_deref(), Some("2025-02-01 10:00:00"));
+    // its pixels are sRGB, and it says so: a profile, and the EXIF's colour space
+    let space = exif.get_field(exif::Tag::ColorSpace, exif::In::PRIMARY).and_then(|f| f.value.get_uint(0));
+    assert!(matches!(space, Some(1) | None), "ColorSpace {space:?}");
+    let icc = image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(&bytes)).ok().and_then(|mut d| image::ImageDecoder::icc_profile(&mut d).ok().flatten());
+    let icc = icc.expect("an ICC profile");
+    assert!(String::from_utf16_lossy(&icc.chunks(2).filter_map(|c| c.try_into().ok().map(u16::from_be_bytes)).collect::<Vec<u16>>()).contains("sRGB"));
+    // the still itself, exported into the same folder, is another file: neither is out of date
+    let r = run(&[&"stills", &lib, &"-o", &out.path()]);
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("copied 1,") && !err.contains("out of date"), "{err}");
+    assert!(out.path().join("IMG_0021.JPG").is_file() && made.is_file());
 }

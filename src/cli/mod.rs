@@ -315,17 +315,21 @@ pub fn run_media(cli: &Cli) -> anyhow::Result<u8> {
         Ok((cancel, report::progress::for_export(common.quiet || common.json, common.color.color.into())))
     };
     // each arm drops its progress bars before the outcome is printed
-    let existed = |common: &CommonOut| common.output.exists();
-    let (outcome, common, verb, existed, roots) = match &cli.command {
+    let (outcome, common, verb, roots) = match &cli.command {
         Command::Convert(a) => {
             a.check().map_err(anyhow::Error::msg)?;
-            let (had, (cancel, progress)) = (existed(&a.out), start(&a.out)?);
-            (export::convert(&a.paths, &a.options(), &a.out.options(), &cancel, progress.as_ref())?, &a.out, "converted", had, &a.paths)
+            let (cancel, progress) = start(&a.out)?;
+            (export::convert(&a.paths, &a.options(), &a.out.options(), &cancel, progress.as_ref())?, &a.out, "converted", &a.paths)
         }
         Command::Stills(a) => {
             a.check().map_err(anyhow::Error::msg)?;
-            let (had, (cancel, progress)) = (existed(&a.out), start(&a.out)?);
-            (export::stills(&a.paths, a.still_out(), &a.out.options(), &cancel, progress.as_ref())?, &a.out, "copied", had, &a.paths)
+            let (cancel, progress) = start(&a.out)?;
+            let verb = match a.still_out() {
+                export::StillOut::Original => "copied",
+                export::StillOut::Jpeg { .. } => "converted",
+                export::StillOut::LongExposure => "made",
+            };
+            (export::stills(&a.paths, a.still_out(), &a.out.options(), &cancel, progress.as_ref())?, &a.out, verb, &a.paths)
         }
         Command::Report(a) => return run_report(a, a.color.color),
         _ => return run_light(cli).unwrap_or(Ok(2)),
@@ -333,9 +337,6 @@ pub fn run_media(cli: &Cli) -> anyhow::Result<u8> {
     report::export::print(&outcome, common.json, verb)?;
     if let Some(hint) = report::nothing_found_hint(&outcome.library, roots) {
         report::stderr_line(&format!("livephoto: {hint}"));
-        if !existed {
-            remove_empty_output(&common.output);
-        }
     }
     Ok(if outcome.cancelled || outcome.count(|s| matches!(s, Status::Interrupted)) > 0 {
         130
@@ -344,17 +345,6 @@ pub fn run_media(cli: &Cli) -> anyhow::Result<u8> {
     } else {
         0
     })
-}
-
-/// Removes an output folder this run created and left empty but for its marker: a run that
-/// found nothing leaves nothing behind.
-#[cfg(feature = "media")]
-fn remove_empty_output(dir: &std::path::Path) {
-    let only_marker = std::fs::read_dir(dir).is_ok_and(|entries| entries.flatten().all(|e| e.file_name() == crate::walk::EXPORT_MARKER));
-    if only_marker {
-        let _ = std::fs::remove_file(dir.join(crate::walk::EXPORT_MARKER));
-        let _ = std::fs::remove_dir(dir);
-    }
 }
 
 /// Runs `report`: the pictures in parallel, then the page, then a summary on stderr.

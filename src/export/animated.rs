@@ -98,7 +98,7 @@ fn write(
     let codec = encoder::find_by_name(opts.kind.encoder())
         .ok_or_else(|| JobError::Unsupported(format!("this FFmpeg has no {} encoder", opts.kind.encoder())))?;
     let mut ictx = open_input(clip)?;
-    let scale = format!("fps={},scale={}:-2:flags=lanczos", opts.fps, opts.width);
+    let scale = super::pipeline::animated_scale(opts.fps, opts.width);
     let mut pipe = VideoPipeline::new(&ictx, ticker, rotation, trim, &scale, "format=yuv420p", effect)?;
     let tb = pipe.out_time_base();
     let octx = format::output_as(&fd_url(dest), opts.kind.ext()).map_err(JobError::ffmpeg("cannot create the image"))?;

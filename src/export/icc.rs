@@ -103,16 +103,27 @@ fn mluc(text: &str) -> Vec<u8> {
 
 /// The profile for `nclx` (primaries, transfer) codes; `None` for sRGB or what it cannot describe.
 pub fn from_nclx(primaries_code: u16, transfer_code: u16) -> Option<Vec<u8>> {
-    let (p, c) = (primaries(primaries_code)?, curve(transfer_code)?);
     if primaries_code == 1 && matches!(transfer_code, 13 | 2) {
         return None; // sRGB: what a JPEG without a profile already means
     }
-    let m = rgb_to_xyz_d50(p);
     let name = match primaries_code {
         12 => "Display P3 (from HEIF nclx)",
         9 => "BT.2020 (from HEIF nclx)",
         _ => "BT.709 (from HEIF nclx)",
     };
+    profile(primaries_code, transfer_code, name)
+}
+
+/// An sRGB profile, for pixels made in sRGB that should say so (a viewer assumes sRGB without
+/// a profile, but an editor or a print service asks).
+pub fn srgb() -> Vec<u8> {
+    profile(1, 13, "sRGB (BT.709 primaries, sRGB curve)").unwrap_or_default()
+}
+
+/// A matrix/TRC profile of the primaries and transfer `nclx` codes name, called `name`.
+fn profile(primaries_code: u16, transfer_code: u16, name: &str) -> Option<Vec<u8>> {
+    let (p, c) = (primaries(primaries_code)?, curve(transfer_code)?);
+    let m = rgb_to_xyz_d50(p);
     let para = [b"para\0\0\0\0\0\x03\0\0".to_vec(), c.iter().flat_map(|&v| s15f16(v)).collect()].concat();
     let chad = [b"sf32\0\0\0\0".to_vec(), d65_to_d50().iter().flatten().flat_map(|&v| s15f16(v)).collect()].concat();
     let column = |j: usize| [m[0][j], m[1][j], m[2][j]];

@@ -43,12 +43,11 @@ pub fn write(lp: &LivePhoto, out: &mut File, ticker: &Ticker<'_>) -> Result<u64,
     let mut enc = JpegEncoder::new_with_quality(&mut jpeg, 95);
     if let Some(mut tiff) = super::still::exif_of(&lp.still).filter(|t| t.len() + 8 <= 65_535) {
         super::still::reset_orientation(&mut tiff);
+        super::still::set_srgb(&mut tiff); // not the still's colour space: these pixels are sRGB
         let _ = enc.set_exif_metadata(tiff);
     }
     // the frames are BT.709 video, shown with the sRGB curve: say so, whatever the still's profile
-    if let Some(icc) = super::icc::from_nclx(1, 13) {
-        let _ = enc.set_icc_profile(icc);
-    }
+    let _ = enc.set_icc_profile(super::icc::srgb());
     enc.encode(&rgb, w, h, ExtendedColorType::Rgb8).map_err(|e| JobError::Media(format!("cannot encode JPEG: {e}")))?;
     out.write_all(&jpeg)?;
     out.flush()?;

@@ -73,6 +73,38 @@ pub trait Writer: Sync {
     fn identifier(&self, _lp: &LivePhoto) -> Option<Identifier> {
         None
     }
+    /// What the output is made from, for the bytes in the summary: the clip, unless the format
+    /// carries the still too.
+    fn made_of(&self) -> MadeOf {
+        MadeOf::Clip
+    }
+}
+
+/// What an output is made from: the bytes a summary counts in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MadeOf {
+    Still,
+    Clip,
+    Both,
+}
+
+impl MadeOf {
+    /// Bytes of that part of `lp`: a `.livp`'s or motion photo's video by its span, a motion
+    /// photo's still up to its video, a file by its size.
+    pub fn bytes(self, lp: &LivePhoto) -> u64 {
+        let size = |p: &std::path::Path| std::fs::metadata(p).map_or(0, |m| m.len());
+        let still = || match (&lp.still.embedded, lp.still.info.extra_at()) {
+            (Some(e), _) => e.len,
+            (None, Some(end)) => end,
+            (None, None) => size(&lp.still.path),
+        };
+        let clip = || lp.clip.embedded.map_or_else(|| size(&lp.clip.path), |e| e.len);
+        match self {
+            MadeOf::Still => still(),
+            MadeOf::Clip => clip(),
+            MadeOf::Both => still() + clip(),
+        }
+    }
 }
 
 /// Why an MP4's video was re-encoded rather than copied.

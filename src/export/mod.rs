@@ -102,7 +102,7 @@ pub fn convert(
     let (suffix, ext) = writer.name();
     let settings = opts.settings();
     let name = |lp: &LivePhoto| target::name_with(&lp.still.path, suffix, ext);
-    let jobs = runner::plan(&lib, &out.dir, name, |lp| writer.companion(lp), |lp| vec![&lp.still.path, &lp.clip.path], &settings);
+    let jobs = runner::plan(&lib, &out.dir, name, |lp| writer.companion(lp), |lp| vec![&lp.still.path, &lp.clip.path], writer.made_of(), &settings);
     let work = |job: &Job<'_>, pending: &mut Pending, second: Option<&mut Pending>, ticker: &Ticker<'_>| -> Result<Done, JobError> {
         let meta = ExportMeta::of(job.lp);
         let trim = opts.trim_for(job.lp);
@@ -143,6 +143,10 @@ pub fn stills(
         StillOut::LongExposure => true,
     };
     let name = |lp: &LivePhoto| {
+        if format == StillOut::LongExposure {
+            // a picture of its own, never the still's name: `stills` into the same folder keeps both
+            return target::name_with(&lp.still.path, "-long-exposure", "jpg");
+        }
         let written = if converts(lp) { StillFormat::Jpeg } else { lp.still.format };
         target::still_name(&lp.still.path, written, lp.still.info.extra_at().is_some())
     };
@@ -153,7 +157,8 @@ pub fn stills(
             StillOut::Original | StillOut::Jpeg { .. } => vec![lp.still.path.as_path()],
         }
     }
-    let jobs = runner::plan(&lib, &out.dir, name, |_| None, |lp| sources(format, lp), &format.settings());
+    let made_of = if format == StillOut::LongExposure { made::MadeOf::Clip } else { made::MadeOf::Still };
+    let jobs = runner::plan(&lib, &out.dir, name, |_| None, |lp| sources(format, lp), made_of, &format.settings());
     let work = |job: &Job<'_>, pending: &mut Pending, _: Option<&mut Pending>, ticker: &Ticker<'_>| -> Result<Done, JobError> {
         match format {
             StillOut::Original => still::copy(&job.lp.still, pending.file()).map(|_| Done::default()),
@@ -226,18 +231,18 @@ pub fn report(
     }
     let marker = runner::open_marker(out, progress)?;
     // a report's pictures are remade when their sources change, whatever the settings were
-    let mut jobs = runner::plan(&lib, &out.dir, |lp| target::name_with(&lp.still.path, "", "jpg"), |_| None, |lp| vec![&lp.still.path], "");
+    let thumb = |lp: &LivePhoto| target::name_with(&lp.still.path, "", "jpg");
+    let mut jobs = runner::plan(&lib, &out.dir, thumb, |_| None, |lp| vec![&lp.still.path], made::MadeOf::Still, "");
     if opts.preview.is_some() {
-        jobs.extend(runner::plan(&lib, &out.dir, |lp| target::name_with(&lp.still.path, "", "gif"), |_| None, |lp| vec![&lp.clip.path], ""));
+        let preview = |lp: &LivePhoto| target::name_with(&lp.still.path, "", "gif");
+        jobs.extend(runner::plan(&lib, &out.dir, preview, |_| None, |lp| vec![&lp.clip.path], made::MadeOf::Clip, ""));
     }
     let work = |job: &Job<'_>, pending: &mut Pending, _: Option<&mut Pending>, ticker: &Ticker<'_>| -> Result<Done, JobError> {
         match (opts.preview, job.dest.extension().is_some_and(|e| e == "gif")) {
             (Some((fps, width)), true) => {
-                let video = job.lp.clip.info.video.as_ref();
-                let rotation = video.map_or(0, |v| v.rotation);
-                // never wider than the clip shows: a preview is not worth upscaled bytes
-                let shown = video.map(|v| if rotation % 180 == 90 { v.height } else { v.width }).filter(|&w| w >= 16);
-                let gif_opts = GifOptions::new(fps, shown.map_or(width, |w| w.min(width)));
+                let rotation = job.lp.clip.info.video.as_ref().map_or(0, |v| v.rotation);
+                // never wider than the clip shows (the scale filter's own rule: no upscaled bytes)
+                let gif_opts = GifOptions::new(fps, width);
                 let frames = gif::to_gif((&*job.lp.clip).into(), pending.file(), rotation, pipeline::Trim::default(), &gif_opts, ticker)?;
                 match frames {
                     0 => Err(JobError::NoFrames),

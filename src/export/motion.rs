@@ -42,6 +42,10 @@ impl Writer for MotionPhoto {
         self.codec.check(trimmed, effect)
     }
 
+    fn made_of(&self) -> super::made::MadeOf {
+        super::made::MadeOf::Both
+    }
+
     fn write(&self, clip: &Clip<'_>, out: &mut File, ticker: &Ticker<'_>) -> Result<Made, JobError> {
         let (frames, reencoded, note) = write(clip.lp, out, clip.meta, (self.codec, self.hdr), (clip.trim, clip.effect), ticker)?;
         Ok(Made { frames, reencoded, note, ..Made::default() })
@@ -70,7 +74,12 @@ pub fn write(
     // the key photo's moment in the new video (with an effect, the still is no moment of it)
     let key_us = lp.clip.info.key_time_s.filter(|_| effect.is_none());
     let key_us = key_us.map(|k| ((k - trim.start.unwrap_or(0.0)) * 1e6).round() as i64).filter(|&k| k >= 0);
-    let still = still::jpeg(&lp.still, hdr)?;
+    let mut still = still::jpeg(&lp.still, hdr)?;
+    // a still without a time of its own takes its Live Photo's (from the clip, with its offset):
+    // the motion photo's MP4 keeps only UTC, and galleries date a photo by its EXIF
+    if let Some(t) = lp.captured_at().filter(|t| lp.still.info.shot.captured_at.is_none() && t.offset_s.is_some()) {
+        still.bytes = super::live::jpeg_with_capture_time(&still.bytes, t).map_err(|e| e.in_file(&lp.still.path))?;
+    }
     let jpeg = match &still.gain_map {
         Some(gm) => {
             let motion = MotionItem { video_len: len, key_time_us: key_us.unwrap_or(-1) };

@@ -115,6 +115,15 @@ pub struct Pipeline<F> {
     cancel: Cancel,
 }
 
+/// The rate and size filters of an animated image (GIF, WebP, AVIF): `fps` frames a second, at
+/// most `width` pixels wide but never wider than the clip shows (a small clip is not blown up),
+/// in the shape it shows: its pixels made square by its sample aspect ratio (a clip recorded
+/// with non-square pixels, which an MP4 keeps as a flag, an image format cannot say), the
+/// height following; both even.
+pub fn animated_scale(fps: f64, width: u32) -> String {
+    format!("fps={fps},scale=w='max(2,trunc(min({width},iw*sar)/2)*2)':h='max(2,trunc(ow/dar/2)*2)':flags=lanczos,setsar=1")
+}
+
 pub type VideoPipeline = Pipeline<frame::Video>;
 pub type AudioPipeline = Pipeline<frame::Audio>;
 

@@ -5,7 +5,7 @@
 
 use super::control::{Cancel, Progress, Ticker};
 use super::error::{ExportError, JobError};
-use super::made::{GifFit, Identifier, Reencoded};
+use super::made::{GifFit, Identifier, MadeOf, Reencoded};
 use super::options::OutputOptions;
 use super::output::{self, Pending};
 use super::target::{self, Existing, Marker};
@@ -101,7 +101,7 @@ pub(super) struct Job<'a> {
     fingerprint: String,
     /// The last of the sources: the one a failure is about unless its error names another.
     from: PathBuf,
-    /// Bytes of what the output is made from: `from`, or the video inside a motion photo.
+    /// Bytes of what the output is made from (see [`MadeOf::bytes`]).
     bytes_in: u64,
 }
 
@@ -156,6 +156,7 @@ pub(super) fn plan<'a>(
     name_of: impl Fn(&LivePhoto) -> OsString,
     companion: impl Fn(&LivePhoto) -> Option<&'static str>,
     sources: impl Fn(&LivePhoto) -> Vec<&Path>,
+    made_of: MadeOf,
     settings: &str,
 ) -> Vec<Job<'a>> {
     let mut taken = HashSet::new();
@@ -167,13 +168,7 @@ pub(super) fn plan<'a>(
         taken.extend(companion.clone());
         let sources = sources(lp);
         let from = sources.last().map_or_else(|| lp.clip.path.clone(), |p| p.to_path_buf());
-        let embedded = lp.still.info.motion.video.filter(|_| from == lp.clip.path).map(|v| v.len);
-        let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
-        let bytes_in = match &companion {
-            // a pair is made of both files (a motion photo's one file holds both)
-            Some(_) => size(&lp.still.path) + if lp.clip.path == lp.still.path { 0 } else { size(&lp.clip.path) },
-            None => embedded.unwrap_or_else(|| size(&from)),
-        };
+        let bytes_in = made_of.bytes(lp);
         jobs.push(Job { lp, dest, companion, fingerprint: format!("{}#{settings}", target::fingerprint(&sources)), from, bytes_in });
     }
     jobs
@@ -206,10 +201,14 @@ pub(super) fn run_all<'a>(jobs: Vec<Job<'a>>, run: &Run<'_>, work: &Work<'a, '_>
         item
     };
     let indexed: Vec<(usize, Job<'a>)> = jobs.into_iter().enumerate().collect();
-    match pool {
+    let items: Vec<Item> = match pool {
         Ok(pool) => pool.install(|| indexed.into_par_iter().map(one).collect()),
         Err(_) => indexed.into_iter().map(one).collect(),
-    }
+    };
+    // a run that made nothing (every item failed, Ctrl-C, nothing found) leaves no empty folder
+    let unwritten = items.iter().filter(|i| matches!(i.status, Status::Failed(_) | Status::Interrupted | Status::NotStarted));
+    run.marker.tidy(unwritten.flat_map(|i| std::iter::once(i.output.as_path()).chain(i.companion.as_deref())));
+    items
 }
 
 /// The most jobs a run starts at once, whatever it is asked (`--jobs` refuses more).

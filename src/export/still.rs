@@ -322,11 +322,28 @@ fn exif_tiff(handle: &libheif_rs::ImageHandle) -> Option<Vec<u8>> {
 fn orientation_at(tiff: &[u8]) -> Option<(usize, Endian)> {
     let order = Endian { big: tiff.starts_with(b"MM") };
     let ifd = order.u32_at(tiff, 4)? as usize;
+    short_in(tiff, ifd, 0x0112, order).map(|at| (at, order))
+}
+
+/// Where the value of the SHORT entry `tag` of the IFD at `ifd` lies, if it has one.
+fn short_in(tiff: &[u8], ifd: usize, tag: u16, order: Endian) -> Option<usize> {
     let count = order.u16_at(tiff, ifd)?;
-    (0..usize::from(count))
-        .map(|i| ifd + 2 + i * 12)
-        .find(|&e| order.u16_at(tiff, e) == Some(0x0112) && order.u16_at(tiff, e + 2) == Some(3))
-        .map(|e| (e + 8, order))
+    (0..usize::from(count)).map(|i| ifd + 2 + i * 12).find(|&e| order.u16_at(tiff, e) == Some(tag) && order.u16_at(tiff, e + 2) == Some(3)).map(|e| e + 8)
+}
+
+/// Sets the Exif IFD's ColorSpace (0xA001) to 1, sRGB, in place, where it says otherwise (an
+/// iPhone's says 65535, "uncalibrated", as its pixels are Display P3): for pixels made in sRGB.
+pub fn set_srgb(tiff: &mut [u8]) {
+    let order = Endian { big: tiff.starts_with(b"MM") };
+    let Some(ifd0) = order.u32_at(tiff, 4).map(|v| v as usize) else { return };
+    let exif = order.u16_at(tiff, ifd0).and_then(|n| {
+        (0..usize::from(n)).map(|i| ifd0 + 2 + i * 12).find(|&e| order.u16_at(tiff, e) == Some(0x8769)).and_then(|e| order.u32_at(tiff, e + 8))
+    });
+    if let Some(at) = exif.and_then(|ifd| short_in(tiff, ifd as usize, 0xA001, order)) {
+        if let Some(v) = tiff.get_mut(at..at + 2) {
+            v.copy_from_slice(&order.u16_bytes(1));
+        }
+    }
 }
 
 /// IFD0's Orientation (1–8), if the block has one.
@@ -361,5 +378,14 @@ mod tests {
         assert_eq!(orientation_of(&ii), Some(1));
         let mut junk = b"MM\0\x2a\xff\xff\xff\xff".to_vec();
         reset_orientation(&mut junk);
+        set_srgb(&mut junk);
+    }
+
+    #[test]
+    fn colour_space_is_set_to_srgb_in_the_exif_ifd() {
+        // MM, IFD0 at 8 (one entry: the Exif IFD at 26), the Exif IFD (ColorSpace SHORT 65535)
+        let mut t = b"MM\0\x2a\0\0\0\x08\0\x01\x87\x69\0\x04\0\0\0\x01\0\0\0\x1a\0\0\0\0\0\x01\xa0\x01\0\x03\0\0\0\x01\xff\xff\0\0\0\0\0\0".to_vec();
+        set_srgb(&mut t);
+        assert_eq!(&t[36..38], &[0, 1]);
     }
 }

@@ -155,6 +155,9 @@ pub struct Marker {
     dir: PathBuf,
     known: HashMap<PathBuf, String>,
     file: Option<Mutex<File>>,
+    /// This run made the output folder (it was not there): it takes it away again if it writes
+    /// nothing into it ([`Marker::tidy`]).
+    created: bool,
 }
 
 impl Marker {
@@ -165,6 +168,7 @@ impl Marker {
     /// when the run ends however it ends.
     pub fn open(dir: &Path, create: bool, waiting: &dyn Fn()) -> io::Result<Self> {
         let path = dir.join(EXPORT_MARKER);
+        let created = create && !dir.exists();
         let file = if create {
             fs::create_dir_all(dir)?;
             let f = OpenOptions::new().create(true).append(true).open(&path)?;
@@ -191,7 +195,29 @@ impl Marker {
             }
             None => None,
         };
-        Ok(Marker { dir: dir.to_path_buf(), known, file })
+        Ok(Marker { dir: dir.to_path_buf(), known, file, created })
+    }
+
+    /// Takes away the folders this run made and left empty: below the output folder, those of
+    /// `unwritten` outputs (failed, stopped by Ctrl-C), up to the output folder; and the output
+    /// folder itself when this run made it and wrote nothing into it but this marker. A folder
+    /// that holds anything stays.
+    pub fn tidy<'p>(&self, unwritten: impl Iterator<Item = &'p Path>) {
+        for out in unwritten {
+            let mut dir = out.parent();
+            while let Some(d) = dir.filter(|d| d.starts_with(&self.dir) && *d != self.dir) {
+                if fs::remove_dir(d).is_err() {
+                    break; // not empty (or not ours to remove): the folders above hold it
+                }
+                dir = d.parent();
+            }
+        }
+        let only_marker = fs::read_dir(&self.dir).is_ok_and(|mut e| e.all(|e| e.is_ok_and(|e| e.file_name() == EXPORT_MARKER)));
+        let nothing_recorded = self.file.is_some() && fs::read(self.dir.join(EXPORT_MARKER)).is_ok_and(|b| parse_manifest(&b).is_empty());
+        if self.created && only_marker && nothing_recorded {
+            let _ = fs::remove_file(self.dir.join(EXPORT_MARKER));
+            let _ = fs::remove_dir(&self.dir);
+        }
     }
 
     /// What is at `dest` (which exists), against what this run would make of its sources:

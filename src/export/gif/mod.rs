@@ -202,7 +202,7 @@ fn decode(
     ticker: &Ticker<'_>,
     sink: &mut dyn FnMut(Rgb) -> Result<(), JobError>,
 ) -> Result<(u16, u16, u64), JobError> {
-    let scale = format!("fps={},scale={}:-2:flags=lanczos", opts.fps, opts.width);
+    let scale = super::pipeline::animated_scale(opts.fps, opts.width);
     let (w, h, n) = super::frames::rgb_frames(clip, rotation, trim, &scale, opts.effect, ticker, sink)?;
     let small = |v: u32| u16::try_from(v).map_err(|_| JobError::Unsupported("GIF frames cannot be larger than 65535 pixels".into()));
     Ok((small(w)?, small(h)?, n))

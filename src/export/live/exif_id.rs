@@ -35,32 +35,83 @@ struct Entry {
 /// its Apple MakerNote's content identifier set to `id`; a fresh block holding only that when
 /// there is none (or it cannot be read). Errors say why the block cannot be edited.
 pub fn with_content_id(tiff: Option<&[u8]>, id: &str) -> Result<Vec<u8>, String> {
-    let Some(tiff) = tiff.filter(|t| t.starts_with(b"MM\0*") || t.starts_with(b"II*\0")) else { return Ok(fresh(id)) };
+    let tiff = tiff.filter(|t| t.starts_with(b"MM\0*") || t.starts_with(b"II*\0"));
+    let old_note = tiff.and_then(|t| {
+        let e = Endian { big: t.starts_with(b"MM") };
+        let (_, exif) = exif_ifd(t, e)?;
+        let (_, entries) = exif?;
+        let note = entries.iter().find(|x| x.tag == MAKERNOTE).and_then(|x| value(t, x, e, 0))?;
+        note.starts_with(b"Apple iOS\0").then(|| note.to_vec())
+    });
+    let note = makernote(old_note.as_deref(), id);
+    with_exif_entries(tiff, &[(MAKERNOTE, UNDEFINED, note)])
+}
+
+/// The capture time a still's EXIF lacks: `DateTimeOriginal` (0x9003) and, with an offset,
+/// `OffsetTimeOriginal` (0x9011) in the Exif IFD, added to `tiff` (or a fresh block).
+pub fn with_capture_time(tiff: Option<&[u8]>, t: crate::meta::CaptureTime) -> Result<Vec<u8>, String> {
+    let iso = t.to_rfc3339();
+    let local = iso.get(..19).ok_or("a capture time too short to write")?.replacen('-', ":", 2).replacen('T', " ", 1);
+    let mut added = vec![(0x9003, ASCII, [local.as_bytes(), b"\0"].concat())];
+    if let Some(o) = t.offset_s {
+        let a = o.unsigned_abs();
+        let offset = format!("{}{:02}:{:02}\0", if o < 0 { '-' } else { '+' }, a / 3600, a / 60 % 60);
+        added.push((0x9011, ASCII, offset.into_bytes()));
+    }
+    with_exif_entries(tiff.filter(|t| t.starts_with(b"MM\0*") || t.starts_with(b"II*\0")), &added)
+}
+
+/// IFD0's offset, and the Exif IFD's (offset, entries) when IFD0 points at a readable one.
+type ExifIfd = (usize, Option<(usize, Vec<Entry>)>);
+
+fn exif_ifd(tiff: &[u8], e: Endian) -> Option<ExifIfd> {
+    let ifd0 = e.u32_at(tiff, 4)? as usize;
+    let entries = read_ifd(tiff, ifd0, e)?;
+    let at = entries.iter().find(|x| x.tag == EXIF_IFD).map(|x| e.u32_at(&x.field, 0).unwrap_or(0) as usize);
+    Some((ifd0, at.and_then(|at| Some((at, read_ifd(tiff, at, e)?)))))
+}
+
+/// `tiff` with `added` (tag, type, value) set in its Exif IFD, by adding to the structure, never
+/// by moving what is there: each value is appended and its entry pointed at it, in place when the
+/// tag is there, else in a copy of the IFD (appended, and IFD0's one pointer to it changed). A
+/// fresh block when there is none.
+pub fn with_exif_entries(tiff: Option<&[u8]>, added: &[(u16, u16, Vec<u8>)]) -> Result<Vec<u8>, String> {
+    let Some(tiff) = tiff else { return Ok(fresh(added)) };
     let e = Endian { big: tiff.starts_with(b"MM") };
     let mut out = tiff.to_vec();
-    let ifd0 = e.u32_at(tiff, 4).ok_or("the EXIF block ends in its header")? as usize;
+    let (ifd0, exif) = exif_ifd(tiff, e).ok_or("the EXIF block's first IFD lies outside it")?;
     let ifd0_entries = read_ifd(tiff, ifd0, e).ok_or("the EXIF block's first IFD lies outside it")?;
     let ifd0_next = e.u32_at(tiff, ifd0 + 2 + 12 * ifd0_entries.len()).unwrap_or(0);
-    let exif_at = ifd0_entries.iter().find(|x| x.tag == EXIF_IFD).map(|x| e.u32_at(&x.field, 0).unwrap_or(0) as usize);
-    let exif_entries = exif_at.and_then(|at| read_ifd(tiff, at, e));
-    let old_note = exif_entries.as_ref().and_then(|es| es.iter().find(|x| x.tag == MAKERNOTE)).and_then(|x| value(tiff, x, e, 0));
-    let note = makernote(old_note.filter(|n| n.starts_with(b"Apple iOS\0")), id);
-    let note_at = append(&mut out, &note)?;
-    let note_entry = Entry { tag: MAKERNOTE, typ: UNDEFINED, count: note.len() as u32, field: e.u32_bytes(note_at as u32) };
-    match (exif_at, exif_entries) {
-        (Some(at), Some(entries)) => match entries.iter().position(|x| x.tag == MAKERNOTE) {
-            // the entry is there: pointed at the new note in place
-            Some(i) => write_entry(&mut out, at + 2 + 12 * i, note_entry, e),
-            None => {
-                let next = e.u32_at(tiff, at + 2 + 12 * entries.len()).unwrap_or(0);
-                let new_exif = append(&mut out, &ifd_bytes(&with_entry(entries, note_entry), next, e))?;
-                let i = ifd0_entries.iter().position(|x| x.tag == EXIF_IFD).unwrap_or(0);
-                write_entry(&mut out, ifd0 + 2 + 12 * i, Entry { field: e.u32_bytes(new_exif as u32), ..ifd0_entries[i] }, e);
+    let mut entries = Vec::new();
+    for (tag, typ, v) in added {
+        let field = match v.len() {
+            0..=4 => {
+                let mut f = [0; 4];
+                f[..v.len()].copy_from_slice(v);
+                f
             }
-        },
-        _ => {
+            _ => e.u32_bytes(append(&mut out, v)? as u32),
+        };
+        entries.push(Entry { tag: *tag, typ: *typ, count: count_of(*typ, v.len()), field });
+    }
+    match exif {
+        Some((at, old)) if entries.iter().all(|x| old.iter().any(|o| o.tag == x.tag)) => {
+            // every entry is there: pointed at the new values in place
+            for x in entries {
+                let i = old.iter().position(|o| o.tag == x.tag).unwrap_or(0);
+                write_entry(&mut out, at + 2 + 12 * i, x, e);
+            }
+        }
+        Some((at, old)) => {
+            let next = e.u32_at(tiff, at + 2 + 12 * old.len()).unwrap_or(0);
+            let merged = entries.into_iter().fold(old, with_entry);
+            let new_exif = append(&mut out, &ifd_bytes(&merged, next, e))?;
+            let i = ifd0_entries.iter().position(|x| x.tag == EXIF_IFD).unwrap_or(0);
+            write_entry(&mut out, ifd0 + 2 + 12 * i, Entry { field: e.u32_bytes(new_exif as u32), ..ifd0_entries[i] }, e);
+        }
+        None => {
             // no (readable) Exif IFD: a new one, and a copy of IFD0 that points at it
-            let new_exif = append(&mut out, &ifd_bytes(&[note_entry], 0, e))?;
+            let new_exif = append(&mut out, &ifd_bytes(&entries, 0, e))?;
             let pointer = Entry { tag: EXIF_IFD, typ: LONG, count: 1, field: e.u32_bytes(new_exif as u32) };
             let kept: Vec<Entry> = ifd0_entries.into_iter().filter(|x| x.tag != EXIF_IFD).collect();
             let new_ifd0 = append(&mut out, &ifd_bytes(&with_entry(kept, pointer), ifd0_next, e))?;
@@ -70,15 +121,45 @@ pub fn with_content_id(tiff: Option<&[u8]>, id: &str) -> Result<Vec<u8>, String>
     Ok(out)
 }
 
-/// A TIFF block holding only an Exif IFD with an Apple MakerNote (for a still without EXIF).
-fn fresh(id: &str) -> Vec<u8> {
+/// An entry's count: its value's length in units of its type.
+fn count_of(typ: u16, len: usize) -> u32 {
+    let unit = match typ {
+        3 | 8 => 2,
+        4 | 9 | 11 | 13 => 4,
+        5 | 10 | 12 => 8,
+        _ => 1,
+    };
+    (len / unit) as u32
+}
+
+/// A TIFF block holding only an Exif IFD with `added` (for a still without EXIF).
+fn fresh(added: &[(u16, u16, Vec<u8>)]) -> Vec<u8> {
     let e = Endian { big: true };
     let mut out = b"MM\0*\0\0\0\x08".to_vec();
-    // IFD0 at 8 (one entry), the Exif IFD at 26 (one entry), the MakerNote at 44
-    let note = makernote(None, id);
+    // IFD0 at 8 (one entry: the Exif IFD at 26), the Exif IFD, then the values that do not fit
     out.extend_from_slice(&ifd_bytes(&[Entry { tag: EXIF_IFD, typ: LONG, count: 1, field: e.u32_bytes(26) }], 0, e));
-    out.extend_from_slice(&ifd_bytes(&[Entry { tag: MAKERNOTE, typ: UNDEFINED, count: note.len() as u32, field: e.u32_bytes(44) }], 0, e));
-    out.extend_from_slice(&note);
+    let mut sorted: Vec<&(u16, u16, Vec<u8>)> = added.iter().collect();
+    sorted.sort_by_key(|a| a.0);
+    let data_start = 26 + 2 + 12 * sorted.len() + 4;
+    let mut data = Vec::new();
+    let mut entries = Vec::new();
+    for (tag, typ, v) in sorted {
+        let field = if v.len() <= 4 {
+            let mut f = [0; 4];
+            f[..v.len()].copy_from_slice(v);
+            f
+        } else {
+            let f = e.u32_bytes((data_start + data.len()) as u32);
+            data.extend_from_slice(v);
+            if v.len() % 2 == 1 {
+                data.push(0);
+            }
+            f
+        };
+        entries.push(Entry { tag: *tag, typ: *typ, count: count_of(*typ, v.len()), field });
+    }
+    out.extend_from_slice(&ifd_bytes(&entries, 0, e));
+    out.extend_from_slice(&data);
     out
 }
 

@@ -16,6 +16,8 @@ mod hvc1;
 mod mov;
 mod still_id;
 
+pub(super) use still_id::jpeg_with_capture_time;
+
 use super::control::Ticker;
 use super::error::{JobError, OptionError};
 use super::made::{Clip, Identifier, Made, Writer};
@@ -53,6 +55,10 @@ impl Writer for LivePhotoOut {
 
     fn identifier(&self, lp: &LivePhoto) -> Option<Identifier> {
         identifier(lp).ok()
+    }
+
+    fn made_of(&self) -> super::made::MadeOf {
+        super::made::MadeOf::Both
     }
 
     fn write(&self, clip: &Clip<'_>, out: &mut File, ticker: &Ticker<'_>) -> Result<Made, JobError> {

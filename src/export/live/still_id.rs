@@ -5,7 +5,7 @@
 //! profile, gain map and other metadata stay byte for byte, and a JPEG's MPF offsets (which count
 //! from the MPF segment itself) stay right (docs/formats.md "Writing a Live Photo").
 
-use super::exif_id::with_content_id;
+use super::exif_id::{with_capture_time, with_content_id};
 use crate::export::error::JobError;
 use crate::export::jpeg::{app_segments, exif_block, exif_segment, segment, EXIF_SIGNATURE};
 use crate::meta::heif;
@@ -14,12 +14,23 @@ use crate::meta::isobmff::boxed;
 
 /// `jpeg` with `id` in its Apple MakerNote.
 pub fn jpeg_with_id(jpeg: &[u8], id: &str) -> Result<Vec<u8>, JobError> {
+    jpeg_with_exif(jpeg, |tiff| with_content_id(tiff, id), "the identifier")
+}
+
+/// `jpeg` with the capture time `t` in its EXIF (`DateTimeOriginal`, `OffsetTimeOriginal`): for a
+/// still that has none, whose Live Photo's time (and offset) came from its clip.
+pub fn jpeg_with_capture_time(jpeg: &[u8], t: crate::meta::CaptureTime) -> Result<Vec<u8>, JobError> {
+    jpeg_with_exif(jpeg, |tiff| with_capture_time(tiff, t), "the capture time")
+}
+
+/// `jpeg` with its EXIF block (or none) edited by `edit`; `what` names what is written, in errors.
+fn jpeg_with_exif(jpeg: &[u8], edit: impl FnOnce(Option<&[u8]>) -> Result<Vec<u8>, String>, what: &str) -> Result<Vec<u8>, JobError> {
     let segments = app_segments(jpeg).ok_or_else(|| JobError::Media("the still is not a JPEG".into()))?;
     let own = exif_segment(jpeg, &segments);
     let tiff = exif_block(jpeg, &segments);
-    let tiff = with_content_id(tiff, id).map_err(|e| JobError::Media(format!("cannot write the identifier into the still's EXIF: {e}")))?;
+    let tiff = edit(tiff).map_err(|e| JobError::Media(format!("cannot write {what} into the still's EXIF: {e}")))?;
     let segment = segment(0xE1, &[EXIF_SIGNATURE, &tiff])
-        .ok_or_else(|| JobError::Media("the still's EXIF block would outgrow its JPEG segment (64 KB) with the identifier".into()))?;
+        .ok_or_else(|| JobError::Media(format!("the still's EXIF block would outgrow its JPEG segment (64 KB) with {what}")))?;
     // replaces the segment in place, or goes after SOI and a JFIF APP0 (where EXIF belongs)
     let (from, to) = match own {
         Some(s) => (s.body.0 - 4, s.body.1),
