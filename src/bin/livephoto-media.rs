@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     cli::install_panic_hook();
+    livephoto::export::tune_allocator();
     let cli = Cli::parse();
     ExitCode::from(cli::exit_code(cli::run_media(&cli)))
 }

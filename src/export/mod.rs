@@ -43,7 +43,7 @@ pub use made::{GifFit, Identifier, Reencoded};
 pub use options::{
     Animated, AnimatedOut, ConvertOptions, Effect, GifOut, LivePhotoOut, MotionPhoto, Mp4, Mp4Codec, OutputOptions, StillOut, Target, Writer,
 };
-pub use runner::{Item, Outcome, Status, MAX_JOBS};
+pub use runner::{tune_allocator, Item, Outcome, Status, MAX_JOBS};
 
 use crate::meta::{CaptureTime, StillFormat};
 use crate::scan::LivePhoto;

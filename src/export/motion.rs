@@ -19,6 +19,8 @@ use std::io::{self, Seek, Write};
 
 const RDF: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
 
+
+
 /// `--to motion-photo`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MotionPhoto {
@@ -67,10 +69,14 @@ pub fn write(
     (trim, effect): (Trim, Option<(Effect, f64)>),
     ticker: &Ticker<'_>,
 ) -> Result<(u64, Option<super::made::Reencoded>, Option<String>), JobError> {
-    // the MP4 is made first (its length goes into the XMP), in a file with no name to leave behind
+    // the MP4 first (its length goes into the XMP), in a file with no name to leave behind; the
+    // still's bytes are made after it, so the job never holds them while it makes the video
     let mut mp4 = tempfile::tempfile().map_err(JobError::io("cannot create a temporary file for the video"))?;
     let (frames, reencoded) = video::to_mp4((&*lp.clip).into(), &mut mp4, meta, codec, trim, effect, ticker)?;
     let len = mp4.seek(io::SeekFrom::End(0))?;
+    // what the video's frames and codecs held goes back before the still is decoded (with
+    // `tune_allocator`, 24 MP iOS 18 stills at 2 jobs peak at the MP4 path's 380 MB, not 580)
+    super::runner::release_memory();
     // the key photo's moment in the new video (with an effect, the still is no moment of it)
     let key_us = lp.clip.info.key_time_s.filter(|_| effect.is_none());
     let key_us = key_us.map(|k| ((k - trim.start.unwrap_or(0.0)) * 1e6).round() as i64).filter(|&k| k >= 0);

@@ -289,6 +289,18 @@ fn run_one<'a>(
     }
 }
 
+/// Makes the system allocator give large buffers (decoded frames, a photo's pixels) back to the
+/// system when they are freed. glibc's default raises its mmap threshold as large blocks are
+/// freed, after which they come from its heaps and stay: a motion photo's job, a 24 MP still
+/// then an HEVC clip, peaked at 400 MB alone (290 MB with this) and 550 MB at two jobs (408 MB).
+pub fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets an allocator parameter, before any thread is started.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
 /// What a panic said, in words.
 fn panic_words(panic: &(dyn std::any::Any + Send)) -> String {
     panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_else(|| "no message".into())
@@ -297,7 +309,7 @@ fn panic_words(panic: &(dyn std::any::Any + Send)) -> String {
 /// Gives what a finished job freed back to the system. glibc keeps freed memory in per-thread
 /// arenas, so without this a run's resident memory creeps up job by job (20 iOS 18 clips at
 /// 2 jobs: 415 MB against 387 MB for 4).
-fn release_memory() {
+pub(super) fn release_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns free heap pages to the system; it touches no live data.
     unsafe {

@@ -13,6 +13,7 @@
 mod exif_id;
 mod heif_exif;
 mod hvc1;
+mod key_time;
 mod mov;
 mod still_id;
 

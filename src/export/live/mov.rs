@@ -96,13 +96,15 @@ pub fn write_mov(src: &[u8], meta: &MovMeta, out: &mut dyn Write) -> Result<Writ
     }
     let sample_at = at;
     let movie_ts = mvhd_timescale(mvhd).ok_or_else(|| JobError::Media("the clip's 'mvhd' box is too short".into()))?;
-    let mut children = vec![patched_mvhd(mvhd, &tracks, meta.capture_unix, !key_track_kept)];
+    // the key photo on one of the video's frames, never past its last: the track it adds then
+    // ends within the movie (which is made to last that long, whatever its header said)
+    let key_units = (!key_track_kept).then(|| (super::key_time::on_a_frame(video.body, movie_ts, meta.key_time_s) * f64::from(movie_ts)).round() as u64);
+    let mut children = vec![patched_mvhd(mvhd, &tracks, meta.capture_unix, key_units.map(|k| k + 1))];
     for t in &tracks {
         children.push(boxed(b"trak", &moved_chunks(t.body, &bases).map_err(bad)?));
     }
-    if !key_track_kept {
+    if let Some(key_units) = key_units {
         let next_id = tracks.iter().map(|t| t.id).max().unwrap_or(0) + 1;
-        let key_units = (meta.key_time_s.max(0.0) * f64::from(movie_ts)).round() as u64;
         children.push(still_time_track(next_id, movie_ts, key_units, sample_at));
     }
     if let Some(u) = udta {
@@ -159,11 +161,21 @@ fn mvhd_timescale(mvhd: &[u8]) -> Option<u32> {
     mvhd.get(at..at + 4).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]])).filter(|&t| t > 0)
 }
 
-/// `mvhd` with the capture instant as its creation and modification times and the next track
-/// id past every track (and the one added).
-fn patched_mvhd(mvhd: &[u8], tracks: &[Track<'_>], capture_unix: Option<i64>, adding: bool) -> Vec<u8> {
+/// `mvhd` with the capture instant as its creation and modification times, the next track id
+/// past every track (and the one added, when a track lasting `added` movie units is), and a
+/// duration at least as long as that track.
+fn patched_mvhd(mvhd: &[u8], tracks: &[Track<'_>], capture_unix: Option<i64>, added: Option<u64>) -> Vec<u8> {
+    let adding = added.is_some();
     let mut body = mvhd.to_vec();
     let v1 = body.first() == Some(&1);
+    let (dur_at, dur_len) = if v1 { (24, 8) } else { (16, 4) };
+    if let (Some(need), Some(field)) = (added, body.get_mut(dur_at..dur_at + dur_len)) {
+        let have = field.iter().fold(0u64, |v, &b| v << 8 | u64::from(b));
+        if need > have {
+            let bytes = need.to_be_bytes();
+            field.copy_from_slice(&bytes[8 - dur_len..]);
+        }
+    }
     if let Some(t) = capture_unix.map(|u| u + EPOCH_1904).filter(|&t| t > 0) {
         if v1 && body.len() >= 20 {
             body[4..12].copy_from_slice(&(t as u64).to_be_bytes());
@@ -239,7 +251,8 @@ fn rebuild(body: &[u8], path: &[&[u8; 4]], replace: &Replace<'_>) -> Result<Vec<
 
 /// The still-image-time track as iPhones write it (docs/formats.md "The key photo's time"): a
 /// `mebx` track whose one sample (value -1, at `sample_at`) is presented `key_units` (movie
-/// timescale) into the movie, through an empty edit then one unit of media.
+/// timescale) into the movie, through an empty edit then one unit of media; at 0, through the
+/// one unit alone (a zero-length empty edit is no edit, as AVAssetWriter writes it).
 pub fn still_time_track(id: u32, movie_ts: u32, key_units: u64, sample_at: u64) -> Vec<u8> {
     let key_units = u32::try_from(key_units).unwrap_or(u32::MAX - 1);
     let be = |v: u32| v.to_be_bytes();
@@ -248,7 +261,10 @@ pub fn still_time_track(id: u32, movie_ts: u32, key_units: u64, sample_at: u64) 
         b"tkhd",
         &[&[0, 0, 0, 0x0F][..], &[0; 8], &be(id), &[0; 4], &be(key_units + 1), &[0; 8], &[0; 8], &matrix, &[0; 8]].concat(),
     );
-    let elst = boxed(b"elst", &[&[0u8; 4][..], &be(2), &be(key_units), &be(u32::MAX), &be(0x10000), &be(1), &be(0), &be(0x10000)].concat());
+    let elst = match key_units {
+        0 => boxed(b"elst", &[&[0u8; 4][..], &be(1), &be(1), &be(0), &be(0x10000)].concat()),
+        _ => boxed(b"elst", &[&[0u8; 4][..], &be(2), &be(key_units), &be(u32::MAX), &be(0x10000), &be(1), &be(0), &be(0x10000)].concat()),
+    };
     let mdhd = boxed(b"mdhd", &[&[0u8; 12][..], &be(movie_ts), &be(1), &[0x55, 0xC4, 0, 0]].concat());
     let hdlr = boxed(b"hdlr", &[&[0u8; 4][..], b"mhlr", b"meta", &[0; 12], &[0]].concat());
     let gmhd = boxed(b"gmhd", &boxed(b"gmin", &[&[0u8; 4][..], &[0, 0x40, 0x80, 0, 0x80, 0, 0x80, 0, 0, 0, 0, 0]].concat()));
