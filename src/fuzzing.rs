@@ -2,7 +2,7 @@
 //! call on untrusted bytes whose result is thrown away: they must return, never panic, and hold
 //! memory in proportion to the input. Not an API for anything else.
 
-use crate::meta::{exif, isobmff, quicktime};
+use crate::meta::{isobmff, makernote, quicktime};
 
 /// The whole per-file metadata read, as `scan` runs it on a file named `name`.
 pub fn read_media(data: &[u8], name: &str) {
@@ -34,6 +34,6 @@ pub fn box_walker(data: &[u8]) {
 
 /// The Apple MakerNote IFD reader and identifier normalisation.
 pub fn makernote(data: &[u8]) {
-    let _ = exif::apple_content_id(data);
-    let _ = exif::normalize_content_id(&String::from_utf8_lossy(data));
+    let _ = makernote::apple_content_id(data);
+    let _ = makernote::normalize_content_id(&String::from_utf8_lossy(data));
 }

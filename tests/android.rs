@@ -137,6 +137,29 @@ mod media {
         assert_eq!((decoded.width(), decoded.height()), (320, 240));
     }
 
+    /// A still without a time of its own (a messaging app stripped it) whose clip has one with its
+    /// offset: the motion photo carries that time and offset, not only the MP4's UTC.
+    #[test]
+    fn a_motion_photo_keeps_the_time_offset_a_still_lacked() {
+        let lib = fixture_copy(&["jpeg_mov"]);
+        let still = lib.path().join("jpeg_mov/IMG_0002.JPG");
+        let stripped = std::process::Command::new("exiftool")
+            .args(["-q", "-overwrite_original", "-DateTimeOriginal=", "-CreateDate=", "-ModifyDate=", "-OffsetTimeOriginal=", "-OffsetTime="])
+            .arg(&still)
+            .status()
+            .expect("exiftool (a test tool, installed by scripts/setup)");
+        assert!(stripped.success());
+        let (_, doc) = scan_json(&[lib.path()], &[]);
+        assert_eq!(doc["live_photos"][0]["captured_at_source"], "clip", "{doc}");
+        let out = tempfile::tempdir().unwrap();
+        run_ok(&[&"convert", &lib.path(), &"--to", &"motion-photo", &"-o", &out.path()]);
+        let moved = tempfile::tempdir().unwrap();
+        std::fs::copy(out.path().join("jpeg_mov/IMG_0002.MP.jpg"), moved.path().join("IMG_0002.MP.jpg")).unwrap();
+        let (_, back) = scan_json(&[moved.path()], &[]);
+        assert_eq!(back["live_photos"][0]["captured_at"], "2022-07-01T18:30:04-04:00", "{back}");
+        assert_eq!(back["live_photos"][0]["captured_at_source"], "still", "{back}");
+    }
+
     /// Apple pairs → Google Motion Photos → scanned back as motion photos with every frame and
     /// the key photo's time → MP4s with every frame; exiftool reads the container directory.
     #[test]

@@ -84,14 +84,14 @@ fn help_has_examples_and_exit_codes() {
 #[test]
 fn json_documents_carry_a_schema_version() {
     let (_, doc) = scan_json(&[&fixtures().join("heic_mov")], &[]);
-    assert_eq!(doc["schema_version"], 3);
+    assert_eq!(doc["schema_version"], 4);
     if cfg!(not(feature = "media")) {
         return; // no convert/stills in this build
     }
     let out = tempfile::tempdir().unwrap();
     let r = bin().args(["stills", "--json", "--dry-run"]).arg(fixtures().join("heic_mov")).arg("-o").arg(out.path()).output().unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
-    assert_eq!(doc["schema_version"], 3);
+    assert_eq!(doc["schema_version"], 4);
     // stills say what they did: copied, without a video's frames or re-encode reasons
     let r = bin().args(["stills", "--json"]).arg(fixtures().join("heic_mov")).arg("-o").arg(out.path()).output().unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();

@@ -350,3 +350,59 @@ fn an_hev1_video_comes_out_hvc1_with_the_same_packets() {
     let lp = &scanned["live_photos"][0];
     assert_eq!((lp["matched_by"].as_str(), lp["frames"].as_u64()), (Some("content_id"), Some(30)), "{scanned:#}");
 }
+
+/// A motion photo whose XMP puts the key photo at `key_us`: the fixture Pixel motion photo with
+/// its presentation timestamp rewritten (its XMP segment rebuilt; the video, found from the
+/// file's end, does not move).
+fn pixel_with_key_time(dir: &Path, key_us: u64) -> PathBuf {
+    let mut data = std::fs::read(fixtures().join("android/PXL_20240501_100000000.MP.jpg")).unwrap();
+    let sig = b"http://ns.adobe.com/xap/1.0/\0";
+    let body = data.windows(sig.len()).position(|w| w == sig).unwrap();
+    let seg = body - 4;
+    let len = usize::from(u16::from_be_bytes([data[seg + 2], data[seg + 3]]));
+    let packet = String::from_utf8_lossy(&data[body..seg + 2 + len]).replace("PresentationTimestampUs=\"700000\"", &format!("PresentationTimestampUs=\"{key_us}\""));
+    let mut new = vec![0xFF, 0xE1];
+    new.extend_from_slice(&((packet.len() + 2) as u16).to_be_bytes());
+    new.extend_from_slice(packet.as_bytes());
+    data.splice(seg..seg + 2 + len, new);
+    let path = dir.join(format!("PXL_{key_us}.MP.jpg"));
+    std::fs::write(&path, data).unwrap();
+    path
+}
+
+/// The entries of the last `elst` in a file: the still-image-time track's, which comes last.
+fn last_edit_list(mov: &[u8]) -> Vec<(u32, i32)> {
+    let at = mov.windows(4).rposition(|w| w == b"elst").unwrap();
+    let be = |p: usize| u32::from_be_bytes(mov[p..p + 4].try_into().unwrap());
+    (0..be(at + 8) as usize).map(|i| (be(at + 12 + 12 * i), be(at + 16 + 12 * i) as i32)).collect()
+}
+
+/// A key time past the video (a Galaxy's was seen 24 ms past its movie's end) goes on the last
+/// frame, the movie lasting as long as its every track; a key time of 0 is one edit, with no
+/// empty edit of no length before it.
+#[test]
+fn the_key_photo_lies_on_a_frame_of_the_movie() {
+    let dir = tempfile::tempdir().unwrap();
+    let past = pixel_with_key_time(dir.path(), 5_000_000);
+    let zero = pixel_with_key_time(dir.path(), 0);
+    let out = tempfile::tempdir().unwrap();
+    let (code, doc) = convert(&[dir.path()], out.path(), &[]);
+    assert_eq!(code, 0, "{doc}");
+    let back = scannable(out.path());
+    let (_, scanned) = scan_json(&[back.path()], &[]);
+    let lps = scanned["live_photos"].as_array().unwrap();
+    let key = |stem: &str| lps.iter().find(|lp| name(&lp["clip"]).starts_with(stem)).unwrap()["key_time_s"].as_f64().unwrap();
+    // 23 frames at 15 fps: the last is shown at 22/15 s
+    assert!((key("PXL_5000000") - 22.0 / 15.0).abs() < 0.002, "{}", key("PXL_5000000"));
+    assert_eq!(key("PXL_0"), 0.0);
+    for (stem, path) in [("PXL_5000000", &past), ("PXL_0", &zero)] {
+        let mov = back.path().join(format!("{stem}.MOV"));
+        let p = common::probe::probe(&mov);
+        assert!(p.duration >= 22.0 / 15.0, "{}: the movie lasts {}", path.display(), p.duration);
+        let edits = last_edit_list(&std::fs::read(&mov).unwrap());
+        match stem {
+            "PXL_0" => assert_eq!(edits, vec![(1, 0)], "one edit at 0"),
+            _ => assert_eq!(edits.len(), 2, "an empty edit, then the sample: {edits:?}"),
+        }
+    }
+}

@@ -92,12 +92,11 @@ fn heif(meta_children: &[u8]) -> Vec<u8> {
     [boxed(b"ftyp", b"heic\0\0\0\0mif1heic"), boxed(b"meta", &meta)].concat()
 }
 
-/// Reads `file` under the watch; fails if it held more than `limit` bytes at once or was slow.
-fn small_and_quick(file: &[u8], name: &str, limit: usize) -> Result<Option<livephoto::meta::MediaInfo>, livephoto::MetaError> {
-    let t = Instant::now();
+/// Reads `file` under the watch; fails if it held more than `limit` bytes at once (what a
+/// claim could make it build is what would also make it slow).
+fn held_little(file: &[u8], name: &str, limit: usize) -> Result<Option<livephoto::meta::MediaInfo>, livephoto::MetaError> {
     let (r, peak) = peak_live(|| livephoto::meta::read_media_bytes(file, name));
     assert!(peak < limit, "{name}: a {}-byte file held {peak} bytes at once", file.len());
-    assert!(t.elapsed() < Duration::from_secs(2), "{name}: took {:?}", t.elapsed());
     r
 }
 
@@ -114,7 +113,7 @@ fn crafted_heif_items_cannot_claim_memory() {
     }
     let zero_width = heif(&boxed(b"iloc", &iloc));
     assert!((1700..2000).contains(&zero_width.len()), "{}", zero_width.len());
-    let e = small_and_quick(&zero_width, "zero-width.heic", 64 << 10).unwrap_err().to_string();
+    let e = held_little(&zero_width, "zero-width.heic", 64 << 10).unwrap_err().to_string();
     assert!(e.contains("implied"), "{e}");
 
     // an 'Exif' item in idat claiming 60 MB (it was allocated before any bounds check)
@@ -124,7 +123,7 @@ fn crafted_heif_items_cannot_claim_memory() {
     iloc.extend_from_slice(&0u32.to_be_bytes());
     iloc.extend_from_slice(&60_000_000u32.to_be_bytes());
     let idat = heif(&[iinf, boxed(b"iloc", &iloc), boxed(b"idat", &[0; 64])].concat());
-    let e = small_and_quick(&idat, "idat-60mb.heic", 64 << 10).unwrap_err().to_string();
+    let e = held_little(&idat, "idat-60mb.heic", 64 << 10).unwrap_err().to_string();
     assert!(e.contains("'idat'"), "{e}");
 }
 
@@ -135,7 +134,7 @@ fn huge_size_fields_are_refused_not_allocated() {
     moov_big.extend_from_slice(b"moov");
     moov_big.extend_from_slice(&(1u64 << 63).to_be_bytes());
     let file = [b"\0\0\0\x14ftypqt  \0\0\0\0qt  ".to_vec(), moov_big].concat();
-    assert!(small_and_quick(&file, "a.mov", 64 << 10).is_err());
+    assert!(held_little(&file, "a.mov", 64 << 10).is_err());
 
     // A keys box claiming 4 billion entries, behind a real mvhd so the parse reaches it; its one
     // real entry is the content identifier, which must still be read.
@@ -151,14 +150,14 @@ fn huge_size_fields_are_refused_not_allocated() {
     mvhd[15] = 1; // time scale 1
     let moov = [boxed(b"mvhd", &mvhd), boxed(b"meta", &meta)].concat();
     let file = [b"\0\0\0\x14ftypqt  \0\0\0\0qt  ".to_vec(), boxed(b"moov", &moov)].concat();
-    let got = small_and_quick(&file, "keys.mov", 64 << 10).expect("a clip whose keys count lies still reads");
+    let got = held_little(&file, "keys.mov", 64 << 10).expect("a clip whose keys count lies still reads");
     let Some(livephoto::meta::MediaInfo::Clip(clip)) = got else { panic!("{got:?}") };
     assert_eq!(clip.shot.content_id.as_deref(), Some("E905E6C6-C747-4805-942F-9904A0281F02"), "the keys box was reached");
 
     // An iinf claiming a billion items, with one real 'infe'
     let infe = boxed(b"infe", &[2, 0, 0, 0, 0, 1, 0, 0, b'E', b'x', b'i', b'f', 0]);
     let iinf = boxed(b"iinf", &[vec![1, 0, 0, 0, 0x3B, 0x9A, 0xCA, 0x00], infe].concat());
-    let got = small_and_quick(&heif(&iinf), "iinf.heic", 64 << 10);
+    let got = held_little(&heif(&iinf), "iinf.heic", 64 << 10);
     assert!(matches!(got, Ok(Some(livephoto::meta::MediaInfo::Still(..)))), "{got:?}");
 }
 
@@ -228,16 +227,20 @@ fn ctrl_c_stops_quickly_removes_temporaries_and_a_rerun_finishes_the_rest() {
         assert!(child.try_wait().unwrap().is_none(), "finished before it could be interrupted");
         std::thread::sleep(Duration::from_millis(20));
     }
-    let sent = Instant::now();
+    let before = outputs(&dest).0.len();
     let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(kill.success());
-    let status = child.wait().unwrap();
-    let took = sent.elapsed();
-    assert!(took < Duration::from_secs(3), "took {took:?} to stop");
-    assert_eq!(status.code(), Some(130));
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    // what was stopped and what never started, each said: at most the one job running was stopped
+    let said = String::from_utf8_lossy(&out.stderr);
+    let stopped = said.split("interrupted ").nth(1).and_then(|s| s.split(' ').next()).map_or(Some(0), |n| n.parse::<usize>().ok());
+    assert!(stopped.is_some_and(|n| n <= 1) && said.contains(", not started "), "{said}");
     let (done, temps) = outputs(&dest);
     assert!(temps.is_empty(), "temporaries left: {temps:?}");
-    assert!(done.len() < 24, "interrupted before the end");
+    // the work a Ctrl-C leaves to do, not how long it takes: the one job running stops (at most
+    // finishing its rename), none starts
+    assert!(done.len() <= before + 1, "{} outputs at the signal, {} after", before, done.len());
     for f in &done {
         assert!(probe(f).frames >= 20, "{} is not a complete GIF", f.display());
     }
@@ -286,17 +289,19 @@ fn unreadable_files_are_reported_and_the_run_goes_on() {
     let mut perms = std::fs::metadata(&secret).unwrap().permissions();
     std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o000);
     std::fs::set_permissions(&secret, perms).unwrap();
-    let mut cmd = bin();
     // root reads anything: run as nobody, who cannot read a mode-000 file
-    if std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0).unwrap_or(false) {
-        for d in [lib.path(), &lib.path().join("heic_mov"), &lib.path().join("jpeg_mov")] {
-            let mut p = std::fs::metadata(d).unwrap().permissions();
-            std::os::unix::fs::PermissionsExt::set_mode(&mut p, 0o755);
-            std::fs::set_permissions(d, p).unwrap();
+    let (mut cmd, _programs) = match is_root() {
+        false => (bin(), None),
+        true => {
+            let Some((cmd, dir)) = as_nobody() else { return };
+            for d in [lib.path(), &lib.path().join("heic_mov"), &lib.path().join("jpeg_mov")] {
+                let mut p = std::fs::metadata(d).unwrap().permissions();
+                std::os::unix::fs::PermissionsExt::set_mode(&mut p, 0o755);
+                std::fs::set_permissions(d, p).unwrap();
+            }
+            (cmd, Some(dir))
         }
-        cmd = Command::new("setpriv");
-        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(env!("CARGO_BIN_EXE_livephoto"));
-    }
+    };
     let r = cmd.args(["scan", "--json"]).arg(lib.path()).output().unwrap();
     let doc: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
     assert_eq!(r.status.code(), Some(1));
@@ -310,11 +315,11 @@ fn unreadable_files_are_reported_and_the_run_goes_on() {
 #[cfg(feature = "media")]
 #[test]
 fn an_unwritable_output_folder_is_said_once_without_temporary_names() {
-    let is_root = std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0).unwrap_or(false);
-    if !is_root {
+    if !is_root() {
         eprintln!("note: not root; the folder below is made unwritable for nobody only when run as root");
         return;
     }
+    let Some((mut nobody, _programs)) = as_nobody() else { return };
     let lib = fixture_copy(&["jpeg_mov"]);
     let out = tempfile::tempdir().unwrap();
     let mode = |p: &std::path::Path, m: u32| {
@@ -331,15 +336,7 @@ fn an_unwritable_output_folder_is_said_once_without_temporary_names() {
     std::fs::write(dest.join(".livephoto-export"), "").unwrap();
     mode(&dest.join(".livephoto-export"), 0o666);
     mode(&dest, 0o755);
-    let r = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
-        .arg(env!("CARGO_BIN_EXE_livephoto"))
-        .arg("stills")
-        .arg(lib.path())
-        .arg("-o")
-        .arg(&dest)
-        .output()
-        .unwrap();
+    let r = nobody.arg("stills").arg(lib.path()).arg("-o").arg(&dest).output().unwrap();
     let err = String::from_utf8_lossy(&r.stderr);
     assert_eq!(r.status.code(), Some(1), "{err}");
     let line = err.lines().find(|l| l.contains("cannot create a file in")).unwrap_or_else(|| panic!("{err}"));

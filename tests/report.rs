@@ -97,7 +97,7 @@ fn re_runs_keep_the_pictures_and_nothing_is_replaced_unasked() {
     let r = report(&[lib.path()], &page, &[]);
     let said = String::from_utf8_lossy(&r.stderr);
     assert_eq!(r.status.code(), Some(0), "{said}");
-    assert!(said.contains("2 Live Photo(s), 0 unpaired still(s), 0 unpaired clip(s)"), "{said}");
+    assert!(said.contains("2 Live Photo(s) (0 FaceTime, 0 edited); 0 unpaired still(s) and 0 unpaired clip(s)"), "{said}");
     assert!(said.contains("pictures made 0, kept from an earlier report 4"), "{said}");
     let (_, doc) = scan_json(&[lib.path()], &[]);
     assert_eq!(doc["live_photos"].as_array().unwrap().len(), 2);

@@ -145,7 +145,7 @@ fn filters_combine_and_say_what_they_left_out() {
     let (_, doc) = scan_json(&[&fixtures()], &["--camera", "iphone 8", "--since", "2022-01-01"]);
     assert_eq!(stills(&doc), vec!["IMG_0002.JPG"]);
     let r = bin().args(["scan", "--camera", "iPhone 8", "--since", "2022-01-01"]).arg(fixtures()).output().unwrap();
-    let text = String::from_utf8_lossy(&r.stdout);
+    let text = String::from_utf8_lossy(&r.stderr);
     assert!(text.contains("left out by filters: 31 (--camera)"), "{text}");
     let r = bin().args(["scan", "--until", "last week"]).arg(fixtures()).output().unwrap();
     assert_eq!(r.status.code(), Some(2), "a date that is not one is a usage error");
@@ -198,7 +198,8 @@ fn table_output_and_exit_codes() {
     let out = run(&[&"scan", &fixtures().join("heic_mov")]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("IMG_0001.HEIC") && text.contains("1 Live Photo(s)"), "{text}");
+    assert!(text.contains("IMG_0001.HEIC") && !text.contains("Live Photo(s)"), "the table on stdout: {text}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 Live Photo(s)"), "the summary on stderr");
     assert!(!String::from_utf8_lossy(&out.stderr).contains('\x1b'), "no progress bar off a terminal");
     let out = run(&[&"scan", &"/no/such/folder"]);
     assert_eq!(out.status.code(), Some(2));

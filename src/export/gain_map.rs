@@ -75,7 +75,7 @@ fn no_headroom() -> String {
 /// A number the Apple MakerNote of the TIFF block `exif` gives for a tag.
 fn makernote_number(exif: Option<&[u8]>) -> impl Fn(u16) -> Option<f64> {
     let makernote = exif.and_then(crate::meta::exif::makernote);
-    move |t| makernote.as_deref().and_then(|mn| crate::meta::exif::apple_number(mn, t))
+    move |t| makernote.as_deref().and_then(|mn| crate::meta::makernote::apple_number(mn, t))
 }
 
 /// A gain map image decoded to 8-bit greyscale rows, checked against the photo's proportions.

@@ -8,6 +8,7 @@ pub mod heif;
 #[cfg(feature = "media")] // the writers' in-place HEIF edits
 pub mod heif_edit;
 pub(crate) mod isobmff;
+pub(crate) mod makernote;
 pub mod livp;
 pub mod motion;
 pub(crate) mod mpf;

@@ -3,7 +3,7 @@
 
 use super::bytes::{Reader, Source};
 use super::error::{MetaError, Result};
-use super::exif::normalize_content_id;
+use super::makernote::normalize_content_id;
 use super::isobmff::{self, fourcc_str, meta_children, BoxRef, TopBox};
 use super::time::CaptureTime;
 use super::tracks::{apply_track, own_tracks, track_tables};

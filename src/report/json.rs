@@ -11,7 +11,7 @@ use std::path::Path;
 
 /// Version of the `--json` documents' layout: raised when a field changes meaning or goes away
 /// (new fields may appear without it).
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Path fields, flattened into the document that holds them; written as they are serialized
 /// (see [`paths::put`]).

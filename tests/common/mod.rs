@@ -152,6 +152,47 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Whether the tests run as root (who reads anything: a test of what another user cannot read
+/// runs livephoto as nobody).
+pub fn is_root() -> bool {
+    std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0).unwrap_or(false)
+}
+
+/// A command that runs livephoto as nobody (uid 65534) with `setpriv`, from copies of both
+/// programs in a folder nobody can enter: the checkout may lie where nobody cannot (a private
+/// temporary folder, /root). The folder goes with the returned guard. `None`, with the reason
+/// printed, when that cannot be set up here.
+pub fn as_nobody() -> Option<(Command, tempfile::TempDir)> {
+    use std::os::unix::fs::PermissionsExt;
+    let skip = |why: String| {
+        eprintln!("note: cannot run livephoto as nobody here ({why}); skipping that part of the test");
+        None
+    };
+    let dir = match tempfile::Builder::new().prefix("livephoto-nobody").tempdir_in("/tmp") {
+        Ok(d) => d,
+        Err(e) => return skip(format!("no folder in /tmp: {e}")),
+    };
+    let programs = [env!("CARGO_BIN_EXE_livephoto")].into_iter().chain(option_env!("CARGO_BIN_EXE_livephoto-media"));
+    for p in programs {
+        let to = dir.path().join(Path::new(p).file_name().unwrap());
+        if let Err(e) = std::fs::copy(p, &to).and_then(|_| std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o755))) {
+            return skip(format!("cannot copy {p}: {e}"));
+        }
+    }
+    if let Err(e) = std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)) {
+        return skip(format!("{e}"));
+    }
+    let check = Command::new("setpriv").args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(dir.path().join("livephoto")).arg("--version").output();
+    match check {
+        Ok(o) if o.status.success() => {}
+        Ok(o) => return skip(format!("nobody cannot run it: {}", String::from_utf8_lossy(&o.stderr).trim())),
+        Err(e) => return skip(format!("no setpriv: {e}")),
+    }
+    let mut cmd = Command::new("setpriv");
+    cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(dir.path().join("livephoto"));
+    Some((cmd, dir))
+}
+
 /// Modification time, seconds since 1970.
 pub fn mtime(p: &Path) -> i64 {
     let t = std::fs::metadata(p).unwrap().modified().unwrap();

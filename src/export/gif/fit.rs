@@ -69,8 +69,11 @@ pub fn to_gif_within(
     max: u64,
     ticker: &Ticker<'_>,
 ) -> Result<(u64, GifFit), JobError> {
-    let encode = |t: f64| -> Result<(u64, Vec<u8>, Settings), JobError> {
-        let (width, fps, quality) = ladder(opts, t);
+    // the width to lower from: the asked one, or what the clip shows when that is less (a small
+    // clip is never blown up: lowering a width it never reached would change nothing)
+    let mut asked = GifOptions { ..*opts };
+    let encode = |asked: &GifOptions, t: f64| -> Result<(u64, Vec<u8>, Settings), JobError> {
+        let (width, fps, quality) = ladder(asked, t);
         let o = GifOptions { width, fps, quality, hold_bytes: opts.hold_bytes, effect: opts.effect };
         let mut buf = Vec::new();
         let n = to_gif(clip, &mut buf, rotation, trim, &o, ticker)?;
@@ -83,10 +86,15 @@ pub fn to_gif_within(
     let mut passes = 0;
     let mut frames = 0;
     while passes < FIT_PASSES {
-        let (n, buf, settings) = encode(t)?;
+        let (n, buf, mut settings) = encode(&asked, t)?;
         passes += 1;
         if n == 0 {
             return Ok((0, GifFit { width: settings.0, fps: settings.1, quality: settings.2.get(), bytes: 0, passes, lowered: false }));
+        }
+        let made = buf.get(6..8).map_or(settings.0, |w| u32::from(u16::from_le_bytes([w[0], w[1]])));
+        if passes == 1 && made < asked.width {
+            asked.width = made;
+            settings.0 = made;
         }
         frames = n;
         let bytes = buf.len() as u64;
@@ -111,13 +119,13 @@ pub fn to_gif_within(
         let hi = too_big.map_or(1.0, |b| b.0);
         let next = if best.is_none() && passes + 1 == FIT_PASSES {
             0.0 // the last pass: the least settings, so a GIF that can fit does
-        } else if scale * model_bytes(ladder(opts, lo)) > want {
+        } else if scale * model_bytes(ladder(&asked, lo)) > want {
             lo
         } else {
             let (mut a, mut b) = (lo, hi);
             for _ in 0..30 {
                 let m = (a + b) / 2.0;
-                if scale * model_bytes(ladder(opts, m)) <= want {
+                if scale * model_bytes(ladder(&asked, m)) <= want {
                     a = m
                 } else {
                     b = m
@@ -125,7 +133,7 @@ pub fn to_gif_within(
             }
             a
         };
-        if ladder(opts, next) == settings || (best.is_some() && ladder(opts, next) == ladder(opts, lo)) {
+        if ladder(&asked, next) == settings || (best.is_some() && ladder(&asked, next) == ladder(&asked, lo)) {
             break; // nothing new to try
         }
         t = next;
@@ -136,7 +144,7 @@ pub fn to_gif_within(
             Ok((frames, GifFit { width, fps, quality: quality.get(), bytes, passes, lowered: t < 1.0 }))
         }
         None => {
-            let (width, fps, quality) = ladder(opts, 0.0);
+            let (width, fps, quality) = ladder(&asked, 0.0);
             let smallest = too_big.map_or(0, |b| b.1);
             Err(JobError::TooLarge { max, smallest, width, fps, quality: quality.get() })
         }

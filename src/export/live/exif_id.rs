@@ -210,7 +210,7 @@ type Valued = Vec<(Entry, Vec<u8>)>;
 /// An Apple MakerNote's entries with their values (offsets count from the note's first byte);
 /// entries whose values lie outside it are left out.
 fn apple_entries(note: &[u8]) -> Option<(Endian, Valued)> {
-    let e = crate::meta::exif::apple_order(note)?;
+    let e = crate::meta::makernote::apple_order(note)?;
     let entries = read_ifd(note, 14, e)?;
     Some((e, entries.iter().filter_map(|x| Some((*x, value(note, x, e, 0)?.to_vec()))).collect()))
 }
@@ -289,7 +289,7 @@ fn append(out: &mut Vec<u8>, bytes: &[u8]) -> Result<usize, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::meta::exif::apple_content_id;
+    use crate::meta::makernote::apple_content_id;
 
     const ID: &str = "0B3A4D6E-1C2F-4A5B-9C8D-7E6F5A4B3C2D";
 

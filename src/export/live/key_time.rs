@@ -5,9 +5,10 @@
 //! and snapped to the nearest frame's presentation time.
 //!
 //! A frame's presentation time is worked out from the video track's own tables: its decode time
-//! (`stts`, in the media's timescale) less the first edit's media time, after the movie's empty
-//! edits (`elst`). Counts and durations come from the file: they are read entry by entry, never
-//! expanded into a table.
+//! (`stts`, in the media's timescale) plus its composition offset (`ctts`, B-frames) less the
+//! first edit's media time, after the movie's empty edits (`elst`). Counts and durations come
+//! from the file: they are read run by run, sample by sample up to a cap, never expanded into a
+//! table.
 
 use crate::meta::bytes::Reader;
 use crate::meta::isobmff;
@@ -27,38 +28,64 @@ fn frame_near(trak: &[u8], movie_ts: u32, key_s: f64) -> Option<f64> {
     let ts_at = if version == 1 { 16 } else { 8 };
     let media_ts = f64::from(u32::from_be_bytes(body.get(ts_at..ts_at + 4)?.try_into().ok()?)).max(1.0);
     let (empty_s, media_start) = first_edit(trak, movie_ts);
-    let stts = isobmff::find_path(trak, &[b"mdia", b"minf", b"stbl", b"stts"]).ok()??;
-    let mut r = Reader::new(stts.body, "stts");
-    r.skip(4).ok()?;
-    let entries = r.u32().ok()?.min(MAX_ENTRIES);
-    let (mut dts, mut best, mut last) = (0u64, None::<f64>, None::<f64>);
-    let shown = |dts: u64| empty_s + (dts as f64 - media_start as f64) / media_ts;
-    for _ in 0..entries {
-        let (Ok(count), Ok(delta)) = (r.u32(), r.u32()) else { break };
-        if count == 0 {
-            continue;
+    let table = |kind: &[u8; 4]| isobmff::find_path(trak, &[b"mdia", b"minf", b"stbl", kind]).ok().flatten();
+    let mut stts = Runs::new(table(b"stts")?.body)?;
+    // composition offsets (B-frames): a frame is shown at its decode time plus its offset
+    let mut ctts = table(b"ctts").and_then(|b| Runs::new(b.body));
+    let (mut dts, mut best, mut last) = (0i64, None::<f64>, None::<f64>);
+    for _ in 0..MAX_SAMPLES {
+        let Some(delta) = stts.next() else { break };
+        let offset = ctts.as_mut().and_then(Runs::next).map_or(0, |o| i64::from(o as i32));
+        let pts = dts + offset - media_start as i64;
+        dts += i64::from(delta);
+        if pts < 0 {
+            continue; // before the edit's start: not shown
         }
-        // the entry's frames are dts + k·delta, those before the edit's start not shown: the one
-        // nearest the key, and the entry's last
-        let k0 = match (media_start.checked_sub(dts), delta) {
-            (Some(before), d) if d > 0 => before.div_ceil(u64::from(d)) as f64,
-            _ => 0.0,
-        };
-        let (first, step, top) = (shown(dts), f64::from(delta) / media_ts, f64::from(count - 1));
-        dts = dts.saturating_add(u64::from(count) * u64::from(delta));
-        if k0 > top {
-            continue;
+        let shown = empty_s + pts as f64 / media_ts;
+        if best.is_none_or(|b| (shown - key_s).abs() < (b - key_s).abs()) {
+            best = Some(shown);
         }
-        let k = if step > 0.0 { ((key_s - first) / step).round().clamp(k0, top) } else { k0 };
-        let candidate = first + k * step;
-        if best.is_none_or(|b| (candidate - key_s).abs() < (b - key_s).abs()) {
-            best = Some(candidate);
-        }
-        let end = first + top * step;
-        last = Some(last.map_or(end, |l: f64| l.max(end)));
+        last = Some(last.map_or(shown, |l: f64| l.max(shown)));
     }
-    let last = last?;
-    Some(best?.clamp(0.0, last))
+    Some(best?.clamp(0.0, last?))
+}
+
+/// Most samples looked at (a Live Photo's clip has about a hundred).
+const MAX_SAMPLES: u32 = 1 << 20;
+
+/// An `stts` or `ctts` table read sample by sample: (count, value) runs, never expanded.
+struct Runs<'a> {
+    r: Reader<'a>,
+    entries: u32,
+    left: u32,
+    value: u32,
+}
+
+impl<'a> Runs<'a> {
+    fn new(body: &'a [u8]) -> Option<Self> {
+        let mut r = Reader::new(body, "sample table");
+        r.skip(4).ok()?;
+        let entries = r.u32().ok()?.min(MAX_ENTRIES);
+        Some(Runs { r, entries, left: 0, value: 0 })
+    }
+}
+
+impl Iterator for Runs<'_> {
+    type Item = u32;
+
+    /// The next sample's value.
+    fn next(&mut self) -> Option<u32> {
+        while self.left == 0 {
+            if self.entries == 0 {
+                return None;
+            }
+            self.entries -= 1;
+            self.left = self.r.u32().ok()?;
+            self.value = self.r.u32().ok()?;
+        }
+        self.left -= 1;
+        Some(self.value)
+    }
 }
 
 /// The movie's empty edits before the first real one (seconds), and that edit's media time
