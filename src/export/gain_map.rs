@@ -48,7 +48,7 @@ pub fn of_heif(ctx: &HeifContext, file: &[u8], primary: &ImageHandle, exif: Opti
 /// An ISO 21496-1 gain map, if the HEIF has one: the `tmap` item's metadata (after its version
 /// byte, 0) and its gain map image, whose bytes are already in the form the metadata describes.
 fn of_tone_map(ctx: &HeifContext, file: &[u8], size: (u32, u32)) -> Result<Option<GainMap>, String> {
-    let Some((payload, id)) = crate::meta::heif::tone_map(file).map_err(|e| format!("its ISO 21496-1 gain map cannot be read ({e})"))? else {
+    let Some((payload, id)) = crate::meta::heif_edit::tone_map(file).map_err(|e| format!("its ISO 21496-1 gain map cannot be read ({e})"))? else {
         return Ok(None);
     };
     let meta = match payload.split_first() {

@@ -3,7 +3,7 @@
 //! image's end-of-image marker, or past the last image its MPF index lists, as an Ultra HDR
 //! gain map follows the primary).
 
-use crate::meta::exif::XMP_SIGNATURE;
+use crate::meta::xmp::XMP_SIGNATURE;
 
 /// The largest body a JPEG APPn segment holds.
 pub const MAX_SEGMENT: usize = 65_533;

@@ -11,7 +11,7 @@ use super::pipeline::Trim;
 use super::ultrahdr::{self, MotionItem};
 use super::{still, video, ExportMeta};
 use super::jpeg::{app_segments, merged_packet, segment, xmp_packet};
-use crate::meta::exif::XMP_SIGNATURE;
+use crate::meta::xmp::XMP_SIGNATURE;
 use crate::meta::xmp;
 use crate::scan::LivePhoto;
 use std::fs::File;

@@ -10,7 +10,7 @@
 
 use super::error::JobError;
 use super::jpeg::{app_segments, is_mpf, merged_packet, without_segments, xmp_packet, xmp_without_motion, Segment};
-use crate::meta::exif::XMP_SIGNATURE;
+use crate::meta::xmp::XMP_SIGNATURE;
 
 pub use crate::meta::hdr::APPLE_GAIN_MAP;
 use crate::meta::hdr::{APPLE_HDR_NS, HDRGM_NS as HDRGM, ISO_SIGNATURE};

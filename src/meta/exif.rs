@@ -46,7 +46,7 @@ pub fn read_jpeg(src: &Source) -> Result<StillInfo> {
             app2.push((offset + 4, body_len)); // ICC profile, MPF index, ISO 21496-1: for the HDR check
         } else if marker == 0xE1 && xmps.len() < MAX_XMP_PACKETS {
             let body = src.read_at(offset + 4, body_len, "JPEG APP segment")?;
-            if body.starts_with(XMP_SIGNATURE) {
+            if body.starts_with(super::xmp::XMP_SIGNATURE) {
                 xmps.push(body); // a Xiaomi may announce its video in a second packet
             }
         }
@@ -160,8 +160,6 @@ fn tiff_extent(t: &[u8]) -> usize {
     end
 }
 
-/// What starts a JPEG APP1 segment that holds the XMP packet.
-pub const XMP_SIGNATURE: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
 
 /// How far from the end an end-of-image marker may sit (trailing padding or junk after it).
 const JPEG_TAIL: u64 = 4096;

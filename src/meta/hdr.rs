@@ -113,9 +113,9 @@ pub fn of_jpeg_mpf(src: &Source, body: &[u8], at: u64) -> Option<Hdr> {
             let [0xFF, marker @ 0xE0..=0xEF, hi, lo] = head[..] else { break };
             let body_len = u64::from(u16::from_be_bytes([hi, lo])).saturating_sub(2);
             let sig = |s: &[u8]| src.read_upto(p + 4, s.len() as u64, "JPEG segment").is_ok_and(|b| b == s);
-            if marker == 0xE1 && xmp.is_none() && sig(super::exif::XMP_SIGNATURE) {
+            if marker == 0xE1 && xmp.is_none() && sig(super::xmp::XMP_SIGNATURE) {
                 let body = src.read_at(p + 4, body_len, "JPEG XMP").ok()?;
-                xmp = body.get(super::exif::XMP_SIGNATURE.len()..).map(<[u8]>::to_vec);
+                xmp = body.get(super::xmp::XMP_SIGNATURE.len()..).map(<[u8]>::to_vec);
             } else if marker == 0xE2 && sig(ISO_SIGNATURE) {
                 iso = true;
             }
@@ -160,7 +160,7 @@ mod tests {
         let app = |m: u8, parts: &[&[u8]]| [&[0xFF, m][..], &(parts.concat().len() as u16 + 2).to_be_bytes(), &parts.concat()].concat();
         let xmp = |attrs: &str| {
             let packet = format!(r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description {attrs}/></rdf:RDF></x:xmpmeta>"#);
-            app(0xE1, &[super::super::exif::XMP_SIGNATURE, packet.as_bytes()])
+            app(0xE1, &[super::super::xmp::XMP_SIGNATURE, packet.as_bytes()])
         };
         let apple = xmp(r#"xmlns:apdi="http://ns.apple.com/pixeldatainfo/1.0/" apdi:AuxiliaryImageType="urn:com:apple:photo:2020:aux:hdrgainmap""#);
         let ultra = xmp(r#"xmlns:hdrgm="http://ns.adobe.com/hdr-gain-map/1.0/" hdrgm:Version="1.0""#);
@@ -186,7 +186,7 @@ mod tests {
     #[test]
     fn only_an_apple_cameras_mpf_images_are_read_and_an_iso_segment_is_enough() {
         let xmp = br#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description xmlns:HDRGainMap="http://ns.apple.com/HDRGainMap/1.0/" HDRGainMap:HDRGainMapVersion="65536"/></rdf:RDF></x:xmpmeta>"#;
-        let body = [super::super::exif::XMP_SIGNATURE, &xmp[..]].concat();
+        let body = [super::super::xmp::XMP_SIGNATURE, &xmp[..]].concat();
         let second = [&[0xFF, 0xD8, 0xFF, 0xE1][..], &(body.len() as u16 + 2).to_be_bytes(), &body, &[0xFF, 0xD9]].concat();
         let jpeg = with_second_image(&second);
         let (src, app2) = (Source::from_bytes(&jpeg), [(6, u64::from(u16::from_be_bytes([jpeg[4], jpeg[5]])) - 2)]);

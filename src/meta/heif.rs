@@ -65,7 +65,7 @@ pub fn read_heif(src: &Source) -> Result<StillInfo> {
 }
 
 /// (item id, item type) from `iinf`/`infe` (ISO 23008-12 §9.2; ISO 14496-12 §8.11.6).
-fn item_types(meta: &[u8]) -> Result<Vec<(u32, [u8; 4])>> {
+pub(super) fn item_types(meta: &[u8]) -> Result<Vec<(u32, [u8; 4])>> {
     let Some(iinf) = isobmff::find(meta, b"iinf")? else { return Ok(Vec::new()) };
     let (version, body) = isobmff::full_box(iinf.body)?;
     let skip = if version == 0 { 2 } else { 4 };
@@ -91,7 +91,7 @@ fn item_types(meta: &[u8]) -> Result<Vec<(u32, [u8; 4])>> {
 }
 
 #[derive(Debug)]
-struct ItemLocation {
+pub(super) struct ItemLocation {
     id: u32,
     /// 0: in the file; 1: in `idat`.
     method: u8,
@@ -120,7 +120,7 @@ type PastEnd = Option<(u32, u64, u64)>;
 
 /// Item locations from `iloc` (ISO 14496-12 §8.11.3), of the items `keep` wants, and the first
 /// extent in the file (construction method 0) of any item that runs past the file's end.
-fn item_locations(src: &Source, meta: &[u8], keep: impl Fn(u32) -> bool) -> Result<(Vec<ItemLocation>, PastEnd)> {
+pub(super) fn item_locations(src: &Source, meta: &[u8], keep: impl Fn(u32) -> bool) -> Result<(Vec<ItemLocation>, PastEnd)> {
     let Some(iloc) = isobmff::find(meta, b"iloc")? else { return Ok((Vec::new(), None)) };
     let (version, w, count, mut r) = iloc_header(iloc.body)?;
     let mut out = Vec::new();
@@ -215,41 +215,6 @@ pub fn exif_item(meta_children: &[u8]) -> Result<Option<u32>> {
     Ok(item_types(meta_children)?.into_iter().find(|i| &i.1 == b"Exif").map(|i| i.0))
 }
 
-/// A HEIF's ISO 21496-1 tone map (a `tmap` item; docs/formats.md "HDR stills: gain maps"): its
-/// payload and the id of its gain map image, the second of its `dimg` references (the first is
-/// the base image). `data` is the whole file.
-#[cfg(feature = "media")] // export writes the gain map
-pub fn tone_map(data: &[u8]) -> Result<Option<(Vec<u8>, u32)>> {
-    let Some(meta) = super::heif_edit::meta_layout(data)? else { return Ok(None) };
-    let (src, children) = (Source::from_bytes(data), meta.children);
-    let Some(id) = item_types(children)?.into_iter().find(|i| &i.1 == b"tmap").map(|i| i.0) else { return Ok(None) };
-    let (locations, _) = item_locations(&src, children, |i| i == id)?;
-    let Some(loc) = locations.first() else { return Ok(None) };
-    let payload = read_item(&src, children, loc)?;
-    Ok(derived_from(children, id)?.and_then(|to| to.get(1).copied()).map(|gain_map| (payload, gain_map)))
-}
-
-/// The items a derived item is made from (its `dimg` references in `iref`, in order).
-#[cfg(feature = "media")]
-fn derived_from(children: &[u8], from: u32) -> Result<Option<Vec<u32>>> {
-    let Some(iref) = isobmff::find(children, b"iref")? else { return Ok(None) };
-    let (version, body) = isobmff::full_box(iref.body)?;
-    for b in isobmff::boxes(body) {
-        let b = b?;
-        if &b.kind != b"dimg" {
-            continue;
-        }
-        let mut r = Reader::new(b.body, "HEIF 'iref' entry");
-        let id = |r: &mut Reader<'_>| if version == 0 { r.u16().map(u32::from) } else { r.u32() };
-        let (f, n) = (id(&mut r)?, r.u16()?);
-        let to = (0..n).map(|_| id(&mut r)).collect::<Result<Vec<u32>>>()?;
-        if f == from {
-            return Ok(Some(to));
-        }
-    }
-    Ok(None)
-}
-
 /// One `iloc` entry: its location when `keep` wants it, and its first extent past the file's end.
 fn item_location(
     src: &Source,
@@ -299,7 +264,7 @@ fn item_location(
 
 /// An item's bytes: from the file (method 0) or from `idat` (method 1), extents concatenated.
 /// Every extent is checked against its source before the buffer is allocated.
-fn read_item(src: &Source, meta: &[u8], loc: &ItemLocation) -> Result<Vec<u8>> {
+pub(super) fn read_item(src: &Source, meta: &[u8], loc: &ItemLocation) -> Result<Vec<u8>> {
     let idat = match loc.method {
         0 => None,
         1 => Some(isobmff::find(meta, b"idat")?.ok_or_else(|| MetaError::corrupt("HEIF: item in 'idat' but no 'idat' box"))?.body),

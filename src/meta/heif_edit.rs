@@ -2,11 +2,12 @@
 //! motion photos"): where its `meta` box and `iloc` lie in the whole file, writing an `iloc` field
 //! at its width, and the writes that move every item stored past a point (when a box before them
 //! grows or goes). One mechanism for the still without its video, the identifier's EXIF item and
-//! the EXIF item added to a HEIF that had none.
+//! the EXIF item added to a HEIF that had none; and what they read of a whole file in memory
+//! (the ISO 21496-1 tone map the Ultra HDR writer carries over).
 
-use super::bytes::Source;
+use super::bytes::{Reader, Source};
 use super::error::{MetaError, Result};
-use super::heif::{item_fields, Field, ItemFields};
+use super::heif::{self, item_fields, Field, ItemFields};
 use super::isobmff;
 
 /// A HEIF's top-level `meta` box within the whole file.
@@ -83,6 +84,39 @@ pub fn moved_offsets(items: &[ItemFields], from: u64, by: i64) -> Option<Vec<(Fi
         }
     }
     Some(writes)
+}
+
+/// A HEIF's ISO 21496-1 tone map (a `tmap` item; docs/formats.md "HDR stills: gain maps"): its
+/// payload and the id of its gain map image, the second of its `dimg` references (the first is
+/// the base image). `data` is the whole file.
+pub fn tone_map(data: &[u8]) -> Result<Option<(Vec<u8>, u32)>> {
+    let Some(meta) = meta_layout(data)? else { return Ok(None) };
+    let (src, children) = (Source::from_bytes(data), meta.children);
+    let Some(id) = heif::item_types(children)?.into_iter().find(|i| &i.1 == b"tmap").map(|i| i.0) else { return Ok(None) };
+    let (locations, _) = heif::item_locations(&src, children, |i| i == id)?;
+    let Some(loc) = locations.first() else { return Ok(None) };
+    let payload = heif::read_item(&src, children, loc)?;
+    Ok(derived_from(children, id)?.and_then(|to| to.get(1).copied()).map(|gain_map| (payload, gain_map)))
+}
+
+/// The items a derived item is made from (its `dimg` references in `iref`, in order).
+fn derived_from(children: &[u8], from: u32) -> Result<Option<Vec<u32>>> {
+    let Some(iref) = isobmff::find(children, b"iref")? else { return Ok(None) };
+    let (version, body) = isobmff::full_box(iref.body)?;
+    for b in isobmff::boxes(body) {
+        let b = b?;
+        if &b.kind != b"dimg" {
+            continue;
+        }
+        let mut r = Reader::new(b.body, "HEIF 'iref' entry");
+        let id = |r: &mut Reader<'_>| if version == 0 { r.u16().map(u32::from) } else { r.u32() };
+        let (f, n) = (id(&mut r)?, r.u16()?);
+        let to = (0..n).map(|_| id(&mut r)).collect::<Result<Vec<u32>>>()?;
+        if f == from {
+            return Ok(Some(to));
+        }
+    }
+    Ok(None)
 }
 
 #[cfg(test)]

@@ -17,6 +17,9 @@ use quick_xml::writer::Writer;
 use quick_xml::XmlVersion;
 use std::borrow::Cow;
 
+/// What starts a JPEG APP1 segment that holds the XMP packet.
+pub const XMP_SIGNATURE: &[u8] = b"http://ns.adobe.com/xap/1.0/\0";
+
 /// Google's camera namespace (`GCamera:` in files, `Camera:` in the spec).
 pub const CAMERA: &str = "http://ns.google.com/photos/1.0/camera/";
 /// The container directory (`Container:Directory`, `Container:Item`).
