@@ -232,6 +232,7 @@ fn peak_kib(args: &[&dyn AsRef<std::ffi::OsStr>]) -> i64 {
     for a in args {
         cmd.arg(a);
     }
+    #[allow(clippy::zombie_processes)] // reaped by wait4 below, which also reads its peak memory
     let child = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
     let (mut status, mut usage) = (0, unsafe { std::mem::zeroed::<libc::rusage>() });
     // SAFETY: waits for our own child and fills the two values it is handed

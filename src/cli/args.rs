@@ -135,25 +135,6 @@ pub struct ScanArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum TargetArg {
-    Mp4,
-    Gif,
-    /// A Google Motion Photo for Android and Google Photos: `<still stem>.MP.jpg`, the still as
-    /// JPEG (EXIF, GPS, colour profile kept) with the clip as an MP4 inside (H.264 unless
-    /// `--codec copy`; H.264 clips are copied).
-    MotionPhoto,
-    /// An animated WebP (browsers, chat apps): a fraction of a GIF's bytes.
-    Webp,
-    /// An animated AVIF (AV1): smaller still; current browsers show it.
-    Avif,
-    /// An Apple Live Photo for iPhone and Photos: `<stem>.HEIC` (or `.JPG`) and `<stem>.MOV`
-    /// with one content identifier (the pair's own, else a new one), the key photo's moment
-    /// marked; video and audio copied, never re-encoded. For Android motion photos and for
-    /// pairs an export split.
-    LivePhoto,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum EffectArg {
     /// Forward then backward: about twice the frames and the length.
     Bounce,
@@ -222,8 +203,8 @@ pub struct ConvertArgs {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// What to make of each Live Photo.
-    #[arg(long, value_enum, ignore_case = true)]
-    pub to: TargetArg,
+    #[arg(long, value_name = "FORMAT", value_parser = formats(), ignore_case = true)]
+    pub to: String,
     /// Play the clip as the Photos app's effects do (audio dropped).
     #[arg(long, value_enum, ignore_case = true, help_heading = "Clip")]
     pub effect: Option<EffectArg>,
@@ -236,26 +217,28 @@ pub struct ConvertArgs {
     /// Keep S seconds either side of the key photo (the moment the still was taken).
     #[arg(long, value_name = "S", help_heading = "Clip")]
     pub around_key: Option<f64>,
-    /// MP4 and motion-photo video [default: auto]. `auto`: an MP4 that plays everywhere (H.264 is
-    /// copied; HEVC and HDR become 8-bit H.264, tone-mapped and upright); `copy`: the stream
-    /// untouched (HEVC/HDR for Apple players); `h264`: always re-encode.
-    #[arg(long, value_enum, ignore_case = true, help_heading = "MP4 and motion photo")]
+    #[arg(long, value_enum, ignore_case = true, help_heading = "MP4 and motion photo", help = with_defaults(
+        "MP4 and motion-photo video. `auto`: an MP4 that plays everywhere (H.264 is copied; HEVC and HDR become 8-bit \
+         H.264, tone-mapped and upright); `copy`: the stream untouched (HEVC/HDR for Apple players); `h264`: always re-encode.",
+        "--codec",
+    ))]
     pub codec: Option<CodecArg>,
     /// Motion photos from iPhone HDR photos are Ultra HDR (the gain map kept, Android 14+ shows
     /// them bright); `--sdr` writes plain SDR stills.
     #[arg(long, help_heading = "MP4 and motion photo")]
     pub sdr: bool,
-    /// Frames per second of an animated image, above 0 and at most 60 [default: 15].
-    #[arg(long, help_heading = "GIF, WebP and AVIF")]
+    #[arg(long, help_heading = "GIF, WebP and AVIF", help = with_defaults("Frames per second of an animated image, above 0 and at most 60.", "--fps"))]
     pub fps: Option<f64>,
-    /// Width in pixels of an animated image, 16 to 4096 (height follows the aspect ratio)
-    /// [default: 480].
-    #[arg(long, value_parser = clap::value_parser!(u32).range(16..=4096), help_heading = "GIF, WebP and AVIF")]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(16..=4096), help_heading = "GIF, WebP and AVIF", help = with_defaults(
+        "Width in pixels of an animated image, 16 to 4096 (height follows the aspect ratio).",
+        "--width",
+    ))]
     pub width: Option<u32>,
-    /// Quality, 1 to 100: lower makes smaller files. GIF [default: 90]: 100 keeps every frame as
-    /// dithered; below, still areas are kept from the frame before and busy areas are compressed
-    /// lossily. WebP [default: 80]: libwebp's quality. AVIF [default: 45]: CRF 63 (1) to 0 (100).
-    #[arg(long, value_name = "1..100", value_parser = clap::value_parser!(u8).range(1..=100), help_heading = "GIF, WebP and AVIF")]
+    #[arg(long, value_name = "1..100", value_parser = clap::value_parser!(u8).range(1..=100), help_heading = "GIF, WebP and AVIF", help = with_defaults(
+        "Quality, 1 to 100: lower makes smaller files. GIF: 100 keeps every frame as dithered; below, still areas are \
+         kept from the frame before and busy areas are compressed lossily. WebP: libwebp's quality. AVIF: CRF 63 (1) to 0 (100).",
+        "--quality",
+    ))]
     pub quality: Option<u8>,
     /// Largest GIF size, e.g. 8MB, 500KB, 2MiB: quality, then width (down to 240 px), then frame
     /// rate (down to 8 fps) are lowered until the GIF fits, in a few trial encodes; what was
@@ -264,50 +247,6 @@ pub struct ConvertArgs {
     pub max_size: Option<u64>,
     #[command(flatten)]
     pub out: CommonOut,
-}
-
-impl ConvertArgs {
-    /// Every option given applies to the target, or it is a usage error that names the target.
-    pub fn check(&self) -> Result<(), String> {
-        let target = match self.to {
-            TargetArg::Mp4 => "--to mp4",
-            TargetArg::Gif => "--to gif",
-            TargetArg::MotionPhoto => "--to motion-photo",
-            TargetArg::Webp => "--to webp",
-            TargetArg::Avif => "--to avif",
-            TargetArg::LivePhoto => "--to live-photo",
-        };
-        if self.sdr && self.to != TargetArg::MotionPhoto {
-            return Err(format!("--sdr applies to motion photos (--to motion-photo), not {target}: only they hold a still"));
-        }
-        let gif_only = [("--fps", self.fps.is_some()), ("--width", self.width.is_some()), ("--quality", self.quality.is_some()), ("--max-size", self.max_size.is_some())];
-        match self.to {
-            TargetArg::Gif | TargetArg::Webp | TargetArg::Avif => {
-                if self.codec.is_some() {
-                    return Err(format!("--codec applies to MP4s and motion photos, not {target}: an animated image is always encoded"));
-                }
-                if self.max_size.is_some() && self.to != TargetArg::Gif {
-                    return Err(format!("--max-size applies to GIFs (--to gif), not {target}: lower --quality or --width instead"));
-                }
-            }
-            TargetArg::LivePhoto => {
-                if self.codec.is_some() {
-                    return Err(format!("--codec applies to MP4s and motion photos, not {target}: its video and audio are copied as they are"));
-                }
-                if let Some((flag, _)) = gif_only.iter().find(|(_, given)| *given) {
-                    return Err(format!("{flag} applies to animated images (--to gif, webp or avif), not {target}: its clip is copied as it is"));
-                }
-            }
-            TargetArg::Mp4 | TargetArg::MotionPhoto => {
-                if let Some((flag, _)) = gif_only.iter().find(|(_, given)| *given) {
-                    return Err(format!(
-                        "{flag} applies to animated images (--to gif, webp or avif), not {target}: its video keeps the clip's size and frame rate"
-                    ));
-                }
-            }
-        }
-        self.out.filter.check()
-    }
 }
 
 #[derive(Args, Debug)]
@@ -368,6 +307,42 @@ pub struct ReportArgs {
     pub color: ColorOpt,
     #[command(flatten)]
     pub filter: FilterArgs,
+}
+
+/// `--to`'s values: the formats' own words and help lines (`export::FORMATS`). A build without
+/// the media feature has no formats (its `convert` is the helper's): it takes any word.
+fn formats() -> clap::builder::ValueParser {
+    #[cfg(feature = "media")]
+    {
+        use clap::builder::{PossibleValue, PossibleValuesParser, ValueParser};
+        ValueParser::new(PossibleValuesParser::new(crate::export::FORMATS.iter().map(|s| PossibleValue::new(s.word).help(s.help))))
+    }
+    #[cfg(not(feature = "media"))]
+    {
+        clap::builder::NonEmptyStringValueParser::new().into()
+    }
+}
+
+/// `text` and the defaults the formats that take `flag` give it: `[default: 15]`, or each
+/// format's when they differ (`[default: gif 90, webp 80, avif 45]`).
+fn with_defaults(text: &str, flag: &str) -> String {
+    #[cfg(feature = "media")]
+    {
+        use crate::export::{Opt, FORMATS};
+        let all = [Opt::Codec, Opt::Sdr, Opt::Fps, Opt::Width, Opt::Quality, Opt::MaxSize, Opt::Trim, Opt::Effect];
+        let Some(opt) = all.into_iter().find(|o| o.flag() == flag) else { return text.into() };
+        let defaults: Vec<(&str, &str)> = FORMATS.iter().filter_map(|s| s.default_of(opt).map(|d| (s.word, d))).collect();
+        match defaults.as_slice() {
+            [] => text.into(),
+            [(_, d), rest @ ..] if rest.iter().all(|(_, o)| o == d) => format!("{} [default: {d}]", text.trim_end_matches('.')),
+            each => format!("{} [default: {}]", text.trim_end_matches('.'), each.iter().map(|(w, d)| format!("{w} {d}")).collect::<Vec<_>>().join(", ")),
+        }
+    }
+    #[cfg(not(feature = "media"))]
+    {
+        let _ = flag;
+        text.into()
+    }
 }
 
 /// The most parallel jobs `--jobs` takes (the export runner starts no more, whatever a library

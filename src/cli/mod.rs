@@ -5,7 +5,7 @@
 mod args;
 mod helper;
 #[cfg(feature = "media")]
-mod options;
+mod to_library;
 
 pub use args::{CommonOut, ConvertArgs, FilterArgs, ReportArgs, ScanArgs, StillsArgs};
 pub use helper::{exec_media, helper_candidates};
@@ -318,18 +318,16 @@ pub fn run_media(cli: &Cli) -> anyhow::Result<u8> {
     let (outcome, common, verb, roots) = match &cli.command {
         Command::Convert(a) => {
             a.check().map_err(anyhow::Error::msg)?;
+            let writer = a.writer().ok_or_else(|| anyhow::anyhow!("--to {}: no such format", a.to))?;
             let (cancel, progress) = start(&a.out)?;
-            (export::convert(&a.paths, &a.options(), &a.out.options(), &cancel, progress.as_ref())?, &a.out, "converted", &a.paths)
+            let outcome = export::convert(&a.paths, writer.as_ref(), &a.clip(), &a.out.options(), &cancel, progress.as_ref())?;
+            (outcome, &a.out, writer.verb(), &a.paths)
         }
         Command::Stills(a) => {
             a.check().map_err(anyhow::Error::msg)?;
+            let writer = a.writer();
             let (cancel, progress) = start(&a.out)?;
-            let verb = match a.still_out() {
-                export::StillOut::Original => "copied",
-                export::StillOut::Jpeg { .. } => "converted",
-                export::StillOut::LongExposure => "made",
-            };
-            (export::stills(&a.paths, a.still_out(), &a.out.options(), &cancel, progress.as_ref())?, &a.out, verb, &a.paths)
+            (export::stills(&a.paths, writer.as_ref(), &a.out.options(), &cancel, progress.as_ref())?, &a.out, writer.verb(), &a.paths)
         }
         Command::Report(a) => return run_report(a, a.color.color),
         _ => return run_light(cli).unwrap_or(Ok(2)),

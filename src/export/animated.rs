@@ -6,9 +6,10 @@
 
 use super::control::Ticker;
 use super::error::{JobError, OptionError};
-use super::made::{Clip, Made, Writer};
 use super::filters::Effect;
+use super::gif::{check_frames, FPS, WIDTH};
 use super::pipeline::{fd_url, more, open_input, ClipSource, Trim, VideoPipeline};
+use super::writer::{Input, Made, Opt, Settings, Spec, Writer};
 use ff::{codec, encoder, format, Dictionary, Packet, Rational};
 use ffmpeg_next as ff;
 use std::fs::File;
@@ -57,6 +58,38 @@ pub struct AnimatedOut {
     pub quality: Option<u8>,
 }
 
+/// What the command line knows of `--to webp`.
+pub const WEBP: Spec = Spec {
+    word: "webp",
+    help: "An animated WebP (browsers, chat apps): a fraction of a GIF's bytes",
+    takes: &[(Opt::Fps, Some("15")), (Opt::Width, Some("480")), (Opt::Quality, Some("80")), (Opt::Trim, None), (Opt::Effect, None)],
+    refuses: "an animated WebP is always encoded, from the clip's frames in SDR; lower --quality or --width to make it smaller",
+};
+
+/// What the command line knows of `--to avif`.
+pub const AVIF: Spec = Spec {
+    word: "avif",
+    help: "An animated AVIF (AV1): smaller still; current browsers show it",
+    takes: &[(Opt::Fps, Some("15")), (Opt::Width, Some("480")), (Opt::Quality, Some("45")), (Opt::Trim, None), (Opt::Effect, None)],
+    refuses: "an animated AVIF is always encoded, from the clip's frames in SDR; lower --quality or --width to make it smaller",
+};
+
+/// The writer `--to webp` makes of what the command line gave.
+pub fn make_webp(s: &Settings) -> Box<dyn Writer> {
+    Box::new(AnimatedOut::of(Animated::WebP, s))
+}
+
+/// The writer `--to avif` makes of what the command line gave.
+pub fn make_avif(s: &Settings) -> Box<dyn Writer> {
+    Box::new(AnimatedOut::of(Animated::Avif, s))
+}
+
+impl AnimatedOut {
+    fn of(kind: Animated, s: &Settings) -> Self {
+        AnimatedOut { kind, fps: s.fps.unwrap_or(FPS), width: s.width.unwrap_or(WIDTH), quality: s.quality }
+    }
+}
+
 impl Writer for AnimatedOut {
     fn name(&self) -> (&'static str, &'static str) {
         ("", self.kind.ext())
@@ -68,11 +101,11 @@ impl Writer for AnimatedOut {
     }
 
     fn check(&self, _: bool, _: bool) -> Result<(), OptionError> {
-        super::gif::check_frames(self.fps, self.width, self.quality)
+        check_frames(self.fps, self.width, self.quality)
     }
 
-    fn write(&self, clip: &Clip<'_>, out: &mut File, ticker: &Ticker<'_>) -> Result<Made, JobError> {
-        write((&*clip.lp.clip).into(), out, clip.meta.rotation, clip.trim, self, clip.effect, ticker).map(Made::frames)
+    fn write(&self, input: &Input<'_>, out: &mut File, ticker: &Ticker<'_>) -> Result<Made, JobError> {
+        write((&*input.lp.clip).into(), out, input.meta.rotation, input.trim, self, input.effect, ticker).map(Made::frames)
     }
 }
 

@@ -14,6 +14,7 @@ use super::control::Ticker;
 use super::error::JobError;
 use super::frames::Rgb;
 use super::pipeline::Trim;
+use super::writer::{Input, Made, Writer};
 use crate::scan::LivePhoto;
 use image::codecs::jpeg::JpegEncoder;
 use image::{ExtendedColorType, ImageEncoder};
@@ -25,6 +26,30 @@ use std::sync::Arc;
 
 /// Side of the square correlation windows (a power of two).
 const N: usize = 256;
+
+/// `stills --effect long-exposure`: a picture of its own (`<stem>-long-exposure.jpg`, never the
+/// still's name: `stills` into the same folder keeps both), made of the clip's frames (a failure
+/// it meets is the clip's) and the still's EXIF.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LongExposureOut;
+
+impl Writer for LongExposureOut {
+    fn name(&self) -> (&'static str, &'static str) {
+        ("-long-exposure", "jpg")
+    }
+
+    fn settings(&self) -> String {
+        "stills: effect long-exposure".into()
+    }
+
+    fn write(&self, input: &Input<'_>, out: &mut File, ticker: &Ticker<'_>) -> Result<Made, JobError> {
+        write(input.lp, out, ticker).map(Made::frames)
+    }
+
+    fn verb(&self) -> &'static str {
+        "made"
+    }
+}
 
 /// Writes `lp`'s Long Exposure into `out`; returns the frames averaged.
 pub fn write(lp: &LivePhoto, out: &mut File, ticker: &Ticker<'_>) -> Result<u64, JobError> {

@@ -1,15 +1,18 @@
-//! `convert` and `stills`: one output per Live Photo (a pair of files, one stem, for
-//! `--to live-photo`), never over an input. This layer sits on
-//! `scan` and below `report`; it takes plain [`options`], a [`Cancel`] flag and a [`Progress`]
-//! observer, and returns an [`Outcome`]: it never prints and knows nothing of the CLI.
+//! `convert`, `stills` and `report`'s pictures: one output per Live Photo and [`Writer`] (a pair
+//! of files, one stem, for `--to live-photo`), never over an input. This layer sits on `scan`
+//! and below `report`; it takes plain options ([`OutputOptions`], [`ClipOptions`], a writer), a
+//! [`Cancel`] flag and a [`Progress`] observer, and returns an [`Outcome`]: it never prints and
+//! knows nothing of the CLI.
 //!
-//! Where things go: a new output format is a [`Writer`] in a file of its own (its name,
-//! settings, checks and `write`; a second file of the same stem through `companion`), a
-//! [`Target`] variant with its arm in [`Target::writer`], and the CLI's value; the runner, naming,
-//! manifest and safety rules come with it.
+//! The shape (docs/conventions.md "Where new work goes"): [`writer`] is the seam at the bottom,
+//! what every output is given and returns; each output is a writer in a file of its own; the
+//! [`runner`] runs any writer with the same rules (temporary names, the manifest, never over a
+//! scanned file). This file only lists the `convert` formats ([`FORMATS`], the one place a new
+//! format is named) and starts runs; no file below imports it.
 
 mod animated;
 mod control;
+mod destination;
 mod error;
 mod filters;
 mod frames;
@@ -19,163 +22,106 @@ mod icc;
 mod jpeg;
 mod live;
 mod location;
-mod made;
 mod long_exposure;
 mod lzw;
+mod manifest;
+mod memory;
 mod motion;
 mod mp4;
-mod options;
 mod output;
 mod palette;
 mod pipeline;
+mod run_options;
 mod runner;
 mod still;
+mod still_exif;
+mod still_writers;
 mod ultrahdr;
-mod target;
 mod video;
 mod without_video;
+mod writer;
 
 pub use control::{Cancel, NoProgress, Progress, Ticker};
-pub use error::size_words;
-pub use error::{io_words, ExportError, JobError, OptionError};
-pub use gif::{GifOptions, GifQuality};
-pub use made::{GifFit, Identifier, Reencoded};
-pub use options::{
-    Animated, AnimatedOut, ConvertOptions, Effect, GifOut, LivePhotoOut, MotionPhoto, Mp4, Mp4Codec, OutputOptions, StillOut, Target, Writer,
-};
-pub use runner::{tune_allocator, Item, Outcome, Status, MAX_JOBS};
+pub use error::{io_words, size_words, ExportError, JobError, OptionError};
+pub use filters::Effect;
+pub use gif::PreviewOut;
+pub use long_exposure::LongExposureOut;
+pub use memory::tune_allocator;
+pub use run_options::{ClipOptions, OutputOptions};
+pub use runner::{Item, Outcome, Status, MAX_JOBS};
+pub use still_writers::{JpegOut, OriginalOut, ThumbnailOut};
+pub use writer::{ExportMeta, GifFit, Identifier, Input, Made, MadeOf, Mp4Codec, Opt, Reencoded, Settings, Spec, Writer};
 
-use crate::meta::{CaptureTime, StillFormat};
-use crate::scan::LivePhoto;
+use crate::scan::Library;
 use output::Pending;
-use runner::{Done, Job, Run};
+use runner::Run;
 use std::path::{Path, PathBuf};
 
-/// What an output carries over from the Live Photo.
-#[derive(Debug, Clone, Default)]
-pub struct ExportMeta {
-    /// MP4 `creation_time`: UTC, "2021-04-10T10:44:00.000000Z".
-    pub creation_time: Option<String>,
-    pub mtime: Option<i64>,
-    pub location: Option<String>,
-    pub make: Option<String>,
-    pub model: Option<String>,
-    pub rotation: u16,
-}
+/// Lists the `convert` formats: each one's [`Spec`] (plain data, what the command line shows and
+/// checks) with the function that makes its writer from the options given.
+macro_rules! formats {
+    ($($spec:path => $make:path),* $(,)?) => {
+        /// Every `convert` format, in the order `--help` lists them.
+        pub static FORMATS: &[&Spec] = &[$(&$spec),*];
 
-impl ExportMeta {
-    pub fn of(lp: &LivePhoto) -> Self {
-        let utc = utc_capture(lp);
-        ExportMeta {
-            creation_time: utc.map(|u| {
-                let t = CaptureTime { local: u, offset_s: Some(0) }.to_rfc3339();
-                format!("{}.000000Z", t.trim_end_matches('Z'))
-            }),
-            mtime: utc.map(|u| u.floor() as i64),
-            location: lp.location().map(|g| g.to_iso6709()),
-            make: lp.make().map(String::from),
-            model: lp.model().map(String::from),
-            rotation: lp.clip.info.video.as_ref().map_or(0, |v| v.rotation),
+        /// The writer of the format whose `--to` word is `word`, made with `settings` (its own
+        /// defaults for the options not given); `None` for a word no format has.
+        pub fn writer_for(word: &str, settings: &Settings) -> Option<Box<dyn Writer>> {
+            $(if word == $spec.word {
+                return Some($make(settings));
+            })*
+            None
         }
-    }
+    };
 }
 
-/// The capture instant in UTC: the Live Photo's time when its offset is known (the still's own,
-/// or the clip's offset on the still's local time), else the clip's instant (its `creationdate`
-/// has an offset, its `mvhd` is UTC), else the still's local time as UTC.
-fn utc_capture(lp: &LivePhoto) -> Option<f64> {
-    let (s, c) = (lp.still.info.shot.captured_at, lp.clip.info.shot.captured_at);
-    lp.captured_at().and_then(|t| t.utc()).or_else(|| c.and_then(|t| t.utc())).or_else(|| s.or(c).map(|t| t.local))
+formats! {
+    mp4::SPEC => mp4::make,
+    gif::SPEC => gif::make,
+    motion::SPEC => motion::make,
+    animated::WEBP => animated::make_webp,
+    animated::AVIF => animated::make_avif,
+    live::SPEC => live::make,
 }
 
-/// Scans `paths` and writes each Live Photo's clip as an MP4 or GIF under `out.dir`.
+/// Scans `paths` and writes each Live Photo as `writer` makes it under `out.dir`, the part of
+/// its clip `clip` says played as it says.
 pub fn convert(
     paths: &[PathBuf],
-    opts: &ConvertOptions,
+    writer: &dyn Writer,
+    clip: &ClipOptions,
     out: &OutputOptions,
     cancel: &Cancel,
     progress: &dyn Progress,
 ) -> Result<Outcome, ExportError> {
-    opts.validate()?;
-    let (lib, marker) = runner::prepare(paths, out, progress)?;
-    let writer = opts.to.writer();
-    let (suffix, ext) = writer.name();
-    let settings = opts.settings();
-    let name = |lp: &LivePhoto| target::name_with(&lp.still.path, suffix, ext);
-    let jobs = runner::plan(&lib, &out.dir, name, |lp| writer.companion(lp), |lp| vec![&lp.still.path, &lp.clip.path], writer.made_of(), &settings);
-    let work = |job: &Job<'_>, pending: &mut Pending, second: Option<&mut Pending>, ticker: &Ticker<'_>| -> Result<Done, JobError> {
-        let meta = ExportMeta::of(job.lp);
-        let trim = opts.trim_for(job.lp);
-        let clip_s = job.lp.clip.info.duration_s;
-        trim.check(clip_s)?;
-        let kept_s = trim.end.unwrap_or(clip_s).min(clip_s) - trim.start.unwrap_or(0.0);
-        let effect = opts.effect.map(|e| (e, kept_s));
-        let clip = made::Clip { lp: job.lp, meta: &meta, trim, effect, identifier: writer.identifier(job.lp) };
-        if let Some(second) = second {
-            writer.write_companion(&clip, second.file())?;
-        }
-        let made = writer.write(&clip, pending.file(), ticker)?;
-        if made.frames == 0 {
-            return Err(trim.selects_nothing(clip_s));
-        }
-        Ok(Done { frames: Some(made.frames), reencoded: made.reencoded, fitted: made.fitted, identifier: made.identifier, note: made.note })
-    };
-    let mtime = |job: &Job<'_>| ExportMeta::of(job.lp).mtime;
-    let describe = |lp: &LivePhoto| writer.identifier(lp);
-    let run = Run { out, marker: &marker, inputs: &lib.inputs, cancel, progress, describe: &describe };
-    let items = runner::run_all(jobs, &run, &work, &mtime);
-    Ok(Outcome { library: lib, items, dry_run: out.dry_run, cancelled: cancel.is_cancelled() })
+    clip.validate(writer)?;
+    run(paths, writer, clip.settings(writer), Some(clip), out, cancel, progress)
 }
 
-/// Scans `paths` and writes each Live Photo's still under `out.dir`: byte for byte, or HEIC
-/// converted to JPEG.
-pub fn stills(
+/// Scans `paths` and writes each Live Photo's still as `writer` makes it ([`OriginalOut`],
+/// [`JpegOut`], [`LongExposureOut`]) under `out.dir`.
+pub fn stills(paths: &[PathBuf], writer: &dyn Writer, out: &OutputOptions, cancel: &Cancel, progress: &dyn Progress) -> Result<Outcome, ExportError> {
+    writer.check(false, false)?;
+    run(paths, writer, writer.settings(), None, out, cancel, progress)
+}
+
+fn run(
     paths: &[PathBuf],
-    format: StillOut,
+    writer: &dyn Writer,
+    settings: String,
+    clip: Option<&ClipOptions>,
     out: &OutputOptions,
     cancel: &Cancel,
     progress: &dyn Progress,
 ) -> Result<Outcome, ExportError> {
     let (lib, marker) = runner::prepare(paths, out, progress)?;
-    let converts = |lp: &LivePhoto| match format {
-        StillOut::Original => false,
-        StillOut::Jpeg { hdr } => still::converts_to_jpeg(&lp.still, hdr),
-        StillOut::LongExposure => true,
-    };
-    let name = |lp: &LivePhoto| {
-        if format == StillOut::LongExposure {
-            // a picture of its own, never the still's name: `stills` into the same folder keeps both
-            return target::name_with(&lp.still.path, "-long-exposure", "jpg");
-        }
-        let written = if converts(lp) { StillFormat::Jpeg } else { lp.still.format };
-        target::still_name(&lp.still.path, written, lp.still.info.extra_at().is_some())
-    };
-    // a Long Exposure is made of the clip (the failure it meets is the clip's) and the still's EXIF
-    fn sources(format: StillOut, lp: &LivePhoto) -> Vec<&Path> {
-        match format {
-            StillOut::LongExposure => vec![lp.still.path.as_path(), lp.clip.path.as_path()],
-            StillOut::Original | StillOut::Jpeg { .. } => vec![lp.still.path.as_path()],
-        }
-    }
-    let made_of = if format == StillOut::LongExposure { made::MadeOf::Clip } else { made::MadeOf::Still };
-    let jobs = runner::plan(&lib, &out.dir, name, |_| None, |lp| sources(format, lp), made_of, &format.settings());
-    let work = |job: &Job<'_>, pending: &mut Pending, _: Option<&mut Pending>, ticker: &Ticker<'_>| -> Result<Done, JobError> {
-        match format {
-            StillOut::Original => still::copy(&job.lp.still, pending.file()).map(|_| Done::default()),
-            StillOut::Jpeg { hdr } => still::to_jpeg(&job.lp.still, pending.file(), hdr).map(|note| Done { note, ..Done::default() }),
-            StillOut::LongExposure => {
-                long_exposure::write(job.lp, pending.file(), ticker).map(|n| Done { frames: Some(n), ..Done::default() })
-            }
-        }
-    };
-    // A byte-identical copy keeps the original's modification time; a conversion gets the capture time.
-    let mtime = |job: &Job<'_>| match converts(job.lp) {
-        true => ExportMeta::of(job.lp).mtime,
-        false => file_mtime(&job.lp.still.path),
-    };
-    let run = Run { out, marker: &marker, inputs: &lib.inputs, cancel, progress, describe: &|_| None };
-    let items = runner::run_all(jobs, &run, &work, &mtime);
-    Ok(Outcome { library: lib, items, dry_run: out.dry_run, cancelled: cancel.is_cancelled() })
+    let jobs = runner::plan(&lib, &out.dir, &[(writer, settings)]);
+    let items = runner::run_all(jobs, &Run { out, marker: &marker, inputs: &lib.inputs, cancel, progress, clip });
+    Ok(outcome(lib, items, out.dry_run, cancel))
+}
+
+fn outcome(library: Library, items: Vec<Item>, dry_run: bool, cancel: &Cancel) -> Outcome {
+    Outcome { library, items, dry_run, cancelled: cancel.is_cancelled() }
 }
 
 /// What `report` makes for each Live Photo, beside its page.
@@ -194,20 +140,20 @@ pub struct ReportOptions {
     pub preview: Option<(f64, u32)>,
 }
 
-/// Scans `paths` and makes each Live Photo's thumbnail (`.jpg`) and, unless asked not to, its
-/// animated preview (`.gif`) in the output folder beside the page, in parallel, with the runner's rules
-/// (temporary files, manifest, never over a scanned file). For `n` Live Photos, `items[i]` is
-/// the thumbnail of `library.live_photos[i]` and `items[n + i]` its preview. The page itself is
-/// written by [`save_page`] once rendered.
-pub fn report(
-    paths: &[PathBuf],
-    opts: &ReportOptions,
-    out: &OutputOptions,
-    cancel: &Cancel,
-    progress: &dyn Progress,
-) -> Result<Outcome, ExportError> {
-    if let Some((fps, width)) = opts.preview {
-        gif::check_frames(fps, width, None)?;
+/// Scans `paths` and makes each Live Photo's thumbnail ([`ThumbnailOut`]) and, unless asked not
+/// to, its animated preview ([`PreviewOut`]) in the output folder beside the page, with the
+/// runner's rules (temporary files, manifest, never over a scanned file). For `n` Live Photos,
+/// `items[i]` is the thumbnail of `library.live_photos[i]` and `items[n + i]` its preview. The
+/// page itself is written by [`save_page`] once rendered.
+pub fn report(paths: &[PathBuf], opts: &ReportOptions, out: &OutputOptions, cancel: &Cancel, progress: &dyn Progress) -> Result<Outcome, ExportError> {
+    let thumb = ThumbnailOut { px: opts.thumb_px };
+    let preview = opts.preview.map(|(fps, width)| PreviewOut::new(fps, width));
+    let mut writers: Vec<(&dyn Writer, String)> = vec![(&thumb, thumb.settings())];
+    if let Some(p) = &preview {
+        writers.push((p, p.settings()));
+    }
+    for (w, _) in &writers {
+        w.check(false, false)?;
     }
     let ours = opts.page_is_ours;
     if !out.overwrite && !ours && std::fs::symlink_metadata(&opts.page).is_ok() {
@@ -230,31 +176,9 @@ pub fn report(
         }
     }
     let marker = runner::open_marker(out, progress)?;
-    // a report's pictures are remade when their sources change, whatever the settings were
-    let thumb = |lp: &LivePhoto| target::name_with(&lp.still.path, "", "jpg");
-    let mut jobs = runner::plan(&lib, &out.dir, thumb, |_| None, |lp| vec![&lp.still.path], made::MadeOf::Still, "");
-    if opts.preview.is_some() {
-        let preview = |lp: &LivePhoto| target::name_with(&lp.still.path, "", "gif");
-        jobs.extend(runner::plan(&lib, &out.dir, preview, |_| None, |lp| vec![&lp.clip.path], made::MadeOf::Clip, ""));
-    }
-    let work = |job: &Job<'_>, pending: &mut Pending, _: Option<&mut Pending>, ticker: &Ticker<'_>| -> Result<Done, JobError> {
-        match (opts.preview, job.dest.extension().is_some_and(|e| e == "gif")) {
-            (Some((fps, width)), true) => {
-                let rotation = job.lp.clip.info.video.as_ref().map_or(0, |v| v.rotation);
-                // never wider than the clip shows (the scale filter's own rule: no upscaled bytes)
-                let gif_opts = GifOptions::new(fps, width);
-                let frames = gif::to_gif((&*job.lp.clip).into(), pending.file(), rotation, pipeline::Trim::default(), &gif_opts, ticker)?;
-                match frames {
-                    0 => Err(JobError::NoFrames),
-                    n => Ok(Done { frames: Some(n), ..Done::default() }),
-                }
-            }
-            _ => still::thumbnail(&job.lp.still, opts.thumb_px, pending.file()).map(|()| Done::default()),
-        }
-    };
-    let run = Run { out, marker: &marker, inputs: &lib.inputs, cancel, progress, describe: &|_| None };
-    let items = runner::run_all(jobs, &run, &work, &|_| None);
-    Ok(Outcome { library: lib, items, dry_run: false, cancelled: cancel.is_cancelled() })
+    let jobs = runner::plan(&lib, &out.dir, &writers);
+    let items = runner::run_all(jobs, &Run { out, marker: &marker, inputs: &lib.inputs, cancel, progress, clip: None });
+    Ok(outcome(lib, items, false, cancel))
 }
 
 /// Writes the rendered page: to a temporary file beside it, renamed over the previous report
@@ -266,7 +190,64 @@ pub fn save_page(page: &Path, html: &str, inputs: &std::collections::HashSet<cra
     pending.commit(true, None, inputs)
 }
 
-fn file_mtime(p: &Path) -> Option<i64> {
-    let t = std::fs::metadata(p).ok()?.modified().ok()?;
-    t.duration_since(std::time::UNIX_EPOCH).ok().and_then(|d| i64::try_from(d.as_secs()).ok())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mp4(codec: Mp4Codec) -> Box<dyn Writer> {
+        writer_for("mp4", &Settings { codec: Some(codec), ..Settings::default() }).unwrap()
+    }
+
+    fn gif(fps: f64, width: u32, quality: Option<u8>) -> Box<dyn Writer> {
+        writer_for("gif", &Settings { fps: Some(fps), width: Some(width), quality, ..Settings::default() }).unwrap()
+    }
+
+    #[test]
+    fn nonsense_options_are_named() {
+        let plain = ClipOptions::default();
+        assert_eq!(plain.validate(&*mp4(Mp4Codec::Auto)), Ok(()));
+        assert_eq!(ClipOptions { start: Some(1.0), ..plain }.validate(&*mp4(Mp4Codec::Copy)), Err(OptionError::CopyCannotTrim));
+        let loop_ = ClipOptions { effect: Some(Effect::Loop), ..plain };
+        assert_eq!(loop_.validate(&*mp4(Mp4Codec::Copy)), Err(OptionError::CopyCannotApplyEffect));
+        let motion = writer_for("motion-photo", &Settings { codec: Some(Mp4Codec::Copy), hdr: true, ..Settings::default() }).unwrap();
+        assert_eq!(ClipOptions { effect: Some(Effect::Bounce), ..plain }.validate(&*motion), Err(OptionError::CopyCannotApplyEffect));
+        assert_eq!(loop_.validate(&*gif(15.0, 480, None)), Ok(()));
+        assert_eq!(plain.validate(&*gif(0.0, 480, None)), Err(OptionError::Fps));
+        assert_eq!(plain.validate(&*gif(15.0, 8, None)), Err(OptionError::Width));
+        assert_eq!(plain.validate(&*gif(15.0, 480, Some(0))), Err(OptionError::Quality));
+        let avif = writer_for("avif", &Settings { width: Some(5000), ..Settings::default() }).unwrap();
+        assert_eq!(plain.validate(&*avif), Err(OptionError::Width));
+        let live = writer_for("live-photo", &Settings::default()).unwrap();
+        assert_eq!(ClipOptions { around_key: Some(0.5), ..plain }.validate(&*live), Err(OptionError::LivePhotoCopies));
+        assert_eq!(ClipOptions { around_key: Some(f64::NAN), ..plain }.validate(&*mp4(Mp4Codec::Auto)), Err(OptionError::NegativeTime));
+        assert_eq!(ClipOptions { start: Some(2.0), end: Some(1.0), ..plain }.validate(&*mp4(Mp4Codec::Auto)), Err(OptionError::EndBeforeStart));
+    }
+
+    #[test]
+    fn settings_name_the_format_and_the_clip() {
+        let plain = ClipOptions::default();
+        assert_eq!(plain.settings(&*gif(15.0, 480, None)), "gif: fps 15, width 480, quality 90, max-size -, effect -, start -, end -, around-key -");
+        assert_eq!(ClipOptions { start: Some(0.5), ..plain }.settings(&*mp4(Mp4Codec::Copy)), "mp4: codec copy, effect -, start 0.5, end -, around-key -");
+    }
+
+    /// What `--help` says a format's defaults are is what its writer makes when the option is not
+    /// given (the manifest's words name each setting: `fps 15`, `codec auto`).
+    #[test]
+    fn every_format_is_made_and_its_shown_defaults_are_its_own() {
+        let mut words = std::collections::HashSet::new();
+        for spec in FORMATS {
+            assert!(words.insert(spec.word), "{} listed twice", spec.word);
+            let writer = writer_for(spec.word, &Settings { hdr: true, ..Settings::default() }).unwrap_or_else(|| panic!("{} has no writer", spec.word));
+            let settings = writer.settings();
+            assert!(settings.starts_with(spec.word), "{settings}");
+            for (opt, default) in spec.takes {
+                if let Some(d) = default {
+                    let word = opt.flag().trim_start_matches("--");
+                    assert!(settings.contains(&format!("{word} {d}")), "{}: --help says {word} {d}, the writer makes {settings}", spec.word);
+                }
+            }
+            assert!(!spec.refuses.is_empty() && !spec.help.is_empty());
+        }
+        assert!(writer_for("png", &Settings::default()).is_none());
+    }
 }

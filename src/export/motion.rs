@@ -2,15 +2,14 @@
 //! at the video, the MP4 appended (docs/formats.md "Android motion photos").
 
 use super::control::Ticker;
-use super::error::JobError;
-use super::error::OptionError;
+use super::error::{JobError, OptionError};
 use super::filters::Effect;
-use super::made::{Clip, Made, Writer};
-use super::mp4::Mp4Codec;
+use super::jpeg::{app_segments, merged_packet, segment, xmp_packet};
+use super::memory::release_memory;
 use super::pipeline::Trim;
 use super::ultrahdr::{self, MotionItem};
-use super::{still, video, ExportMeta};
-use super::jpeg::{app_segments, merged_packet, segment, xmp_packet};
+use super::writer::{ExportMeta, Input, Made, MadeOf, Mp4Codec, Opt, Reencoded, Settings, Spec, Writer};
+use super::{still, video};
 use crate::meta::xmp::XMP_SIGNATURE;
 use crate::meta::xmp;
 use crate::scan::LivePhoto;
@@ -23,13 +22,27 @@ const RDF: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
 
 /// `--to motion-photo`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MotionPhoto {
+pub struct MotionPhotoOut {
     pub codec: Mp4Codec,
     /// A still with a gain map makes an Ultra HDR motion photo (`false`: `--sdr`).
     pub hdr: bool,
 }
 
-impl Writer for MotionPhoto {
+/// What the command line knows of `--to motion-photo`.
+pub const SPEC: Spec = Spec {
+    word: "motion-photo",
+    help: "A Google Motion Photo for Android and Google Photos: <still stem>.MP.jpg, the still as JPEG (EXIF, GPS, \
+           colour profile kept; Ultra HDR from an iPhone HDR photo unless --sdr) with the clip as an MP4 inside",
+    takes: &[(Opt::Codec, Some("auto")), (Opt::Sdr, None), (Opt::Trim, None), (Opt::Effect, None)],
+    refuses: "its video keeps the clip's size and frame rate",
+};
+
+/// The writer `--to motion-photo` makes of what the command line gave.
+pub fn make(s: &Settings) -> Box<dyn Writer> {
+    Box::new(MotionPhotoOut { codec: s.codec.unwrap_or_default(), hdr: s.hdr })
+}
+
+impl Writer for MotionPhotoOut {
     fn name(&self) -> (&'static str, &'static str) {
         (".MP", "jpg")
     }
@@ -44,13 +57,13 @@ impl Writer for MotionPhoto {
         self.codec.check(trimmed, effect)
     }
 
-    fn made_of(&self) -> super::made::MadeOf {
-        super::made::MadeOf::Both
+    fn made_of(&self) -> MadeOf {
+        MadeOf::Both
     }
 
-    fn write(&self, clip: &Clip<'_>, out: &mut File, ticker: &Ticker<'_>) -> Result<Made, JobError> {
-        let (frames, reencoded, note) = write(clip.lp, out, clip.meta, (self.codec, self.hdr), (clip.trim, clip.effect), ticker)?;
-        Ok(Made { frames, reencoded, note, ..Made::default() })
+    fn write(&self, input: &Input<'_>, out: &mut File, ticker: &Ticker<'_>) -> Result<Made, JobError> {
+        let (frames, reencoded, note) = write(input.lp, out, input.meta, (self.codec, self.hdr), (input.trim, input.effect), ticker)?;
+        Ok(Made { frames: Some(frames), reencoded, note, ..Made::default() })
     }
 }
 
@@ -68,7 +81,7 @@ pub fn write(
     (codec, hdr): (Mp4Codec, bool),
     (trim, effect): (Trim, Option<(Effect, f64)>),
     ticker: &Ticker<'_>,
-) -> Result<(u64, Option<super::made::Reencoded>, Option<String>), JobError> {
+) -> Result<(u64, Option<Reencoded>, Option<String>), JobError> {
     // the MP4 first (its length goes into the XMP), in a file with no name to leave behind; the
     // still's bytes are made after it, so the job never holds them while it makes the video
     let mut mp4 = tempfile::tempfile().map_err(JobError::io("cannot create a temporary file for the video"))?;
@@ -76,7 +89,7 @@ pub fn write(
     let len = mp4.seek(io::SeekFrom::End(0))?;
     // what the video's frames and codecs held goes back before the still is decoded (with
     // `tune_allocator`, 24 MP iOS 18 stills at 2 jobs peak at the MP4 path's 380 MB, not 580)
-    super::runner::release_memory();
+    release_memory();
     // the key photo's moment in the new video (with an effect, the still is no moment of it)
     let key_us = lp.clip.info.key_time_s.filter(|_| effect.is_none());
     let key_us = key_us.map(|k| ((k - trim.start.unwrap_or(0.0)) * 1e6).round() as i64).filter(|&k| k >= 0);
@@ -84,7 +97,7 @@ pub fn write(
     // a still without a time of its own takes its Live Photo's (from the clip, with its offset):
     // the motion photo's MP4 keeps only UTC, and galleries date a photo by its EXIF
     if let Some(t) = lp.captured_at().filter(|t| lp.still.info.shot.captured_at.is_none() && t.offset_s.is_some()) {
-        still.bytes = super::live::jpeg_with_capture_time(&still.bytes, t).map_err(|e| e.in_file(&lp.still.path))?;
+        still.bytes = super::still_exif::jpeg_with_capture_time(&still.bytes, t).map_err(|e| e.in_file(&lp.still.path))?;
     }
     let jpeg = match &still.gain_map {
         Some(gm) => {

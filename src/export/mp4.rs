@@ -3,49 +3,30 @@
 
 use super::control::Ticker;
 use super::error::{JobError, OptionError};
-use super::made::{Clip, Made, Writer};
 use super::video::to_mp4;
+use super::writer::{Input, Made, Mp4Codec, Opt, Settings, Spec, Writer};
 use std::fs::File;
-
-/// How an MP4's video is made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mp4Codec {
-    /// An MP4 that plays everywhere: copy H.264, re-encode anything else (or a trimmed clip) to
-    /// 8-bit H.264.
-    Auto,
-    /// Copy the video stream untouched.
-    Copy,
-    /// Re-encode to H.264 (for players without HEVC).
-    H264,
-}
-
-impl Mp4Codec {
-    /// `auto`, `copy`, `h264`.
-    pub fn word(self) -> &'static str {
-        match self {
-            Mp4Codec::Auto => "auto",
-            Mp4Codec::Copy => "copy",
-            Mp4Codec::H264 => "h264",
-        }
-    }
-
-    /// A copy cannot cut exactly nor play an effect.
-    pub fn check(self, trimmed: bool, effect: bool) -> Result<(), OptionError> {
-        match (self, trimmed, effect) {
-            (Mp4Codec::Copy, true, _) => Err(OptionError::CopyCannotTrim),
-            (Mp4Codec::Copy, _, true) => Err(OptionError::CopyCannotApplyEffect),
-            _ => Ok(()),
-        }
-    }
-}
 
 /// `--to mp4`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Mp4 {
+pub struct Mp4Out {
     pub codec: Mp4Codec,
 }
 
-impl Writer for Mp4 {
+/// What the command line knows of `--to mp4`.
+pub const SPEC: Spec = Spec {
+    word: "mp4",
+    help: "An MP4 of the clip: H.264 copied, HEVC and HDR made 8-bit H.264 that plays everywhere (--codec)",
+    takes: &[(Opt::Codec, Some("auto")), (Opt::Trim, None), (Opt::Effect, None)],
+    refuses: "its video keeps the clip's size and frame rate",
+};
+
+/// The writer `--to mp4` makes of what the command line gave.
+pub fn make(s: &Settings) -> Box<dyn Writer> {
+    Box::new(Mp4Out { codec: s.codec.unwrap_or_default() })
+}
+
+impl Writer for Mp4Out {
     fn name(&self) -> (&'static str, &'static str) {
         ("", "mp4")
     }
@@ -58,9 +39,8 @@ impl Writer for Mp4 {
         self.codec.check(trimmed, effect)
     }
 
-    fn write(&self, clip: &Clip<'_>, out: &mut File, ticker: &Ticker<'_>) -> Result<Made, JobError> {
-        let (frames, reencoded) = to_mp4((&*clip.lp.clip).into(), out, clip.meta, self.codec, clip.trim, clip.effect, ticker)?;
-        Ok(Made { frames, reencoded, ..Made::default() })
+    fn write(&self, input: &Input<'_>, out: &mut File, ticker: &Ticker<'_>) -> Result<Made, JobError> {
+        let (frames, reencoded) = to_mp4((&*input.lp.clip).into(), out, input.meta, self.codec, input.trim, input.effect, ticker)?;
+        Ok(Made { frames: Some(frames), reencoded, ..Made::default() })
     }
 }
-

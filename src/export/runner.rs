@@ -1,40 +1,31 @@
-//! The one job runner behind `convert` and `stills`: checks `-o` and scans (before any work),
-//! plans one output per Live Photo (with a companion file of the same stem, when the format has
-//! one), runs the jobs in parallel, each into temporary files that are renamed when all are
-//! complete, and returns what became of each as an [`Outcome`].
+//! The one job runner behind `convert`, `stills` and `report`: checks `-o` and scans (before any
+//! work), plans one output per Live Photo and writer (with a companion file of the same stem,
+//! when the writer has one), runs the jobs in parallel, each writer handed its [`Input`] and its
+//! output written into temporary files that are renamed when all are complete, and returns what
+//! became of each as an [`Outcome`]. It knows no format: what differs is the writer's.
 
 use super::control::{Cancel, Progress, Ticker};
+use super::destination::{self as dest};
 use super::error::{ExportError, JobError};
-use super::made::{GifFit, Identifier, MadeOf, Reencoded};
-use super::options::OutputOptions;
+use super::manifest::{Existing, Marker};
+use super::memory::release_memory;
 use super::output::{self, Pending};
-use super::target::{self, Existing, Marker};
+use super::run_options::{ClipOptions, OutputOptions};
+use super::writer::{ExportMeta, Identifier, Input, Made, Writer};
 use crate::scan::{self, Library, LivePhoto};
 use crate::walk::FileId;
 use rayon::prelude::*;
 use std::collections::HashSet;
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 /// What became of one Live Photo.
 #[derive(Debug)]
 pub enum Status {
-    /// Would be written (a dry run).
-    Planned,
-    /// Written; with the video frames written, when counted, and why an MP4's video was
-    /// re-encoded rather than copied.
-    Written {
-        frames: Option<u64>,
-        reencoded: Option<Reencoded>,
-        /// What `--max-size` chose.
-        fitted: Option<GifFit>,
-        /// Bytes of what the output was made from (the clip, or a motion photo's video; the
-        /// still for stills) and of the output.
-        bytes: (u64, u64),
-        /// What the output could not keep (a gain map that could not be used).
-        note: Option<String>,
-    },
-    /// Exported before from the same sources: left as it is.
+    /// Would be written (a dry run), with the identifier it would get (`--to live-photo`).
+    Planned { identifier: Option<Identifier> },
+    /// Written: what the writer made and reported, the bytes in and out with it.
+    Written(Made),
+/// Exported before from the same sources: left as it is.
     AlreadyThere,
     /// A file livephoto did not write is at the target: kept (`--overwrite` replaces it).
     Exists,
@@ -58,14 +49,21 @@ pub struct Item {
     pub output: PathBuf,
     /// A second output written with the first under the same stem (a Live Photo's still).
     pub companion: Option<PathBuf>,
-    /// The content identifier written, or that a dry run would write.
-    pub identifier: Option<Identifier>,
     /// The source the output is made from (the clip of a video, the still of a picture).
     pub from: PathBuf,
     pub status: Status,
 }
 
 impl Item {
+    /// The content identifier written, or that a dry run would write (`--to live-photo`).
+    pub fn identifier(&self) -> Option<&Identifier> {
+        match &self.status {
+            Status::Planned { identifier } => identifier.as_ref(),
+            Status::Written(made) => made.identifier.as_ref(),
+            _ => None,
+        }
+    }
+
     /// The file a failure is about: the one its error names, else the source it was made from.
     pub fn at_fault(&self) -> &Path {
         match &self.status {
@@ -94,31 +92,17 @@ impl Outcome {
 /// One planned output.
 pub(super) struct Job<'a> {
     pub lp: &'a LivePhoto,
+    pub writer: &'a dyn Writer,
     pub dest: PathBuf,
     /// Written with `dest`, under the same stem.
     pub companion: Option<PathBuf>,
-    /// Size and modification time of the sources, as the manifest records them.
+    /// Size and modification time of the sources, and the settings, as the manifest records them.
     fingerprint: String,
     /// The last of the sources: the one a failure is about unless its error names another.
     from: PathBuf,
-    /// Bytes of what the output is made from (see [`MadeOf::bytes`]).
+    /// Bytes of what the output is made from (see [`super::writer::MadeOf::bytes`]).
     bytes_in: u64,
 }
-
-/// What one job wrote: the video frames, when counted, and why its video was re-encoded.
-#[derive(Debug, Default)]
-pub(super) struct Done {
-    pub frames: Option<u64>,
-    pub reencoded: Option<Reencoded>,
-    pub fitted: Option<GifFit>,
-    pub identifier: Option<Identifier>,
-    pub note: Option<String>,
-}
-
-/// One job's work: write the output into the pending file (and its companion into the second).
-pub(super) type Work<'a, 'w> = dyn Fn(&Job<'a>, &mut Pending, Option<&mut Pending>, &Ticker<'_>) -> Result<Done, JobError> + Sync + 'w;
-/// The modification time an output gets, seconds since 1970.
-pub(super) type MtimeOf<'a, 'w> = dyn Fn(&Job<'a>) -> Option<i64> + Sync + 'w;
 
 /// Checks `-o` (before any work), scans, checks that the output folder holds none of the
 /// scanned files, then opens its marker (created unless this is a dry run).
@@ -134,10 +118,10 @@ pub(super) fn scan_for(paths: &[PathBuf], out: &OutputOptions) -> Result<Library
     if let Some(p) = scan::missing_root(paths) {
         return Err(ExportError::NoSuchPath(p.clone()));
     }
-    target::check_out_dir(&out.dir, paths)?;
+    dest::check_out_dir(&out.dir, paths)?;
     let mut lib = scan::scan(paths, out.pairing);
     lib.apply(&out.filter);
-    target::check_out_dir_contents(&out.dir, &lib.inputs)?;
+    dest::check_out_dir_contents(&out.dir, &lib.inputs)?;
     Ok(lib)
 }
 
@@ -147,29 +131,24 @@ pub(super) fn open_marker(out: &OutputOptions, progress: &dyn Progress) -> Resul
     Marker::open(&out.dir, !out.dry_run, &waiting).map_err(|source| ExportError::Marker { path: out.dir.clone(), source })
 }
 
-/// Plans one output per Live Photo (see [`target`]): unique names, never a scanned file. With
-/// `companion` (an extension), a second output of the same stem goes with each: the two names
-/// are chosen together.
-pub(super) fn plan<'a>(
-    lib: &'a Library,
-    out_dir: &Path,
-    name_of: impl Fn(&LivePhoto) -> OsString,
-    companion: impl Fn(&LivePhoto) -> Option<&'static str>,
-    sources: impl Fn(&LivePhoto) -> Vec<&Path>,
-    made_of: MadeOf,
-    settings: &str,
-) -> Vec<Job<'a>> {
+/// Plans one output per Live Photo for each of `writers` (with the settings the manifest records
+/// for it), in that order (see [`dest`]): unique names, never a scanned file. A writer's
+/// companion (a second file of the same stem) is named with its output: both names together.
+pub(super) fn plan<'a>(lib: &'a Library, out_dir: &Path, writers: &[(&'a dyn Writer, String)]) -> Vec<Job<'a>> {
     let mut taken = HashSet::new();
     let mut jobs = Vec::new();
-    for lp in &lib.live_photos {
-        let first = target::mirrored(out_dir, &lp.still.root, &lp.still.path, &name_of(lp));
-        let (dest, companion) = target::free_names(first, companion(lp), &taken, &lib.inputs);
-        taken.insert(dest.clone());
-        taken.extend(companion.clone());
-        let sources = sources(lp);
-        let from = sources.last().map_or_else(|| lp.clip.path.clone(), |p| p.to_path_buf());
-        let bytes_in = made_of.bytes(lp);
-        jobs.push(Job { lp, dest, companion, fingerprint: format!("{}#{settings}", target::fingerprint(&sources)), from, bytes_in });
+    for (writer, settings) in writers {
+        for lp in &lib.live_photos {
+            let first = dest::mirrored(out_dir, &lp.still.root, &lp.still.path, &writer.file_name(lp));
+            let (dest, companion) = dest::free_names(first, writer.companion(lp), &taken, &lib.inputs);
+            taken.insert(dest.clone());
+            taken.extend(companion.clone());
+            let sources = writer.sources(lp);
+            let from = sources.last().map_or_else(|| lp.clip.path.clone(), |p| p.to_path_buf());
+            let fingerprint = format!("{}#{settings}", super::manifest::fingerprint(&sources));
+            let bytes_in = writer.made_of().bytes(lp);
+            jobs.push(Job { lp, writer: *writer, dest, companion, fingerprint, from, bytes_in });
+        }
     }
     jobs
 }
@@ -181,26 +160,26 @@ pub(super) struct Run<'r> {
     pub inputs: &'r HashSet<FileId>,
     pub cancel: &'r Cancel,
     pub progress: &'r dyn Progress,
-    /// The identifier a Live Photo gets, for a dry run to list (`None` for other outputs).
-    pub describe: &'r (dyn Fn(&LivePhoto) -> Option<Identifier> + Sync),
+    /// What part of each clip plays how (`convert`'s; `None`: the whole clip, as it is).
+    pub clip: Option<&'r ClipOptions>,
 }
 
-/// Runs `work` for each job on `jobs` threads; never more than one output (and its companion) per job.
-pub(super) fn run_all<'a>(jobs: Vec<Job<'a>>, run: &Run<'_>, work: &Work<'a, '_>, mtime_of: &MtimeOf<'a, '_>) -> Vec<Item> {
+/// Runs each job's writer on `jobs` threads; never more than one output (and its companion) per job.
+pub(super) fn run_all(jobs: Vec<Job<'_>>, run: &Run<'_>) -> Vec<Item> {
     run.progress.planned(jobs.len());
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let (threads, share) = workers(run.out.jobs, cores, jobs.len());
     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build();
-    let one = |(i, job): (usize, Job<'a>)| {
-        let (status, identifier) = run_one(i, &job, run, work, mtime_of, share);
+    let one = |(i, job): (usize, Job<'_>)| {
+        let status = run_one(i, &job, run, share);
         let (still, clip) = (job.lp.still.path.clone(), job.lp.clip.path.clone());
-        let item = Item { still, clip, output: job.dest, companion: job.companion, identifier, from: job.from, status };
+        let item = Item { still, clip, output: job.dest, companion: job.companion, from: job.from, status };
         if let Status::Failed(e) = &item.status {
             run.progress.failed(i, item.at_fault(), e);
         }
         item
     };
-    let indexed: Vec<(usize, Job<'a>)> = jobs.into_iter().enumerate().collect();
+    let indexed: Vec<(usize, Job<'_>)> = jobs.into_iter().enumerate().collect();
     let items: Vec<Item> = match pool {
         Ok(pool) => pool.install(|| indexed.into_par_iter().map(one).collect()),
         Err(_) => indexed.into_iter().map(one).collect(),
@@ -224,7 +203,7 @@ fn workers(asked: Option<usize>, cores: usize, outputs: usize) -> (usize, usize)
     (threads, (cores / threads).max(1))
 }
 
-/// Why an existing target (`dest`, or its companion) is left alone (no `--overwrite`).
+/// Why an existing output (`dest`, or its companion) is left alone (no `--overwrite`).
 fn kept(run: &Run<'_>, job: &Job<'_>, dest: &Path) -> Status {
     match run.marker.existing(dest, &job.fingerprint) {
         Existing::Current => Status::AlreadyThere,
@@ -234,24 +213,17 @@ fn kept(run: &Run<'_>, job: &Job<'_>, dest: &Path) -> Status {
     }
 }
 
-fn run_one<'a>(
-    i: usize,
-    job: &Job<'a>,
-    run: &Run<'_>,
-    work: &Work<'a, '_>,
-    mtime_of: &MtimeOf<'a, '_>,
-    threads: usize,
-) -> (Status, Option<Identifier>) {
+fn run_one(i: usize, job: &Job<'_>, run: &Run<'_>, threads: usize) -> Status {
     if run.cancel.is_cancelled() {
-        return (Status::NotStarted, None);
+        return Status::NotStarted;
     }
     let exists = std::iter::once(&job.dest).chain(&job.companion).find(|d| std::fs::symlink_metadata(d).is_ok());
     if let Some(dest) = exists.filter(|_| !run.out.overwrite) {
         run.progress.finished(i);
-        return (kept(run, job, dest), None);
+        return kept(run, job, dest);
     }
     if run.out.dry_run {
-        return (Status::Planned, (run.describe)(job.lp));
+        return Status::Planned { identifier: job.writer.identifier(job.lp) };
     }
     run.progress.started(i, Path::new(job.dest.file_name().unwrap_or_default()));
     let tick = |n: u64| run.progress.frames(i, n);
@@ -259,62 +231,61 @@ fn run_one<'a>(
     let result = Pending::new(&job.dest).and_then(|mut pending| {
         let mut second = job.companion.as_deref().map(Pending::new).transpose()?;
         // a bug met on one file fails that file, not the run (its temporaries go as for any failure)
-        let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(job, &mut pending, second.as_mut(), &ticker)));
-        let done = made.unwrap_or_else(|panic| Err(JobError::Internal(panic_words(panic.as_ref()))))?;
+        let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| write(job, run.clip, &mut pending, second.as_mut(), &ticker)));
+        let made = made.unwrap_or_else(|panic| Err(JobError::Internal(panic_words(panic.as_ref()))))?;
         run.cancel.check()?;
-        let mtime = mtime_of(job).and_then(output::system_time);
+        let mtime = job.writer.mtime(job.lp).and_then(output::system_time);
         // both complete: the companion (a still) first, so a clip never stands without it
         if let Some(second) = second {
             second.commit(run.out.overwrite, mtime, run.inputs)?;
         }
         pending.commit(run.out.overwrite, mtime, run.inputs)?;
-        Ok(done)
+        Ok(made)
     });
     run.progress.finished(i);
     release_memory();
-    let record = |done: Done| -> Result<Done, JobError> {
+    let record = |made: Made| -> Result<Made, JobError> {
         for dest in std::iter::once(&job.dest).chain(&job.companion) {
             run.marker.record(dest, &job.fingerprint).map_err(JobError::Manifest)?;
         }
-        Ok(done)
+        Ok(made)
     };
     match result.and_then(record) {
-        Ok(Done { frames, reencoded, fitted, identifier, note }) => {
+        Ok(made) => {
             let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
             let out = size(&job.dest) + job.companion.as_deref().map_or(0, size);
-            (Status::Written { frames, reencoded, fitted, bytes: (job.bytes_in, out), note }, identifier)
+            Status::Written(Made { bytes: (job.bytes_in, out), ..made })
         }
-        Err(JobError::Cancelled) => (Status::Interrupted, None),
-        Err(e) => (Status::Failed(e), None),
+        Err(JobError::Cancelled) => Status::Interrupted,
+        Err(e) => Status::Failed(e),
     }
 }
 
-/// Makes the system allocator give large buffers (decoded frames, a photo's pixels) back to the
-/// system when they are freed. glibc's default raises its mmap threshold as large blocks are
-/// freed, after which they come from its heaps and stay: a motion photo's job, a 24 MP still
-/// then an HEVC clip, peaked at 400 MB alone (290 MB with this) and 550 MB at two jobs (408 MB).
-pub fn tune_allocator() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets an allocator parameter, before any thread is started.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+/// One job's writing: the writer handed its Live Photo, with the part of the clip to play
+/// (`clip`'s, checked against the clip's length) and the identifier it gives it; its companion
+/// first. A clip that turns out to hold no frame in range is a failure, nothing written.
+fn write(job: &Job<'_>, clip: Option<&ClipOptions>, pending: &mut Pending, second: Option<&mut Pending>, ticker: &Ticker<'_>) -> Result<Made, JobError> {
+    let (lp, writer) = (job.lp, job.writer);
+    let meta = ExportMeta::of(lp);
+    let trim = clip.map(|c| c.trim_for(lp)).unwrap_or_default();
+    let clip_s = lp.clip.info.duration_s;
+    trim.check(clip_s)?;
+    let kept_s = trim.end.unwrap_or(clip_s).min(clip_s) - trim.start.unwrap_or(0.0);
+    let effect = clip.and_then(|c| c.effect).map(|e| (e, kept_s));
+    let input = Input { lp, meta: &meta, trim, effect, identifier: writer.identifier(lp) };
+    if let Some(second) = second {
+        writer.write_companion(&input, second.file())?;
+    }
+    let made = writer.write(&input, pending.file(), ticker)?;
+    match made.frames {
+        Some(0) => Err(trim.selects_nothing(clip_s)),
+        _ => Ok(made),
     }
 }
 
 /// What a panic said, in words.
 fn panic_words(panic: &(dyn std::any::Any + Send)) -> String {
     panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_else(|| "no message".into())
-}
-
-/// Gives what a finished job freed back to the system. glibc keeps freed memory in per-thread
-/// arenas, so without this a run's resident memory creeps up job by job (20 iOS 18 clips at
-/// 2 jobs: 415 MB against 387 MB for 4).
-pub(super) fn release_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free heap pages to the system; it touches no live data.
-    unsafe {
-        libc::malloc_trim(0);
-    }
 }
 
 #[cfg(test)]

@@ -7,10 +7,8 @@
 use super::control::{Cancel, Ticker};
 use super::error::JobError;
 use super::filters::Effect;
-pub use super::mp4::Mp4Codec;
 use super::pipeline::{fd_url, more, next_packet, open_input, AudioPipeline, ClipSource, Trim, VideoPipeline};
-use super::made::Reencoded;
-use super::ExportMeta;
+use super::writer::{ExportMeta, Mp4Codec, Reencoded};
 use ff::{codec, encoder, format, media, Dictionary, Packet, Rational};
 use ffmpeg_next as ff;
 use std::fs::File;

@@ -3,7 +3,7 @@
 
 use super::json::{ErrorDoc, PathFields};
 use super::paths::show;
-use crate::export::{Outcome, Status};
+use crate::export::{Made, Outcome, Status};
 use serde::Serialize;
 use std::io;
 
@@ -86,8 +86,8 @@ struct RunDoc<'a> {
 /// never an error.
 fn status_words(s: &Status, verb: &'static str) -> (&'static str, Option<String>, Option<String>) {
     match s {
-        Status::Planned => ("planned", None, None),
-        Status::Written { .. } => (verb, None, None),
+        Status::Planned { .. } => ("planned", None, None),
+        Status::Written(_) => (verb, None, None),
         Status::AlreadyThere => ("skipped", Some("already there".into()), None),
         Status::Exists => ("skipped", Some("exists (use --overwrite to replace it)".into()), None),
         Status::OutOfDate => ("out_of_date", Some("out of date: its source changed since it was exported (--overwrite redoes it)".into()), None),
@@ -101,8 +101,8 @@ fn status_words(s: &Status, verb: &'static str) -> (&'static str, Option<String>
 fn item<'a>(i: &'a crate::export::Item, verb: &'static str) -> ItemDoc<'a> {
     let (status, reason, error) = status_words(&i.status, verb);
     let (frames, reencoded, fitted, bytes, note) = match &i.status {
-        Status::Written { frames, reencoded, fitted, bytes, note } => {
-            (*frames, reencoded.as_ref().map(|r| r.word().to_string()), fitted.as_ref(), Some(*bytes), note.as_deref())
+        Status::Written(made) => {
+            (made.frames, made.reencoded.as_ref().map(|r| r.word().to_string()), made.fitted.as_ref(), Some(made.bytes), made.note.as_deref())
         }
         _ => (None, None, None, None, None),
     };
@@ -116,7 +116,7 @@ fn item<'a>(i: &'a crate::export::Item, verb: &'static str) -> ItemDoc<'a> {
     });
     let mut paths = vec![("still", i.still.as_path()), ("clip", &i.clip), ("output", &i.output)];
     paths.extend(i.companion.as_deref().map(|c| ("output_still", c)));
-    let (content_id, content_id_kept) = (i.identifier.as_ref().map(|d| d.value.as_str()), i.identifier.as_ref().map(|d| d.kept));
+    let (content_id, content_id_kept) = (i.identifier().map(|d| d.value.as_str()), i.identifier().map(|d| d.kept));
     let (bytes_in, bytes_out) = (bytes.map(|b| b.0), bytes.map(|b| b.1));
     let paths = PathFields::of(&paths);
     ItemDoc { status, frames, reencoded, fitted, reason, error, bytes_in, bytes_out, content_id, content_id_kept, note, paths }
@@ -126,7 +126,7 @@ fn item<'a>(i: &'a crate::export::Item, verb: &'static str) -> ItemDoc<'a> {
 fn reencoded(outcome: &Outcome) -> Vec<(&str, usize)> {
     let mut by: Vec<(&str, usize)> = Vec::new();
     for i in &outcome.items {
-        if let Status::Written { reencoded: Some(r), .. } = &i.status {
+        if let Status::Written(Made { reencoded: Some(r), .. }) = &i.status {
             match by.iter_mut().find(|(w, _)| *w == r.word()) {
                 Some((_, n)) => *n += 1,
                 None => by.push((r.word(), 1)),
@@ -144,15 +144,15 @@ pub fn print(outcome: &Outcome, json: bool, verb: &'static str) -> io::Result<()
     for n in &lib.notes {
         super::stderr_line(&format!("note: {}: {}", show(&n.path), super::paths::escape(&n.note)));
     }
-    let converted = outcome.count(|s| matches!(s, Status::Written { .. }));
+    let converted = outcome.count(|s| matches!(s, Status::Written(_)));
     let skipped = outcome.count(|s| matches!(s, Status::AlreadyThere | Status::Exists));
     let other = outcome.count(|s| matches!(s, Status::OtherSettings(_)));
     let stale = outcome.count(|s| matches!(s, Status::OutOfDate));
     let failed = outcome.count(|s| matches!(s, Status::Failed(_)));
     let interrupted = outcome.count(|s| matches!(s, Status::Interrupted));
     let not_started = outcome.count(|s| matches!(s, Status::NotStarted));
-    let (bytes_in, bytes_out) = outcome.items.iter().fold((0, 0), |(i, o), it| match it.status {
-        Status::Written { bytes, .. } => (i + bytes.0, o + bytes.1),
+    let (bytes_in, bytes_out) = outcome.items.iter().fold((0, 0), |(i, o), it| match &it.status {
+        Status::Written(made) => (i + made.bytes.0, o + made.bytes.1),
         _ => (i, o),
     });
     if json {
@@ -176,7 +176,7 @@ pub fn print(outcome: &Outcome, json: bool, verb: &'static str) -> io::Result<()
         super::stdout_json(&doc)?;
     } else if outcome.dry_run {
         let mut lines = String::new();
-        for i in outcome.items.iter().filter(|i| matches!(i.status, Status::Planned)) {
+        for i in outcome.items.iter().filter(|i| matches!(i.status, Status::Planned { .. })) {
             lines.push_str(&planned_line(i));
         }
         super::stdout(&lines)?;
@@ -184,10 +184,10 @@ pub fn print(outcome: &Outcome, json: bool, verb: &'static str) -> io::Result<()
     let mut lowered = 0;
     for i in &outcome.items {
         // what a written output could not keep from its still (a gain map), said of the still
-        if let (Status::Written { note: Some(note), .. }, false) = (&i.status, json) {
+        if let (Status::Written(Made { note: Some(note), .. }), false) = (&i.status, json) {
             super::stderr_line(&format!("note: {}: {note}", show(&i.still)));
         }
-        if let Status::Written { fitted: Some(f), .. } = &i.status {
+        if let Status::Written(Made { fitted: Some(f), .. }) = &i.status {
             if f.lowered && !json {
                 super::stderr_line(&format!(
                     "note: {}: lowered to fit --max-size: {} px, {} fps, quality {}, {} ({} encodes)",
@@ -222,7 +222,7 @@ pub fn print(outcome: &Outcome, json: bool, verb: &'static str) -> io::Result<()
         line.push_str(&format!("; {i} in, {o} out ({ratio:.2}x)"));
     }
     if outcome.dry_run {
-        line = format!("would write {}, skipped {skipped} (already there)", outcome.count(|s| matches!(s, Status::Planned)));
+        line = format!("would write {}, skipped {skipped} (already there)", outcome.count(|s| matches!(s, Status::Planned { .. })));
     }
     if stale > 0 {
         line.push_str(&format!(", out of date {stale} (their source changed; --overwrite redoes them)"));
@@ -251,7 +251,7 @@ fn planned_line(i: &crate::export::Item) -> String {
         true => show(&i.still),
         false => format!("{} + {}", show(&i.still), show(&i.clip)),
     };
-    let id = match &i.identifier {
+    let id = match i.identifier() {
         Some(d) => format!("  (identifier {}, {})", d.value, if d.kept { "kept" } else { "new" }),
         None => String::new(),
     };

@@ -2,7 +2,7 @@
 //! (a size model estimates, each encode corrects it).
 
 use super::{to_gif, GifOptions, GifQuality};
-use crate::export::made::GifFit;
+use crate::export::writer::GifFit;
 use crate::export::control::Ticker;
 use crate::export::error::JobError;
 use crate::export::pipeline::{ClipSource, Trim};

@@ -16,14 +16,15 @@ pub use fit::to_gif_within;
 
 use super::control::Ticker;
 use super::error::{JobError, OptionError};
-use super::made::{Clip, Made, Writer};
 use super::filters::Effect;
-use super::palette::{even_sample, learn_palette, Sampler, LEARN_PIXELS};
 use super::frames::Rgb;
+use super::palette::{even_sample, learn_palette, Sampler, LEARN_PIXELS};
 use super::pipeline::{ClipSource, Trim};
-use writer::GifWriter;
-
+use super::writer::{Input, Made, MadeOf, Opt, Settings, Spec, Writer};
+use crate::scan::LivePhoto;
 use std::io::Write;
+use std::path::Path;
+use writer::GifWriter;
 
 /// Decoded RGB frames held while the palette is learnt, at most; beyond, a second pass.
 /// A 3 s Live Photo at 480 px and 15 fps is ~40 MB and takes one pass.
@@ -66,6 +67,7 @@ impl GifQuality {
     /// How far (levels per channel) the mean of any 8×8 block of a frame as shown may be from
     /// the same block of the source: what the palette and dithering miss (4), plus the motion a
     /// kept block may hide and the most lossy LZW may move a pixel.
+    #[cfg(test)]
     pub fn block_tolerance(self) -> f64 {
         4.0 + (f64::from(self.still_limit()) / 3.0).sqrt() + self.lossy().map_or(0.0, |(_, cap)| (f64::from(cap) / 3.0).sqrt())
     }
@@ -85,6 +87,31 @@ pub struct GifOut {
     /// 1..=100 (`None`: 90).
     pub quality: Option<u8>,
     pub max_size: Option<u64>,
+}
+
+/// An animated image's frame rate and width when not given (`--fps`, `--width`): what chat apps
+/// and pages show at a glance, in a few megabytes.
+pub const FPS: f64 = 15.0;
+pub const WIDTH: u32 = 480;
+
+/// What the command line knows of `--to gif`.
+pub const SPEC: Spec = Spec {
+    word: "gif",
+    help: "An animated GIF (plays everywhere; --max-size fits it to a limit)",
+    takes: &[
+        (Opt::Fps, Some("15")),
+        (Opt::Width, Some("480")),
+        (Opt::Quality, Some("90")),
+        (Opt::MaxSize, None),
+        (Opt::Trim, None),
+        (Opt::Effect, None),
+    ],
+    refuses: "a GIF is always encoded, from the clip's frames in SDR",
+};
+
+/// The writer `--to gif` makes of what the command line gave.
+pub fn make(s: &Settings) -> Box<dyn Writer> {
+    Box::new(GifOut { fps: s.fps.unwrap_or(FPS), width: s.width.unwrap_or(WIDTH), quality: s.quality, max_size: s.max_size })
 }
 
 /// The checks every animated image's rate and width pass.
@@ -116,17 +143,65 @@ impl Writer for GifOut {
         check_frames(self.fps, self.width, self.quality)
     }
 
-    fn write(&self, clip: &Clip<'_>, out: &mut std::fs::File, ticker: &Ticker<'_>) -> Result<Made, JobError> {
+    fn write(&self, input: &Input<'_>, out: &mut std::fs::File, ticker: &Ticker<'_>) -> Result<Made, JobError> {
         let quality = self.quality.and_then(GifQuality::new).unwrap_or(GifQuality::DEFAULT);
-        let opts = GifOptions { effect: clip.effect, quality, ..GifOptions::new(self.fps, self.width) };
-        let (source, rotation) = ((&*clip.lp.clip).into(), clip.meta.rotation);
+        let opts = GifOptions { effect: input.effect, quality, ..GifOptions::new(self.fps, self.width) };
+        let (source, rotation) = ((&*input.lp.clip).into(), input.meta.rotation);
         match self.max_size {
             Some(max) => {
-                let (frames, fit) = to_gif_within(source, out, rotation, clip.trim, &opts, max, ticker)?;
-                Ok(Made { frames, fitted: Some(fit), ..Made::default() })
+                let (frames, fit) = to_gif_within(source, out, rotation, input.trim, &opts, max, ticker)?;
+                Ok(Made { frames: Some(frames), fitted: Some(fit), ..Made::default() })
             }
-            None => to_gif(source, out, rotation, clip.trim, &opts, ticker).map(Made::frames),
+            None => to_gif(source, out, rotation, input.trim, &opts, ticker).map(Made::frames),
         }
+    }
+}
+
+/// The report's animated preview of each clip: a GIF made as `--to gif` makes one, at the
+/// report's rate and width, named after the still (`<stem>.gif`), remade when the clip changes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PreviewOut {
+    pub gif: GifOut,
+}
+
+impl PreviewOut {
+    pub fn new(fps: f64, width: u32) -> Self {
+        PreviewOut { gif: GifOut { fps, width, quality: None, max_size: None } }
+    }
+}
+
+impl Writer for PreviewOut {
+    fn name(&self) -> (&'static str, &'static str) {
+        ("", "gif")
+    }
+
+    /// None: a report's pictures are remade when their sources change, whatever the settings were.
+    fn settings(&self) -> String {
+        String::new()
+    }
+
+    fn check(&self, trimmed: bool, effect: bool) -> Result<(), OptionError> {
+        self.gif.check(trimmed, effect)
+    }
+
+    fn write(&self, input: &Input<'_>, out: &mut std::fs::File, ticker: &Ticker<'_>) -> Result<Made, JobError> {
+        self.gif.write(input, out, ticker)
+    }
+
+    fn sources<'a>(&self, lp: &'a LivePhoto) -> Vec<&'a Path> {
+        vec![&lp.clip.path]
+    }
+
+    fn made_of(&self) -> MadeOf {
+        MadeOf::Clip
+    }
+
+    fn mtime(&self, _: &LivePhoto) -> Option<i64> {
+        None
+    }
+
+    fn verb(&self) -> &'static str {
+        "made"
     }
 }
 

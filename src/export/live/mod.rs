@@ -7,21 +7,18 @@
 //! - The identifier is the pair's own (either half's) when it has one, else a UUID derived from
 //!   the still's bytes (a re-run writes the same).
 //! - A half that already says it is copied byte for byte; the other is rewritten: the still's
-//!   EXIF ([`still_id`]), the clip remuxed as QuickTime with the key photo's track ([`mov`]).
+//!   EXIF ([`super::still_exif`]), the clip remuxed as QuickTime with the key photo's track ([`mov`]).
 //!   Video and audio are never re-encoded.
 
-mod exif_id;
-mod heif_exif;
 mod hvc1;
 mod key_time;
 mod mov;
-mod still_id;
-
-pub(super) use still_id::jpeg_with_capture_time;
 
 use super::control::Ticker;
 use super::error::{JobError, OptionError};
-use super::made::{Clip, Identifier, Made, Writer};
+use super::still;
+use super::still_exif::{heif_with_id, jpeg_with_id};
+use super::writer::{Identifier, Input, Made, MadeOf, Settings, Spec, Writer};
 use crate::meta::{IdKind, StillFormat};
 use crate::scan::LivePhoto;
 use std::fs::File;
@@ -30,6 +27,21 @@ use std::io::{self, BufWriter, Read, Write};
 /// `--to live-photo`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LivePhotoOut;
+
+/// What the command line knows of `--to live-photo`: it takes no option.
+pub const SPEC: Spec = Spec {
+    word: "live-photo",
+    help: "An Apple Live Photo for iPhone and Photos: <stem>.HEIC (or .JPG) and <stem>.MOV with one content \
+           identifier (the pair's own, else a new one), the key photo's moment marked; video and audio copied, never \
+           re-encoded. For Android motion photos and for pairs an export split",
+    takes: &[],
+    refuses: "its still and clip are copied as they are",
+};
+
+/// The writer `--to live-photo` makes.
+pub fn make(_: &Settings) -> Box<dyn Writer> {
+    Box::new(LivePhotoOut)
+}
 
 impl Writer for LivePhotoOut {
     fn name(&self) -> (&'static str, &'static str) {
@@ -58,28 +70,28 @@ impl Writer for LivePhotoOut {
         identifier(lp).ok()
     }
 
-    fn made_of(&self) -> super::made::MadeOf {
-        super::made::MadeOf::Both
+    fn made_of(&self) -> MadeOf {
+        MadeOf::Both
     }
 
-    fn write(&self, clip: &Clip<'_>, out: &mut File, ticker: &Ticker<'_>) -> Result<Made, JobError> {
-        let lp = clip.lp;
-        let id = found(clip).map_err(|e| e.in_file(&lp.still.path))?;
+    fn write(&self, input: &Input<'_>, out: &mut File, ticker: &Ticker<'_>) -> Result<Made, JobError> {
+        let lp = input.lp;
+        let id = found(input).map_err(|e| e.in_file(&lp.still.path))?;
         ticker.check()?;
         let frames = write_clip(lp, &id.value, out).map_err(|e| e.in_file(&lp.clip.path))?;
         ticker.frames(frames);
-        Ok(Made { frames, identifier: Some(id), ..Made::default() })
+        Ok(Made { frames: Some(frames), identifier: Some(id), ..Made::default() })
     }
 
-    fn write_companion(&self, clip: &Clip<'_>, out: &mut File) -> Result<(), JobError> {
-        let lp = clip.lp;
-        found(clip).and_then(|id| write_still(lp, &id.value, out)).map_err(|e| e.in_file(&lp.still.path))
+    fn write_companion(&self, input: &Input<'_>, out: &mut File) -> Result<(), JobError> {
+        let lp = input.lp;
+        found(input).and_then(|id| write_still(lp, &id.value, out)).map_err(|e| e.in_file(&lp.still.path))
     }
 }
 
 /// The identifier found for the job, or (when it could not be) why.
-fn found(clip: &Clip<'_>) -> Result<Identifier, JobError> {
-    clip.identifier.clone().map_or_else(|| identifier(clip.lp), Ok)
+fn found(input: &Input<'_>) -> Result<Identifier, JobError> {
+    input.identifier.clone().map_or_else(|| identifier(input.lp), Ok)
 }
 
 /// The identifier `lp` is written with: its own Apple identifier (the still's, else the clip's),
@@ -91,7 +103,7 @@ pub fn identifier(lp: &LivePhoto) -> Result<Identifier, JobError> {
     match lp.content_id() {
         Some(own) if !vivo => Ok(Identifier { value: own.to_string(), kept: true }),
         Some(vivo_id) => Ok(Identifier { value: made(vivo_id.as_bytes()), kept: false }),
-        None => Ok(Identifier { value: made(&super::still::read(&lp.still)?), kept: false }),
+        None => Ok(Identifier { value: made(&still::read(&lp.still)?), kept: false }),
     }
 }
 
@@ -101,19 +113,19 @@ const NAMESPACE: uuid::Uuid = uuid::Uuid::from_u128(0x5d1c_6a0e_8f3b_4c27_9a41_2
 /// Writes the still: copied when it already carries `id` and nothing else must change; else
 /// (a motion photo's without its video, a PNG as JPEG) with `id` written into its EXIF.
 fn write_still(lp: &LivePhoto, id: &str, out: &mut File) -> Result<(), JobError> {
-    let still = &lp.still;
-    let carries = still.info.shot.content_id.as_deref() == Some(id);
-    if carries && still.info.extra_at().is_none() && still.format != StillFormat::Png {
-        io::copy(&mut super::still::open_span(&still.path, still.embedded.as_ref(), "the still")?, out)?;
+    let half = &lp.still;
+    let carries = half.info.shot.content_id.as_deref() == Some(id);
+    if carries && half.info.extra_at().is_none() && half.format != StillFormat::Png {
+        io::copy(&mut still::open_span(&half.path, half.embedded.as_ref(), "the still")?, out)?;
         return Ok(out.flush()?);
     }
-    let bytes = match still.format {
-        StillFormat::Png => super::still::jpeg_bytes(still)?,
-        _ => super::still::read(still)?,
+    let bytes = match half.format {
+        StillFormat::Png => still::jpeg_bytes(half)?,
+        _ => still::read(half)?,
     };
-    let written = match still.format {
-        StillFormat::Heif => still_id::heif_with_id(&bytes, id)?,
-        StillFormat::Jpeg | StillFormat::Png => still_id::jpeg_with_id(&bytes, id)?,
+    let written = match half.format {
+        StillFormat::Heif => heif_with_id(&bytes, id)?,
+        StillFormat::Jpeg | StillFormat::Png => jpeg_with_id(&bytes, id)?,
     };
     out.write_all(&written)?;
     Ok(out.flush()?)
@@ -124,7 +136,7 @@ fn write_still(lp: &LivePhoto, id: &str, out: &mut File) -> Result<(), JobError>
 fn write_clip(lp: &LivePhoto, id: &str, out: &mut File) -> Result<u64, JobError> {
     let clip = &lp.clip;
     let frames = clip.info.video.as_ref().map_or(0, |v| v.frames);
-    let mut input = super::still::open_span(&clip.path, clip.embedded.as_ref(), "the clip")?;
+    let mut input = still::open_span(&clip.path, clip.embedded.as_ref(), "the clip")?;
     // a motion photo's video is an MP4 that Photos does not take as it is; a .livp's is the iPhone's own
     let as_it_is = !lp.is_motion_photo() && clip.info.shot.content_id.as_deref() == Some(id);
     if as_it_is && clip.info.key_time_s.is_some() {

@@ -150,7 +150,7 @@ mod tests {
         heic[at..at + 4].copy_from_slice(b"Exix");
         assert_eq!(read(&heic).shot.content_id, None);
         assert!(read(&heic).shot.captured_at.is_none(), "no EXIF is read");
-        let out = super::super::still_id::heif_with_id(&heic, ID).unwrap();
+        let out = super::super::heif_with_id(&heic, ID).unwrap();
         assert_eq!(read(&out).shot.content_id.as_deref(), Some(ID));
         assert_eq!(pixels(&out), pixels(&heic), "the image data moved with the grown 'meta' box");
         for cut in (0..heic.len()).step_by(11) {

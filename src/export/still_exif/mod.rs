@@ -1,11 +1,14 @@
-//! A still with the content identifier in its EXIF (see [`super::exif_id`]): in a JPEG the
-//! `Exif` APP1 segment is replaced (or added after SOI and JFIF); in a HEIF the `Exif` item's new
-//! payload goes in an `mdat` box appended to the file and the item's `iloc` entry points at it,
-//! fields of the same widths rewritten in place. Nothing else moves, so the image data, ICC
+//! A still's EXIF edited: the content identifier or the capture time written in (the TIFF
+//! block's edits are [`tiff`]'s). In a JPEG the `Exif` APP1 segment is replaced (or added after
+//! SOI and JFIF); in a HEIF the `Exif` item's new payload goes in an `mdat` box appended to the
+//! file and the item's `iloc` entry points at it, fields of the same widths rewritten in place. Nothing else moves, so the image data, ICC
 //! profile, gain map and other metadata stay byte for byte, and a JPEG's MPF offsets (which count
 //! from the MPF segment itself) stay right (docs/formats.md "Writing a Live Photo").
 
-use super::exif_id::{with_capture_time, with_content_id};
+mod heif_item;
+mod tiff;
+
+use tiff::{with_capture_time, with_content_id};
 use crate::export::error::JobError;
 use crate::export::jpeg::{app_segments, exif_block, exif_segment, segment, EXIF_SIGNATURE};
 use crate::meta::heif;
@@ -43,14 +46,14 @@ fn jpeg_with_exif(jpeg: &[u8], edit: impl FnOnce(Option<&[u8]>) -> Result<Vec<u8
 }
 
 /// `heif` with `id` in the Apple MakerNote of its `Exif` item; a HEIF without one gains one
-/// ([`super::heif_exif`]). One whose item lies in `idat` or in pieces is refused with the reason.
+/// ([`heif_item`]). One whose item lies in `idat` or in pieces is refused with the reason.
 pub fn heif_with_id(heif: &[u8], id: &str) -> Result<Vec<u8>, JobError> {
     let bad = |e: crate::meta::MetaError| JobError::Media(format!("cannot read the HEIF's structure: {e}"));
     let refuse = |why: &str| JobError::Unsupported(format!("cannot write the identifier into this HEIF: {why}"));
     let meta = meta_layout(heif).map_err(bad)?.ok_or_else(|| refuse("it has no 'meta' box"))?;
     let Some(item) = heif::exif_item(meta.children).map_err(bad)? else {
         let tiff = with_content_id(None, id).map_err(|e| refuse(&e))?;
-        return super::heif_exif::add_exif(heif, &tiff).map_err(|e| refuse(&format!("it has no EXIF item, and one cannot be added: {e}")));
+        return heif_item::add_exif(heif, &tiff).map_err(|e| refuse(&format!("it has no EXIF item, and one cannot be added: {e}")));
     };
     let (iloc_at, fields) = meta.iloc.as_ref().ok_or_else(|| refuse("it has no 'iloc' box"))?;
     let f = fields.iter().find(|f| f.id == item).ok_or_else(|| refuse("its EXIF item has no location"))?;
