@@ -11,66 +11,16 @@
 //!    is then linked to its original's pair. Asked to, an edit's lone still takes its original's
 //!    clip (that clip then serves two Live Photos).
 
-use crate::meta::CaptureTime;
-use serde::Serialize;
+mod half;
+mod names;
+
+pub use half::{Half, MatchedBy, Pair, PairOptions, Pairing, TIME_TOLERANCE_S};
+#[cfg(test)]
+use names::stem_key;
+use names::{plain_stem, stem_of, upper_name};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::path::Path;
-
-/// A still's DateTimeOriginal and its clip's creationdate differ by under two seconds (the clip
-/// starts ~1.5 s before the shutter; both are truncated to whole seconds).
-pub const TIME_TOLERANCE_S: f64 = 3.0;
-
-/// The part of a still or clip that pairing looks at.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Half<'a> {
-    pub path: &'a Path,
-    pub content_id: Option<&'a str>,
-    pub captured_at: Option<CaptureTime>,
-    /// When the file was last written: among copies, the oldest is the original.
-    pub modified: Option<std::time::SystemTime>,
-    /// The identifier is one that pairs by itself alone (a vivo live photo's): never by name
-    /// and time, even when the other half lost it.
-    pub id_only: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MatchedBy {
-    ContentId,
-    NameAndTime,
-    /// An edit's still with its original's clip (`--edit-uses-original-clip`).
-    OriginalClip,
-    /// An Android motion photo: the video is inside the still's file.
-    Embedded,
-    /// A `.livp` archive whose halves do not both carry an identifier: the archive ties them.
-    Archive,
-}
-
-/// Choices the user makes about pairing.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct PairOptions {
-    /// An edited still without a clip of its own takes its original's clip.
-    pub edit_uses_original_clip: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pair {
-    pub still: usize,
-    pub clip: usize,
-    pub matched_by: MatchedBy,
-    /// For an edited version: its original's pair (an index into [`Pairing::pairs`]).
-    pub edit_of: Option<usize>,
-}
-
-#[derive(Debug, Default, PartialEq, Eq)]
-pub struct Pairing {
-    pub pairs: Vec<Pair>,
-    pub unpaired_stills: Vec<usize>,
-    pub unpaired_clips: Vec<usize>,
-    /// Whether each still names an edited version ([`edits`]), as pairing told it.
-    pub edited_stills: Vec<bool>,
-}
 
 /// Pairs `stills` with `clips` (indices into each slice).
 pub fn pair(stills: &[Half], clips: &[Half], opts: PairOptions) -> Pairing {
@@ -256,68 +206,6 @@ fn take_greedy(cands: Vec<Cand>, used_s: &mut [bool], used_c: &mut [bool], by: M
             pairs.push(Pair { still: c.still, clip: c.clip, matched_by: by, edit_of: None });
         }
     }
-}
-
-/// A file's name in upper case: pairing compares names case-insensitively.
-fn upper_name(path: &Path) -> String {
-    path.file_name().map(|n| n.to_string_lossy().to_uppercase()).unwrap_or_default()
-}
-
-/// The name without extensions and the iCloud `_HEVC` marker, copy counters kept: among
-/// duplicates, `IMG_1 2.HEIC` belongs with `IMG_1 2.MOV` before `IMG_1.MOV`. Takes and gives
-/// an upper-case name.
-fn plain_stem(name: &str) -> &str {
-    let mut s = name;
-    while let Some(dot) = s.rfind('.').filter(|&d| d > 0) {
-        s = &s[..dot];
-    }
-    s.strip_suffix("_HEVC").unwrap_or(s)
-}
-
-/// The name a still and its clip share once exports' decorations are removed:
-/// `IMG_1234.HEIC`, `IMG_1234_HEVC.MOV`, `IMG_1234(1).HEIC`, `IMG_1234 2.mov`, `IMG_1234-2.JPG`,
-/// `IMG_1234.HEIC.MOV` all give `IMG_1234`. Case-insensitive.
-pub fn stem_key(path: &Path) -> String {
-    stem_of(&upper_name(path)).to_string()
-}
-
-/// [`stem_key`] of an upper-case name.
-fn stem_of(name: &str) -> &str {
-    let mut s = name;
-    loop {
-        let before = s;
-        for ext in [".JPG", ".JPEG", ".HEIC", ".HEIF", ".MOV", ".MP4", ".QT"] {
-            s = s.strip_suffix(ext).unwrap_or(s);
-        }
-        s = s.strip_suffix("_HEVC").unwrap_or(s);
-        s = s.strip_suffix(" COPY").unwrap_or(s);
-        s = strip_counter(s);
-        s = s.trim_end();
-        if s == before || s.is_empty() {
-            return if s.is_empty() { before } else { s };
-        }
-    }
-}
-
-/// Removes one "(N)", "-N" or " N" copy counter (N of one or two digits).
-fn strip_counter(s: &str) -> &str {
-    if let Some(inner) = s.strip_suffix(')') {
-        if let Some(open) = inner.rfind('(') {
-            let n = &inner[open + 1..];
-            if !n.is_empty() && n.len() <= 3 && n.bytes().all(|b| b.is_ascii_digit()) {
-                return &s[..open];
-            }
-        }
-        return s;
-    }
-    let digits = s.bytes().rev().take_while(|b| b.is_ascii_digit()).count();
-    if (1..=2).contains(&digits) && s.len() > digits + 1 {
-        let head = &s[..s.len() - digits];
-        if let Some(h) = head.strip_suffix('-').or_else(|| head.strip_suffix(' ')) {
-            return h;
-        }
-    }
-    s
 }
 
 pub mod edits;

@@ -18,7 +18,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-/// The file livephoto puts in every output folder it writes (see `export::target::Marker`).
+/// The file livephoto puts in every output folder it writes (see `export::manifest::Marker`).
 pub const EXPORT_MARKER: &str = ".livephoto-export";
 
 /// A file that could not be read, and why, in words.

@@ -27,13 +27,9 @@ fn module_of(src: &Path, file: &Path) -> Option<Module> {
     Some(parts)
 }
 
-/// `text` without comments, string and character literals, and without its `#[cfg(test)]`
-/// modules: what the compiler reads as the file's own code.
+/// `text` without comments, string and character literals, `pub(in …)` visibilities and items
+/// under `#[cfg(test)]`: the paths the compiler resolves for the file's own code.
 fn code_of(text: &str) -> String {
-    let text = match text.find("#[cfg(test)]\nmod tests") {
-        Some(at) => &text[..at],
-        None => text,
-    };
     let (mut out, b) = (String::with_capacity(text.len()), text.as_bytes());
     let mut i = 0;
     while i < b.len() {
@@ -55,12 +51,53 @@ fn code_of(text: &str) -> String {
                 i += if b[i + 1] == b'\\' { 4 } else { 3 };
                 out.push_str("' '");
             }
-            c => {
-                out.push(c as char);
-                i += 1;
+            _ => {
+                let c = text[i..].chars().next().unwrap_or(' ');
+                out.push(c);
+                i += c.len_utf8();
             }
         }
     }
+    // a visibility names a module but imports nothing
+    let mut code = without_tests(&out);
+    while let Some(at) = code.find("pub(in ") {
+        let end = code[at..].find(')').map_or(code.len(), |e| at + e + 1);
+        code.replace_range(at..end, "pub(crate)");
+    }
+    code
+}
+
+/// `code` without the items under `#[cfg(test)]` (a test module, a helper for tests).
+fn without_tests(code: &str) -> String {
+    let mut out = String::new();
+    let mut rest = code;
+    while let Some(at) = rest.find("#[cfg(test)]") {
+        out.push_str(&rest[..at]);
+        let item = &rest[at..];
+        let (brace, semi) = (item.find('{').unwrap_or(usize::MAX), item.find(';').unwrap_or(usize::MAX));
+        let end = if semi < brace {
+            semi + 1
+        } else {
+            let mut depth = 0;
+            let mut end = item.len();
+            for (i, c) in item.char_indices().skip_while(|(i, _)| *i < brace) {
+                match c {
+                    '{' => depth += 1,
+                    '}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = i + 1;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            end
+        };
+        rest = &item[end.min(item.len())..];
+    }
+    out.push_str(rest);
     out
 }
 
@@ -272,10 +309,13 @@ fn nothing_in_export_imports_its_mod_rs() {
 /// The reader of imports finds what it should: a `use` tree, a path in code, a child module.
 #[test]
 fn imports_are_read_as_the_compiler_reads_them() {
-    let code = code_of("use super::{a, b::{self, C}};\n// use super::zzz;\nfn f() { let s = \"crate::nope\"; child::go(); crate::x::y(); }\n");
+    let code = code_of(
+        "use super::{a, b::{self, C}};\n// use super::zzz;\npub(in crate::q) fn f() { let s = \"crate::nope\"; child::go(); crate::x::y(); }\n\
+         #[cfg(test)]\nfn helper() { crate::t::u(); }\n#[cfg(test)]\npub(crate) mod tests { fn g() { crate::t::v(); } }\n",
+    );
     assert_eq!(use_paths(&code), ["super::a", "super::b", "super::b::C"]);
     assert!(code_paths(&code).contains(&"child::go".to_string()) && code_paths(&code).contains(&"crate::x::y".to_string()));
-    assert!(!code.contains("nope") && !code.contains("zzz"));
+    assert!(!code.contains("nope") && !code.contains("zzz") && !code.contains("crate::q") && !code.contains("crate::t"), "{code}");
     let modules: BTreeSet<Module> = [vec![], vec!["x".into()], vec!["x".into(), "w".into()], vec!["x".into(), "v".into()]].into_iter().collect();
     let me: Module = vec!["x".into(), "w".into()];
     let none = BTreeSet::new();

@@ -9,10 +9,11 @@ use common::probe::probe;
 use common::*;
 #[cfg(feature = "media")]
 use std::path::{Path, PathBuf};
-use std::process::Command;
 #[cfg(feature = "media")]
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+#[cfg(feature = "media")]
+use std::time::Duration;
+use std::time::Instant;
 
 #[global_allocator]
 static GLOBAL: common::alloc::Watch = common::alloc::Watch;

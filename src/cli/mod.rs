@@ -60,8 +60,8 @@ pub enum Command {
     #[command(after_help = format!("Examples:\n  livephoto scan ~/Exports\n  livephoto scan ~/Exports --json > found.json\n  \
 livephoto scan ~/Exports --facetime\n\n{PAIRING}\n\n{EXIT_CODES}"))]
     Scan(ScanArgs),
-    /// Convert each Live Photo (or Android motion photo) to MP4, GIF, WebP, AVIF, a Google Motion
-    /// Photo, or an Apple Live Photo pair.
+    /// Convert each Live Photo (or Android motion photo) to a video, an animated image, a Google
+    /// Motion Photo or an Apple Live Photo pair (--to lists them).
     #[command(after_help = format!("Examples:\n  livephoto convert ~/Exports --to mp4 -o ~/Shared/live\n  \
 livephoto convert ~/Exports --facetime --to gif --width 360 -o ~/Shared/facetime\n  \
 livephoto convert ~/Exports --to motion-photo -o ~/ForAndroid   (writes <name>.MP.jpg)\n  \

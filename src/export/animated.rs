@@ -1,8 +1,9 @@
-//! Animated WebP and AVIF (`convert --to webp|avif`): what browsers, Discord, blogs and most chat
-//! apps show today at a fraction of a GIF's bytes. The clip goes through the filter chain as for
-//! GIF (rate, width, upright, HDR tone-mapped, trims and effects) and is encoded by FFmpeg's
-//! libwebp (`libwebp_anim`, lossy) or libaom (AV1) into the `webp` or `avif` container, looping
-//! forever.
+//! Animated images FFmpeg encodes, WebP and AVIF here (`convert --to webp|avif`): what
+//! browsers, Discord, blogs and most chat apps show today at a fraction of a GIF's bytes. The
+//! clip goes through the filter chain as for GIF (rate, width, upright, HDR tone-mapped, trims
+//! and effects) and is encoded by the kind's encoder (libwebp's `libwebp_anim`, lossy; libaom's
+//! AV1) into its container, looping forever. Another kind is an [`Encoding`] and a spec in a
+//! file of its own (`apng.rs`).
 
 use super::control::Ticker;
 use super::error::{JobError, OptionError};
@@ -14,47 +15,60 @@ use ff::{codec, encoder, format, Dictionary, Packet, Rational};
 use ffmpeg_next as ff;
 use std::fs::File;
 
-/// Which animated image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Animated {
-    WebP,
-    Avif,
+/// An animated image FFmpeg encodes: what one kind (WebP, AVIF, …) differs by. A kind is a
+/// `static` beside its `--to` [`Spec`]; [`AnimatedOut`] writes any of them.
+pub struct Encoding {
+    /// The output's extension.
+    pub ext: &'static str,
+    /// FFmpeg's muxer that writes the container.
+    pub muxer: &'static str,
+    /// FFmpeg's encoder.
+    pub encoder: &'static str,
+    /// The frames' pixel format, as the encoder takes them.
+    pub pixel: format::Pixel,
+    /// `--quality` when not given; `None` for a kind without one (the option is then refused by
+    /// its spec and left out of its settings).
+    pub default_quality: Option<u8>,
+    /// The encoder's options for a quality (1..=100) and the threads the job may use.
+    pub options: fn(quality: u8, threads: usize) -> Vec<(&'static str, String)>,
+    /// The muxer's option that makes it loop forever.
+    pub loop_forever: (&'static str, &'static str),
 }
 
-impl Animated {
-    pub fn ext(self) -> &'static str {
-        match self {
-            Animated::WebP => "webp",
-            Animated::Avif => "avif",
-        }
-    }
+/// Animated WebP: libwebp's quality as it is. The default, 80, is the least that kept SSIM at or
+/// above our GIF's on the bench's clips (75 fell below it on the Samsung clip, 0.959 against 0.961).
+pub static WEBP_ENCODING: Encoding = Encoding {
+    ext: "webp",
+    muxer: "webp",
+    encoder: "libwebp_anim",
+    pixel: format::Pixel::YUV420P,
+    default_quality: Some(80),
+    options: |q, _| vec![("quality", q.to_string()), ("compression_level", "4".into())],
+    loop_forever: ("loop", "0"),
+};
 
-    fn encoder(self) -> &'static str {
-        match self {
-            Animated::WebP => "libwebp_anim",
-            Animated::Avif => "libaom-av1",
-        }
-    }
+/// Animated AVIF (AV1, libaom): quality 1..=100 is CRF 63 down to 0; the default, 45 (CRF 35),
+/// is the least that kept SSIM at or above our GIF's on the bench's clips.
+pub static AVIF_ENCODING: Encoding = Encoding {
+    ext: "avif",
+    muxer: "avif",
+    encoder: "libaom-av1",
+    pixel: format::Pixel::YUV420P,
+    default_quality: Some(45),
+    options: |q, threads| {
+        let crf = 63 - (u32::from(q.min(100)) * 63 / 100);
+        vec![("crf", crf.to_string()), ("b", "0".into()), ("cpu-used", "6".into()), ("row-mt", "1".into()), ("threads", threads.to_string())]
+    },
+    loop_forever: ("loop", "0"),
+};
 
-    /// `--quality` when not given, chosen on the bench's clips as the least that keeps SSIM at
-    /// or above our GIF's: WebP 80 (75 fell below it on the Samsung clip, 0.959 against 0.961);
-    /// AVIF 45 (CRF 35).
-    pub fn default_quality(self) -> u8 {
-        match self {
-            Animated::WebP => 80,
-            Animated::Avif => 45,
-        }
-    }
-}
-
-/// `--to webp|avif`: the kind, the frame rate and width, and the quality when asked.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// An animated image of any [`Encoding`]: the frame rate and width, and the quality when asked.
+#[derive(Clone, Copy)]
 pub struct AnimatedOut {
-    pub kind: Animated,
+    pub kind: &'static Encoding,
     pub fps: f64,
     pub width: u32,
-    /// 1..=100: libwebp's quality as it is; for AVIF, CRF 63 (1) down to 0 (100). `None`: the
-    /// kind's default.
+    /// 1..=100 (`None`: the kind's default).
     pub quality: Option<u8>,
 }
 
@@ -76,28 +90,32 @@ pub const AVIF: Spec = Spec {
 
 /// The writer `--to webp` makes of what the command line gave.
 pub fn make_webp(s: &Settings) -> Box<dyn Writer> {
-    Box::new(AnimatedOut::of(Animated::WebP, s))
+    Box::new(AnimatedOut::of(&WEBP_ENCODING, s))
 }
 
 /// The writer `--to avif` makes of what the command line gave.
 pub fn make_avif(s: &Settings) -> Box<dyn Writer> {
-    Box::new(AnimatedOut::of(Animated::Avif, s))
+    Box::new(AnimatedOut::of(&AVIF_ENCODING, s))
 }
 
 impl AnimatedOut {
-    fn of(kind: Animated, s: &Settings) -> Self {
+    /// `kind` at the rate, width and quality given, [`FPS`] and [`WIDTH`] when not.
+    pub fn of(kind: &'static Encoding, s: &Settings) -> Self {
         AnimatedOut { kind, fps: s.fps.unwrap_or(FPS), width: s.width.unwrap_or(WIDTH), quality: s.quality }
     }
 }
 
 impl Writer for AnimatedOut {
     fn name(&self) -> (&'static str, &'static str) {
-        ("", self.kind.ext())
+        ("", self.kind.ext)
     }
 
     fn settings(&self) -> String {
-        let q = self.quality.unwrap_or(self.kind.default_quality());
-        format!("{}: fps {}, width {}, quality {q}", self.kind.ext(), self.fps, self.width)
+        let words = format!("{}: fps {}, width {}", self.kind.muxer, self.fps, self.width);
+        match self.quality.or(self.kind.default_quality) {
+            Some(q) => format!("{words}, quality {q}"),
+            None => words,
+        }
     }
 
     fn check(&self, _: bool, _: bool) -> Result<(), OptionError> {
@@ -117,8 +135,8 @@ struct Out {
     frames: u64,
 }
 
-/// Writes `clip` as an animated WebP or AVIF into `dest`; returns the frames written (0: none
-/// in range).
+/// Writes `clip` as an animated image of `opts.kind` into `dest`; returns the frames written
+/// (0: none in range).
 fn write(
     clip: ClipSource<'_>,
     dest: &mut File,
@@ -128,13 +146,14 @@ fn write(
     effect: Option<(Effect, f64)>,
     ticker: &Ticker<'_>,
 ) -> Result<u64, JobError> {
-    let codec = encoder::find_by_name(opts.kind.encoder())
-        .ok_or_else(|| JobError::Unsupported(format!("this FFmpeg has no {} encoder", opts.kind.encoder())))?;
+    let codec = encoder::find_by_name(opts.kind.encoder)
+        .ok_or_else(|| JobError::Unsupported(format!("this FFmpeg has no {} encoder", opts.kind.encoder)))?;
     let mut ictx = open_input(clip)?;
     let scale = super::pipeline::animated_scale(opts.fps, opts.width);
-    let mut pipe = VideoPipeline::new(&ictx, ticker, rotation, trim, &scale, "format=yuv420p", effect)?;
+    let pixel = opts.kind.pixel.descriptor().map_or("yuv420p", |d| d.name());
+    let mut pipe = VideoPipeline::new(&ictx, ticker, rotation, trim, &scale, &format!("format={pixel}"), effect)?;
     let tb = pipe.out_time_base();
-    let octx = format::output_as(&fd_url(dest), opts.kind.ext()).map_err(JobError::ffmpeg("cannot create the image"))?;
+    let octx = format::output_as(&fd_url(dest), opts.kind.muxer).map_err(JobError::ffmpeg("cannot create the image"))?;
     let mut out = Out { octx, enc: None, tb, frames: 0 };
     let mut emit = |f: &ff::frame::Video| -> Result<(), JobError> {
         if out.enc.is_none() {
@@ -168,34 +187,22 @@ fn open(
     let mut e = codec::context::Context::new_with_codec(codec).encoder().video()?;
     e.set_width(w);
     e.set_height(h);
-    e.set_format(format::Pixel::YUV420P);
+    e.set_format(opts.kind.pixel);
     e.set_time_base(tb);
     e.set_frame_rate(Some(Rational::from(opts.fps)));
     if global {
         e.set_flags(codec::Flags::GLOBAL_HEADER);
     }
     let mut o = Dictionary::new();
-    match opts.kind {
-        Animated::WebP => {
-            o.set("quality", &opts.quality.unwrap_or(opts.kind.default_quality()).to_string());
-            o.set("compression_level", "4");
-        }
-        Animated::Avif => {
-            let q = opts.quality.unwrap_or(opts.kind.default_quality());
-            let crf = 63 - (u32::from(q.min(100)) * 63 / 100);
-            o.set("crf", &crf.to_string());
-            o.set("b", "0");
-            o.set("cpu-used", "6");
-            o.set("row-mt", "1");
-            o.set("threads", &threads.to_string());
-        }
+    for (key, value) in (opts.kind.options)(opts.quality.or(opts.kind.default_quality).unwrap_or(100), threads) {
+        o.set(key, &value);
     }
     let opened = e.open_as_with(codec, o).map_err(JobError::ffmpeg("cannot start the encoder"))?;
     ost.set_parameters(&opened);
     ost.set_time_base(tb);
     let index = ost.index();
     let mut mux = Dictionary::new();
-    mux.set("loop", "0"); // forever
+    mux.set(opts.kind.loop_forever.0, opts.kind.loop_forever.1);
     octx.write_header_with(mux).map_err(JobError::ffmpeg("cannot write the image header"))?;
     Ok((opened, index))
 }

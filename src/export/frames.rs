@@ -1,6 +1,7 @@
 //! The shared frame source: a clip decoded through the filter chain (trim, rotation, the
 //! caller's scale, HDR tone mapping, an effect) into packed RGB frames, handed one at a time to
-//! whoever makes something of them (the GIF writer, Long Exposure).
+//! whoever makes something of them (the GIF writer, Long Exposure); and a decoded plane's rows
+//! packed together.
 
 use super::control::Ticker;
 use super::error::JobError;
@@ -55,4 +56,14 @@ pub fn rgb_frames(
     };
     pipe.run(&mut ictx, ticker, &mut emit)?;
     Ok((size.0, size.1, count))
+}
+
+/// `rows` rows of `row` bytes, each `stride` bytes after the last in `data`, packed together;
+/// `None` when `data` is too short for them.
+pub(super) fn packed(data: &[u8], stride: usize, row: usize, rows: usize) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(row * rows);
+    for y in 0..rows {
+        out.extend_from_slice(data.get(y * stride..y * stride + row)?);
+    }
+    Some(out)
 }

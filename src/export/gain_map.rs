@@ -86,7 +86,7 @@ fn grey(map: &ImageHandle, size: (u32, u32)) -> Result<(u32, u32, Vec<u8>), Stri
     let (w, h) = (plane.width, plane.height);
     // the map covers the photo as it is shown: the same proportions as the upright primary
     same_proportions((w, h), size)?;
-    let luma = super::still::packed(plane.data, plane.stride, w as usize, h as usize).ok_or("libheif returned a short gain map")?;
+    let luma = super::frames::packed(plane.data, plane.stride, w as usize, h as usize).ok_or("libheif returned a short gain map")?;
     Ok((w, h, luma))
 }
 

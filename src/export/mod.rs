@@ -11,6 +11,7 @@
 //! format is named) and starts runs; no file below imports it.
 
 mod animated;
+mod apng;
 mod control;
 mod destination;
 mod error;
@@ -82,6 +83,7 @@ formats! {
     animated::WEBP => animated::make_webp,
     animated::AVIF => animated::make_avif,
     live::SPEC => live::make,
+    apng::SPEC => apng::make,
 }
 
 /// Scans `paths` and writes each Live Photo as `writer` makes it under `out.dir`, the part of

@@ -3,6 +3,7 @@
 //! MakerNote) with its Orientation reset to 1, and the original's colour profile.
 
 use super::error::JobError;
+use super::frames::packed;
 use crate::meta::bytes::Endian;
 use crate::meta::StillFormat;
 use crate::scan::StillFile;
@@ -256,16 +257,6 @@ fn decode_handle(handle: &libheif_rs::ImageHandle) -> Result<Decoded, JobError> 
     }
     let rgb = packed(plane.data, plane.stride, row, h as usize).ok_or_else(|| JobError::Media("short image row".into()))?;
     Ok(Decoded { rgb: Pixels::Owned(rgb), width: w, height: h, exif: None, icc: None })
-}
-
-/// `rows` rows of `row` bytes, each `stride` bytes after the last in `data`, packed together;
-/// `None` when `data` is too short for them.
-pub(super) fn packed(data: &[u8], stride: usize, row: usize, rows: usize) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(row * rows);
-    for y in 0..rows {
-        out.extend_from_slice(data.get(y * stride..y * stride + row)?);
-    }
-    Some(out)
 }
 
 /// A HEIF image's ICC profile, or one built from its `nclx` primaries and transfer.

@@ -7,7 +7,7 @@ use super::bytes::{Endian, Source};
 use super::error::{MetaError, Result};
 use super::makernote::apple_content_id;
 use super::time::CaptureTime;
-use super::{GeoLocation, StillInfo};
+use super::info::{GeoLocation, StillInfo};
 use exif::{In, Tag, Value};
 
 /// Largest JPEG APPn segment is 64 KiB by construction; we stop at the first non-APPn marker.

@@ -11,7 +11,7 @@ use super::bytes::{Reader, Source, MAX_READ};
 use super::error::{MetaError, Result};
 use super::exif::apply_tiff;
 use super::isobmff::{self, fourcc_str, meta_children_at};
-use super::StillInfo;
+use super::info::StillInfo;
 
 /// Bytes an item entry takes at least: id (2), data_reference_index (2), extent_count (2).
 const MIN_ITEM_BYTES: usize = 6;

@@ -15,11 +15,11 @@
 use super::bytes::Source;
 use super::error::{human_bytes, MetaError, Result};
 use super::motion::{Container, Embedded};
-use super::{exif, heif, isobmff, png, quicktime, sniff, ClipInfo, Sniffed, StillFormat, StillInfo};
+use super::info::{ClipInfo, StillFormat, StillInfo};
+use super::sniff::{sniff, Sniffed};
+use super::{exif, heif, isobmff, png, quicktime};
 use std::io::{self, Read, Seek, SeekFrom};
 
-/// What starts a ZIP: a local file header.
-pub const SIGNATURE: [u8; 4] = *b"PK\x03\x04";
 /// The end-of-central-directory record's signature (APPNOTE.TXT §4.3.16).
 const END_RECORD: [u8; 4] = *b"PK\x05\x06";
 /// The end record without its comment.
@@ -43,11 +43,6 @@ pub struct Livp {
     pub clip_at: Embedded,
     /// The comment's index disagrees with the directory (a hand-made or re-zipped archive).
     pub note: Option<String>,
-}
-
-/// Whether a ZIP's first bytes are these.
-pub fn is_zip(head: &[u8]) -> bool {
-    head.starts_with(&SIGNATURE)
 }
 
 /// Reads a ZIP as a `.livp`: `Ok(None)` for a ZIP that is not one (no marker, not named `.livp`).

@@ -2,6 +2,7 @@
 
 pub(crate) mod bytes;
 mod error;
+mod info;
 pub(crate) mod exif;
 pub mod hdr;
 pub mod heif;
@@ -15,6 +16,7 @@ pub(crate) mod mpf;
 pub mod xmp;
 pub(crate) mod png;
 pub(crate) mod quicktime;
+mod sniff;
 pub(crate) mod takeout;
 mod time;
 pub(crate) mod trailer;
@@ -23,118 +25,11 @@ mod tracks;
 use crate::walk::FileId;
 use bytes::Source;
 pub use error::MetaError;
+pub use info::{ClipInfo, GeoLocation, IdKind, ShotInfo, StillFormat, StillInfo, VideoTrack};
+pub use sniff::{sniff, Sniffed};
 use error::Result;
-use serde::Serialize;
 use std::path::Path;
 pub use time::CaptureTime;
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct GeoLocation {
-    pub lat: f64,
-    pub lon: f64,
-    pub alt: Option<f64>,
-}
-
-impl GeoLocation {
-    /// ISO 6709 as MP4/QuickTime `location` tags hold it ("+52.2097-000.8955+103.640/").
-    pub fn to_iso6709(&self) -> String {
-        let mut s = format!("{:+08.4}{:+09.4}", self.lat, self.lon);
-        if let Some(a) = self.alt {
-            s.push_str(&format!("{a:+.3}"));
-        }
-        s.push('/');
-        s
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StillFormat {
-    Jpeg,
-    Heif,
-    /// App-made Live Photos (EXIF in `eXIf` or a raw-profile text chunk).
-    Png,
-}
-
-/// What either half says about the shot: the still from EXIF and the Apple MakerNote, the clip
-/// from QuickTime `mdta` keys and `mvhd`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct ShotInfo {
-    /// The identifier both halves of a Live Photo carry: Apple's content identifier, or a vivo
-    /// live photo's id (`id_kind` says which).
-    pub content_id: Option<String>,
-    #[serde(skip)]
-    pub id_kind: IdKind,
-    pub captured_at: Option<CaptureTime>,
-    pub make: Option<String>,
-    pub model: Option<String>,
-    pub software: Option<String>,
-    pub lens: Option<String>,
-    pub location: Option<GeoLocation>,
-    /// `captured_at` came from a Google Takeout sidecar, not the file itself.
-    pub time_from_sidecar: bool,
-}
-
-/// Whose identifier a [`ShotInfo::content_id`] is.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub enum IdKind {
-    /// Apple's content identifier (a UUID): pairing falls back to name and time when a half
-    /// lost it (exports strip clips' metadata).
-    #[default]
-    Apple,
-    /// A vivo live photo's id (`com.android.camera.livephoto`): its halves pair by it alone
-    /// (docs/formats.md "Other phones' live photos"), never by name, and it is no UUID for Photos.
-    Vivo,
-}
-
-/// What a still says about itself.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct StillInfo {
-    pub shot: ShotInfo,
-    pub orientation: Option<u16>,
-    /// An Android motion photo's video, when the still holds one (or claims to).
-    pub motion: motion::Motion,
-    /// The form of its HDR gain map, when it has one.
-    pub hdr: Option<hdr::Hdr>,
-    /// Where a vendor's live-photo trailer starts (vivo's, after the image): a still written
-    /// alone leaves it out, as it leaves out a motion photo's video.
-    #[serde(skip)]
-    pub trailer_at: Option<u64>,
-    /// What a scan should say of the file without failing it (data after a JPEG's image).
-    #[serde(skip)]
-    pub note: Option<String>,
-}
-
-impl StillInfo {
-    /// Where the photo's own bytes are followed by what is not the photo: a motion photo's
-    /// video, a vendor's live-photo trailer. A still written alone leaves it out.
-    pub fn extra_at(&self) -> Option<u64> {
-        [self.motion.video.map(|v| v.offset), self.trailer_at].into_iter().flatten().min()
-    }
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct VideoTrack {
-    pub codec: String,
-    pub width: u32,
-    pub height: u32,
-    pub frames: u64,
-    pub fps: f64,
-    /// Clockwise degrees from the display matrix.
-    pub rotation: u16,
-}
-
-/// What a clip says about itself (`moov` header, `mdta` keys, tracks).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct ClipInfo {
-    pub shot: ShotInfo,
-    /// The video track's duration (the movie's when there is no video track).
-    pub duration_s: f64,
-    pub video: Option<VideoTrack>,
-    pub audio_codec: Option<String>,
-    /// Seconds from the clip's start to the key photo (still-image-time track).
-    pub key_time_s: Option<f64>,
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum MediaInfo {
@@ -144,64 +39,6 @@ pub enum MediaInfo {
     MotionPhoto(StillFormat, StillInfo, Box<ClipInfo>),
     /// A `.livp` archive: a Live Photo's still and clip, both inside it.
     Archive(Box<livp::Livp>),
-}
-
-/// What the first bytes say a file is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sniffed {
-    Jpeg,
-    Heif,
-    Png,
-    Movie,
-    /// macOS "._" resource-fork companions: never media, whatever their name.
-    AppleDouble,
-    /// A ZIP archive: a `.livp` Live Photo, or not media at all.
-    Zip,
-    Other,
-}
-
-const HEIF_BRANDS: [&[u8; 4]; 10] = [b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis"];
-const MOVIE_BRANDS: [&[u8; 4]; 8] = [b"qt  ", b"isom", b"iso2", b"mp41", b"mp42", b"avc1", b"M4V ", b"3gp4"];
-
-/// Decides a file's kind from its first bytes (never from its name: Google Takeout writes clips
-/// behind `.HEIC` names, docs/formats.md "Where exports break pairs").
-pub fn sniff(head: &[u8]) -> Sniffed {
-    if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        return Sniffed::Jpeg;
-    }
-    if head.starts_with(&png::SIGNATURE) {
-        return Sniffed::Png;
-    }
-    if head.starts_with(&[0x00, 0x05, 0x16, 0x07]) {
-        return Sniffed::AppleDouble;
-    }
-    if livp::is_zip(head) {
-        return Sniffed::Zip;
-    }
-    if head.len() < 12 {
-        return Sniffed::Other;
-    }
-    let kind = &head[4..8];
-    if kind == b"ftyp" {
-        let size = (u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize).min(head.len());
-        let major: &[u8] = &head[8..12];
-        let compat = head.get(16..size).unwrap_or(&[]);
-        let has = |set: &[&[u8; 4]], b: &[u8]| set.iter().any(|x| &x[..] == b);
-        if has(&HEIF_BRANDS, major) {
-            return Sniffed::Heif;
-        }
-        if has(&MOVIE_BRANDS, major) {
-            return Sniffed::Movie;
-        }
-        if compat.chunks_exact(4).any(|c| has(&HEIF_BRANDS, c)) {
-            return Sniffed::Heif;
-        }
-        return Sniffed::Movie;
-    }
-    if [&b"wide"[..], b"mdat", b"moov", b"free", b"skip", b"pnot"].contains(&kind) {
-        return Sniffed::Movie;
-    }
-    Sniffed::Other
 }
 
 /// File names that promise media: an unrecognisable file with such a name is reported, not skipped.

@@ -7,7 +7,7 @@
 
 use super::bytes::Source;
 use super::error::{MetaError, Result};
-use super::StillInfo;
+use super::info::StillInfo;
 
 pub const SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', b'\r', b'\n', 0x1a, b'\n'];
 

@@ -7,7 +7,7 @@ use super::makernote::normalize_content_id;
 use super::isobmff::{self, fourcc_str, meta_children, BoxRef, TopBox};
 use super::time::CaptureTime;
 use super::tracks::{apply_track, own_tracks, track_tables};
-use super::{ClipInfo, GeoLocation};
+use super::info::{ClipInfo, GeoLocation, IdKind};
 use std::collections::BTreeMap;
 
 const KEY_CONTENT_ID: &str = "com.apple.quicktime.content.identifier";
@@ -43,7 +43,7 @@ fn vivo(src: &Source, top: &[TopBox], info: &mut ClipInfo) {
     let Some(v) = found else { return };
     if let Some(id) = v.live_id {
         info.shot.content_id = Some(id);
-        info.shot.id_kind = super::IdKind::Vivo;
+        info.shot.id_kind = IdKind::Vivo;
     }
     // the key frame's index, as a time in the video (never past its end)
     let fps = info.video.as_ref().map_or(0.0, |t| t.fps);
@@ -65,7 +65,7 @@ fn parse_moov(src: &Source, ftyp: Option<&[u8]>, moov: &[u8]) -> Result<ClipInfo
     if let Some(id) = tags.get(KEY_VIVO_ID).map(|s| s.trim()).filter(|s| !s.is_empty() && info.shot.content_id.is_none()) {
         // older vivo videos say it as a key too (docs/formats.md "Other phones' live photos")
         info.shot.content_id = Some(id.to_string());
-        info.shot.id_kind = super::IdKind::Vivo;
+        info.shot.id_kind = IdKind::Vivo;
     }
     info.shot.captured_at = tags
         .get("com.apple.quicktime.creationdate")

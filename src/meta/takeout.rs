@@ -6,7 +6,7 @@
 //! `photoTakenTime.timestamp` is UTC seconds; `geoData` is zero when unknown.
 
 use super::time::CaptureTime;
-use super::GeoLocation;
+use super::info::GeoLocation;
 use std::path::Path;
 
 /// A sidecar larger than this is not one (real ones are under 2 KiB).

@@ -6,7 +6,7 @@
 use super::bytes::Source;
 use super::error::{MetaError, Result};
 use super::isobmff::{self, fourcc_str};
-use super::{ClipInfo, VideoTrack};
+use super::info::{ClipInfo, VideoTrack};
 
 const KEY_STILL_TIME: &str = "com.apple.quicktime.still-image-time";
 /// Most `mebx` samples we read looking for the still-image-time value (Apple writes one).

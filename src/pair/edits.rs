@@ -3,7 +3,8 @@
 //! its original's content identifier, so identifiers alone cannot tell the two apart: edits pair
 //! with edits and originals with originals, then each edit is linked to its original.
 
-use super::{stem_key, Half, MatchedBy, Pair, TIME_TOLERANCE_S};
+use super::half::{Half, MatchedBy, Pair, TIME_TOLERANCE_S};
+use super::names::stem_key;
 use std::collections::HashMap;
 use std::path::Path;
 

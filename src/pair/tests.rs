@@ -1,6 +1,7 @@
 //! Every way real exports break pairs (docs/formats.md) is a named case.
 
 use super::*;
+use crate::meta::CaptureTime;
 
 const A: &str = "E905E6C6-C747-4805-942F-9904A0281F02";
 const B: &str = "465042F4-775C-430C-8AB1-AA783FD3FC3F";

@@ -76,8 +76,3 @@ pub fn nothing_found_hint(lib: &crate::scan::Library, roots: &[std::path::PathBu
     }
     Some("no Live Photo found (a still and its clip, or an Android motion photo)".into())
 }
-
-/// True when `e` comes from writing to a pipe whose reader has gone (`livephoto scan | head`).
-pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
-}

@@ -2,7 +2,7 @@
 //! includes FaceTime"), lens, camera, capture date, originals or edits. They combine with AND;
 //! each Live Photo left out is counted under the first filter that left it out.
 
-use super::LivePhoto;
+use super::live_photo::LivePhoto;
 use crate::meta::CaptureTime;
 use std::cmp::Ordering;
 

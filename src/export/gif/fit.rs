@@ -1,7 +1,8 @@
 //! `--max-size`: the largest GIF settings that fit a byte limit, found in a few trial encodes
 //! (a size model estimates, each encode corrects it).
 
-use super::{to_gif, GifOptions, GifQuality};
+use super::clip::to_gif;
+use super::quality::{GifOptions, GifQuality};
 use crate::export::writer::GifFit;
 use crate::export::control::Ticker;
 use crate::export::error::JobError;

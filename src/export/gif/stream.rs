@@ -2,7 +2,8 @@
 //! rectangle LZW-encoded (lossily below quality 100), and its duration set once the next
 //! frame's start is known.
 
-use super::{GifOptions, Rgb};
+use super::quality::GifOptions;
+use crate::export::frames::Rgb;
 use crate::export::control::Cancel;
 use crate::export::error::JobError;
 use crate::export::lzw::{Lzw, Tolerance};
@@ -12,7 +13,7 @@ use std::io::{BufWriter, Write};
 
 /// Dithers frames as they come and writes each changed rectangle once the next frame's start
 /// (so its own duration) is known; identical frames extend the previous one.
-pub(super) struct GifWriter<'p, W: Write> {
+pub(super) struct GifStream<'p, W: Write> {
     enc: gif::Encoder<BufWriter<W>>,
     nearest: Nearest<'p>,
     size: (usize, usize),
@@ -35,14 +36,14 @@ fn gif_err(e: gif::EncodingError) -> JobError {
     }
 }
 
-impl<'p, W: Write> GifWriter<'p, W> {
+impl<'p, W: Write> GifStream<'p, W> {
     pub(super) fn new(out: W, w: u16, h: u16, palette: &'p [[u8; 3]], opts: &GifOptions, cancel: &Cancel) -> Result<Self, JobError> {
         let mut flat: Vec<u8> = palette.iter().flatten().copied().collect();
         flat.resize(256 * 3, 0);
         let mut enc = gif::Encoder::new(BufWriter::new(out), w, h, &flat).map_err(gif_err)?;
         enc.set_repeat(gif::Repeat::Infinite).map_err(gif_err)?;
         let size = (usize::from(w), usize::from(h));
-        Ok(GifWriter {
+        Ok(GifStream {
             enc,
             nearest: Nearest::new(palette),
             size,
@@ -183,7 +184,7 @@ fn sub_frame(first: bool, cur: &[u8], w: usize, r: (usize, usize, usize, usize))
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use crate::export::gif::GifQuality;
+    use crate::export::gif::quality::GifQuality;
     use crate::export::palette::{even_sample, learn_palette};
 
     /// Decoded frames of a GIF, as RGBA.
@@ -239,7 +240,7 @@ pub(super) mod tests {
         let palette = learn_palette(sample);
         let opts = GifOptions { quality, ..GifOptions::new(15.0, 96) };
         let mut out = Vec::new();
-        let mut gif = GifWriter::new(&mut out, 96, 64, &palette, &opts, &Cancel::new()).unwrap();
+        let mut gif = GifStream::new(&mut out, 96, 64, &palette, &opts, &Cancel::new()).unwrap();
         frames.iter().for_each(|f| gif.push(f).unwrap());
         gif.finish().unwrap();
         out
