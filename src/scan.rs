@@ -183,7 +183,9 @@ pub fn scan_with_progress(roots: &[PathBuf], opts: PairOptions, found: &dyn Fn(u
 /// still or clip, mapped to it.
 fn copies(lib: &Library) -> HashMap<PathBuf, PathBuf> {
     let mut out = HashMap::new();
-    if lib.unpaired_stills.iter().all(|s| s.info.shot.content_id.is_none()) && lib.unpaired_clips.iter().all(|c| c.info.shot.content_id.is_none()) {
+    if lib.unpaired_stills.iter().all(|s| s.info.shot.content_id.is_none())
+        && lib.unpaired_clips.iter().all(|c| c.info.shot.content_id.is_none())
+    {
         return out;
     }
     let paired: HashMap<(&str, bool), &LivePhoto> =
@@ -262,7 +264,8 @@ fn read_one(path: &Path, root: &Arc<Path>) -> (Outcome, u64, Option<FileId>) {
                 (Some(_), Some(_)) => MatchedBy::ContentId, // the reader refuses two different ones
                 _ => MatchedBy::Archive,
             };
-            let mut still = StillFile { path: path.into(), root: Arc::clone(root), format: still_format, info: still, embedded: Some(still_at) };
+            let mut still =
+                StillFile { path: path.into(), root: Arc::clone(root), format: still_format, info: still, embedded: Some(still_at) };
             still.info.note = note.or(still.info.note);
             let clip = ClipFile { path: path.into(), root: Arc::clone(root), info: clip, embedded: Some(clip_at) };
             Outcome::Motion(Box::new(one_file(path, still, clip, matched_by)))

@@ -148,9 +148,10 @@ fn distinct_roots(roots: &[PathBuf]) -> (Vec<&PathBuf>, Vec<Note>) {
     let mut notes = Vec::new();
     for (i, root) in roots.iter().enumerate() {
         // the same as an earlier root, or inside another (a folder: a file is only ever inside)
-        let covering = canon.iter().enumerate().find(|&(j, other)| {
-            j != i && (if *other == canon[i] { j < i } else { canon[i].starts_with(other) && roots[j].is_dir() })
-        });
+        let covering = canon
+            .iter()
+            .enumerate()
+            .find(|&(j, other)| j != i && (if *other == canon[i] { j < i } else { canon[i].starts_with(other) && roots[j].is_dir() }));
         match covering {
             Some((j, other)) if *other == canon[i] => {
                 let note = format!("given twice (also as {}): read once", crate::display::show(root));

@@ -144,7 +144,15 @@ mod media {
         let lib = fixture_copy(&["jpeg_mov"]);
         let still = lib.path().join("jpeg_mov/IMG_0002.JPG");
         let stripped = std::process::Command::new("exiftool")
-            .args(["-q", "-overwrite_original", "-DateTimeOriginal=", "-CreateDate=", "-ModifyDate=", "-OffsetTimeOriginal=", "-OffsetTime="])
+            .args([
+                "-q",
+                "-overwrite_original",
+                "-DateTimeOriginal=",
+                "-CreateDate=",
+                "-ModifyDate=",
+                "-OffsetTimeOriginal=",
+                "-OffsetTime=",
+            ])
             .arg(&still)
             .status()
             .expect("exiftool (a test tool, installed by scripts/setup)");

@@ -61,6 +61,10 @@ fn webp_avif_and_apng_play_in_chromium_animated_with_every_frame() {
         assert_eq!(got["animated"], true, "{to}: {got}");
         assert_eq!(got["frames"].as_u64(), Some(*frames), "{to}: every frame written is there: {got}");
         assert_eq!(got["loops"], "Infinity", "{to} loops forever: {got}");
-        assert_eq!((got["w"].as_u64(), got["h"].as_u64()), (Some(96), Some(128)), "{to}: upright (the clip is turned 90°), 96 px wide: {got}");
+        assert_eq!(
+            (got["w"].as_u64(), got["h"].as_u64()),
+            (Some(96), Some(128)),
+            "{to}: upright (the clip is turned 90°), 96 px wide: {got}"
+        );
     }
 }

@@ -117,14 +117,18 @@ fn the_table_fits_the_terminal() {
             }
         }
         if cols >= 140 {
-            assert!(lines.iter().skip(1).all(|l| !l.contains("…/…") && l.split_whitespace().next().is_some_and(|p| !p.ends_with('…'))), "{table}");
+            assert!(
+                lines.iter().skip(1).all(|l| !l.contains("…/…") && l.split_whitespace().next().is_some_and(|p| !p.ends_with('…'))),
+                "{table}"
+            );
         }
     }
 }
 
 /// The table as a terminal of `cols` columns shows it (a pseudo-terminal, by `script`).
 fn script(cols: usize) -> String {
-    let cmd = format!("stty cols {cols}; COLUMNS={cols} {} scan --quiet {} 2>/dev/null", env!("CARGO_BIN_EXE_livephoto"), fixtures().display());
+    let cmd =
+        format!("stty cols {cols}; COLUMNS={cols} {} scan --quiet {} 2>/dev/null", env!("CARGO_BIN_EXE_livephoto"), fixtures().display());
     let r = std::process::Command::new("script").args(["-qc", &cmd, "/dev/null"]).output().expect("script (util-linux)");
     String::from_utf8_lossy(&r.stdout).replace('\r', "")
 }
@@ -194,7 +198,13 @@ mod media {
     fn a_run_that_makes_nothing_leaves_nothing() {
         let out = tempfile::tempdir().unwrap();
         let dest = out.path().join("none");
-        let r = bin().args(["convert", "--to", "mp4", "--start", "5", "-o"]).arg(&dest).arg(fixtures().join("heic_mov")).arg(fixtures().join("jpeg_mov")).output().unwrap();
+        let r = bin()
+            .args(["convert", "--to", "mp4", "--start", "5", "-o"])
+            .arg(&dest)
+            .arg(fixtures().join("heic_mov"))
+            .arg(fixtures().join("jpeg_mov"))
+            .output()
+            .unwrap();
         assert_eq!(r.status.code(), Some(1), "{}", stderr(&r));
         assert!(!dest.exists(), "{:?}", std::fs::read_dir(&dest).map(|d| d.flatten().map(|e| e.path()).collect::<Vec<_>>()));
     }
@@ -208,7 +218,20 @@ mod media {
         let made = std::process::Command::new("ffmpeg")
             .args(["-v", "error", "-i"])
             .arg(fixtures().join("jpeg_mov/IMG_0002.MOV"))
-            .args(["-map", "0:v", "-c", "copy", "-bsf:v", "h264_metadata=sample_aspect_ratio=27/64", "-movflags", "use_metadata_tags", "-map_metadata", "0", "-f", "mov"])
+            .args([
+                "-map",
+                "0:v",
+                "-c",
+                "copy",
+                "-bsf:v",
+                "h264_metadata=sample_aspect_ratio=27/64",
+                "-movflags",
+                "use_metadata_tags",
+                "-map_metadata",
+                "0",
+                "-f",
+                "mov",
+            ])
             .arg(lib.path().join("IMG_0002.MOV"))
             .status()
             .expect("the ffmpeg CLI (a test tool)");

@@ -35,7 +35,10 @@ fn man_pages_are_a_real_set() {
     assert_eq!(pages, [&expected[..], &["livephoto.1".to_string()]].concat());
     for page in &pages {
         let text = std::fs::read_to_string(dir.path().join(page)).unwrap();
-        for r in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '(' || c == ')')).filter(|w| w.starts_with("livephoto") && w.ends_with("(1)")) {
+        for r in text
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '(' || c == ')'))
+            .filter(|w| w.starts_with("livephoto") && w.ends_with("(1)"))
+        {
             let target = format!("{}.1", r.trim_end_matches("(1)"));
             assert!(pages.contains(&target), "{page} refers to {r}, which does not exist");
         }
@@ -170,12 +173,22 @@ fn no_silent_options_and_messages_that_say_what_to_do() {
         // each refusal names the formats that take the flag, and says in the format's own words why it does not
         usage(&["convert", "--to", "mp4", "--width", "100"], &["--width applies to --to gif, webp or avif, not --to mp4: its video keeps"]);
         usage(&["convert", "--to", "motion-photo", "--fps", "5"], &["--fps applies to --to gif, webp or avif, not --to motion-photo"]);
-        usage(&["convert", "--to", "webp", "--max-size", "1MB"], &["--max-size applies to --to gif, not --to webp", "lower --quality or --width"]);
+        usage(
+            &["convert", "--to", "webp", "--max-size", "1MB"],
+            &["--max-size applies to --to gif, not --to webp", "lower --quality or --width"],
+        );
         usage(&["convert", "--to", "gif", "--codec", "copy"], &["--codec applies to --to mp4 or motion-photo, not --to gif"]);
-        usage(&["convert", "--to", "Live-Photo", "--around-key", "1"], &["--around-key applies to --to mp4, gif, motion-photo, webp or avif, not --to live-photo: its still and clip are copied"]);
+        usage(
+            &["convert", "--to", "Live-Photo", "--around-key", "1"],
+            &["--around-key applies to --to mp4, gif, motion-photo, webp or avif, not --to live-photo: its still and clip are copied"],
+        );
         usage(&["convert", "--to", "png"], &["invalid value 'png' for '--to <FORMAT>'", "mp4, gif, motion-photo, webp, avif, live-photo"]);
         usage(&["convert", "--to", "mp4", "--since", "2024-01-01", "--until", "2023-01-01"], &["--since is later than --until"]);
-        let r = bin().args(["convert", "--to", "GIF", "--effect", "Loop", "--dry-run", "-o", "/tmp/livephoto-never-written"]).arg(&lib).output().unwrap();
+        let r = bin()
+            .args(["convert", "--to", "GIF", "--effect", "Loop", "--dry-run", "-o", "/tmp/livephoto-never-written"])
+            .arg(&lib)
+            .output()
+            .unwrap();
         assert_eq!(r.status.code(), Some(0), "values are case-insensitive: {}", String::from_utf8_lossy(&r.stderr));
     }
     usage(&["scan", "--since", "2024-01-01", "--until", "2023-12-31"], &["--since is later than --until"]);
@@ -229,7 +242,8 @@ fn nothing_found_says_what_to_do() {
 fn reruns_with_other_settings_say_so() {
     let lib = fixtures().join("jpeg_mov");
     let out = tempfile::tempdir().unwrap();
-    let gif = |extra: &[&str]| bin().args(["convert", "--to", "gif", "--json", "-o"]).arg(out.path()).args(extra).arg(&lib).output().unwrap();
+    let gif =
+        |extra: &[&str]| bin().args(["convert", "--to", "gif", "--json", "-o"]).arg(out.path()).args(extra).arg(&lib).output().unwrap();
     assert_eq!(gif(&[]).status.code(), Some(0));
     let r = gif(&["--width", "200"]);
     assert_eq!(r.status.code(), Some(0));

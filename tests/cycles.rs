@@ -302,7 +302,8 @@ fn no_file_reaches_itself_through_its_imports() {
 fn nothing_in_export_imports_its_mod_rs() {
     let edges = graph();
     let export = vec!["export".to_string()];
-    let up: Vec<String> = edges.iter().filter(|(m, tos)| m.starts_with(&export) && **m != export && tos.contains(&export)).map(|(m, _)| name(m)).collect();
+    let up: Vec<String> =
+        edges.iter().filter(|(m, tos)| m.starts_with(&export) && **m != export && tos.contains(&export)).map(|(m, _)| name(m)).collect();
     assert!(up.is_empty(), "these import export/mod.rs: {up:?}");
 }
 
@@ -316,7 +317,8 @@ fn imports_are_read_as_the_compiler_reads_them() {
     assert_eq!(use_paths(&code), ["super::a", "super::b", "super::b::C"]);
     assert!(code_paths(&code).contains(&"child::go".to_string()) && code_paths(&code).contains(&"crate::x::y".to_string()));
     assert!(!code.contains("nope") && !code.contains("zzz") && !code.contains("crate::q") && !code.contains("crate::t"), "{code}");
-    let modules: BTreeSet<Module> = [vec![], vec!["x".into()], vec!["x".into(), "w".into()], vec!["x".into(), "v".into()]].into_iter().collect();
+    let modules: BTreeSet<Module> =
+        [vec![], vec!["x".into()], vec!["x".into(), "w".into()], vec!["x".into(), "v".into()]].into_iter().collect();
     let me: Module = vec!["x".into(), "w".into()];
     let none = BTreeSet::new();
     assert_eq!(resolve(&me, "super::v::Thing", &modules, &none), Some(vec!["x".into(), "v".into()]));

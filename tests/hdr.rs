@@ -21,7 +21,11 @@ const IOS17_ID: &[u8] = b"465042F4-775C-430C-8AB1-AA783FD3FC3F";
 /// changed first.
 fn library(samples: &Path, edit: impl Fn(&mut Vec<u8>)) -> tempfile::TempDir {
     let lib = tempfile::tempdir().unwrap();
-    for (from, to) in [("apple-ios18/IMG_3853.HEIC", "IMG_3853.HEIC"), ("apple-ios18/IMG_3853.MOV", "IMG_3853.MOV"), (&format!("apple/{IOS17}")[..], IOS17)] {
+    for (from, to) in [
+        ("apple-ios18/IMG_3853.HEIC", "IMG_3853.HEIC"),
+        ("apple-ios18/IMG_3853.MOV", "IMG_3853.MOV"),
+        (&format!("apple/{IOS17}")[..], IOS17),
+    ] {
         let mut bytes = std::fs::read(samples.join(from)).unwrap();
         if to.ends_with(".HEIC") {
             edit(&mut bytes);
@@ -66,7 +70,11 @@ fn apples_map(heic: &Path) -> (u32, u32, Vec<u8>) {
 }
 
 fn srgb_to_linear(v: f64) -> f64 {
-    if v <= 0.04045 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) }
+    if v <= 0.04045 {
+        v / 12.92
+    } else {
+        ((v + 0.055) / 1.055).powf(2.4)
+    }
 }
 
 /// Checks one Ultra HDR JPEG made from `heic` whose headroom is `headroom` (and whose Apple map
@@ -79,7 +87,12 @@ fn check_ultra_hdr(jpeg: &Path, heic: &Path, headroom: f64, zeros_at_least: usiz
 fn check_gains(jpeg: &Path, (w, h, apple): (u32, u32, Vec<u8>), headroom: f64, zeros_at_least: usize) {
     let meta = exiftool(&["-MPF:NumberOfImages", "-XMP-hdrgm:Version"], jpeg);
     // exiftool gives the version as a number
-    assert_eq!((meta["MPF0:NumberOfImages"].as_i64(), meta["XMP-hdrgm:Version"].to_string()), (Some(2), "1.0".into()), "{}: {meta}", jpeg.display());
+    assert_eq!(
+        (meta["MPF0:NumberOfImages"].as_i64(), meta["XMP-hdrgm:Version"].to_string()),
+        (Some(2), "1.0".into()),
+        "{}: {meta}",
+        jpeg.display()
+    );
     let gm_bytes = gain_map_of(jpeg);
     let gm_file = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(gm_file.path(), &gm_bytes).unwrap();
@@ -166,7 +179,10 @@ fn the_makernote_gives_the_headroom_the_iso_tone_map_stands_in_and_no_map_is_sdr
     std::fs::write(gm_file.path(), &gm_bytes).unwrap();
     let m = exiftool(&["-XMP-hdrgm:all"], gm_file.path());
     let (max, gamma) = (m["XMP-hdrgm:GainMapMax"].as_f64().unwrap(), m["XMP-hdrgm:Gamma"].as_f64().unwrap());
-    assert!((max - 2.787109).abs() < 1e-6 && (gamma - 0.896973).abs() < 1e-6, "the tmap's metadata (max 2787109/1000000, gamma 896973/1000000): {m}");
+    assert!(
+        (max - 2.787109).abs() < 1e-6 && (gamma - 0.896973).abs() < 1e-6,
+        "the tmap's metadata (max 2787109/1000000, gamma 896973/1000000): {m}"
+    );
     let ours = image::load_from_memory(&gm_bytes).unwrap().to_luma8();
     let (w, h, apple) = apples_map(&samples.join("apple-ios18/IMG_3853.HEIC"));
     assert_eq!(ours.dimensions(), (w, h));
@@ -212,7 +228,9 @@ fn motion_photo(lib: &Path, out: &Path, stem: &str) -> (PathBuf, Vec<String>) {
     let made = out.join(format!("{stem}.MP.jpg"));
     let o = Command::new("exiftool").args(["-j", "-struct", "-XMP-Container:Directory"]).arg(&made).output().unwrap();
     let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
-    let items = doc[0]["Directory"].as_array().map_or(vec![], |d| d.iter().map(|i| i["Item"]["Semantic"].as_str().unwrap_or("").to_string()).collect());
+    let items = doc[0]["Directory"]
+        .as_array()
+        .map_or(vec![], |d| d.iter().map(|i| i["Item"]["Semantic"].as_str().unwrap_or("").to_string()).collect());
     (made, items)
 }
 
@@ -233,7 +251,11 @@ fn an_hdr_live_photo_becomes_an_ultra_hdr_motion_photo() {
     let (code, doc) = scan_json(&[copy.path()], &[]);
     assert_eq!(code, 0, "{doc:#}");
     let lp = &doc["live_photos"][0];
-    assert_eq!((lp["kind"].as_str(), lp["frames"].as_u64(), lp["hdr"].as_str()), (Some("motion_photo"), Some(42), Some("ultra_hdr")), "{doc:#}");
+    assert_eq!(
+        (lp["kind"].as_str(), lp["frames"].as_u64(), lp["hdr"].as_str()),
+        (Some("motion_photo"), Some(42), Some("ultra_hdr")),
+        "{doc:#}"
+    );
     assert!((lp["key_time_s"].as_f64().unwrap() - 0.9).abs() < 0.04, "{doc:#}");
     // made again from itself (an Ultra HDR motion photo, as Pixels take them): the video joins
     // the gain map's directory, so one directory still lists all three, in file order
@@ -243,13 +265,22 @@ fn an_hdr_live_photo_becomes_an_ultra_hdr_motion_photo() {
     std::fs::copy(&remade, copy.path().join("IMG_3853.MP.jpg")).unwrap();
     let (_, doc) = scan_json(&[copy.path()], &[]);
     let lp = &doc["live_photos"][0];
-    assert_eq!((lp["kind"].as_str(), lp["frames"].as_u64(), lp["hdr"].as_str()), (Some("motion_photo"), Some(42), Some("ultra_hdr")), "{doc:#}");
+    assert_eq!(
+        (lp["kind"].as_str(), lp["frames"].as_u64(), lp["hdr"].as_str()),
+        (Some("motion_photo"), Some(42), Some("ultra_hdr")),
+        "{doc:#}"
+    );
 }
 
 #[test]
 fn sdr_is_refused_where_no_jpeg_is_made() {
     let f = fixtures().join("heic_mov");
-    for args in [&["convert", "--to", "mp4", "--sdr"][..], &["convert", "--to", "live-photo", "--sdr"], &["stills", "--sdr"], &["stills", "--effect", "long-exposure", "--sdr"]] {
+    for args in [
+        &["convert", "--to", "mp4", "--sdr"][..],
+        &["convert", "--to", "live-photo", "--sdr"],
+        &["stills", "--sdr"],
+        &["stills", "--effect", "long-exposure", "--sdr"],
+    ] {
         let o = bin().args(args).args(["-o", "/nonexistent/x"]).arg(&f).output().unwrap();
         assert_eq!(o.status.code(), Some(2), "{args:?}");
         assert!(String::from_utf8_lossy(&o.stderr).contains("--sdr"), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
@@ -268,7 +299,9 @@ fn sdr_is_refused_where_no_jpeg_is_made() {
 #[test]
 fn an_independent_ultra_hdr_decoder_renders_apples_brightness() {
     let Some(samples) = samples() else { return };
-    use ultrahdr_rs::{gainmap::apply::apply_gainmap, ColorGamut, ColorTransfer, GainMap, HdrOutputFormat, PixelFormat, RawImage, Unstoppable};
+    use ultrahdr_rs::{
+        gainmap::apply::apply_gainmap, ColorGamut, ColorTransfer, GainMap, HdrOutputFormat, PixelFormat, RawImage, Unstoppable,
+    };
     let lib = library(&samples, |_| ());
     let out = tempfile::tempdir().unwrap();
     stills(lib.path(), out.path(), &[]);

@@ -99,7 +99,8 @@ fn the_scanner_links_neither_ffmpeg_nor_libheif() {
     // them) and so its HEVC decoder's libde265; the optimised build users install links none of
     // them (`readelf -d target/release/livephoto`: libm, libgcc_s, libc). FFmpeg and libheif
     // themselves never.
-    let media: Vec<&String> = media_libraries(&libs).into_iter().filter(|l| !(cfg!(debug_assertions) && l.starts_with("libde265"))).collect();
+    let media: Vec<&String> =
+        media_libraries(&libs).into_iter().filter(|l| !(cfg!(debug_assertions) && l.starts_with("libde265"))).collect();
     assert_eq!(media, Vec::<&String>::new(), "livephoto must start without the media libraries: {libs:?}");
     if cfg!(feature = "media") {
         // the check can see them: the helper has them

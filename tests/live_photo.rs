@@ -70,7 +70,11 @@ fn video_packets(path: &Path, span: Option<(u64, u64)>) -> Vec<String> {
         }
         None => path.to_path_buf(),
     };
-    let o = Command::new("ffmpeg").args(["-v", "error", "-i"]).arg(&input).args(["-map", "0:v:0", "-c", "copy", "-f", "framemd5", "-"]).output();
+    let o = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(&input)
+        .args(["-map", "0:v:0", "-c", "copy", "-f", "framemd5", "-"])
+        .output();
     let o = o.expect("ffmpeg (a test oracle, installed by scripts/setup)");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let lines: Vec<String> = String::from_utf8(o.stdout).unwrap().lines().filter(|l| !l.starts_with('#')).map(String::from).collect();
@@ -81,7 +85,11 @@ fn video_packets(path: &Path, span: Option<(u64, u64)>) -> Vec<String> {
 /// exiftool's view of a pair: the still's Apple MakerNote identifier, the clip's `Keys`
 /// identifier, and whether the clip holds a StillImageTime sample (`-ee`).
 fn exiftool_ids(still: &Path, clip: &Path) -> (Option<String>, Option<String>, bool) {
-    let o = Command::new("exiftool").args(["-j", "-G1", "-a", "-ee", "-Apple:ContentIdentifier", "-Apple:MediaGroupUUID", "-Keys:ContentIdentifier", "-StillImageTime"]).arg(still).arg(clip).output();
+    let o = Command::new("exiftool")
+        .args(["-j", "-G1", "-a", "-ee", "-Apple:ContentIdentifier", "-Apple:MediaGroupUUID", "-Keys:ContentIdentifier", "-StillImageTime"])
+        .arg(still)
+        .arg(clip)
+        .output();
     let o = o.expect("exiftool (a test oracle, installed by scripts/setup)");
     let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
     let s = &doc[0];
@@ -136,7 +144,12 @@ fn round_trip(paths: &[&Path]) -> (tempfile::TempDir, BTreeMap<String, Value>) {
         let back = &written[&out_still.file_name().unwrap().to_string_lossy().to_string()];
         assert_eq!(back.content_id.as_deref(), Some(id));
         assert_eq!(back.frames, s.frames, "{still_name}: the same frames");
-        assert!((back.key_s - s.key_s).abs() <= 1.0 / s.fps + 1e-6, "{still_name}: key photo at {} s, the source's at {} s", back.key_s, s.key_s);
+        assert!(
+            (back.key_s - s.key_s).abs() <= 1.0 / s.fps + 1e-6,
+            "{still_name}: key photo at {} s, the source's at {} s",
+            back.key_s,
+            s.key_s
+        );
         let (still_id, clip_id, key) = exiftool_ids(out_still, out_clip);
         assert_eq!((still_id.as_deref(), clip_id.as_deref(), key), (Some(id), Some(id), true), "exiftool on {still_name}");
         assert_eq!(video_packets(out_clip, None), video_packets(&s.clip, s.embedded), "{still_name}: the video packets are the source's");
@@ -182,7 +195,13 @@ fn a_rerun_keeps_what_is_there_and_new_identifiers_are_stable() {
     assert_eq!(checksums(out.path()), sums, "nothing rewritten");
     // a dry run elsewhere names the same identifiers, and writes nothing
     let other = tempfile::tempdir().unwrap();
-    let planned = bin().args(["convert", "--to", "live-photo", "--dry-run", "-o"]).arg(other.path().join("x")).arg(&android).arg(&stripped).output().unwrap();
+    let planned = bin()
+        .args(["convert", "--to", "live-photo", "--dry-run", "-o"])
+        .arg(other.path().join("x"))
+        .arg(&android)
+        .arg(&stripped)
+        .output()
+        .unwrap();
     assert_eq!(planned.status.code(), Some(0));
     let text = String::from_utf8(planned.stdout).unwrap();
     for r in first["results"].as_array().unwrap() {
@@ -243,10 +262,18 @@ fn an_iphone_clip_that_lost_its_identifier_keeps_its_own_key_photo_track() {
     assert_eq!(r["content_id"], "E905E6C6-C747-4805-942F-9904A0281F02", "the still's identifier goes into the clip");
     assert_eq!(sha256(Path::new(r["output_still"].as_str().unwrap())), sha256(&lib.path().join("train.jpg")), "the still already says it");
     let mebx = |p: &Path| {
-        let o = Command::new("ffprobe").args(["-v", "error", "-show_entries", "stream=codec_tag_string", "-of", "csv=p=0"]).arg(p).output().unwrap();
+        let o = Command::new("ffprobe")
+            .args(["-v", "error", "-show_entries", "stream=codec_tag_string", "-of", "csv=p=0"])
+            .arg(p)
+            .output()
+            .unwrap();
         String::from_utf8(o.stdout).unwrap().lines().filter(|l| *l == "mebx").count()
     };
-    assert_eq!(mebx(Path::new(r["output"].as_str().unwrap())), mebx(&lib.path().join("train.mov")), "Apple's metadata tracks kept, none added");
+    assert_eq!(
+        mebx(Path::new(r["output"].as_str().unwrap())),
+        mebx(&lib.path().join("train.mov")),
+        "Apple's metadata tracks kept, none added"
+    );
 }
 
 #[test]
@@ -314,14 +341,31 @@ fn an_hev1_video_comes_out_hvc1_with_the_same_packets() {
     let (lib, work) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let mp4 = work.path().join("v.mp4");
     let o = Command::new("ffmpeg")
-        .args(["-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-t", "1", "-c:v", "libx265", "-x265-params", "log-level=none"])
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=320x240:rate=30",
+            "-t",
+            "1",
+            "-c:v",
+            "libx265",
+            "-x265-params",
+            "log-level=none",
+        ])
         .args(["-pix_fmt", "yuv420p", "-tag:v", "hev1"])
         .arg(&mp4)
         .output()
         .expect("ffmpeg (a test oracle, installed by scripts/setup)");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let tag = |p: &Path| {
-        let o = Command::new("ffprobe").args(["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=codec_tag_string", "-of", "csv=p=0"]).arg(p).output().unwrap();
+        let o = Command::new("ffprobe")
+            .args(["-v", "error", "-select_streams", "v:0", "-show_entries", "stream=codec_tag_string", "-of", "csv=p=0"])
+            .arg(p)
+            .output()
+            .unwrap();
         String::from_utf8_lossy(&o.stdout).trim().to_string()
     };
     assert_eq!(tag(&mp4), "hev1", "the source is what this test is about");
@@ -360,7 +404,8 @@ fn pixel_with_key_time(dir: &Path, key_us: u64) -> PathBuf {
     let body = data.windows(sig.len()).position(|w| w == sig).unwrap();
     let seg = body - 4;
     let len = usize::from(u16::from_be_bytes([data[seg + 2], data[seg + 3]]));
-    let packet = String::from_utf8_lossy(&data[body..seg + 2 + len]).replace("PresentationTimestampUs=\"700000\"", &format!("PresentationTimestampUs=\"{key_us}\""));
+    let packet = String::from_utf8_lossy(&data[body..seg + 2 + len])
+        .replace("PresentationTimestampUs=\"700000\"", &format!("PresentationTimestampUs=\"{key_us}\""));
     let mut new = vec![0xFF, 0xE1];
     new.extend_from_slice(&((packet.len() + 2) as u16).to_be_bytes());
     new.extend_from_slice(packet.as_bytes());

@@ -17,8 +17,7 @@ fn ssim(a: &[u8], b: &[u8], w: usize, h: usize, keep: impl Fn(usize, usize) -> b
             if !keep(bx, by) || !keep(bx + 7, by + 7) {
                 continue;
             }
-            let px: Vec<(f64, f64)> =
-                (0..64).map(|k| ((by + k / 8) * w + bx + k % 8) * 3).map(|i| (luma(a, i), luma(b, i))).collect();
+            let px: Vec<(f64, f64)> = (0..64).map(|k| ((by + k / 8) * w + bx + k % 8) * 3).map(|i| (luma(a, i), luma(b, i))).collect();
             let (ma, mb) = (px.iter().map(|p| p.0).sum::<f64>() / 64.0, px.iter().map(|p| p.1).sum::<f64>() / 64.0);
             let va = px.iter().map(|p| (p.0 - ma).powi(2)).sum::<f64>() / 63.0;
             let vb = px.iter().map(|p| (p.1 - mb).powi(2)).sum::<f64>() / 63.0;
@@ -68,9 +67,12 @@ fn aligned_frames_keep_the_scene_sharp_and_smear_what_moves() {
     // its pixels are sRGB, and it says so: a profile, and the EXIF's colour space
     let space = exif.get_field(exif::Tag::ColorSpace, exif::In::PRIMARY).and_then(|f| f.value.get_uint(0));
     assert!(matches!(space, Some(1) | None), "ColorSpace {space:?}");
-    let icc = image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(&bytes)).ok().and_then(|mut d| image::ImageDecoder::icc_profile(&mut d).ok().flatten());
+    let icc = image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(&bytes))
+        .ok()
+        .and_then(|mut d| image::ImageDecoder::icc_profile(&mut d).ok().flatten());
     let icc = icc.expect("an ICC profile");
-    assert!(String::from_utf16_lossy(&icc.chunks(2).filter_map(|c| c.try_into().ok().map(u16::from_be_bytes)).collect::<Vec<u16>>()).contains("sRGB"));
+    assert!(String::from_utf16_lossy(&icc.chunks(2).filter_map(|c| c.try_into().ok().map(u16::from_be_bytes)).collect::<Vec<u16>>())
+        .contains("sRGB"));
     // the still itself, exported into the same folder, is another file: neither is out of date
     let r = run(&[&"stills", &lib, &"-o", &out.path()]);
     let err = String::from_utf8_lossy(&r.stderr);

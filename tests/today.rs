@@ -184,13 +184,17 @@ fn mp4s_carry_their_location_where_players_read_it() {
     ok(&[&"convert", &lib.path(), &"--to", &"mp4", &"-o", &out.path().join("mp4")]);
     ok(&[&"convert", &lib.path(), &"--to", &"motion-photo", &"-o", &out.path().join("mp")]);
     let mp = std::fs::read(out.path().join("mp/heic_mov/IMG_0001.MP.jpg")).unwrap();
-    let at = mp.windows(8).position(|w| &w[4..] == b"ftyp").expect("the MP4 inside") ;
+    let at = mp.windows(8).position(|w| &w[4..] == b"ftyp").expect("the MP4 inside");
     std::fs::write(out.path().join("inside.mp4"), &mp[at..]).unwrap();
     for mp4 in [out.path().join("mp4/heic_mov/IMG_0001.mp4"), out.path().join("inside.mp4")] {
-        let r = std::process::Command::new("exiftool").args(["-a", "-G1", "-s", "-n", "-GPSCoordinates"]).arg(&mp4).output().expect("exiftool");
+        let r =
+            std::process::Command::new("exiftool").args(["-a", "-G1", "-s", "-n", "-GPSCoordinates"]).arg(&mp4).output().expect("exiftool");
         let text = String::from_utf8_lossy(&r.stdout);
         for group in ["[UserData]", "[Keys]"] {
-            let line = text.lines().find(|l| l.starts_with(group)).unwrap_or_else(|| panic!("{}: no {group} GPSCoordinates in {text}", mp4.display()));
+            let line = text
+                .lines()
+                .find(|l| l.starts_with(group))
+                .unwrap_or_else(|| panic!("{}: no {group} GPSCoordinates in {text}", mp4.display()));
             assert!(line.contains("48.8584 2.2945"), "{line}");
         }
         assert_eq!(probe(&mp4).frames, 23, "the samples are still found after the moov grew");

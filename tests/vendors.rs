@@ -70,7 +70,10 @@ fn every_layout_is_found_by_its_markers_with_its_key_time() {
     assert_eq!((name(&vivo["clip"]).as_str(), vivo["matched_by"].as_str()), ("IMG_20240501_180009.mp4", Some("content_id")));
     assert_eq!(vivo["content_id"], "1714557609000a1b2c3d00000000");
     let livp = lps.iter().find(|lp| name(&lp["still"]) == "IMG_0030.livp").unwrap();
-    assert_eq!((livp["content_id"].as_str(), livp["matched_by"].as_str()), (Some("1B7A3F2C-0D4E-4C5B-9A8F-000000000030"), Some("content_id")));
+    assert_eq!(
+        (livp["content_id"].as_str(), livp["matched_by"].as_str()),
+        (Some("1B7A3F2C-0D4E-4C5B-9A8F-000000000030"), Some("content_id"))
+    );
     assert_eq!(livp["embedded_still"]["container"], "livp");
     assert_eq!(doc["skipped"], 1, "holiday.zip, a ZIP holding a photo and a clip but no .livp, is not media: {doc}");
 }
@@ -80,7 +83,13 @@ fn the_traps_stay_apart_each_named() {
     let (_, doc) = scan_json(&[&vendors()], &[]);
     // two same-name vivo files whose ids differ: two shots, each a lone half with its id
     let lone = |key: &str| -> Vec<(String, Value)> {
-        doc[key].as_array().unwrap().iter().filter(|s| !s["content_id"].is_null()).map(|s| (name(&s["path"]), s["content_id"].clone())).collect()
+        doc[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| !s["content_id"].is_null())
+            .map(|s| (name(&s["path"]), s["content_id"].clone()))
+            .collect()
     };
     assert_eq!(lone("unpaired_stills"), vec![("IMG_20240501_180010.jpg".to_string(), Value::from("1714557610000a1b2c3d00000000"))]);
     assert_eq!(lone("unpaired_clips"), vec![("IMG_20240501_180010.mp4".to_string(), Value::from("1714557699999ffffffff0000000"))]);
@@ -170,7 +179,12 @@ mod media {
         for f in walk(out.path()) {
             let b = std::fs::read(&f).unwrap();
             for w in [&b"ftyp"[..], b"LIVE_", b"cameralbum", b"jxrs", b"MotionPhoto", b"MicroVideo", b"VideoLength"] {
-                assert!(!says(&b, w) || f.extension().is_some_and(|e| e == "heic") && w == b"ftyp", "{}: still says {}", f.display(), String::from_utf8_lossy(w));
+                assert!(
+                    !says(&b, w) || f.extension().is_some_and(|e| e == "heic") && w == b"ftyp",
+                    "{}: still says {}",
+                    f.display(),
+                    String::from_utf8_lossy(w)
+                );
             }
         }
         // the HyperOS still keeps its gain map (the directory lists it before the video)

@@ -335,7 +335,11 @@ fn with_defaults(text: &str, flag: &str) -> String {
         match defaults.as_slice() {
             [] => text.into(),
             [(_, d), rest @ ..] if rest.iter().all(|(_, o)| o == d) => format!("{} [default: {d}]", text.trim_end_matches('.')),
-            each => format!("{} [default: {}]", text.trim_end_matches('.'), each.iter().map(|(w, d)| format!("{w} {d}")).collect::<Vec<_>>().join(", ")),
+            each => format!(
+                "{} [default: {}]",
+                text.trim_end_matches('.'),
+                each.iter().map(|(w, d)| format!("{w} {d}")).collect::<Vec<_>>().join(", ")
+            ),
         }
     }
     #[cfg(not(feature = "media"))]

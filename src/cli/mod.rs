@@ -102,7 +102,8 @@ livephoto man | man -l -")]
 /// then fails that one file (the runner catches it); anywhere else the run ends with exit 101.
 pub fn install_panic_hook() {
     std::panic::set_hook(Box::new(|info| {
-        let what = info.payload().downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| info.payload().downcast_ref::<String>().cloned());
+        let what =
+            info.payload().downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| info.payload().downcast_ref::<String>().cloned());
         let at = info.location().map(|l| format!(" ({}:{})", l.file(), l.line())).unwrap_or_default();
         report::stderr_line(&format!("livephoto: internal error, please report it: {}{at}", what.unwrap_or_else(|| "no message".into())));
     }));
@@ -188,7 +189,8 @@ fn man_pages() -> anyhow::Result<Vec<(String, Vec<u8>)>> {
 
 fn man_page(cmd: &clap::Command, name: &str, see_also: &[String]) -> anyhow::Result<Vec<u8>> {
     use clap_mangen::roff::{bold, roman, Roff};
-    let man = clap_mangen::Man::new(cmd.clone()).title(name.to_uppercase()).date("").source(format!("livephoto {}", env!("CARGO_PKG_VERSION")));
+    let man =
+        clap_mangen::Man::new(cmd.clone()).title(name.to_uppercase()).date("").source(format!("livephoto {}", env!("CARGO_PKG_VERSION")));
     let mut out = Vec::new();
     man.render_title(&mut out)?;
     man.render_name_section(&mut out)?;
@@ -218,12 +220,16 @@ fn man_page(cmd: &clap::Command, name: &str, see_also: &[String]) -> anyhow::Res
             ("2", "Usage error (an unknown option, a path that does not exist, an -o that would mix outputs with inputs)."),
             ("130", "Interrupted (Ctrl-C); no partial file is left."),
         ]);
-        section(&mut roff, "ENVIRONMENT", &[
-            ("NO_COLOR", "When set, progress bars are drawn without colour (as --color never)."),
-            ("COLUMNS", "The width the scan table fits on a terminal."),
-            ("LIVEPHOTO_FFMPEG_LOG", "When set, FFmpeg's own warnings are shown, to diagnose a clip that fails."),
-            ("RAYON_NUM_THREADS", "How many files a scan reads at once (default: two per core)."),
-        ]);
+        section(
+            &mut roff,
+            "ENVIRONMENT",
+            &[
+                ("NO_COLOR", "When set, progress bars are drawn without colour (as --color never)."),
+                ("COLUMNS", "The width the scan table fits on a terminal."),
+                ("LIVEPHOTO_FFMPEG_LOG", "When set, FFmpeg's own warnings are shown, to diagnose a clip that fails."),
+                ("RAYON_NUM_THREADS", "How many files a scan reads at once (default: two per core)."),
+            ],
+        );
     }
     roff.control("SH", ["SEE ALSO"]);
     let refs: Vec<String> = see_also.iter().map(|n| format!("{n}(1)")).collect();

@@ -57,7 +57,13 @@ pub static AVIF_ENCODING: Encoding = Encoding {
     default_quality: Some(45),
     options: |q, threads| {
         let crf = 63 - (u32::from(q.min(100)) * 63 / 100);
-        vec![("crf", crf.to_string()), ("b", "0".into()), ("cpu-used", "6".into()), ("row-mt", "1".into()), ("threads", threads.to_string())]
+        vec![
+            ("crf", crf.to_string()),
+            ("b", "0".into()),
+            ("cpu-used", "6".into()),
+            ("row-mt", "1".into()),
+            ("threads", threads.to_string()),
+        ]
     },
     loop_forever: ("loop", "0"),
 };

@@ -92,7 +92,12 @@ pub fn mirrored(out_dir: &Path, root: &Path, source: &Path, name: &OsStr) -> Pat
 /// Picks the first free spelling of `dest` (not `taken` in this run, not a scanned file) and,
 /// with `companion` (an extension), of the file of the same stem beside it: both get the same
 /// suffix, so a pair keeps one stem.
-pub fn free_names(dest: PathBuf, companion: Option<&str>, taken: &HashSet<PathBuf>, inputs: &HashSet<FileId>) -> (PathBuf, Option<PathBuf>) {
+pub fn free_names(
+    dest: PathBuf,
+    companion: Option<&str>,
+    taken: &HashSet<PathBuf>,
+    inputs: &HashSet<FileId>,
+) -> (PathBuf, Option<PathBuf>) {
     let ext = dest.extension().map(OsStr::to_os_string).unwrap_or_default();
     let ext = ext.to_string_lossy();
     let free = |p: &PathBuf| !taken.contains(p) && !crate::walk::is_one_of(p, inputs);
@@ -138,7 +143,11 @@ mod tests {
         assert_eq!((main, second), (PathBuf::from("/out/IMG_2.MOV"), Some(PathBuf::from("/out/IMG_2.HEIC"))));
         assert_eq!(free_names(PathBuf::from("/out/IMG_1.JPG"), None, &taken, &HashSet::new()).0, PathBuf::from("/out/IMG_1-2.JPG"));
         let taken: HashSet<PathBuf> = [PathBuf::from("/out/PXL_1.MP.jpg")].into();
-        assert_eq!(free_names(PathBuf::from("/out/PXL_1.MP.jpg"), None, &taken, &HashSet::new()).0, PathBuf::from("/out/PXL_1-2.MP.jpg"), "a motion photo keeps its .MP");
+        assert_eq!(
+            free_names(PathBuf::from("/out/PXL_1.MP.jpg"), None, &taken, &HashSet::new()).0,
+            PathBuf::from("/out/PXL_1-2.MP.jpg"),
+            "a motion photo keeps its .MP"
+        );
     }
 
     #[test]

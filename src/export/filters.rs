@@ -125,7 +125,6 @@ pub(super) fn hdr_filter(trc: ff::color::TransferCharacteristic) -> &'static str
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

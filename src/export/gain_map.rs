@@ -48,7 +48,9 @@ pub fn of_heif(ctx: &HeifContext, file: &[u8], primary: &ImageHandle, exif: Opti
 /// An ISO 21496-1 gain map, if the HEIF has one: the `tmap` item's metadata (after its version
 /// byte, 0) and its gain map image, whose bytes are already in the form the metadata describes.
 fn of_tone_map(ctx: &HeifContext, file: &[u8], size: (u32, u32)) -> Result<Option<GainMap>, String> {
-    let Some((payload, id)) = crate::meta::heif_edit::tone_map(file).map_err(|e| format!("its ISO 21496-1 gain map cannot be read ({e})"))? else {
+    let Some((payload, id)) =
+        crate::meta::heif_edit::tone_map(file).map_err(|e| format!("its ISO 21496-1 gain map cannot be read ({e})"))?
+    else {
         return Ok(None);
     };
     let meta = match payload.split_first() {
@@ -80,7 +82,8 @@ fn makernote_number(exif: Option<&[u8]>) -> impl Fn(u16) -> Option<f64> {
 
 /// A gain map image decoded to 8-bit greyscale rows, checked against the photo's proportions.
 fn grey(map: &ImageHandle, size: (u32, u32)) -> Result<(u32, u32, Vec<u8>), String> {
-    let image = LibHeif::new().decode(map, ColorSpace::Monochrome, None).map_err(|e| format!("libheif cannot decode its HDR gain map ({e})"))?;
+    let image =
+        LibHeif::new().decode(map, ColorSpace::Monochrome, None).map_err(|e| format!("libheif cannot decode its HDR gain map ({e})"))?;
     let plane = image.planes().y.filter(|p| p.storage_bits_per_pixel == 8 && p.width > 0 && p.height > 0);
     let plane = plane.ok_or("its HDR gain map is not an 8-bit greyscale image")?;
     let (w, h) = (plane.width, plane.height);
@@ -117,7 +120,8 @@ pub fn of_jpeg(jpeg: &[u8]) -> Result<Option<(GainMap, usize)>, String> {
     let made = || -> Result<(GainMap, usize), String> {
         let exif = app_segments(jpeg).and_then(|segments| exif_block(jpeg, &segments).map(<[u8]>::to_vec));
         let headroom = apple_headroom(Some(map_xmp), makernote_number(exif.as_deref())).ok_or_else(no_headroom)?;
-        let luma = image::load_from_memory_with_format(map, image::ImageFormat::Jpeg).map_err(|e| format!("its HDR gain map cannot be decoded ({e})"))?;
+        let luma = image::load_from_memory_with_format(map, image::ImageFormat::Jpeg)
+            .map_err(|e| format!("its HDR gain map cannot be decoded ({e})"))?;
         let luma = luma.to_luma8();
         let decoder = image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(jpeg));
         let photo = decoder.map(|d| image::ImageDecoder::dimensions(&d)).map_err(|e| format!("its primary image cannot be read ({e})"))?;

@@ -29,7 +29,9 @@ pub fn segment(marker: u8, parts: &[&[u8]]) -> Option<Vec<u8>> {
 /// An XMP packet: `descriptions` (`rdf:Description` elements) in the `x:xmpmeta` and `rdf:RDF`
 /// elements that wrap them.
 pub fn xmp_packet(descriptions: &str) -> String {
-    format!(r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">{descriptions}</rdf:RDF></x:xmpmeta>"#)
+    format!(
+        r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">{descriptions}</rdf:RDF></x:xmpmeta>"#
+    )
 }
 
 /// A JPEG's (first) `Exif` APP1 segment among its `segments`.

@@ -144,7 +144,13 @@ pub(super) fn chunk_offsets(body: &[u8], wide: bool) -> Result<Vec<u64>, crate::
     }
     Ok(table[..count * width]
         .chunks_exact(width)
-        .map(|e| if wide { u64::from_be_bytes(e.try_into().unwrap_or([0; 8])) } else { u64::from(u32::from_be_bytes(e.try_into().unwrap_or([0; 4]))) })
+        .map(|e| {
+            if wide {
+                u64::from_be_bytes(e.try_into().unwrap_or([0; 8]))
+            } else {
+                u64::from(u32::from_be_bytes(e.try_into().unwrap_or([0; 4])))
+            }
+        })
         .collect())
 }
 

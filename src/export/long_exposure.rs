@@ -230,7 +230,11 @@ impl Aligner {
             .map(|(a, b)| {
                 let c = a * b.conj();
                 let m = c.norm();
-                if m > 1e-12 { c / m } else { Complex::new(0.0, 0.0) }
+                if m > 1e-12 {
+                    c / m
+                } else {
+                    Complex::new(0.0, 0.0)
+                }
             })
             .collect();
         fft2(&mut r, &self.ifft);
@@ -245,7 +249,11 @@ impl Aligner {
         // a parabola through the peak and its neighbours places it between pixels
         let sub = |l: f32, c: f32, r: f32| {
             let d = l - 2.0 * c + r;
-            if d.abs() > 1e-9 { 0.5 * (l - r) / d } else { 0.0 }
+            if d.abs() > 1e-9 {
+                0.5 * (l - r) / d
+            } else {
+                0.0
+            }
         };
         let fx = px as f32 + sub(val(px + N - 1, py), best, val(px + 1, py));
         let fy = py as f32 + sub(val(px, py + N - 1), best, val(px, py + 1));

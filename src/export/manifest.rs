@@ -180,5 +180,4 @@ mod tests {
         assert_eq!(m.existing(&out.join("b.mp4"), &fp), Existing::Foreign);
         assert!(fs::read_to_string(out.join(EXPORT_MARKER)).unwrap().starts_with("# livephoto export folder"));
     }
-
 }

@@ -102,7 +102,13 @@ pub fn convert(
 
 /// Scans `paths` and writes each Live Photo's still as `writer` makes it ([`OriginalOut`],
 /// [`JpegOut`], [`LongExposureOut`]) under `out.dir`.
-pub fn stills(paths: &[PathBuf], writer: &dyn Writer, out: &OutputOptions, cancel: &Cancel, progress: &dyn Progress) -> Result<Outcome, ExportError> {
+pub fn stills(
+    paths: &[PathBuf],
+    writer: &dyn Writer,
+    out: &OutputOptions,
+    cancel: &Cancel,
+    progress: &dyn Progress,
+) -> Result<Outcome, ExportError> {
     writer.check(false, false)?;
     run(paths, writer, writer.settings(), None, out, cancel, progress)
 }
@@ -147,7 +153,13 @@ pub struct ReportOptions {
 /// runner's rules (temporary files, manifest, never over a scanned file). For `n` Live Photos,
 /// `items[i]` is the thumbnail of `library.live_photos[i]` and `items[n + i]` its preview. The
 /// page itself is written by [`save_page`] once rendered.
-pub fn report(paths: &[PathBuf], opts: &ReportOptions, out: &OutputOptions, cancel: &Cancel, progress: &dyn Progress) -> Result<Outcome, ExportError> {
+pub fn report(
+    paths: &[PathBuf],
+    opts: &ReportOptions,
+    out: &OutputOptions,
+    cancel: &Cancel,
+    progress: &dyn Progress,
+) -> Result<Outcome, ExportError> {
     let thumb = ThumbnailOut { px: opts.thumb_px };
     let preview = opts.preview.map(|(fps, width)| PreviewOut::new(fps, width));
     let mut writers: Vec<(&dyn Writer, String)> = vec![(&thumb, thumb.settings())];
@@ -222,14 +234,23 @@ mod tests {
         let live = writer_for("live-photo", &Settings::default()).unwrap();
         assert_eq!(ClipOptions { around_key: Some(0.5), ..plain }.validate(&*live), Err(OptionError::LivePhotoCopies));
         assert_eq!(ClipOptions { around_key: Some(f64::NAN), ..plain }.validate(&*mp4(Mp4Codec::Auto)), Err(OptionError::NegativeTime));
-        assert_eq!(ClipOptions { start: Some(2.0), end: Some(1.0), ..plain }.validate(&*mp4(Mp4Codec::Auto)), Err(OptionError::EndBeforeStart));
+        assert_eq!(
+            ClipOptions { start: Some(2.0), end: Some(1.0), ..plain }.validate(&*mp4(Mp4Codec::Auto)),
+            Err(OptionError::EndBeforeStart)
+        );
     }
 
     #[test]
     fn settings_name_the_format_and_the_clip() {
         let plain = ClipOptions::default();
-        assert_eq!(plain.settings(&*gif(15.0, 480, None)), "gif: fps 15, width 480, quality 90, max-size -, effect -, start -, end -, around-key -");
-        assert_eq!(ClipOptions { start: Some(0.5), ..plain }.settings(&*mp4(Mp4Codec::Copy)), "mp4: codec copy, effect -, start 0.5, end -, around-key -");
+        assert_eq!(
+            plain.settings(&*gif(15.0, 480, None)),
+            "gif: fps 15, width 480, quality 90, max-size -, effect -, start -, end -, around-key -"
+        );
+        assert_eq!(
+            ClipOptions { start: Some(0.5), ..plain }.settings(&*mp4(Mp4Codec::Copy)),
+            "mp4: codec copy, effect -, start 0.5, end -, around-key -"
+        );
     }
 
     /// What `--help` says a format's defaults are is what its writer makes when the option is not
@@ -239,13 +260,18 @@ mod tests {
         let mut words = std::collections::HashSet::new();
         for spec in FORMATS {
             assert!(words.insert(spec.word), "{} listed twice", spec.word);
-            let writer = writer_for(spec.word, &Settings { hdr: true, ..Settings::default() }).unwrap_or_else(|| panic!("{} has no writer", spec.word));
+            let writer = writer_for(spec.word, &Settings { hdr: true, ..Settings::default() })
+                .unwrap_or_else(|| panic!("{} has no writer", spec.word));
             let settings = writer.settings();
             assert!(settings.starts_with(spec.word), "{settings}");
             for (opt, default) in spec.takes {
                 if let Some(d) = default {
                     let word = opt.flag().trim_start_matches("--");
-                    assert!(settings.contains(&format!("{word} {d}")), "{}: --help says {word} {d}, the writer makes {settings}", spec.word);
+                    assert!(
+                        settings.contains(&format!("{word} {d}")),
+                        "{}: --help says {word} {d}, the writer makes {settings}",
+                        spec.word
+                    );
                 }
             }
             assert!(!spec.refuses.is_empty() && !spec.help.is_empty());

@@ -10,15 +10,13 @@ use super::pipeline::Trim;
 use super::ultrahdr::{self, MotionItem};
 use super::writer::{ExportMeta, Input, Made, MadeOf, Mp4Codec, Opt, Reencoded, Settings, Spec, Writer};
 use super::{still, video};
-use crate::meta::xmp::XMP_SIGNATURE;
 use crate::meta::xmp;
+use crate::meta::xmp::XMP_SIGNATURE;
 use crate::scan::LivePhoto;
 use std::fs::File;
 use std::io::{self, Seek, Write};
 
 const RDF: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
-
-
 
 /// `--to motion-photo`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

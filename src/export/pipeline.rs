@@ -4,8 +4,8 @@
 
 use super::control::{Cancel, Ticker};
 use super::error::JobError;
-use super::filters::{effect_filter, hdr_filter, rotation_filter};
 use super::filters::Effect;
+use super::filters::{effect_filter, hdr_filter, rotation_filter};
 use ff::{codec, filter, format, frame, media, Packet, Rational, Rescale};
 use ffmpeg_next as ff;
 use std::ops::DerefMut;
@@ -18,7 +18,8 @@ pub fn init() {
     ONCE.call_once(|| {
         let _ = ff::init();
         // LIVEPHOTO_FFMPEG_LOG=1 shows FFmpeg's own warnings, to diagnose a failing file
-        let level = if std::env::var_os("LIVEPHOTO_FFMPEG_LOG").is_some() { ff::util::log::Level::Warning } else { ff::util::log::Level::Fatal };
+        let level =
+            if std::env::var_os("LIVEPHOTO_FFMPEG_LOG").is_some() { ff::util::log::Level::Warning } else { ff::util::log::Level::Fatal };
         ff::util::log::set_level(level);
     });
 }

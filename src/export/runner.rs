@@ -22,10 +22,12 @@ use std::path::{Path, PathBuf};
 #[derive(Debug)]
 pub enum Status {
     /// Would be written (a dry run), with the identifier it would get (`--to live-photo`).
-    Planned { identifier: Option<Identifier> },
+    Planned {
+        identifier: Option<Identifier>,
+    },
     /// Written: what the writer made and reported, the bytes in and out with it.
     Written(Made),
-/// Exported before from the same sources: left as it is.
+    /// Exported before from the same sources: left as it is.
     AlreadyThere,
     /// A file livephoto did not write is at the target: kept (`--overwrite` replaces it).
     Exists,
@@ -264,7 +266,13 @@ fn run_one(i: usize, job: &Job<'_>, run: &Run<'_>, threads: usize) -> Status {
 /// One job's writing: the writer handed its Live Photo, with the part of the clip to play
 /// (`clip`'s, checked against the clip's length) and the identifier it gives it; its companion
 /// first. A clip that turns out to hold no frame in range is a failure, nothing written.
-fn write(job: &Job<'_>, clip: Option<&ClipOptions>, pending: &mut Pending, second: Option<&mut Pending>, ticker: &Ticker<'_>) -> Result<Made, JobError> {
+fn write(
+    job: &Job<'_>,
+    clip: Option<&ClipOptions>,
+    pending: &mut Pending,
+    second: Option<&mut Pending>,
+    ticker: &Ticker<'_>,
+) -> Result<Made, JobError> {
     let (lp, writer) = (job.lp, job.writer);
     let meta = ExportMeta::of(lp);
     let trim = clip.map(|c| c.trim_for(lp)).unwrap_or_default();
@@ -285,7 +293,11 @@ fn write(job: &Job<'_>, clip: Option<&ClipOptions>, pending: &mut Pending, secon
 
 /// What a panic said, in words.
 fn panic_words(panic: &(dyn std::any::Any + Send)) -> String {
-    panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned()).unwrap_or_else(|| "no message".into())
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "no message".into())
 }
 
 #[cfg(test)]

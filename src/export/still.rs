@@ -5,13 +5,13 @@
 use super::error::JobError;
 use super::frames::packed;
 use crate::meta::bytes::Endian;
+use crate::meta::motion::Embedded;
 use crate::meta::StillFormat;
 use crate::scan::StillFile;
 use image::codecs::jpeg::JpegEncoder;
 use image::{ExtendedColorType, ImageEncoder};
 use libheif_rs::{ColorProfile, ColorSpace, HeifContext, ItemId, LibHeif, RgbChroma};
 use std::fs::File;
-use crate::meta::motion::Embedded;
 use std::io::{self, Read, Seek, Write};
 
 /// Copies the still into `out` byte for byte (an Android motion photo's without its video, a
@@ -65,7 +65,9 @@ pub fn to_jpeg(still: &StillFile, out: &mut File, hdr: bool) -> Result<Option<St
     }
     let made = jpeg(still, hdr)?;
     let bytes = match &made.gain_map {
-        Some(gm) => super::ultrahdr::assemble(&made.bytes, &super::ultrahdr::gain_map_block(gm)?, None).map_err(|e| e.in_file(&still.path))?,
+        Some(gm) => {
+            super::ultrahdr::assemble(&made.bytes, &super::ultrahdr::gain_map_block(gm)?, None).map_err(|e| e.in_file(&still.path))?
+        }
         None => made.bytes,
     };
     out.write_all(&bytes)?;
@@ -319,7 +321,10 @@ fn orientation_at(tiff: &[u8]) -> Option<(usize, Endian)> {
 /// Where the value of the SHORT entry `tag` of the IFD at `ifd` lies, if it has one.
 fn short_in(tiff: &[u8], ifd: usize, tag: u16, order: Endian) -> Option<usize> {
     let count = order.u16_at(tiff, ifd)?;
-    (0..usize::from(count)).map(|i| ifd + 2 + i * 12).find(|&e| order.u16_at(tiff, e) == Some(tag) && order.u16_at(tiff, e + 2) == Some(3)).map(|e| e + 8)
+    (0..usize::from(count))
+        .map(|i| ifd + 2 + i * 12)
+        .find(|&e| order.u16_at(tiff, e) == Some(tag) && order.u16_at(tiff, e + 2) == Some(3))
+        .map(|e| e + 8)
 }
 
 /// Sets the Exif IFD's ColorSpace (0xA001) to 1, sRGB, in place, where it says otherwise (an
@@ -328,7 +333,10 @@ pub fn set_srgb(tiff: &mut [u8]) {
     let order = Endian { big: tiff.starts_with(b"MM") };
     let Some(ifd0) = order.u32_at(tiff, 4).map(|v| v as usize) else { return };
     let exif = order.u16_at(tiff, ifd0).and_then(|n| {
-        (0..usize::from(n)).map(|i| ifd0 + 2 + i * 12).find(|&e| order.u16_at(tiff, e) == Some(0x8769)).and_then(|e| order.u32_at(tiff, e + 8))
+        (0..usize::from(n))
+            .map(|i| ifd0 + 2 + i * 12)
+            .find(|&e| order.u16_at(tiff, e) == Some(0x8769))
+            .and_then(|e| order.u32_at(tiff, e + 8))
     });
     if let Some(at) = exif.and_then(|ifd| short_in(tiff, ifd as usize, 0xA001, order)) {
         if let Some(v) = tiff.get_mut(at..at + 2) {
@@ -375,7 +383,8 @@ mod tests {
     #[test]
     fn colour_space_is_set_to_srgb_in_the_exif_ifd() {
         // MM, IFD0 at 8 (one entry: the Exif IFD at 26), the Exif IFD (ColorSpace SHORT 65535)
-        let mut t = b"MM\0\x2a\0\0\0\x08\0\x01\x87\x69\0\x04\0\0\0\x01\0\0\0\x1a\0\0\0\0\0\x01\xa0\x01\0\x03\0\0\0\x01\xff\xff\0\0\0\0\0\0".to_vec();
+        let mut t = b"MM\0\x2a\0\0\0\x08\0\x01\x87\x69\0\x04\0\0\0\x01\0\0\0\x1a\0\0\0\0\0\x01\xa0\x01\0\x03\0\0\0\x01\xff\xff\0\0\0\0\0\0"
+            .to_vec();
         set_srgb(&mut t);
         assert_eq!(&t[36..38], &[0, 1]);
     }

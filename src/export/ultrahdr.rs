@@ -62,7 +62,15 @@ impl GainMapMeta {
             let d = f64::from(r.u32()?);
             let d = if d == 0.0 { return Err("a zero denominator".into()) } else { d };
             let (base, alt) = (f64::from(r.u32()?) / d, f64::from(r.u32()?) / d);
-            (base, alt, f64::from(r.i32()?) / d, f64::from(r.i32()?) / d, f64::from(r.u32()?) / d, f64::from(r.i32()?) / d, f64::from(r.i32()?) / d)
+            (
+                base,
+                alt,
+                f64::from(r.i32()?) / d,
+                f64::from(r.i32()?) / d,
+                f64::from(r.u32()?) / d,
+                f64::from(r.i32()?) / d,
+                f64::from(r.i32()?) / d,
+            )
         } else {
             (r.ufrac()?, r.ufrac()?, r.ifrac()?, r.ifrac()?, r.ufrac()?, r.ifrac()?, r.ifrac()?)
         };
@@ -144,7 +152,8 @@ impl GainMap {
 /// else computed from MakerNote tags 33 and 48 as Apple documents ("Applying Apple HDR effect to
 /// your photos"); a missing tag 48 counts as 0.
 pub fn apple_headroom(xmp: Option<&[u8]>, makernote_tag: impl Fn(u16) -> Option<f64>) -> Option<f64> {
-    let from_xmp = xmp.map(crate::meta::xmp::parse).and_then(|x| x.get(APPLE_HDR_NS, "HDRGainMapHeadroom").and_then(|v| v.parse::<f64>().ok()));
+    let from_xmp =
+        xmp.map(crate::meta::xmp::parse).and_then(|x| x.get(APPLE_HDR_NS, "HDRGainMapHeadroom").and_then(|v| v.parse::<f64>().ok()));
     if let Some(h) = from_xmp.filter(|h| h.is_finite() && *h > 0.0) {
         return Some(h);
     }
@@ -382,7 +391,8 @@ mod tests {
         assert_eq!(iso.len(), 61, "one channel, full form");
         assert_eq!(GainMapMeta::from_iso(&iso), Ok(GainMapMeta::up_to(4.0)), "read back as written");
         // an iPhone's tmap item (iOS 18.2); the metadata follows its version byte
-        let apple = "00000000004000000000000f4240002a8725000f424000000000000f4240002a8725000f4240000dafcd000f42400000000a000f42400000000a000f4240";
+        let apple =
+            "00000000004000000000000f4240002a8725000f424000000000000f4240002a8725000f4240000dafcd000f42400000000a000f42400000000a000f4240";
         let item: Vec<u8> = (0..apple.len()).step_by(2).map(|i| u8::from_str_radix(&apple[i..i + 2], 16).unwrap()).collect();
         assert_eq!(item.len(), 62);
         let bytes = &item[1..];

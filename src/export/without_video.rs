@@ -159,7 +159,8 @@ mod tests {
         iloc.extend_from_slice(&[0, 1, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 6]);
         iloc.extend_from_slice(&[0, 2, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0]);
         iloc.extend_from_slice(&(packet.len() as u32).to_be_bytes());
-        let meta = boxed(b"meta", &[vec![0, 0, 0, 0], boxed(b"hdlr", &[0; 24]), iinf, boxed(b"iloc", &iloc), boxed(b"idat", packet)].concat());
+        let meta =
+            boxed(b"meta", &[vec![0, 0, 0, 0], boxed(b"hdlr", &[0; 24]), iinf, boxed(b"iloc", &iloc), boxed(b"idat", packet)].concat());
         let (mpvd, mdat) = (boxed(b"mpvd", b"\0\0\0\x10ftypisom\0\0\0\0"), boxed(b"mdat", b"PIXELS"));
         let mut file = match mpvd_first {
             true => [ftyp, meta, mpvd, mdat].concat(),

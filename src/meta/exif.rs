@@ -5,9 +5,9 @@
 
 use super::bytes::{Endian, Source};
 use super::error::{MetaError, Result};
+use super::info::{GeoLocation, StillInfo};
 use super::makernote::apple_content_id;
 use super::time::CaptureTime;
-use super::info::{GeoLocation, StillInfo};
 use exif::{In, Tag, Value};
 
 /// Largest JPEG APPn segment is 64 KiB by construction; we stop at the first non-APPn marker.
@@ -159,7 +159,6 @@ fn tiff_extent(t: &[u8]) -> usize {
     }
     end
 }
-
 
 /// How far from the end an end-of-image marker may sit (trailing padding or junk after it).
 const JPEG_TAIL: u64 = 4096;
@@ -338,5 +337,4 @@ mod tests {
             assert_eq!(info.shot.content_id.as_deref(), Some("E905E6C6-C747-4805-942F-9904A0281F02"));
         }
     }
-
 }

@@ -46,7 +46,9 @@ pub fn of_heif(src: &Source, meta: &TopBox, skip: u64, has_tmap: bool) -> Result
         Some(iprp) => match isobmff::child(src, &iprp, 0, b"ipco")? {
             Some(ipco) => {
                 let aux = isobmff::read_children(src, &ipco, 0, &[b"auxC"], "HEIF 'auxC' property")?;
-                isobmff::boxes(&aux).filter_map(|b| b.ok()).any(|b| b.body.get(4..).is_some_and(|t| t.split(|&c| c == 0).next() == Some(APPLE_GAIN_MAP.as_bytes())))
+                isobmff::boxes(&aux)
+                    .filter_map(|b| b.ok())
+                    .any(|b| b.body.get(4..).is_some_and(|t| t.split(|&c| c == 0).next() == Some(APPLE_GAIN_MAP.as_bytes())))
             }
             None => false,
         },
@@ -71,7 +73,8 @@ pub fn of_jpeg(src: &Source, xmp: Option<&[u8]>, app2: &[(u64, u64)], make: Opti
     }
     // each segment's signature, one read each; a side fact: a segment that cannot be read says
     // nothing, and fails nothing
-    let head = |&(at, len): &(u64, u64)| src.read_upto(at, len.min(ISO_SIGNATURE.len() as u64), "JPEG APP2 segment").ok().map(|h| (at, len, h));
+    let head =
+        |&(at, len): &(u64, u64)| src.read_upto(at, len.min(ISO_SIGNATURE.len() as u64), "JPEG APP2 segment").ok().map(|h| (at, len, h));
     let heads: Vec<(u64, u64, Vec<u8>)> = app2.iter().filter_map(head).collect();
     if make.is_some_and(|m| m.trim().eq_ignore_ascii_case("Apple")) {
         let index = heads.iter().find(|(_, _, h)| h.starts_with(super::mpf::SIGNATURE));
@@ -159,10 +162,13 @@ mod tests {
     fn the_images_an_mpf_index_lists_say_which_gain_map_it_is() {
         let app = |m: u8, parts: &[&[u8]]| [&[0xFF, m][..], &(parts.concat().len() as u16 + 2).to_be_bytes(), &parts.concat()].concat();
         let xmp = |attrs: &str| {
-            let packet = format!(r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description {attrs}/></rdf:RDF></x:xmpmeta>"#);
+            let packet = format!(
+                r#"<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description {attrs}/></rdf:RDF></x:xmpmeta>"#
+            );
             app(0xE1, &[super::super::xmp::XMP_SIGNATURE, packet.as_bytes()])
         };
-        let apple = xmp(r#"xmlns:apdi="http://ns.apple.com/pixeldatainfo/1.0/" apdi:AuxiliaryImageType="urn:com:apple:photo:2020:aux:hdrgainmap""#);
+        let apple =
+            xmp(r#"xmlns:apdi="http://ns.apple.com/pixeldatainfo/1.0/" apdi:AuxiliaryImageType="urn:com:apple:photo:2020:aux:hdrgainmap""#);
         let ultra = xmp(r#"xmlns:hdrgm="http://ns.adobe.com/hdr-gain-map/1.0/" hdrgm:Version="1.0""#);
         let iso = app(0xE2, &[ISO_SIGNATURE, &[0; 8]]);
         let cases: [(&[&[u8]], Option<Hdr>); 5] = [
@@ -178,7 +184,8 @@ mod tests {
             let seg_len = usize::from(u16::from_be_bytes([jpeg[4], jpeg[5]])) - 2;
             assert_eq!(of_jpeg_mpf(&src, &jpeg[6..6 + seg_len], 6), want, "{want:?}");
             for cut in 0..jpeg.len() {
-                let _ = of_jpeg_mpf(&Source::from_bytes(&jpeg[..cut]), &jpeg[6..6 + seg_len], 6); // no panic, whatever is missing
+                let _ = of_jpeg_mpf(&Source::from_bytes(&jpeg[..cut]), &jpeg[6..6 + seg_len], 6);
+                // no panic, whatever is missing
             }
         }
     }

@@ -10,8 +10,8 @@
 use super::bytes::{Reader, Source, MAX_READ};
 use super::error::{MetaError, Result};
 use super::exif::apply_tiff;
-use super::isobmff::{self, fourcc_str, meta_children_at};
 use super::info::StillInfo;
+use super::isobmff::{self, fourcc_str, meta_children_at};
 
 /// Bytes an item entry takes at least: id (2), data_reference_index (2), extent_count (2).
 const MIN_ITEM_BYTES: usize = 6;
@@ -189,7 +189,10 @@ pub fn item_fields(iloc_body: &[u8]) -> Result<Vec<ItemFields>> {
         let base = field(&mut r, w.base)?;
         let n = usize::from(r.u16()?);
         if n.saturating_mul(usize::from(w.index + w.off + w.len)) > r.remaining() {
-            return Err(MetaError::corrupt(format!("HEIF 'iloc': item {id} claims {n} extents but the box has {} bytes left", r.remaining())));
+            return Err(MetaError::corrupt(format!(
+                "HEIF 'iloc': item {id} claims {n} extents but the box has {} bytes left",
+                r.remaining()
+            )));
         }
         let (mut extents, mut lengths) = (Vec::with_capacity(n), Vec::with_capacity(n));
         for _ in 0..n {

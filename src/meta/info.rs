@@ -113,4 +113,3 @@ pub struct ClipInfo {
     /// Seconds from the clip's start to the key photo (still-image-time track).
     pub key_time_s: Option<f64>,
 }
-

@@ -14,8 +14,8 @@
 
 use super::bytes::Source;
 use super::error::{human_bytes, MetaError, Result};
-use super::motion::{Container, Embedded};
 use super::info::{ClipInfo, StillFormat, StillInfo};
+use super::motion::{Container, Embedded};
 use super::sniff::{sniff, Sniffed};
 use super::{exif, heif, isobmff, png, quicktime};
 use std::io::{self, Read, Seek, SeekFrom};
@@ -260,6 +260,13 @@ fn comment_note(comment: &[u8], still: &Half<'_>, clip: &Half<'_>) -> Option<Str
     Some(format!(
         "its comment (the .livp index: photo at {}, {} bytes; clip at {}, {} bytes) does not match its entries \
          (photo at {}, {} bytes; clip at {}, {} bytes): read by its ZIP directory",
-        n(said[0]), n(said[1]), n(said[2]), n(said[3]), n(found[0]), n(found[1]), n(found[2]), n(found[3])
+        n(said[0]),
+        n(said[1]),
+        n(said[2]),
+        n(said[3]),
+        n(found[0]),
+        n(found[1]),
+        n(found[2]),
+        n(found[3])
     ))
 }

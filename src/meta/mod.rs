@@ -2,32 +2,32 @@
 
 pub(crate) mod bytes;
 mod error;
-mod info;
 pub(crate) mod exif;
 pub mod hdr;
 pub mod heif;
 #[cfg(feature = "media")] // the writers' in-place HEIF edits
 pub mod heif_edit;
+mod info;
 pub(crate) mod isobmff;
-pub(crate) mod makernote;
 pub mod livp;
+pub(crate) mod makernote;
 pub mod motion;
 pub(crate) mod mpf;
-pub mod xmp;
 pub(crate) mod png;
 pub(crate) mod quicktime;
 mod sniff;
 pub(crate) mod takeout;
 mod time;
-pub(crate) mod trailer;
 mod tracks;
+pub(crate) mod trailer;
+pub mod xmp;
 
 use crate::walk::FileId;
 use bytes::Source;
 pub use error::MetaError;
+use error::Result;
 pub use info::{ClipInfo, GeoLocation, IdKind, ShotInfo, StillFormat, StillInfo, VideoTrack};
 pub use sniff::{sniff, Sniffed};
-use error::Result;
 use std::path::Path;
 pub use time::CaptureTime;
 

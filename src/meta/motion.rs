@@ -261,7 +261,8 @@ mod tests {
         );
         assert!(legacy.claims);
         assert_eq!(legacy.micro_offset, Some(16));
-        let hdr = xmp_motion(br#"<x><Container:Item Item:Semantic="Primary"/><Container:Item Item:Semantic="GainMap" Item:Length="9"/></x>"#);
+        let hdr =
+            xmp_motion(br#"<x><Container:Item Item:Semantic="Primary"/><Container:Item Item:Semantic="GainMap" Item:Length="9"/></x>"#);
         assert!(!hdr.claims, "an Ultra HDR gain map is not a video");
     }
 

@@ -3,11 +3,11 @@
 
 use super::bytes::{Reader, Source};
 use super::error::{MetaError, Result};
-use super::makernote::normalize_content_id;
+use super::info::{ClipInfo, GeoLocation, IdKind};
 use super::isobmff::{self, fourcc_str, meta_children, BoxRef, TopBox};
+use super::makernote::normalize_content_id;
 use super::time::CaptureTime;
 use super::tracks::{apply_track, own_tracks, track_tables};
-use super::info::{ClipInfo, GeoLocation, IdKind};
 use std::collections::BTreeMap;
 
 const KEY_CONTENT_ID: &str = "com.apple.quicktime.content.identifier";

@@ -5,8 +5,8 @@
 //! behind the extension (`IMG_1234(1).HEIC` → `IMG_1234.HEIC(1).json`). The sidecar's
 //! `photoTakenTime.timestamp` is UTC seconds; `geoData` is zero when unknown.
 
-use super::time::CaptureTime;
 use super::info::GeoLocation;
+use super::time::CaptureTime;
 use std::path::Path;
 
 /// A sidecar larger than this is not one (real ones are under 2 KiB).

@@ -5,8 +5,8 @@
 
 use super::bytes::Source;
 use super::error::{MetaError, Result};
-use super::isobmff::{self, fourcc_str};
 use super::info::{ClipInfo, VideoTrack};
+use super::isobmff::{self, fourcc_str};
 
 const KEY_STILL_TIME: &str = "com.apple.quicktime.still-image-time";
 /// Most `mebx` samples we read looking for the still-image-time value (Apple writes one).

@@ -8,11 +8,11 @@
 //! about its video) and the Container directory's video item go; everything else, a gain map's
 //! item included, stays as written.
 
+use quick_xml::escape::unescape;
 use quick_xml::events::attributes::Attribute;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::{Namespace, QName, ResolveResult};
 use quick_xml::reader::NsReader;
-use quick_xml::escape::unescape;
 use quick_xml::writer::Writer;
 use quick_xml::XmlVersion;
 use std::borrow::Cow;
@@ -237,7 +237,10 @@ pub fn without_motion(packet: &[u8]) -> Option<Vec<u8>> {
 fn kept_attributes(s: &BytesStart<'_>, t: &Tag) -> Vec<(String, String)> {
     let mut attributes = s.attributes();
     let raw = attributes.with_checks(false).flatten();
-    raw.zip(&t.attrs).filter(|(_, (ns, local, _))| !is_motion_property(ns, local)).map(|(a, _)| (a.key.into_inner().to_string(), a.value.to_string())).collect()
+    raw.zip(&t.attrs)
+        .filter(|(_, (ns, local, _))| !is_motion_property(ns, local))
+        .map(|(a, _)| (a.key.into_inner().to_string(), a.value.to_string()))
+        .collect()
 }
 
 /// Event ranges (start, end inclusive) to leave out: motion-property elements, the `rdf:li`
@@ -317,7 +320,9 @@ fn end_of(events: &[(Event<'static>, Option<Tag>)], start: usize) -> usize {
 /// whose list is not its last child.
 pub fn with_directory_item(packet: &[u8], li: &str) -> Option<Vec<u8>> {
     let events = events(packet);
-    let start = events.iter().position(|(e, t)| matches!(e, Event::Start(_)) && t.as_ref().is_some_and(|t| t.ns == CONTAINER && t.local == "Directory"))?;
+    let start = events
+        .iter()
+        .position(|(e, t)| matches!(e, Event::Start(_)) && t.as_ref().is_some_and(|t| t.ns == CONTAINER && t.local == "Directory"))?;
     let end = end_of(&events, start);
     // the list's closing tag: the last End before the directory's own, white space aside
     let close = (start + 1..end).rev().find(|&j| !matches!(&events[j].0, Event::Text(t) if t.trim().is_empty()))?;
@@ -373,7 +378,10 @@ mod tests {
             assert_eq!(x.get(CAMERA, "MotionPhoto"), Some("1"), "{packet}");
             assert_eq!(x.get(CAMERA, "MotionPhotoPresentationTimestampUs"), Some("1234"));
             assert_eq!(x.items.len(), 3);
-            assert_eq!(x.items[2], Item { mime: Some("video/mp4".into()), semantic: Some("MotionPhoto".into()), length: Some(16), padding: None });
+            assert_eq!(
+                x.items[2],
+                Item { mime: Some("video/mp4".into()), semantic: Some("MotionPhoto".into()), length: Some(16), padding: None }
+            );
         }
         // a prefix bound to another namespace is not Google's camera
         let other = PIXEL.replace("xmlns:Camera=\"http://ns.google.com/photos/1.0/camera/\"", "xmlns:Camera=\"urn:other\"");
@@ -420,7 +428,10 @@ mod tests {
 
     #[test]
     fn without_motion_drops_a_directory_that_only_listed_the_video() {
-        let plain = PIXEL.replace(r#"<rdf:li rdf:parseType="Resource"><Container:Item Item:Mime="image/jpeg" Item:Semantic="GainMap" Item:Length="9"/></rdf:li>"#, "");
+        let plain = PIXEL.replace(
+            r#"<rdf:li rdf:parseType="Resource"><Container:Item Item:Mime="image/jpeg" Item:Semantic="GainMap" Item:Length="9"/></rdf:li>"#,
+            "",
+        );
         let out = without_motion(plain.as_bytes()).unwrap();
         let text = String::from_utf8_lossy(&out);
         assert!(!text.contains("Directory") && !text.contains("MotionPhoto") && text.contains("hdrgm:Version"), "{text}");

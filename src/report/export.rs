@@ -90,7 +90,9 @@ fn status_words(s: &Status, verb: &'static str) -> (&'static str, Option<String>
         Status::Written(_) => (verb, None, None),
         Status::AlreadyThere => ("skipped", Some("already there".into()), None),
         Status::Exists => ("skipped", Some("exists (use --overwrite to replace it)".into()), None),
-        Status::OutOfDate => ("out_of_date", Some("out of date: its source changed since it was exported (--overwrite redoes it)".into()), None),
+        Status::OutOfDate => {
+            ("out_of_date", Some("out of date: its source changed since it was exported (--overwrite redoes it)".into()), None)
+        }
         Status::OtherSettings(was) => ("skipped", Some(format!("made with other settings ({was}); --overwrite remakes it")), None),
         Status::Failed(e) => ("failed", None, Some(e.to_string())),
         Status::Interrupted => ("interrupted", None, None),
@@ -101,19 +103,17 @@ fn status_words(s: &Status, verb: &'static str) -> (&'static str, Option<String>
 fn item<'a>(i: &'a crate::export::Item, verb: &'static str) -> ItemDoc<'a> {
     let (status, reason, error) = status_words(&i.status, verb);
     let (frames, reencoded, fitted, bytes, note) = match &i.status {
-        Status::Written(made) => {
-            (made.frames, made.reencoded.as_ref().map(|r| r.word().to_string()), made.fitted.as_ref(), Some(made.bytes), made.note.as_deref())
-        }
+        Status::Written(made) => (
+            made.frames,
+            made.reencoded.as_ref().map(|r| r.word().to_string()),
+            made.fitted.as_ref(),
+            Some(made.bytes),
+            made.note.as_deref(),
+        ),
         _ => (None, None, None, None, None),
     };
-    let fitted = fitted.map(|f| FitDoc {
-        width: f.width,
-        fps: f.fps,
-        quality: f.quality,
-        bytes: f.bytes,
-        lowered: f.lowered,
-        encodes: f.passes,
-    });
+    let fitted =
+        fitted.map(|f| FitDoc { width: f.width, fps: f.fps, quality: f.quality, bytes: f.bytes, lowered: f.lowered, encodes: f.passes });
     let mut paths = vec![("still", i.still.as_path()), ("clip", &i.clip), ("output", &i.output)];
     paths.extend(i.companion.as_deref().map(|c| ("output_still", c)));
     let (content_id, content_id_kept) = (i.identifier().map(|d| d.value.as_str()), i.identifier().map(|d| d.kept));

@@ -62,9 +62,8 @@ pub fn nothing_found_hint(lib: &crate::scan::Library, roots: &[std::path::PathBu
         let (Some(folder), Some(stem)) = (root.parent(), root.file_stem()) else { continue };
         let folder = if folder.as_os_str().is_empty() { std::path::Path::new(".") } else { folder };
         let Ok(entries) = std::fs::read_dir(folder) else { continue };
-        let beside = entries.flatten().map(|e| e.path()).find(|p| {
-            p != root && p.file_stem() == Some(stem) && !roots.contains(p) && p.is_file()
-        });
+        let beside =
+            entries.flatten().map(|e| e.path()).find(|p| p != root && p.file_stem() == Some(stem) && !roots.contains(p) && p.is_file());
         if let Some(other) = beside {
             return Some(format!(
                 "no Live Photo found: {} was given alone, and {} lies beside it; pass the folder ({}) or both files",

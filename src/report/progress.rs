@@ -109,7 +109,9 @@ impl crate::export::Progress for Bars {
         let pb = self.multi.add(ProgressBar::new_spinner());
         // {wide_msg} is cut to the terminal's width; the spinner turns on its own while a job
         // decodes and encodes, and the message counts its frames as they are written
-        pb.set_style(ProgressStyle::with_template("  {spinner} {elapsed:>3} {wide_msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+        pb.set_style(
+            ProgressStyle::with_template("  {spinner} {elapsed:>3} {wide_msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
         pb.set_message(format!("{name}: starting"));
         pb.set_prefix(name.to_string());
         pb.enable_steady_tick(Duration::from_millis(150));
@@ -166,11 +168,8 @@ impl FileBar {
         }
         let pb = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(10));
         pb.set_style(
-            ProgressStyle::with_template(&format!(
-                "reading {{pos}}/{{len}} files, {{elapsed}}, ETA {{eta}} {}",
-                color.bar()
-            ))
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(&format!("reading {{pos}}/{{len}} files, {{elapsed}}, ETA {{eta}} {}", color.bar()))
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         FileBar(Some(pb))
     }

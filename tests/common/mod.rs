@@ -182,7 +182,11 @@ pub fn as_nobody() -> Option<(Command, tempfile::TempDir)> {
     if let Err(e) = std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)) {
         return skip(format!("{e}"));
     }
-    let check = Command::new("setpriv").args(["--reuid=65534", "--regid=65534", "--clear-groups"]).arg(dir.path().join("livephoto")).arg("--version").output();
+    let check = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(dir.path().join("livephoto"))
+        .arg("--version")
+        .output();
     match check {
         Ok(o) if o.status.success() => {}
         Ok(o) => return skip(format!("nobody cannot run it: {}", String::from_utf8_lossy(&o.stderr).trim())),

@@ -3,10 +3,10 @@
 
 use super::clip::to_gif;
 use super::quality::{GifOptions, GifQuality};
-use crate::export::writer::GifFit;
 use crate::export::control::Ticker;
 use crate::export::error::JobError;
 use crate::export::pipeline::{ClipSource, Trim};
+use crate::export::writer::GifFit;
 use std::io::Write;
 
 /// Width, frame rate and quality of one trial encode.

@@ -3,9 +3,9 @@
 //! frame's start is known.
 
 use super::quality::GifOptions;
-use crate::export::frames::Rgb;
 use crate::export::control::Cancel;
 use crate::export::error::JobError;
+use crate::export::frames::Rgb;
 use crate::export::lzw::{Lzw, Tolerance};
 use crate::export::palette::{dither_changes, Nearest, Shown, TRANSPARENT};
 use std::borrow::Cow;

@@ -97,7 +97,11 @@ fn first_edit(trak: &[u8], movie_ts: u32) -> (f64, u64) {
     let Ok(n) = r.u32() else { return (0.0, 0) };
     let mut empty = 0u64;
     for _ in 0..n.min(MAX_ENTRIES) {
-        let entry = if version == 1 { (r.u64(), r.u64().map(|m| m as i64)) } else { (r.u32().map(u64::from), r.u32().map(|m| i64::from(m as i32))) };
+        let entry = if version == 1 {
+            (r.u64(), r.u64().map(|m| m as i64))
+        } else {
+            (r.u32().map(u64::from), r.u32().map(|m| i64::from(m as i32)))
+        };
         let (Ok(duration), Ok(media_time), Ok(_rate)) = (entry.0, entry.1, r.u32()) else { break };
         if media_time < 0 {
             empty = empty.saturating_add(duration);
@@ -124,7 +128,11 @@ mod tests {
             edits.extend([empty, u32::MAX, 0x10000]);
         }
         edits.extend([frames * delta, media, 0x10000]);
-        let elst = boxed(b"elst", &[&[0u8; 4][..], &((edits.len() / 3) as u32).to_be_bytes(), &edits.iter().flat_map(|v| v.to_be_bytes()).collect::<Vec<_>>()].concat());
+        let elst = boxed(
+            b"elst",
+            &[&[0u8; 4][..], &((edits.len() / 3) as u32).to_be_bytes(), &edits.iter().flat_map(|v| v.to_be_bytes()).collect::<Vec<_>>()]
+                .concat(),
+        );
         [boxed(b"edts", &elst), boxed(b"mdia", &[mdhd, minf].concat())].concat()
     }
 

@@ -13,8 +13,8 @@
 
 use crate::export::error::JobError;
 use crate::export::location::{chunk_offsets, mdta_key, mdta_meta, utf8_value};
-use crate::meta::quicktime::keys_and_values;
 use crate::meta::isobmff::{self, boxed, BoxRef};
+use crate::meta::quicktime::keys_and_values;
 use crate::meta::MetaError;
 use std::io::Write;
 
@@ -98,7 +98,8 @@ pub fn write_mov(src: &[u8], meta: &MovMeta, out: &mut dyn Write) -> Result<Writ
     let movie_ts = mvhd_timescale(mvhd).ok_or_else(|| JobError::Media("the clip's 'mvhd' box is too short".into()))?;
     // the key photo on one of the video's frames, never past its last: the track it adds then
     // ends within the movie (which is made to last that long, whatever its header said)
-    let key_units = (!key_track_kept).then(|| (super::key_time::on_a_frame(video.body, movie_ts, meta.key_time_s) * f64::from(movie_ts)).round() as u64);
+    let key_units = (!key_track_kept)
+        .then(|| (super::key_time::on_a_frame(video.body, movie_ts, meta.key_time_s) * f64::from(movie_ts)).round() as u64);
     let mut children = vec![patched_mvhd(mvhd, &tracks, meta.capture_unix, key_units.map(|k| k + 1))];
     for t in &tracks {
         children.push(boxed(b"trak", &moved_chunks(t.body, &bases).map_err(bad)?));
@@ -257,10 +258,8 @@ pub fn still_time_track(id: u32, movie_ts: u32, key_units: u64, sample_at: u64) 
     let key_units = u32::try_from(key_units).unwrap_or(u32::MAX - 1);
     let be = |v: u32| v.to_be_bytes();
     let matrix: Vec<u8> = [0x10000u32, 0, 0, 0, 0x10000, 0, 0, 0, 0x4000_0000].iter().flat_map(|v| v.to_be_bytes()).collect();
-    let tkhd = boxed(
-        b"tkhd",
-        &[&[0, 0, 0, 0x0F][..], &[0; 8], &be(id), &[0; 4], &be(key_units + 1), &[0; 8], &[0; 8], &matrix, &[0; 8]].concat(),
-    );
+    let tkhd =
+        boxed(b"tkhd", &[&[0, 0, 0, 0x0F][..], &[0; 8], &be(id), &[0; 4], &be(key_units + 1), &[0; 8], &[0; 8], &matrix, &[0; 8]].concat());
     let elst = match key_units {
         0 => boxed(b"elst", &[&[0u8; 4][..], &be(1), &be(1), &be(0), &be(0x10000)].concat()),
         _ => boxed(b"elst", &[&[0u8; 4][..], &be(2), &be(key_units), &be(u32::MAX), &be(0x10000), &be(1), &be(0), &be(0x10000)].concat()),
@@ -331,7 +330,14 @@ mod tests {
         let at = ftyp.len() as u32 + 8;
         let moov = boxed(
             b"moov",
-            &[mvhd, trak(1, b"vide", b"avc1", &[at, at + 4]), trak(2, b"soun", b"mp4a", &[at + 8]), trak(3, b"hint", b"rtp ", &[at]), trak(5, b"vide", b"hvc1", &[at])].concat(),
+            &[
+                mvhd,
+                trak(1, b"vide", b"avc1", &[at, at + 4]),
+                trak(2, b"soun", b"mp4a", &[at + 8]),
+                trak(3, b"hint", b"rtp ", &[at]),
+                trak(5, b"vide", b"hvc1", &[at]),
+            ]
+            .concat(),
         );
         [ftyp, boxed(b"mdat", b"VVV1VVV2AAAA"), moov].concat()
     }
@@ -344,7 +350,12 @@ mod tests {
     }
 
     fn meta() -> MovMeta {
-        MovMeta { content_id: "0B3A4D6E-1C2F-4A5B-9C8D-7E6F5A4B3C2D".into(), key_time_s: 0.5, keys: vec![("com.apple.quicktime.make", "Google".into())], capture_unix: Some(1_714_557_600) }
+        MovMeta {
+            content_id: "0B3A4D6E-1C2F-4A5B-9C8D-7E6F5A4B3C2D".into(),
+            key_time_s: 0.5,
+            keys: vec![("com.apple.quicktime.make", "Google".into())],
+            capture_unix: Some(1_714_557_600),
+        }
     }
 
     #[test]

@@ -34,7 +34,12 @@ pub fn add_exif(file: &[u8], tiff: &[u8]) -> Result<Vec<u8>, String> {
     let iinf_new = with_infe(iinf.body, id)?;
     let iref_new = with_cdsc(iref.map(|r| r.body), id, primary)?;
     // the new iloc entry; its offset is known once the meta box's growth is
-    let entry_len = if iloc_version < 2 { 2 } else { 4 } + if iloc_version >= 1 { 2 } else { 0 } + 2 + usize::from(base_w) + 2 + usize::from(index_w + off_w + len_w);
+    let entry_len = if iloc_version < 2 { 2 } else { 4 }
+        + if iloc_version >= 1 { 2 } else { 0 }
+        + 2
+        + usize::from(base_w)
+        + 2
+        + usize::from(index_w + off_w + len_w);
     let grown = (iinf_new.len() - (iinf.body.len() + 8)) + (iref_new.len() - iref.map_or(0, |r| r.body.len() + 8)) + entry_len;
     let payload = [&6u32.to_be_bytes()[..], b"Exif\0\0", tiff].concat();
     let payload_at = (file.len() + grown + 8) as u64;

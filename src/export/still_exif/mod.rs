@@ -8,12 +8,12 @@
 mod heif_item;
 mod tiff;
 
-use tiff::{with_capture_time, with_content_id};
 use crate::export::error::JobError;
 use crate::export::jpeg::{app_segments, exif_block, exif_segment, segment, EXIF_SIGNATURE};
 use crate::meta::heif;
 use crate::meta::heif_edit::meta_layout;
 use crate::meta::isobmff::boxed;
+use tiff::{with_capture_time, with_content_id};
 
 /// `jpeg` with `id` in its Apple MakerNote.
 pub fn jpeg_with_id(jpeg: &[u8], id: &str) -> Result<Vec<u8>, JobError> {
@@ -73,7 +73,10 @@ pub fn heif_with_id(heif: &[u8], id: &str) -> Result<Vec<u8>, JobError> {
     let mut writes = vec![(len_field, new_payload.len() as u64)];
     match (off.width, f.base.width) {
         (w, _) if w > 0 => {
-            writes.push((off, (new_at as u64).checked_sub(f.base.value).ok_or_else(|| refuse("its EXIF item's base offset lies past the file"))?));
+            writes.push((
+                off,
+                (new_at as u64).checked_sub(f.base.value).ok_or_else(|| refuse("its EXIF item's base offset lies past the file"))?,
+            ));
         }
         (_, b) if b > 0 => writes.push((f.base, new_at as u64)),
         _ => return Err(refuse("its EXIF item's offset is implied")),

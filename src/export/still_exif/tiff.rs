@@ -343,7 +343,11 @@ mod tests {
             assert_eq!(read_id(&out).as_deref(), Some(ID));
             // the MakerNote entry (at 44 + 2) changes its count and offset only
             let (entry, end) = (44 + 2, t.len() - note.len());
-            assert_eq!((&out[..entry + 4], &out[entry + 12..end]), (&t[..entry + 4], &t[entry + 12..end]), "only the MakerNote entry changes");
+            assert_eq!(
+                (&out[..entry + 4], &out[entry + 12..end]),
+                (&t[..entry + 4], &t[entry + 12..end]),
+                "only the MakerNote entry changes"
+            );
             assert_eq!(e.u32_at(&out, entry + 8), Some((t.len() + t.len() % 2) as u32), "it points past the old block, at an even offset");
             let (_, kept) = apple_entries(&out[t.len() + t.len() % 2..]).unwrap();
             assert_eq!(kept[0].1, (1..=6u32).flat_map(|v| e.u32_bytes(v)).collect::<Vec<_>>(), "tag 8 kept");
