@@ -171,8 +171,8 @@ fn no_silent_options_and_messages_that_say_what_to_do() {
     };
     if cfg!(feature = "media") {
         // each refusal names the formats that take the flag, and says in the format's own words why it does not
-        usage(&["convert", "--to", "mp4", "--width", "100"], &["--width applies to --to gif, webp or avif, not --to mp4: its video keeps"]);
-        usage(&["convert", "--to", "motion-photo", "--fps", "5"], &["--fps applies to --to gif, webp or avif, not --to motion-photo"]);
+        usage(&["convert", "--to", "mp4", "--width", "100"], &["--width applies to --to gif, webp", "not --to mp4: its video keeps"]);
+        usage(&["convert", "--to", "motion-photo", "--fps", "5"], &["--fps applies to --to gif, webp", "not --to motion-photo"]);
         usage(
             &["convert", "--to", "webp", "--max-size", "1MB"],
             &["--max-size applies to --to gif, not --to webp", "lower --quality or --width"],
@@ -180,7 +180,7 @@ fn no_silent_options_and_messages_that_say_what_to_do() {
         usage(&["convert", "--to", "gif", "--codec", "copy"], &["--codec applies to --to mp4 or motion-photo, not --to gif"]);
         usage(
             &["convert", "--to", "Live-Photo", "--around-key", "1"],
-            &["--around-key applies to --to mp4, gif, motion-photo, webp or avif, not --to live-photo: its still and clip are copied"],
+            &["--around-key applies to --to mp4, gif, motion-photo", "not --to live-photo: its still and clip are copied"],
         );
         usage(&["convert", "--to", "png"], &["invalid value 'png' for '--to <FORMAT>'", "mp4, gif, motion-photo, webp, avif, live-photo"]);
         usage(&["convert", "--to", "mp4", "--since", "2024-01-01", "--until", "2023-01-01"], &["--since is later than --until"]);
