@@ -260,6 +260,10 @@ pub struct StillsArgs {
     /// JPEG, which Android 14+, Google Photos and Chrome show brighter than SDR, as the iPhone does.
     #[arg(long, value_enum, default_value = "original", ignore_case = true)]
     pub format: StillOutArg,
+    /// With `--format jpeg`: the JPEG quality of a HEIC or PNG converted, 1 to 100 (lower makes
+    /// smaller files) [default: 95, as many bytes as heif-convert -q 95 makes or fewer].
+    #[arg(long, value_name = "1..100", value_parser = clap::value_parser!(u8).range(1..=100))]
+    pub quality: Option<u8>,
     /// With `--format jpeg`: plain SDR JPEGs, no gain map.
     #[arg(long)]
     pub sdr: bool,

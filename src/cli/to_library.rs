@@ -103,8 +103,12 @@ impl ReportArgs {
 impl StillsArgs {
     /// `--sdr` is for JPEGs made here; the filters' own checks.
     pub fn check(&self) -> Result<(), String> {
-        if self.sdr && (self.effect.is_some() || self.format != StillOutArg::Jpeg) {
+        let jpeg = self.effect.is_none() && self.format == StillOutArg::Jpeg;
+        if self.sdr && !jpeg {
             return Err("--sdr applies to --format jpeg: an original is copied as it is, a Long Exposure is SDR".into());
+        }
+        if self.quality.is_some() && !jpeg {
+            return Err("--quality applies to --format jpeg: an original is copied as it is, byte for byte".into());
         }
         self.out.filter.check()
     }
@@ -114,7 +118,7 @@ impl StillsArgs {
         match (self.effect, self.format) {
             (Some(StillEffectArg::LongExposure), _) => Box::new(LongExposureOut),
             (None, StillOutArg::Original) => Box::new(OriginalOut),
-            (None, StillOutArg::Jpeg) => Box::new(JpegOut { hdr: !self.sdr }),
+            (None, StillOutArg::Jpeg) => Box::new(JpegOut { hdr: !self.sdr, quality: self.quality.unwrap_or(export::JPEG_QUALITY) }),
         }
     }
 }

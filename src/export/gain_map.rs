@@ -27,14 +27,16 @@ const KEPT: &str = "kept in Apple's form, which Android does not read";
 
 /// The gain map of `primary` (whose decoded, upright size is `size`) in the HEIF `file` (read as
 /// `ctx`), with `exif` (the still's TIFF block, for the MakerNote's headroom tags).
-pub fn of_heif(ctx: &HeifContext, file: &[u8], primary: &ImageHandle, exif: Option<&[u8]>, size: (u32, u32)) -> Found {
+/// Its image is decoded with `threads` threads.
+pub fn of_heif(ctx: &HeifContext, file: &[u8], primary: &ImageHandle, exif: Option<&[u8]>, size: (u32, u32), threads: usize) -> Found {
+    let grey = |map: &ImageHandle, size| grey(file, map, size, threads);
     let aux = primary.auxiliary_images(AuxiliaryImagesFilter::new());
     let found = match aux.iter().find(|a| a.auxiliary_type().is_ok_and(|t| t == APPLE_GAIN_MAP)) {
-        None => of_tone_map(ctx, file, size),
+        None => of_tone_map(ctx, file, size, &grey),
         Some(map) => match apple_headroom(xmp(primary).as_deref(), makernote_number(exif)) {
             // an export that stripped the EXIF took the MakerNote's headroom with it: an ISO
             // 21496-1 tone map over the same image (iOS 18) carries its own
-            None => of_tone_map(ctx, file, size).ok().flatten().ok_or_else(no_headroom).map(Some),
+            None => of_tone_map(ctx, file, size, &grey).ok().flatten().ok_or_else(no_headroom).map(Some),
             headroom => grey(map, size).and_then(|(w, h, luma)| from_apple(w, h, &luma, headroom)).map(Some),
         },
     };
@@ -47,7 +49,7 @@ pub fn of_heif(ctx: &HeifContext, file: &[u8], primary: &ImageHandle, exif: Opti
 
 /// An ISO 21496-1 gain map, if the HEIF has one: the `tmap` item's metadata (after its version
 /// byte, 0) and its gain map image, whose bytes are already in the form the metadata describes.
-fn of_tone_map(ctx: &HeifContext, file: &[u8], size: (u32, u32)) -> Result<Option<GainMap>, String> {
+fn of_tone_map(ctx: &HeifContext, file: &[u8], size: (u32, u32), grey: &Grey<'_>) -> Result<Option<GainMap>, String> {
     let Some((payload, id)) =
         crate::meta::heif_edit::tone_map(file).map_err(|e| format!("its ISO 21496-1 gain map cannot be read ({e})"))?
     else {
@@ -80,8 +82,19 @@ fn makernote_number(exif: Option<&[u8]>) -> impl Fn(u16) -> Option<f64> {
     move |t| makernote.as_deref().and_then(|mn| crate::meta::makernote::apple_number(mn, t))
 }
 
-/// A gain map image decoded to 8-bit greyscale rows, checked against the photo's proportions.
-fn grey(map: &ImageHandle, size: (u32, u32)) -> Result<(u32, u32, Vec<u8>), String> {
+/// A gain map image decoded to 8-bit greyscale rows: width, height, rows.
+type Grey<'a> = dyn Fn(&ImageHandle, (u32, u32)) -> Result<(u32, u32, Vec<u8>), String> + 'a;
+
+/// A gain map image of the HEIF `file` decoded to 8-bit greyscale rows (its luma as coded, as
+/// libheif gives it), checked against the photo's proportions: by its tiles with FFmpeg when they
+/// are 8-bit, else by libheif.
+fn grey(file: &[u8], map: &ImageHandle, size: (u32, u32), threads: usize) -> Result<(u32, u32, Vec<u8>), String> {
+    let tiles = crate::meta::heif_image::item(file, map.item_id()).ok().flatten();
+    if let Some((planes, _)) = tiles.and_then(|coded| super::heic::decode(&coded, threads).ok().flatten()) {
+        let (w, h) = (planes.width as u32, planes.height as u32);
+        same_proportions((w, h), size)?;
+        return Ok((w, h, planes.y));
+    }
     let image =
         LibHeif::new().decode(map, ColorSpace::Monochrome, None).map_err(|e| format!("libheif cannot decode its HDR gain map ({e})"))?;
     let plane = image.planes().y.filter(|p| p.storage_bits_per_pixel == 8 && p.width > 0 && p.height > 0);

@@ -19,8 +19,10 @@ mod filters;
 mod frames;
 mod gain_map;
 mod gif;
+mod heic;
 mod icc;
 mod jpeg;
+mod jpeg_encode;
 mod live;
 mod location;
 mod long_exposure;
@@ -50,6 +52,7 @@ pub use long_exposure::LongExposureOut;
 pub use memory::tune_allocator;
 pub use run_options::{ClipOptions, OutputOptions};
 pub use runner::{Item, Outcome, Status, MAX_JOBS};
+pub use jpeg_encode::QUALITY as JPEG_QUALITY;
 pub use still_writers::{JpegOut, OriginalOut, ThumbnailOut};
 pub use writer::{ExportMeta, GifFit, Identifier, Input, Made, MadeOf, Mp4Codec, Opt, Reencoded, Settings, Spec, Writer};
 

@@ -91,7 +91,7 @@ pub fn write(
     // the key photo's moment in the new video (with an effect, the still is no moment of it)
     let key_us = lp.clip.info.key_time_s.filter(|_| effect.is_none());
     let key_us = key_us.map(|k| ((k - trim.start.unwrap_or(0.0)) * 1e6).round() as i64).filter(|&k| k >= 0);
-    let mut still = still::jpeg(&lp.still, hdr)?;
+    let mut still = still::jpeg(&lp.still, hdr, still::Encoding { threads: ticker.threads(), ..still::Encoding::default() })?;
     // a still without a time of its own takes its Live Photo's (from the clip, with its offset):
     // the motion photo's MP4 keeps only UTC, and galleries date a photo by its EXIF
     if let Some(t) = lp.captured_at().filter(|t| lp.still.info.shot.captured_at.is_none() && t.offset_s.is_some()) {

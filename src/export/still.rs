@@ -1,15 +1,17 @@
-//! Stills: a byte-identical copy, or HEIC (libheif) or PNG (image) decoded upright and written
-//! as a full-resolution JPEG that keeps the original EXIF block (capture date, GPS, camera, the
-//! MakerNote) with its Orientation reset to 1, and the original's colour profile.
+//! Stills: a byte-identical copy, or HEIC or PNG decoded upright and written as a
+//! full-resolution JPEG that keeps the original EXIF block (capture date, GPS, camera, the
+//! MakerNote) with its Orientation reset to 1, and the original's colour profile. A HEIC's 8-bit
+//! 4:2:0 image is decoded by FFmpeg into YCbCr planes that go to the JPEG encoder as they are
+//! ([`super::heic`], [`super::jpeg_encode`]); any other HEIC through libheif, to RGB.
 
 use super::error::JobError;
 use super::frames::packed;
+use super::heic::Planes;
+use super::jpeg_encode::{self, Carried};
 use crate::meta::bytes::Endian;
 use crate::meta::motion::Embedded;
 use crate::meta::StillFormat;
 use crate::scan::StillFile;
-use image::codecs::jpeg::JpegEncoder;
-use image::{ExtendedColorType, ImageEncoder};
 use libheif_rs::{ColorProfile, ColorSpace, HeifContext, ItemId, LibHeif, RgbChroma};
 use std::fs::File;
 use std::io::{self, Read, Seek, Write};
@@ -57,13 +59,26 @@ pub fn converts_to_jpeg(still: &StillFile, hdr: bool) -> bool {
     still.format != StillFormat::Jpeg || (hdr && still.info.hdr == Some(crate::meta::hdr::Hdr::AppleGainMap))
 }
 
+/// How a JPEG is made of a still: its quality (1..=100) and the threads its decoding may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Encoding {
+    pub quality: u8,
+    pub threads: usize,
+}
+
+impl Default for Encoding {
+    fn default() -> Self {
+        Encoding { quality: jpeg_encode::QUALITY, threads: 1 }
+    }
+}
+
 /// Writes the still as JPEG (see [`jpeg`]): with `hdr`, a HEIC with a gain map becomes an Ultra
 /// HDR JPEG. Returns a note on a gain map that could not be kept.
-pub fn to_jpeg(still: &StillFile, out: &mut File, hdr: bool) -> Result<Option<String>, JobError> {
+pub fn to_jpeg(still: &StillFile, out: &mut File, hdr: bool, how: Encoding) -> Result<Option<String>, JobError> {
     if !converts_to_jpeg(still, hdr) {
         return copy(still, out).map(|_| None);
     }
-    let made = jpeg(still, hdr)?;
+    let made = jpeg(still, hdr, how)?;
     let bytes = match &made.gain_map {
         Some(gm) => {
             super::ultrahdr::assemble(&made.bytes, &super::ultrahdr::gain_map_block(gm)?, None).map_err(|e| e.in_file(&still.path))?
@@ -84,40 +99,38 @@ pub struct Jpeg {
 
 /// The still as JPEG (SDR; see [`jpeg`]).
 pub fn jpeg_bytes(still: &StillFile) -> Result<Vec<u8>, JobError> {
-    jpeg(still, false).map(|j| j.bytes)
+    jpeg(still, false, Encoding::default()).map(|j| j.bytes)
 }
 
 /// The still as JPEG: a JPEG as it is; HEIF and PNG stills decoded (upright) and encoded at
-/// quality 95 with their EXIF (Orientation reset to 1) and their ICC colour profile, so the
+/// `how.quality` with their EXIF (Orientation reset to 1) and their ICC colour profile, so the
 /// JPEG shows the colours the original does (Display P3 stays P3). With `hdr`, a HEIF's Apple
 /// gain map comes too ([`super::gain_map`]).
-pub fn jpeg(still: &StillFile, hdr: bool) -> Result<Jpeg, JobError> {
-    encode_jpeg(still, hdr).map_err(|e| e.in_file(&still.path))
+pub fn jpeg(still: &StillFile, hdr: bool, how: Encoding) -> Result<Jpeg, JobError> {
+    encode_jpeg(still, hdr, how).map_err(|e| e.in_file(&still.path))
 }
 
-fn encode_jpeg(still: &StillFile, hdr: bool) -> Result<Jpeg, JobError> {
+fn encode_jpeg(still: &StillFile, hdr: bool, how: Encoding) -> Result<Jpeg, JobError> {
     let (format, bytes) = (still.format, read(still)?);
     let (decoded, found) = match format {
         StillFormat::Jpeg => return Ok(jpeg_as_it_is(bytes, hdr)),
         StillFormat::Png => (decode_png(&bytes)?, super::gain_map::Found::None),
-        StillFormat::Heif => decode_heif(&bytes, hdr)?,
+        StillFormat::Heif => decode_heif(&bytes, hdr, how.threads)?,
     };
     let (gain_map, note) = match found {
         super::gain_map::Found::Map(gm) => (Some(gm), None),
         super::gain_map::Found::Unusable(why) => (None, Some(why)),
         super::gain_map::Found::None => (None, None),
     };
-    let mut jpeg = Vec::new();
-    let mut enc = JpegEncoder::new_with_quality(&mut jpeg, 95);
-    if let Some(mut tiff) = decoded.exif.filter(|t| t.len() + 8 <= 65_535) {
-        reset_orientation(&mut tiff);
-        let _ = enc.set_exif_metadata(tiff); // supported by the JPEG encoder
+    let mut exif = decoded.exif;
+    if let Some(tiff) = exif.as_mut() {
+        reset_orientation(tiff);
     }
-    if let Some(icc) = decoded.icc {
-        let _ = enc.set_icc_profile(icc);
-    }
-    enc.encode(decoded.rgb.rgb(), decoded.width, decoded.height, ExtendedColorType::Rgb8)
-        .map_err(|e| JobError::Media(format!("cannot encode JPEG: {e}")))?;
+    let carried = Carried { exif: exif.as_deref(), icc: decoded.icc.as_deref() };
+    let jpeg = match &decoded.rgb {
+        Pixels::Planes(p) => jpeg_encode::from_planes(p, how.quality, carried)?,
+        rgb => jpeg_encode::from_rgb(rgb.rgb(), decoded.width, decoded.height, how.quality, carried)?,
+    };
     Ok(Jpeg { bytes: jpeg, gain_map, note })
 }
 
@@ -130,6 +143,9 @@ fn jpeg_as_it_is(bytes: Vec<u8>, hdr: bool) -> Jpeg {
         None | Some(Ok(None)) => Jpeg { bytes, gain_map: None, note: None },
     }
 }
+
+/// A thumbnail's JPEG quality: small files for a page of hundreds.
+const THUMBNAIL_QUALITY: u8 = 82;
 
 /// A small upright JPEG of the still (the longer side at most `max_side` pixels), with the
 /// still's colour profile, for the report. A HEIC's own thumbnail is used when it is large
@@ -153,13 +169,8 @@ pub fn thumbnail(still: &StillFile, max_side: u32, out: &mut File) -> Result<(),
         }
         false => img,
     };
-    let mut jpeg = Vec::new();
-    let mut enc = JpegEncoder::new_with_quality(&mut jpeg, 82);
-    if let Some(icc) = decoded.icc {
-        let _ = enc.set_icc_profile(icc);
-    }
-    enc.encode(img.as_raw(), img.width(), img.height(), ExtendedColorType::Rgb8)
-        .map_err(|e| JobError::Media(format!("cannot encode JPEG: {e}")))?;
+    let carried = Carried { exif: None, icc: decoded.icc.as_deref() };
+    let jpeg = jpeg_encode::from_rgb(img.as_raw(), img.width(), img.height(), THUMBNAIL_QUALITY, carried)?;
     out.write_all(&jpeg)?;
     out.flush()?;
     Ok(())
@@ -208,40 +219,56 @@ struct Decoded {
     icc: Option<Vec<u8>>,
 }
 
-/// A HEIF's primary image decoded, with its profile and EXIF; with `hdr`, its gain map.
-fn decode_heif(bytes: &[u8], hdr: bool) -> Result<(Decoded, super::gain_map::Found), JobError> {
+/// A HEIF's primary image decoded (by its tiles with `threads` threads when they are 8-bit
+/// 4:2:0, else by libheif), with its profile and EXIF; with `hdr`, its gain map.
+fn decode_heif(bytes: &[u8], hdr: bool, threads: usize) -> Result<(Decoded, super::gain_map::Found), JobError> {
     let heif = |e: libheif_rs::HeifError| JobError::Media(format!("libheif cannot decode this HEIC: {e}"));
     let ctx = HeifContext::read_from_bytes(bytes).map_err(heif)?;
     let handle = ctx.primary_image_handle().map_err(heif)?;
-    let mut decoded = decode_handle(&handle)?;
+    let tiles = crate::meta::heif_image::primary(bytes).ok().flatten();
+    // a tile FFmpeg cannot decode is libheif's to try (its error is the one said)
+    let planes = tiles.and_then(|coded| super::heic::decode(&coded, threads).ok().flatten());
+    let mut decoded = match planes {
+        Some((mut p, levels)) => {
+            if levels == super::heic::Levels::Limited {
+                p.stretch_to_full_range();
+            }
+            Decoded { width: p.width as u32, height: p.height as u32, rgb: Pixels::Planes(p), exif: None, icc: None }
+        }
+        None => decode_handle(&handle)?,
+    };
     decoded.icc = profile(&handle);
     decoded.exif = exif_tiff(&handle);
     let found = match hdr {
-        true => super::gain_map::of_heif(&ctx, bytes, &handle, decoded.exif.as_deref(), (decoded.width, decoded.height)),
+        true => super::gain_map::of_heif(&ctx, bytes, &handle, decoded.exif.as_deref(), (decoded.width, decoded.height), threads),
         false => super::gain_map::Found::None,
     };
     Ok((decoded, found))
 }
 
-/// Packed RGB rows: our own, or libheif's decoded image when its rows are packed already (a
-/// 48 MP photo's pixels are 145 MB: they are not copied).
+/// Packed RGB rows (our own, or libheif's decoded image when its rows are packed already: a
+/// 48 MP photo's pixels are 145 MB, they are not copied), or a HEIC's YCbCr planes.
 enum Pixels {
     Owned(Vec<u8>),
     /// The image and how many bytes of its plane are the pixels.
     Heif(libheif_rs::Image, usize),
+    Planes(Planes),
 }
 
 impl Pixels {
+    /// The RGB rows (none for planes, which are encoded as they are).
     fn rgb(&self) -> &[u8] {
         match self {
             Pixels::Owned(v) => v,
             Pixels::Heif(image, len) => image.planes().interleaved.and_then(|p| p.data.get(..*len)).unwrap_or(&[]),
+            Pixels::Planes(_) => &[],
         }
     }
 
     fn into_vec(self) -> Vec<u8> {
         match self {
             Pixels::Owned(v) => v,
+            Pixels::Planes(p) => p.to_rgb(),
             Pixels::Heif(..) => self.rgb().to_vec(),
         }
     }

@@ -5,7 +5,8 @@
 
 use super::control::Ticker;
 use super::destination::{name_with, still_name};
-use super::error::JobError;
+use super::error::{JobError, OptionError};
+use super::jpeg_encode::QUALITY;
 use super::still;
 use super::writer::{ExportMeta, Input, Made, MadeOf, Writer};
 use crate::meta::StillFormat;
@@ -53,11 +54,13 @@ impl Writer for OriginalOut {
     }
 }
 
-/// `stills --format jpeg`: HEIC and PNG stills as JPEG, JPEGs as they are; with `hdr`, a still
-/// with a gain map as an Ultra HDR JPEG.
+/// `stills --format jpeg`: HEIC and PNG stills as JPEG at `quality`, JPEGs as they are; with
+/// `hdr`, a still with a gain map as an Ultra HDR JPEG.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JpegOut {
     pub hdr: bool,
+    /// 1..=100 ([`QUALITY`] unless asked).
+    pub quality: u8,
 }
 
 impl Writer for JpegOut {
@@ -71,15 +74,22 @@ impl Writer for JpegOut {
     }
 
     fn settings(&self) -> String {
-        // an SDR JPEG is what earlier versions made: the same words
-        match self.hdr {
-            false => "stills: format jpeg".into(),
-            true => "stills: format jpeg, ultra hdr".into(),
+        // an SDR JPEG at the default quality is what earlier versions made: the same words
+        let hdr = if self.hdr { ", ultra hdr" } else { "" };
+        let quality = if self.quality == QUALITY { String::new() } else { format!(", quality {}", self.quality) };
+        format!("stills: format jpeg{hdr}{quality}")
+    }
+
+    fn check(&self, _: bool, _: bool) -> Result<(), OptionError> {
+        match (1..=100).contains(&self.quality) {
+            true => Ok(()),
+            false => Err(OptionError::Quality),
         }
     }
 
-    fn write(&self, input: &Input<'_>, out: &mut File, _: &Ticker<'_>) -> Result<Made, JobError> {
-        still::to_jpeg(&input.lp.still, out, self.hdr).map(|note| Made { note, ..Made::default() })
+    fn write(&self, input: &Input<'_>, out: &mut File, ticker: &Ticker<'_>) -> Result<Made, JobError> {
+        let how = still::Encoding { quality: self.quality, threads: ticker.threads() };
+        still::to_jpeg(&input.lp.still, out, self.hdr, how).map(|note| Made { note, ..Made::default() })
     }
 
     fn made_of(&self) -> MadeOf {

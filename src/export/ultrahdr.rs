@@ -171,11 +171,7 @@ pub fn apple_headroom(xmp: Option<&[u8]>, makernote_tag: impl Fn(u16) -> Option<
 /// The gain map as the second image of an Ultra HDR JPEG: SOI, its `hdrgm` XMP, its ISO 21496-1
 /// metadata, then its own JPEG from after SOI.
 pub fn gain_map_block(gm: &GainMap) -> Result<Vec<u8>, JobError> {
-    use image::ImageEncoder;
-    let mut jpeg = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, GAIN_MAP_QUALITY)
-        .write_image(&gm.luma, gm.width, gm.height, image::ExtendedColorType::L8)
-        .map_err(|e| JobError::Media(format!("cannot encode the gain map: {e}")))?;
+    let jpeg = super::jpeg_encode::from_grey(&gm.luma, gm.width, gm.height, GAIN_MAP_QUALITY)?;
     let m = gm.meta;
     let xmp = format!(
         concat!(

@@ -100,6 +100,12 @@ pub(super) struct ItemLocation {
     implied_len: bool,
 }
 
+impl ItemLocation {
+    pub(super) fn id(&self) -> u32 {
+        self.id
+    }
+}
+
 /// The field widths an `iloc` declares.
 struct Widths {
     off: u8,

@@ -100,7 +100,7 @@ pub fn tone_map(data: &[u8]) -> Result<Option<(Vec<u8>, u32)>> {
 }
 
 /// The items a derived item is made from (its `dimg` references in `iref`, in order).
-fn derived_from(children: &[u8], from: u32) -> Result<Option<Vec<u32>>> {
+pub(super) fn derived_from(children: &[u8], from: u32) -> Result<Option<Vec<u32>>> {
     let Some(iref) = isobmff::find(children, b"iref")? else { return Ok(None) };
     let (version, body) = isobmff::full_box(iref.body)?;
     for b in isobmff::boxes(body) {

@@ -7,6 +7,8 @@ pub mod hdr;
 pub mod heif;
 #[cfg(feature = "media")] // the writers' in-place HEIF edits
 pub mod heif_edit;
+#[cfg(feature = "media")] // HEIC stills decoded by their tiles (export/heic.rs)
+pub mod heif_image;
 mod info;
 pub(crate) mod isobmff;
 pub mod livp;
