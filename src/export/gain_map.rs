@@ -85,12 +85,15 @@ fn makernote_number(exif: Option<&[u8]>) -> impl Fn(u16) -> Option<f64> {
 /// A gain map image decoded to 8-bit greyscale rows: width, height, rows.
 type Grey<'a> = dyn Fn(&ImageHandle, (u32, u32)) -> Result<(u32, u32, Vec<u8>), String> + 'a;
 
-/// A gain map image of the HEIF `file` decoded to 8-bit greyscale rows (its luma as coded, as
+/// A gain map image of the HEIF `file` decoded to 8-bit greyscale rows (its luma, full range as
 /// libheif gives it), checked against the photo's proportions: by its tiles with FFmpeg when they
 /// are 8-bit, else by libheif.
 fn grey(file: &[u8], map: &ImageHandle, size: (u32, u32), threads: usize) -> Result<(u32, u32, Vec<u8>), String> {
     let tiles = crate::meta::heif_image::item(file, map.item_id()).ok().flatten();
-    if let Some((planes, _)) = tiles.and_then(|coded| super::heic::decode(&coded, threads).ok().flatten()) {
+    if let Some((mut planes, levels)) = tiles.and_then(|coded| super::heic::decode(&coded, threads).ok().flatten()) {
+        if levels == super::heic::Levels::Limited {
+            planes.stretch_to_full_range(); // as libheif gives it
+        }
         let (w, h) = (planes.width as u32, planes.height as u32);
         same_proportions((w, h), size)?;
         return Ok((w, h, planes.y));

@@ -415,4 +415,24 @@ mod tests {
         set_srgb(&mut t);
         assert_eq!(&t[36..38], &[0, 1]);
     }
+
+    /// Real HEICs from elsewhere (LIVEPHOTO_MORE_HEICS: a folder of them) made JPEGs and Ultra HDR
+    /// JPEGs: each decodes, is upright at the HEIC's size, and a gain map it has is kept or named.
+    #[test]
+    fn more_real_heics_become_jpegs() {
+        let Some(dir) = std::env::var_os("LIVEPHOTO_MORE_HEICS") else { return };
+        let lib = crate::scan::scan(&[std::path::PathBuf::from(dir)], crate::PairOptions::default());
+        assert!(!lib.unpaired_stills.is_empty());
+        for still in &lib.unpaired_stills {
+            let t = std::time::Instant::now();
+            let made = jpeg(still, true, Encoding { quality: 90, threads: 2 }).unwrap_or_else(|e| panic!("{}: {e}", still.path.display()));
+            let size = image::ImageReader::with_format(std::io::Cursor::new(&made.bytes), image::ImageFormat::Jpeg).into_dimensions().unwrap();
+            let bytes = read(still).unwrap();
+            let ctx = HeifContext::read_from_bytes(&bytes).unwrap();
+            let h = ctx.primary_image_handle().unwrap();
+            assert_eq!(size, (h.width(), h.height()), "{}: upright at its size", still.path.display());
+            let map = made.gain_map.as_ref().map(|g| (g.width, g.height));
+            println!("{}: {:?} ms, gain map {map:?}, note {:?}", still.path.display(), t.elapsed().as_millis(), made.note);
+        }
+    }
 }

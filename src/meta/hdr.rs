@@ -46,19 +46,38 @@ pub fn of_heif(src: &Source, meta: &TopBox, skip: u64, has_tmap: bool) -> Result
         Some(iprp) => match isobmff::child(src, &iprp, 0, b"ipco")? {
             Some(ipco) => {
                 let aux = isobmff::read_children(src, &ipco, 0, &[b"auxC"], "HEIF 'auxC' property")?;
-                isobmff::boxes(&aux)
-                    .filter_map(|b| b.ok())
-                    .any(|b| b.body.get(4..).is_some_and(|t| t.split(|&c| c == 0).next() == Some(APPLE_GAIN_MAP.as_bytes())))
+                isobmff::boxes(&aux).filter_map(|b| b.ok()).any(|b| is_apple_aux(b.body))
             }
             None => false,
         },
         None => false,
     };
-    Ok(match (apple, has_tmap) {
+    Ok(form(apple, has_tmap))
+}
+
+/// [`of_heif`] of a `meta` box's children in memory.
+pub fn of_heif_children(children: &[u8], has_tmap: bool) -> Result<Option<Hdr>> {
+    let ipco = match isobmff::find(children, b"iprp")? {
+        Some(iprp) => isobmff::find(iprp.body, b"ipco")?,
+        None => None,
+    };
+    let apple = ipco.is_some_and(|ipco| {
+        isobmff::boxes(ipco.body).filter_map(|b| b.ok()).filter(|b| &b.kind == b"auxC").any(|b| is_apple_aux(b.body))
+    });
+    Ok(form(apple, has_tmap))
+}
+
+/// Whether an `auxC` property's body names Apple's gain map.
+fn is_apple_aux(body: &[u8]) -> bool {
+    body.get(4..).is_some_and(|t| t.split(|&c| c == 0).next() == Some(APPLE_GAIN_MAP.as_bytes()))
+}
+
+fn form(apple: bool, has_tmap: bool) -> Option<Hdr> {
+    match (apple, has_tmap) {
         (true, _) => Some(Hdr::AppleGainMap),
         (false, true) => Some(Hdr::Iso21496),
         (false, false) => None,
-    })
+    }
 }
 
 /// A JPEG's gain map form, from its XMP packet, its APP2 segments (`app2`: where each body lies
