@@ -259,6 +259,7 @@ fn to_full_range(p: &mut Planes) {
 }
 
 #[cfg(test)]
+#[allow(clippy::print_stdout)] // the tests say what they checked
 mod tests {
     use super::*;
 

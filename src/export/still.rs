@@ -388,6 +388,7 @@ pub fn reset_orientation(tiff: &mut [u8]) {
 }
 
 #[cfg(test)]
+#[allow(clippy::print_stdout)] // the tests say what they checked
 mod tests {
     use super::*;
 

@@ -113,6 +113,7 @@ pub(super) struct ItemLocation {
 }
 
 impl ItemLocation {
+    #[cfg(feature = "media")] // heif_image.rs
     pub(super) fn id(&self) -> u32 {
         self.id
     }
