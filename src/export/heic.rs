@@ -100,7 +100,8 @@ pub fn decode(image: &CodedImage, threads: usize) -> Result<Option<(Planes, Leve
                 return Ok(None);
             }
             range = Some(this);
-            let index = usize::try_from(frame.pts().unwrap_or(-1)).map_err(|_| JobError::Media("a HEIC tile came back without its place".into()))?;
+            let index = usize::try_from(frame.pts().unwrap_or(-1))
+                .map_err(|_| JobError::Media("a HEIC tile came back without its place".into()))?;
             if index >= image.tiles.len() {
                 return Err(JobError::Media("a HEIC tile came back without its place".into()));
             }
@@ -134,7 +135,11 @@ pub fn decode(image: &CodedImage, threads: usize) -> Result<Option<(Planes, Leve
         return Ok(None);
     }
     if placed != image.tiles.len() {
-        return Err(JobError::Media(format!("{} of this HEIC's {} tiles could not be decoded", image.tiles.len() - placed, image.tiles.len())));
+        return Err(JobError::Media(format!(
+            "{} of this HEIC's {} tiles could not be decoded",
+            image.tiles.len() - placed,
+            image.tiles.len()
+        )));
     }
     let levels = if range == Some(color::Range::MPEG) { Levels::Limited } else { Levels::Full };
     Ok(Some((canvas.planes, levels)))
@@ -314,7 +319,10 @@ mod tests {
             ("Cr", &planes.cr, p.cr.unwrap(), (cw, ch)),
         ] {
             assert_eq!((w, h), (plane.width as usize, plane.height as usize), "{what}: {name} plane's size (upright)");
-            let diff: u64 = (0..h).flat_map(|r| (0..w).map(move |c| (r, c))).map(|(r, c)| u64::from(ours[r * w + c].abs_diff(plane.data[r * plane.stride + c]))).sum();
+            let diff: u64 = (0..h)
+                .flat_map(|r| (0..w).map(move |c| (r, c)))
+                .map(|(r, c)| u64::from(ours[r * w + c].abs_diff(plane.data[r * plane.stride + c])))
+                .sum();
             let mean = diff as f64 / (w * h) as f64;
             assert!(mean < 0.5, "{what}: {name} differs from libheif's by {mean:.3} on average");
         }
@@ -349,10 +357,18 @@ mod tests {
         // more real HEICs, from elsewhere (LIVEPHOTO_MORE_HEICS: a folder of them), checked the same way
         if let Some(more) = std::env::var_os("LIVEPHOTO_MORE_HEICS") {
             let mut other = (Vec::new(), Vec::new());
-            for f in std::fs::read_dir(more).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x.len() == 4 || x == "HIF" || x == "hif")) {
+            for f in std::fs::read_dir(more)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|x| x.len() == 4 || x == "HIF" || x == "hif"))
+            {
                 let bytes = std::fs::read(&f).unwrap();
                 let name = f.file_name().unwrap().to_string_lossy().into_owned();
-                if matches_libheif(&bytes, &name) { other.0.push(name) } else { other.1.push(name) }
+                if matches_libheif(&bytes, &name) {
+                    other.0.push(name)
+                } else {
+                    other.1.push(name)
+                }
             }
             println!("more: decoded by their tiles {:?}; through libheif {:?}", other.0, other.1);
         }

@@ -48,11 +48,11 @@ pub use control::{Cancel, NoProgress, Progress, Ticker};
 pub use error::{io_words, size_words, ExportError, JobError, OptionError};
 pub use filters::Effect;
 pub use gif::PreviewOut;
+pub use jpeg_encode::QUALITY as JPEG_QUALITY;
 pub use long_exposure::LongExposureOut;
 pub use memory::tune_allocator;
 pub use run_options::{ClipOptions, OutputOptions};
 pub use runner::{Item, Outcome, Status, MAX_JOBS};
-pub use jpeg_encode::QUALITY as JPEG_QUALITY;
 pub use still_writers::{JpegOut, OriginalOut, ThumbnailOut};
 pub use writer::{ExportMeta, GifFit, Identifier, Input, Made, MadeOf, Mp4Codec, Opt, Reencoded, Settings, Spec, Writer};
 

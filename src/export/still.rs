@@ -427,7 +427,8 @@ mod tests {
         for still in &lib.unpaired_stills {
             let t = std::time::Instant::now();
             let made = jpeg(still, true, Encoding { quality: 90, threads: 2 }).unwrap_or_else(|e| panic!("{}: {e}", still.path.display()));
-            let size = image::ImageReader::with_format(std::io::Cursor::new(&made.bytes), image::ImageFormat::Jpeg).into_dimensions().unwrap();
+            let size =
+                image::ImageReader::with_format(std::io::Cursor::new(&made.bytes), image::ImageFormat::Jpeg).into_dimensions().unwrap();
             let bytes = read(still).unwrap();
             let ctx = HeifContext::read_from_bytes(&bytes).unwrap();
             let h = ctx.primary_image_handle().unwrap();

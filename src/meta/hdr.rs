@@ -61,9 +61,8 @@ pub fn of_heif_children(children: &[u8], has_tmap: bool) -> Result<Option<Hdr>> 
         Some(iprp) => isobmff::find(iprp.body, b"ipco")?,
         None => None,
     };
-    let apple = ipco.is_some_and(|ipco| {
-        isobmff::boxes(ipco.body).filter_map(|b| b.ok()).filter(|b| &b.kind == b"auxC").any(|b| is_apple_aux(b.body))
-    });
+    let apple = ipco
+        .is_some_and(|ipco| isobmff::boxes(ipco.body).filter_map(|b| b.ok()).filter(|b| &b.kind == b"auxC").any(|b| is_apple_aux(b.body)));
     Ok(form(apple, has_tmap))
 }
 
