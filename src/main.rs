@@ -8,10 +8,6 @@
 
 use clap::Parser;
 
-/// mimalloc: a scan allocates and frees many small buffers per file (Cargo.toml).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use livephoto::cli::{self, Cli};
 use std::process::ExitCode;
 
