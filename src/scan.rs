@@ -157,6 +157,11 @@ pub fn scan_with_progress(roots: &[PathBuf], opts: PairOptions, found: &dyn Fn(u
             lib.notes.push(Note { path: s.path.clone(), note: why.clone() });
         }
     }
+    for c in &clips {
+        if let Some(why) = &c.info.note {
+            lib.notes.push(Note { path: c.path.clone(), note: why.clone() });
+        }
+    }
     lib.notes.sort();
     if !sidecars.is_empty() {
         stills.iter_mut().for_each(|s| fill_from_sidecar(&mut s.info.shot, &s.path, &sidecars));

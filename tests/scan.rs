@@ -334,3 +334,28 @@ fn real_files_are_read_a_few_kib_each() {
         assert!(read <= most, "{name}: {read} bytes read of {size} (at most {most})");
     }
 }
+
+/// A clip whose movie is whole (`mdat` and `moov`) followed by bytes that are no box, as a
+/// splitter leaves a Huawei's tail tag after its MP4, is read, paired and noted; a movie cut
+/// inside its `moov` is still an error naming the box.
+#[test]
+fn bytes_after_a_whole_movie_are_a_note_a_cut_movie_an_error() {
+    let dir = fixture_copy(&["heic_mov"]);
+    let clip = dir.path().join("heic_mov/IMG_0001.MOV");
+    let whole = std::fs::read(&clip).unwrap();
+    let mut tailed = whole.clone();
+    tailed.extend_from_slice(b"v3_f36              ");
+    std::fs::write(&clip, &tailed).unwrap();
+    let (code, doc) = scan_json(&[dir.path()], &[]);
+    assert_eq!(code, 0, "{doc:#}");
+    assert_eq!(pairs(&doc).len(), 1, "{doc:#}");
+    assert_eq!(doc["live_photos"][0]["content_id"], "1B7A3F2C-0D4E-4C5B-9A8F-000000000001", "{doc:#}");
+    let notes = doc["notes"].as_array().unwrap();
+    assert!(notes.iter().any(|n| n["note"].as_str().unwrap().starts_with("20 bytes after the movie's last box")), "{doc:#}");
+    // cut inside the moov (its last 100 bytes gone): an error, not a clip
+    std::fs::write(&clip, &whole[..whole.len() - 117]).unwrap();
+    let (code, doc) = scan_json(&[dir.path()], &[]);
+    assert_eq!(code, 1, "{doc:#}");
+    let errors = doc["errors"].as_array().unwrap();
+    assert!(errors.iter().any(|e| e.to_string().contains("'moov'") && e.to_string().contains("truncated")), "{doc:#}");
+}

@@ -67,15 +67,39 @@ pub fn read_jpeg(src: &Source) -> Result<StillInfo> {
                 src.len()
             ))
         })?;
-        info.note = Some(format!(
-            "{} after the image's end (byte {end}) that is not a video livephoto reads: kept as it is, not read",
-            super::error::human_bytes(image_end - end)
-        ));
+        info.note = Some(after_image_note(src, &app2, end, image_end));
     }
     if let Some(what) = trailer {
         info.note = Some(what); // a vendor's trailer, named: what the bytes after the image are
     }
     Ok(info)
+}
+
+/// What to say of the bytes from `end` (the primary's end) to `image_end` that are no video:
+/// the images the primary's MPF index lists there (a gain map, a preview) are named as such, so
+/// that only what no index explains (a camera's own data) is called unread. Read only for such a
+/// file, never on a scan's common path.
+fn after_image_note(src: &Source, app2: &[(u64, u64)], end: u64, image_end: u64) -> String {
+    use super::error::human_bytes;
+    let index = app2.iter().find_map(|&(at, len)| {
+        let body = src.read_at(at, len.min(4096), "JPEG APP2 segment").ok()?;
+        body.starts_with(super::mpf::SIGNATURE).then(|| super::mpf::secondary_images(&body, at))
+    });
+    let listed: Vec<_> = index.unwrap_or_default().into_iter().filter(|i| i.offset >= end && i.offset + i.len <= image_end).collect();
+    let listed_end = listed.iter().map(|i| i.offset + i.len).max().unwrap_or(end);
+    let rest = image_end - listed_end;
+    match listed.len() {
+        0 => format!("{} after the image's end (byte {end}) that is not a video livephoto reads: kept as it is, not read", human_bytes(image_end - end)),
+        n if rest == 0 => format!(
+            "{} after the image's end (byte {end}): {n} more image(s) its MPF index lists (a gain map or a preview): kept as they are",
+            human_bytes(image_end - end)
+        ),
+        n => format!(
+            "{} after the image's end (byte {end}): {n} more image(s) its MPF index lists (a gain map or a preview), then {} that is not a video livephoto reads: kept as it is, not read",
+            human_bytes(image_end - end),
+            human_bytes(rest)
+        ),
+    }
 }
 
 /// Bytes of a JPEG's EXIF block read first: an iPhone's directories, MakerNote and GPS fit.
@@ -314,6 +338,35 @@ mod tests {
     /// A Huawei's Exif IFD repeats the MakerNote tag; a Live Photo written from it adds Apple's
     /// among them: the identifier is found whichever comes first.
     use super::super::makernote::tests::{makernote, ID};
+
+    /// Bytes after a JPEG's image: the images its MPF index lists there are named as such, and
+    /// only the rest is called unread (a Huawei's gain map, then its camera data).
+    #[test]
+    fn what_follows_the_image_is_named_by_its_mpf_index() {
+        let app2 = |body: &[u8]| [&[0xFF, 0xE2][..], &(body.len() as u16 + 2).to_be_bytes(), body].concat();
+        let second = [&[0xFF, 0xD8][..], &app2(b"ISO\0"), &[0xFF, 0xD9]].concat();
+        let primary_len = 2 + 4 + 4 + 8 + 2 + 12 + 4 + 32 + 2;
+        let mpf = super::super::mpf::index(&[(primary_len, 0), (second.len() as u32, primary_len - 10)]);
+        let primary = [&[0xFF, 0xD8][..], &app2(&mpf), &[0xFF, 0xD9]].concat();
+        assert_eq!(primary.len(), primary_len as usize);
+        for (camera_data, want) in [
+            (vec![0x55; 10_240], "1 more image(s) its MPF index lists (a gain map or a preview), then 10.0 KB that is not a video"),
+            (vec![], ""),
+        ] {
+            let jpeg = [&primary[..], &second, &camera_data].concat();
+            let info = match crate::meta::read_media_bytes(&jpeg, "x.jpg").unwrap() {
+                Some(crate::meta::MediaInfo::Still(_, info)) => info,
+                other => panic!("{other:?}"),
+            };
+            let note = info.note.unwrap_or_default();
+            assert!(note.contains(want), "{note}");
+            assert_eq!(note.is_empty(), want.is_empty(), "{note}");
+        }
+        // no index: what follows is unread data, as before
+        let jpeg = [&[0xFF, 0xD8, 0xFF, 0xD9][..], &[0x55; 10_240]].concat();
+        let Ok(Some(crate::meta::MediaInfo::Still(_, info))) = crate::meta::read_media_bytes(&jpeg, "x.jpg") else { panic!() };
+        assert!(info.note.unwrap_or_default().starts_with("10.0 KB after the image's end (byte 4) that is not a video"));
+    }
 
     #[test]
     fn apples_makernote_among_several() {

@@ -112,4 +112,7 @@ pub struct ClipInfo {
     pub audio_codec: Option<String>,
     /// Seconds from the clip's start to the key photo (still-image-time track).
     pub key_time_s: Option<f64>,
+    /// What a scan should say of the file without failing it (bytes after the movie's boxes).
+    #[serde(skip)]
+    pub note: Option<String>,
 }

@@ -30,9 +30,21 @@ pub fn top_level(src: &Source) -> Result<Vec<TopBox>> {
     top_level_with(src, |_| Ok(()))
 }
 
+/// A movie's top-level boxes: as [`top_level`], but once its `moov` and `mdat` are whole, bytes
+/// after them that are no box (a phone's tail kept by a splitter) end the walk instead of failing
+/// it; `quicktime::read_clip` notes them. Only for a file that is a movie: in a still, boxes
+/// after the image are an appended video whose tail the still's reader must see.
+pub fn movie_top_level(src: &Source) -> Result<Vec<TopBox>> {
+    walk_top_level(src, true, |_| Ok(()))
+}
+
 /// [`top_level`], handing each box to `visit` as soon as its header is read, before the next
 /// header: what `visit` reads then can take the next header with it.
-pub fn top_level_with(src: &Source, mut visit: impl FnMut(&TopBox) -> Result<()>) -> Result<Vec<TopBox>> {
+pub fn top_level_with(src: &Source, visit: impl FnMut(&TopBox) -> Result<()>) -> Result<Vec<TopBox>> {
+    walk_top_level(src, false, visit)
+}
+
+fn walk_top_level(src: &Source, movie: bool, mut visit: impl FnMut(&TopBox) -> Result<()>) -> Result<Vec<TopBox>> {
     let mut out = Vec::new();
     let mut offset = 0u64;
     while offset < src.len() {
@@ -47,6 +59,10 @@ pub fn top_level_with(src: &Source, mut visit: impl FnMut(&TopBox) -> Result<()>
         if &kind == b"moov" && size + 16 <= RECENT_MAX && size <= left {
             // the box is read whole next, and the next box's header after it: one read for both
             src.read_upto(offset, size + 16, "box")?;
+        }
+        let seen = |kind: &FourCC| out.iter().any(|b: &TopBox| &b.kind == kind);
+        if movie && size > left && seen(b"moov") && seen(b"mdat") {
+            break; // the movie is whole: what follows is no box
         }
         if size > left {
             return Err(MetaError::corrupt(format!(

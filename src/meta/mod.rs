@@ -114,7 +114,7 @@ fn read_source(src: &Source, path: &Path) -> Result<Option<MediaInfo>> {
         Sniffed::Png => Some(MediaInfo::Still(StillFormat::Png, png::read_png(src)?)),
         Sniffed::Heif => Some(MediaInfo::Still(StillFormat::Heif, heif_still(src)?)),
         Sniffed::Movie => {
-            let top = isobmff::top_level(src)?;
+            let top = isobmff::movie_top_level(src)?;
             Some(MediaInfo::Clip(quicktime::read_clip(src, &top)?))
         }
         Sniffed::Zip => livp::read(src, extension(path) == "livp")?.map(|l| MediaInfo::Archive(Box::new(l))),

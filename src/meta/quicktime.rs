@@ -2,7 +2,7 @@
 //! clip"): `mvhd`, `mdta` keys/ilst and classic `udta` strings here; tracks in [`super::tracks`].
 
 use super::bytes::{Reader, Source};
-use super::error::{MetaError, Result};
+use super::error::{human_bytes, MetaError, Result};
 use super::info::{ClipInfo, GeoLocation, IdKind};
 use super::isobmff::{self, fourcc_str, meta_children, BoxRef, TopBox};
 use super::makernote::normalize_content_id;
@@ -30,6 +30,13 @@ pub fn read_clip(src: &Source, top: &[TopBox]) -> Result<ClipInfo> {
     };
     let mut info = parse_moov(src, ftyp.as_deref(), &moov)?;
     vivo(src, top, &mut info);
+    let end = top.last().map_or(0, |b| b.body_offset + b.body_len);
+    if src.len() - end >= 8 {
+        info.note = Some(format!(
+            "{} after the movie's last box (byte {end}) that is no box: ignored, the movie is whole without it",
+            human_bytes(src.len() - end)
+        ));
+    }
     Ok(info)
 }
 
