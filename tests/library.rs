@@ -114,3 +114,32 @@ fn two_runs_into_one_folder_neither_redo_nor_fail() {
     let said = [&a, &b].iter().any(|r| String::from_utf8_lossy(&r.stderr).contains("waiting for it to finish"));
     println!("the second run waited: {said}");
 }
+
+/// A HEIC whose size fields claim 60000x60000 pixels in 4.6 KB is refused before anything is
+/// allocated for it (it took 1.8 GB before libheif said no): each command that decodes stills
+/// fails that one file with its path and the claim, in the memory a small file deserves.
+#[test]
+fn a_heic_claiming_billions_of_pixels_costs_no_memory() {
+    let lib = fixture_copy(&["heic_mov"]);
+    let still = lib.path().join("heic_mov/IMG_0001.HEIC");
+    let mut data = std::fs::read(&still).unwrap();
+    let at = data.windows(4).position(|w| w == b"ispe").expect("the fixture has an ispe box") + 8;
+    data[at..at + 8].copy_from_slice(&[60_000u32.to_be_bytes(), 60_000u32.to_be_bytes()].concat());
+    std::fs::write(&still, &data).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let runs: [&[&str]; 3] = [&["stills", "--format", "jpeg"], &["convert", "--to", "motion-photo"], &["report"]];
+    for (i, args) in runs.iter().enumerate() {
+        let dest = out.path().join(format!("out{i}"));
+        let r = bin().args(*args).arg(lib.path()).arg("-o").arg(&dest).output().unwrap();
+        let err = String::from_utf8_lossy(&r.stderr);
+        assert_eq!(r.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains("IMG_0001.HEIC: this HEIC claims 60000x60000 pixels"), "{args:?}: {err}");
+        let dest = out.path().join(format!("peak{i}"));
+        let root = lib.path();
+        let mut whole: Vec<&dyn AsRef<std::ffi::OsStr>> = args.iter().map(|a| a as &dyn AsRef<std::ffi::OsStr>).collect();
+        whole.extend([&root as &dyn AsRef<std::ffi::OsStr>, &"-o", &dest]);
+        let (code, peak) = peak_rss(&whole);
+        assert_eq!(code, 1, "{args:?}");
+        assert!(peak < 200 << 20, "{args:?}: peak {} MB", peak >> 20);
+    }
+}

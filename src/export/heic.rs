@@ -55,6 +55,26 @@ impl Planes {
     }
 }
 
+/// Pixels an image may claim from nothing: 64 MP (a 48 MP iPhone photo, a 50 MP Android one).
+const PIXELS_FREE: u64 = 64 << 20;
+/// Pixels an image may claim beyond that per byte of its file: HEVC codes a flat 512-pixel tile
+/// in a few dozen bytes, so a real 200 MP photo of sky still holds far more than this asks.
+const PIXELS_PER_BYTE: u64 = 4096;
+
+/// Refuses an image whose claimed size (`ispe`, checked by nobody before the decoder allocates
+/// for it) the file's `file_len` bytes cannot hold: memory follows the file's real size.
+pub fn check_claimed_size(width: u32, height: u32, file_len: usize) -> Result<(), JobError> {
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > PIXELS_FREE + PIXELS_PER_BYTE * file_len as u64 {
+        return Err(JobError::Media(format!(
+            "this HEIC claims {width}x{height} pixels ({} MP) in {}: corrupt size fields, not decoded",
+            pixels / 1_000_000,
+            crate::meta::human_bytes(file_len as u64)
+        )));
+    }
+    Ok(())
+}
+
 /// Decodes `image` with `threads` threads, its levels as coded. `Ok(None)` when its tiles are
 /// not 8-bit 4:2:0 BT.601 (or unspecified) YCbCr or 8-bit greyscale: the caller decodes it
 /// another way.

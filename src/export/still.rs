@@ -204,6 +204,7 @@ fn decode_heif_small(bytes: &[u8], min_side: u32) -> Result<Decoded, JobError> {
         .filter_map(|&id| primary.thumbnail(id).ok())
         .find(|t| t.width().max(t.height()) >= min_side && landscape(t) == landscape(&primary));
     let handle = small.as_ref().unwrap_or(&primary);
+    super::heic::check_claimed_size(handle.width(), handle.height(), bytes.len())?;
     let mut decoded = decode_handle(handle)?;
     decoded.icc = profile(&primary);
     Ok(decoded)
@@ -225,6 +226,7 @@ fn decode_heif(bytes: &[u8], hdr: bool, threads: usize) -> Result<(Decoded, supe
     let heif = |e: libheif_rs::HeifError| JobError::Media(format!("libheif cannot decode this HEIC: {e}"));
     let ctx = HeifContext::read_from_bytes(bytes).map_err(heif)?;
     let handle = ctx.primary_image_handle().map_err(heif)?;
+    super::heic::check_claimed_size(handle.width(), handle.height(), bytes.len())?;
     let tiles = crate::meta::heif_image::primary(bytes).ok().flatten();
     // a tile FFmpeg cannot decode is libheif's to try (its error is the one said)
     let planes = tiles.and_then(|coded| super::heic::decode(&coded, threads).ok().flatten());
