@@ -105,9 +105,17 @@ fn image(src: &Source, children: &[u8], id: u32) -> Result<Option<CodedImage>> {
     }
     let (locations, _) = heif::item_locations(src, children, |i| tile_ids.contains(&i))?;
     let mut tiles = Vec::with_capacity(tile_ids.len());
+    let mut total = 0u64;
     for t in &tile_ids {
         let loc = locations.iter().find(|l| l.id() == *t).ok_or_else(|| MetaError::corrupt(format!("HEIF tile {t} has no location")))?;
-        tiles.push(heif::read_item(src, children, loc)?);
+        let tile = heif::read_item(src, children, loc)?;
+        // tiles are distinct bytes of the file: many pointing at the same bytes would make
+        // copies without end of a small file
+        total += tile.len() as u64;
+        if total > src.len() {
+            return Err(MetaError::corrupt(format!("HEIF image {id}: its tiles add up to more bytes than the file holds")));
+        }
+        tiles.push(tile);
     }
     Ok(Some(CodedImage { config: config.to_vec(), tiles, columns, rows, tile_size, size, transforms }))
 }
@@ -232,6 +240,65 @@ mod tests {
         assert!(image.tile_size.0 * image.columns >= image.size.0 && image.tile_size.1 * image.rows >= image.size.1);
         assert_eq!(image.config.first(), Some(&1), "an hvcC record starts with its version, 1");
         assert!(image.tiles.iter().all(|t| t.len() > 4));
+    }
+
+    /// A grid HEIF of `n` x `n` tiles of 64 x 64 pixels, every tile's location the same
+    /// `tile_len` bytes of its `mdat`.
+    fn grid_of_one_tile_repeated(n: u16, tile_len: u32) -> Vec<u8> {
+        use crate::meta::isobmff::boxed;
+        let full = |kind: &[u8; 4], body: &[u8]| boxed(kind, &[&[0u8; 4][..], body].concat());
+        let tiles = n * n;
+        let build = |mdat_at: u32| {
+            let mut infe = Vec::new();
+            for id in 1..=tiles + 1 {
+                let kind = if id == 1 { b"grid" } else { b"hvc1" };
+                infe.extend(boxed(b"infe", &[&[2, 0, 0, 0][..], &id.to_be_bytes(), &[0, 0], kind, &[0]].concat()));
+            }
+            let mut iloc = vec![1, 0, 0, 0, 0x44, 0x00];
+            iloc.extend((tiles + 1).to_be_bytes());
+            iloc.extend([&1u16.to_be_bytes()[..], &[0, 1, 0, 0, 0, 1], &0u32.to_be_bytes(), &8u32.to_be_bytes()].concat());
+            for id in 2..=tiles + 1 {
+                iloc.extend([&id.to_be_bytes()[..], &[0, 0, 0, 0, 0, 1], &mdat_at.to_be_bytes(), &tile_len.to_be_bytes()].concat());
+            }
+            let side = (64 * n).to_be_bytes();
+            let grid = [&[0, 0, (n - 1) as u8, (n - 1) as u8][..], &side, &side].concat();
+            let dimg =
+                [&1u16.to_be_bytes()[..], &tiles.to_be_bytes(), &(2..=tiles + 1).flat_map(u16::to_be_bytes).collect::<Vec<_>>()].concat();
+            let ispe = |w: u32| full(b"ispe", &[w.to_be_bytes(), w.to_be_bytes()].concat());
+            let ipco = boxed(b"ipco", &[boxed(b"hvcC", &[1; 23]), ispe(64), ispe(64 * u32::from(n))].concat());
+            let mut ipma = u32::from(tiles + 1).to_be_bytes().to_vec();
+            ipma.extend([&1u16.to_be_bytes()[..], &[1, 0x03]].concat());
+            for id in 2..=tiles + 1 {
+                ipma.extend([&id.to_be_bytes()[..], &[2, 0x81, 0x02]].concat());
+            }
+            let meta = [
+                full(b"hdlr", &[&[0; 4][..], b"pict", &[0; 13]].concat()),
+                full(b"pitm", &1u16.to_be_bytes()),
+                full(b"iinf", &[&tiles.wrapping_add(1).to_be_bytes()[..], &infe].concat()),
+                boxed(b"iloc", &iloc),
+                full(b"iref", &boxed(b"dimg", &dimg)),
+                boxed(b"iprp", &[ipco, full(b"ipma", &ipma)].concat()),
+                boxed(b"idat", &grid),
+            ]
+            .concat();
+            [boxed(b"ftyp", b"heic\0\0\0\0mif1heic"), full(b"meta", &meta)].concat()
+        };
+        let head = build(0);
+        let at = head.len() as u32 + 8;
+        [build(at), boxed(b"mdat", &vec![7; tile_len as usize])].concat()
+    }
+
+    /// Tiles are distinct bytes of the file: a grid whose 256 tiles all point at one 4 KB span
+    /// would copy it 256 times (64 MB from a 64 KB-sized claim, without end at 65536 tiles).
+    #[test]
+    fn tiles_sharing_their_bytes_are_refused() {
+        let honest = grid_of_one_tile_repeated(1, 4000);
+        let image = primary(&honest).unwrap().expect("a 1 x 1 grid");
+        assert_eq!((image.tiles.len(), image.size, image.tile_size), (1, (64, 64), (64, 64)));
+        let shared = grid_of_one_tile_repeated(16, 4000);
+        assert!(shared.len() < 20_000, "{}", shared.len());
+        let err = primary(&shared).map(|i| i.map(|i| i.tiles.len())).unwrap_err().to_string();
+        assert!(err.contains("its tiles add up to more bytes than the file holds"), "{err}");
     }
 
     #[test]
