@@ -115,7 +115,7 @@ fn two_runs_into_one_folder_neither_redo_nor_fail() {
     println!("the second run waited: {said}");
 }
 
-/// A HEIC whose size fields claim 60000x60000 pixels in 4.6 KB is refused before anything is
+/// A HEIC whose size fields claim 60000x60000 pixels in 4.7 KB is refused before anything is
 /// allocated for it (it took 1.8 GB before libheif said no): each command that decodes stills
 /// fails that one file with its path and the claim, in the memory a small file deserves.
 #[test]

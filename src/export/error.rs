@@ -124,6 +124,15 @@ pub fn size_words(bytes: u64) -> String {
     format!("{n} {unit}")
 }
 
+/// What libheif said, in its own words (its `Display` adds the error codes' Rust names and
+/// keeps the message's trailing line break).
+pub fn heif_words(e: &libheif_rs::HeifError) -> String {
+    match e.message.trim() {
+        "" => format!("{:?}", e.code),
+        words => words.to_string(),
+    }
+}
+
 impl JobError {
     /// This error, as one of the source file at `path`.
     pub fn in_file(self, path: &std::path::Path) -> JobError {

@@ -61,7 +61,9 @@ fn of_tone_map(ctx: &HeifContext, file: &[u8], size: (u32, u32), grey: &Grey<'_>
         None => Err("an empty 'tmap' item".into()),
     };
     let meta = meta.map_err(|why| format!("its ISO 21496-1 gain map is not one Ultra HDR can carry ({why})"))?;
-    let handle = ctx.image_handle(id).map_err(|e| format!("libheif cannot open its ISO 21496-1 gain map image ({e})"))?;
+    let handle = ctx
+        .image_handle(id)
+        .map_err(|e| format!("libheif cannot open its ISO 21496-1 gain map image ({})", super::error::heif_words(&e)))?;
     let (width, height, luma) = grey(&handle, size)?;
     Ok(Some(GainMap { width, height, luma, meta }))
 }
@@ -99,8 +101,9 @@ fn grey(file: &[u8], map: &ImageHandle, size: (u32, u32), threads: usize) -> Res
         same_proportions((w, h), size)?;
         return Ok((w, h, planes.y));
     }
-    let image =
-        LibHeif::new().decode(map, ColorSpace::Monochrome, None).map_err(|e| format!("libheif cannot decode its HDR gain map ({e})"))?;
+    let image = LibHeif::new()
+        .decode(map, ColorSpace::Monochrome, None)
+        .map_err(|e| format!("libheif cannot decode its HDR gain map ({})", super::error::heif_words(&e)))?;
     let plane = image.planes().y.filter(|p| p.storage_bits_per_pixel == 8 && p.width > 0 && p.height > 0);
     let plane = plane.ok_or("its HDR gain map is not an 8-bit greyscale image")?;
     let (w, h) = (plane.width, plane.height);

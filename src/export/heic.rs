@@ -69,7 +69,7 @@ pub fn check_claimed_size(width: u32, height: u32, file_len: usize) -> Result<()
         return Err(JobError::Media(format!(
             "this HEIC claims {width}x{height} pixels ({} MP) in {}: corrupt size fields, not decoded",
             pixels / 1_000_000,
-            crate::meta::human_bytes(file_len as u64)
+            super::error::size_words(file_len as u64)
         )));
     }
     Ok(())

@@ -190,12 +190,15 @@ fn decode_jpeg(bytes: &[u8], orientation: Option<u16>) -> Result<Decoded, JobErr
     Ok(Decoded { rgb: Pixels::Owned(rgb.into_raw()), width, height, exif: None, icc })
 }
 
+fn libheif_error(e: libheif_rs::HeifError) -> JobError {
+    JobError::Media(format!("libheif cannot decode this HEIC: {}", super::error::heif_words(&e)))
+}
+
 /// A HEIF's primary image, or its own thumbnail when that is at least `min_side` on its longer
 /// side and has the photo's shape (landscape or portrait) after both are turned upright.
 fn decode_heif_small(bytes: &[u8], min_side: u32) -> Result<Decoded, JobError> {
-    let heif = |e: libheif_rs::HeifError| JobError::Media(format!("libheif cannot decode this HEIC: {e}"));
-    let ctx = HeifContext::read_from_bytes(bytes).map_err(heif)?;
-    let primary = ctx.primary_image_handle().map_err(heif)?;
+    let ctx = HeifContext::read_from_bytes(bytes).map_err(libheif_error)?;
+    let primary = ctx.primary_image_handle().map_err(libheif_error)?;
     let mut ids: [ItemId; 4] = [0; 4];
     let n = primary.thumbnail_ids(&mut ids);
     let landscape = |h: &libheif_rs::ImageHandle| h.width() >= h.height();
@@ -223,9 +226,8 @@ struct Decoded {
 /// A HEIF's primary image decoded (by its tiles with `threads` threads when they are 8-bit
 /// 4:2:0, else by libheif), with its profile and EXIF; with `hdr`, its gain map.
 fn decode_heif(bytes: &[u8], hdr: bool, threads: usize) -> Result<(Decoded, super::gain_map::Found), JobError> {
-    let heif = |e: libheif_rs::HeifError| JobError::Media(format!("libheif cannot decode this HEIC: {e}"));
-    let ctx = HeifContext::read_from_bytes(bytes).map_err(heif)?;
-    let handle = ctx.primary_image_handle().map_err(heif)?;
+    let ctx = HeifContext::read_from_bytes(bytes).map_err(libheif_error)?;
+    let handle = ctx.primary_image_handle().map_err(libheif_error)?;
     super::heic::check_claimed_size(handle.width(), handle.height(), bytes.len())?;
     let tiles = crate::meta::heif_image::primary(bytes).ok().flatten();
     // a tile FFmpeg cannot decode is libheif's to try (its error is the one said)
@@ -278,8 +280,7 @@ impl Pixels {
 
 /// One HEIF image decoded upright to packed RGB (no profile or EXIF yet).
 fn decode_handle(handle: &libheif_rs::ImageHandle) -> Result<Decoded, JobError> {
-    let heif = |e: libheif_rs::HeifError| JobError::Media(format!("libheif cannot decode this HEIC: {e}"));
-    let image = LibHeif::new().decode(handle, ColorSpace::Rgb(RgbChroma::Rgb), None).map_err(heif)?;
+    let image = LibHeif::new().decode(handle, ColorSpace::Rgb(RgbChroma::Rgb), None).map_err(libheif_error)?;
     let plane = image.planes().interleaved.ok_or_else(|| JobError::Media("libheif returned no RGB plane".into()))?;
     let (w, h) = (plane.width, plane.height);
     let row = w as usize * 3;

@@ -26,8 +26,8 @@ pub mod xmp;
 
 use crate::walk::FileId;
 use bytes::Source;
+pub use error::MetaError;
 use error::Result;
-pub use error::{human_bytes, MetaError};
 pub use info::{ClipInfo, GeoLocation, IdKind, ShotInfo, StillFormat, StillInfo, VideoTrack};
 pub use sniff::{sniff, Sniffed};
 use std::path::Path;
