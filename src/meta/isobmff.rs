@@ -32,8 +32,9 @@ pub fn top_level(src: &Source) -> Result<Vec<TopBox>> {
 
 /// A movie's top-level boxes: as [`top_level`], but once its `moov` and `mdat` are whole, bytes
 /// after them that are no box (a phone's tail kept by a splitter) end the walk instead of failing
-/// it; `quicktime::read_clip` notes them (docs/formats.md "Movie ends"). Only for a file that is a movie: in a still, boxes
-/// after the image are an appended video whose tail the still's reader must see.
+/// it; `quicktime::read_clip` notes them (docs/formats.md "Movie ends"). Only for a file that is
+/// a movie: in a still, boxes after the image are an appended video whose tail the still's reader
+/// must see.
 pub fn movie_top_level(src: &Source) -> Result<Vec<TopBox>> {
     walk_top_level(src, true, |_| Ok(()))
 }
