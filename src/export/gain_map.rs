@@ -93,10 +93,7 @@ type Grey<'a> = dyn Fn(&ImageHandle, (u32, u32)) -> Result<(u32, u32, Vec<u8>), 
 fn grey(file: &[u8], map: &ImageHandle, size: (u32, u32), threads: usize) -> Result<(u32, u32, Vec<u8>), String> {
     super::heic::check_claimed_size(map.width(), map.height(), file.len()).map_err(|e| e.to_string())?;
     let tiles = crate::meta::heif_image::item(file, map.item_id()).ok().flatten();
-    if let Some((mut planes, levels)) = tiles.and_then(|coded| super::heic::decode(&coded, threads).ok().flatten()) {
-        if levels == super::heic::Levels::Limited {
-            planes.stretch_to_full_range(); // as libheif gives it
-        }
+    if let Some(planes) = tiles.and_then(|coded| super::heic::decode(&coded, threads).ok().flatten()) {
         let (w, h) = (planes.width as u32, planes.height as u32);
         same_proportions((w, h), size)?;
         return Ok((w, h, planes.y));

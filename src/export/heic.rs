@@ -22,15 +22,6 @@ pub struct Planes {
     pub cr: Vec<u8>,
 }
 
-/// What the levels of decoded planes mean.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Levels {
-    /// 0 to 255, as JPEG has them.
-    Full,
-    /// Video levels (Y 16 to 235): [`Planes::stretch_to_full_range`] brings them to JPEG's.
-    Limited,
-}
-
 impl Planes {
     /// The chroma planes' size.
     pub fn chroma_size(&self) -> (usize, usize) {
@@ -75,10 +66,10 @@ pub fn check_claimed_size(width: u32, height: u32, file_len: usize) -> Result<()
     Ok(())
 }
 
-/// Decodes `image` with `threads` threads, its levels as coded. `Ok(None)` when its tiles are
-/// not 8-bit 4:2:0 BT.601 (or unspecified) YCbCr or 8-bit greyscale: the caller decodes it
-/// another way.
-pub fn decode(image: &CodedImage, threads: usize) -> Result<Option<(Planes, Levels)>, JobError> {
+/// Decodes `image` with `threads` threads into full-range planes, as JPEG holds them and libheif
+/// gives them (limited-range tiles are stretched). `Ok(None)` when its tiles are not 8-bit 4:2:0
+/// BT.601 (or unspecified) YCbCr or 8-bit greyscale: the caller decodes it another way.
+pub fn decode(image: &CodedImage, threads: usize) -> Result<Option<Planes>, JobError> {
     super::pipeline::init();
     let bad = |doing: &str| JobError::ffmpeg(format!("FFmpeg cannot {doing} this HEIC's image"));
     let codec = ff::decoder::find(codec::Id::HEVC).ok_or_else(|| JobError::Unsupported("this FFmpeg has no HEVC decoder".into()))?;
@@ -161,8 +152,11 @@ pub fn decode(image: &CodedImage, threads: usize) -> Result<Option<(Planes, Leve
             image.tiles.len()
         )));
     }
-    let levels = if range == Some(color::Range::MPEG) { Levels::Limited } else { Levels::Full };
-    Ok(Some((canvas.planes, levels)))
+    let mut planes = canvas.planes;
+    if range == Some(color::Range::MPEG) {
+        to_full_range(&mut planes);
+    }
+    Ok(Some(planes))
 }
 
 /// The image being put together from its tiles, already turned and mirrored: each tile's pixels
@@ -263,13 +257,7 @@ impl Mapping {
     }
 }
 
-impl Planes {
-    /// Limited-range (video) levels stretched to full range: Y 16..235, Cb and Cr 16..240 to 0..255.
-    pub fn stretch_to_full_range(&mut self) {
-        to_full_range(self)
-    }
-}
-
+/// Limited-range (video) levels stretched to full range: Y 16..235, Cb and Cr 16..240 to 0..255.
 fn to_full_range(p: &mut Planes) {
     let lut = |lo: f64, span: f64, mid: bool| -> [u8; 256] {
         std::array::from_fn(|v| {
@@ -323,11 +311,8 @@ mod tests {
     /// level: the two HEVC decoders agree; placement, turns and mirrors are ours).
     fn matches_libheif(file: &[u8], what: &str) -> bool {
         let Some(coded) = crate::meta::heif_image::primary(file).unwrap() else { return false };
-        let Some((mut planes, levels)) = decode(&coded, 2).unwrap() else { return false };
-        // libheif gives full-range planes, whatever the coded levels: as the JPEG takes them
-        if levels == Levels::Limited {
-            planes.stretch_to_full_range();
-        }
+        // libheif gives full-range planes, whatever the coded levels: as decode does
+        let Some(planes) = decode(&coded, 2).unwrap() else { return false };
         let ctx = libheif_rs::HeifContext::read_from_bytes(file).unwrap();
         let handle = ctx.primary_image_handle().unwrap();
         let theirs = libheif_rs::LibHeif::new().decode(&handle, libheif_rs::ColorSpace::YCbCr(libheif_rs::Chroma::C420), None).unwrap();

@@ -233,12 +233,7 @@ fn decode_heif(bytes: &[u8], hdr: bool, threads: usize) -> Result<(Decoded, supe
     // a tile FFmpeg cannot decode is libheif's to try (its error is the one said)
     let planes = tiles.and_then(|coded| super::heic::decode(&coded, threads).ok().flatten());
     let mut decoded = match planes {
-        Some((mut p, levels)) => {
-            if levels == super::heic::Levels::Limited {
-                p.stretch_to_full_range();
-            }
-            Decoded { width: p.width as u32, height: p.height as u32, rgb: Pixels::Planes(p), exif: None, icc: None }
-        }
+        Some(p) => Decoded { width: p.width as u32, height: p.height as u32, rgb: Pixels::Planes(p), exif: None, icc: None },
         None => decode_handle(&handle)?,
     };
     decoded.icc = profile(&handle);
