@@ -13,11 +13,10 @@
 use super::control::Ticker;
 use super::error::JobError;
 use super::frames::Rgb;
+use super::jpeg_encode::{self, Carried};
 use super::pipeline::Trim;
 use super::writer::{Input, Made, Writer};
 use crate::scan::LivePhoto;
-use image::codecs::jpeg::JpegEncoder;
-use image::{ExtendedColorType, ImageEncoder};
 use rustfft::num_complex::Complex;
 use rustfft::{Fft, FftPlanner};
 use std::fs::File;
@@ -64,17 +63,15 @@ pub fn write(lp: &LivePhoto, out: &mut File, ticker: &Ticker<'_>) -> Result<u64,
     })?;
     let Some(stack) = stack else { return Err(JobError::NoFrames) };
     let rgb = stack.finish();
-    let mut jpeg = Vec::new();
-    let mut enc = JpegEncoder::new_with_quality(&mut jpeg, 95);
-    if let Some(mut tiff) = super::still::exif_of(&lp.still).filter(|t| t.len() + 8 <= 65_535) {
+    let tiff = super::still::exif_of(&lp.still).map(|mut tiff| {
         super::still::reset_orientation(&mut tiff);
         super::still::set_srgb(&mut tiff); // not the still's colour space: these pixels are sRGB
-        let _ = enc.set_exif_metadata(tiff);
-    }
+        tiff
+    });
     // the frames are BT.709 video, shown with the sRGB curve: say so, whatever the still's profile
-    let _ = enc.set_icc_profile(super::icc::srgb());
-    enc.encode(&rgb, w, h, ExtendedColorType::Rgb8).map_err(|e| JobError::Media(format!("cannot encode JPEG: {e}")))?;
-    out.write_all(&jpeg)?;
+    let icc = super::icc::srgb();
+    let carried = Carried { exif: tiff.as_deref(), icc: Some(&icc) };
+    out.write_all(&jpeg_encode::from_rgb(&rgb, w, h, jpeg_encode::QUALITY, carried)?)?;
     out.flush()?;
     Ok(n)
 }
